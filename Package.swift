@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "TLSKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TLSKit", targets: ["TLSKit"]),
+        .executable(name: "tlskit-demo", targets: ["tlskit-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+    ],
+    targets: [
+        // Byte-level codec: ByteReader / ByteWriter and every wire structure. No crypto, no state.
+        .target(name: "TLSWire"),
+        // The crypto seam: CryptoProvider and its swift-crypto default.
+        .target(
+            name: "TLSCrypto",
+            dependencies: [
+                "TLSWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // The sans-I/O engine: record layer, key schedule, state machines, certificates, configuration.
+        .target(
+            name: "TLSKit",
+            dependencies: [
+                "TLSWire",
+                "TLSCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .executableTarget(name: "tlskit-demo", dependencies: ["TLSKit"]),
+        .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TLSWire"]),
+        .testTarget(
+            name: "TLSKitTests",
+            dependencies: [
+                "TLSKit", "TLSWire", "TLSCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,142 @@
+import TLSWire
+
+/// The seam between the protocol engine and the primitives. The engine calls nothing cryptographic
+/// except through this protocol, so a faster or instrumented implementation can be swapped in, and
+/// tests can pin key shares and signatures (RFC 8448 replay) without stubbing anything else.
+///
+/// `SwiftCryptoProvider` is the default, built on swift-crypto (`Crypto`, `CryptoExtras`).
+public protocol CryptoProvider: Sendable {
+    /// A fresh incremental hash context.
+    func makeHash(_ algorithm: HashAlgorithm) -> HashContext
+
+    func hmac(_ algorithm: HashAlgorithm, key: [UInt8], data: [UInt8]) -> [UInt8]
+
+    /// HKDF-Extract (RFC 5869 §2.2). An empty salt means `HashLen` zero bytes.
+    func hkdfExtract(_ algorithm: HashAlgorithm, salt: [UInt8], inputKeyingMaterial: [UInt8]) -> [UInt8]
+
+    /// HKDF-Expand (RFC 5869 §2.3). `length` ≤ 255 × HashLen (the engine never asks for more).
+    func hkdfExpand(_ algorithm: HashAlgorithm, pseudoRandomKey: [UInt8], info: [UInt8], length: Int) -> [UInt8]
+
+    /// A record-protection AEAD keyed with `key`.
+    func makeAEAD(_ algorithm: AEADAlgorithm, key: [UInt8]) throws(TLSError) -> any RecordAEAD
+
+    /// Client side of a key exchange: a fresh key share for `group`, drawing any randomness from `random`.
+    func generateKeyShare(_ group: NamedGroup, random: inout any RandomSource) throws(TLSError) -> any KeyShareSecret
+
+    /// Server side of a key exchange: given the client's share, produce the server's share and the shared secret
+    /// (for Diffie-Hellman groups a fresh key pair plus agreement; for KEM groups an encapsulation).
+    func respondToKeyShare(_ group: NamedGroup, peerShare: [UInt8], random: inout any RandomSource)
+        throws(TLSError) -> (serverShare: [UInt8], sharedSecret: [UInt8])
+
+    /// Verifies `signature` over `message` with the public key in a DER SubjectPublicKeyInfo, under `scheme`.
+    /// Throws `decrypt_error` for a bad signature, `illegal_parameter` / `bad_certificate` for a scheme that does
+    /// not fit the key (including an ECDSA scheme whose curve differs from the key's).
+    func verifySignature(
+        scheme: SignatureScheme,
+        subjectPublicKeyInfo: [UInt8],
+        message: [UInt8],
+        signature: [UInt8]
+    ) throws(TLSError)
+
+    /// Whether `generateKeyShare` / `respondToKeyShare` support `group`.
+    func supports(group: NamedGroup) -> Bool
+}
+
+public enum HashAlgorithm: Sendable, Hashable {
+    case sha256
+    case sha384
+    case sha512
+
+    public var digestLength: Int {
+        switch self {
+        case .sha256: return 32
+        case .sha384: return 48
+        case .sha512: return 64
+        }
+    }
+}
+
+/// An incremental hash. `finalize()` does not consume the context, so a transcript can be
+/// snapshotted at every message and keep growing.
+public protocol HashContext: Sendable {
+    var algorithm: HashAlgorithm { get }
+    mutating func update(_ bytes: [UInt8])
+    func finalize() -> [UInt8]
+}
+
+public enum AEADAlgorithm: Sendable, Hashable {
+    case aes128GCM
+    case aes256GCM
+    case chacha20Poly1305
+
+    public var keyLength: Int {
+        switch self {
+        case .aes128GCM: return 16
+        case .aes256GCM, .chacha20Poly1305: return 32
+        }
+    }
+
+    public var nonceLength: Int { 12 }
+    public var tagLength: Int { 16 }
+}
+
+/// Record protection with one key. Nonces are built by the record layer (RFC 8446 §5.3).
+public protocol RecordAEAD: Sendable {
+    var algorithm: AEADAlgorithm { get }
+    /// Returns ciphertext || tag.
+    func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8]
+    /// Takes ciphertext || tag; throws `bad_record_mac` when authentication fails.
+    func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: [UInt8]) throws(TLSError) -> [UInt8]
+}
+
+/// The client's half of a key exchange, kept until the server's share arrives.
+public protocol KeyShareSecret: Sendable {
+    var group: NamedGroup { get }
+    /// The bytes of `KeyShareEntry.key_exchange`.
+    var publicShare: [UInt8] { get }
+    /// Combines with the server's share. Invalid points, wrong lengths and all-zero X25519 results
+    /// throw `illegal_parameter`.
+    func sharedSecret(serverShare: [UInt8]) throws(TLSError) -> [UInt8]
+}
+
+/// A private key that can sign handshake messages.
+public protocol SigningKey: Sendable {
+    /// The schemes this key can produce, most preferred first (ECDSA keys: exactly their curve's scheme).
+    var supportedSchemes: [SignatureScheme] { get }
+    /// The DER SubjectPublicKeyInfo of the matching public key (used to check a key matches its certificate).
+    var subjectPublicKeyInfo: [UInt8] { get }
+    func sign(scheme: SignatureScheme, message: [UInt8]) throws(TLSError) -> [UInt8]
+}
+
+/// Injected randomness: the engine draws every random byte (hello randoms, session IDs, GREASE, key shares)
+/// from one of these, so a test can make a handshake reproducible.
+public protocol RandomSource: Sendable {
+    mutating func bytes(_ count: Int) -> [UInt8]
+}
+
+/// The operating system's CSPRNG (`SystemRandomNumberGenerator` reads getrandom(2) on Linux).
+public struct SystemRandomSource: RandomSource {
+    public init() {}
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var out = [UInt8](repeating: 0, count: count)
+        var index = 0
+        while index < count {
+            var word = generator.next()
+            for _ in 0..<8 where index < count {
+                out[index] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                index += 1
+            }
+        }
+        return out
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths (MACs, Finished, binders).
+public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<a.count { difference |= a[i] ^ b[i] }
+    return difference == 0
+}

@@ -1,0 +1,2 @@
+@_exported import TLSWire
+@_exported import TLSCrypto

@@ -1,0 +1,256 @@
+// Typed TLS handshake messages (RFC 8446 §4, App. B). Each type has `encode(into:)` writing the message
+// BODY (without the 4-byte handshake header) and `init(decoding:)` reading a body from a ByteReader that
+// covers exactly the body; decoders call `expectEmpty` so trailing bytes are a decode_error.
+// `HandshakeMessage` adds/strips the handshake header.
+
+
+/// A KeyShareEntry (RFC 8446 §4.2.8).
+public struct KeyShareEntry: Hashable, Sendable {
+    public var group: NamedGroup
+    public var keyExchange: [UInt8]
+    public init(group: NamedGroup, keyExchange: [UInt8]) {
+        self.group = group
+        self.keyExchange = keyExchange
+    }
+}
+
+/// One PskIdentity of the pre_shared_key extension (RFC 8446 §4.2.11).
+public struct PSKIdentity: Hashable, Sendable {
+    public var identity: [UInt8]
+    public var obfuscatedTicketAge: UInt32
+    public init(identity: [UInt8], obfuscatedTicketAge: UInt32) {
+        self.identity = identity
+        self.obfuscatedTicketAge = obfuscatedTicketAge
+    }
+}
+
+/// The message an extension block appears in: the same extension type has different bodies in
+/// different messages (e.g. key_share in ClientHello, ServerHello and HelloRetryRequest).
+public enum ExtensionContext: Sendable {
+    case clientHello
+    case serverHello
+    case helloRetryRequest
+    case encryptedExtensions
+    case certificateRequest
+    case certificate
+    case newSessionTicket
+}
+
+/// A typed extension. Extensions TLSKit does not understand (including GREASE) decode as `.unknown`
+/// and are ignored by the state machines; that is the RFC 8446 §4.2 / RFC 8701 rule.
+public enum Extension: Hashable, Sendable {
+    /// server_name: ClientHello carries a host name; EncryptedExtensions/ServerHello carry an empty body (nil).
+    case serverName(String?)
+    case supportedGroups([NamedGroup])
+    case signatureAlgorithms([SignatureScheme])
+    case signatureAlgorithmsCert([SignatureScheme])
+    /// ALPN protocol names. In ClientHello a list; in EncryptedExtensions exactly one name.
+    case alpn([[UInt8]])
+    /// supported_versions in ClientHello (a list).
+    case supportedVersionsClient([ProtocolVersion])
+    /// supported_versions in ServerHello / HelloRetryRequest (one version).
+    case supportedVersionsServer(ProtocolVersion)
+    case keyShareClient([KeyShareEntry])
+    case keyShareServer(KeyShareEntry)
+    case keyShareHelloRetryRequest(NamedGroup)
+    case cookie([UInt8])
+    /// psk_key_exchange_modes: 0 = psk_ke, 1 = psk_dhe_ke.
+    case pskKeyExchangeModes([UInt8])
+    /// pre_shared_key in ClientHello: identities and binders (must be the last extension).
+    case preSharedKeyClient(identities: [PSKIdentity], binders: [[UInt8]])
+    /// pre_shared_key in ServerHello: the selected identity index.
+    case preSharedKeyServer(selectedIdentity: UInt16)
+    /// early_data: empty in ClientHello and EncryptedExtensions (nil); max_early_data_size in NewSessionTicket.
+    case earlyData(maxEarlyDataSize: UInt32?)
+    case recordSizeLimit(UInt16)
+    case renegotiationInfo([UInt8])
+    case extendedMasterSecret
+    case sessionTicket([UInt8])
+    case ecPointFormats([UInt8])
+    /// certificate_authorities: DER distinguished names.
+    case certificateAuthorities([[UInt8]])
+    case postHandshakeAuth
+    /// status_request (OCSP): kept opaque here.
+    case statusRequest([UInt8])
+    case padding(Int)
+    case unknown(ExtensionType, [UInt8])
+
+    public var type: ExtensionType {
+        switch self {
+        case .serverName: return .serverName
+        case .supportedGroups: return .supportedGroups
+        case .signatureAlgorithms: return .signatureAlgorithms
+        case .signatureAlgorithmsCert: return .signatureAlgorithmsCert
+        case .alpn: return .alpn
+        case .supportedVersionsClient, .supportedVersionsServer: return .supportedVersions
+        case .keyShareClient, .keyShareServer, .keyShareHelloRetryRequest: return .keyShare
+        case .cookie: return .cookie
+        case .pskKeyExchangeModes: return .pskKeyExchangeModes
+        case .preSharedKeyClient, .preSharedKeyServer: return .preSharedKey
+        case .earlyData: return .earlyData
+        case .recordSizeLimit: return .recordSizeLimit
+        case .renegotiationInfo: return .renegotiationInfo
+        case .extendedMasterSecret: return .extendedMasterSecret
+        case .sessionTicket: return .sessionTicket
+        case .ecPointFormats: return .ecPointFormats
+        case .certificateAuthorities: return .certificateAuthorities
+        case .postHandshakeAuth: return .postHandshakeAuth
+        case .statusRequest: return .statusRequest
+        case .padding: return .padding
+        case .unknown(let type, _): return type
+        }
+    }
+}
+
+public struct ClientHello: Hashable, Sendable {
+    public var legacyVersion: ProtocolVersion
+    public var random: [UInt8]              // 32 bytes
+    public var legacySessionID: [UInt8]     // 0...32 bytes
+    public var cipherSuites: [CipherSuite]  // non-empty
+    public var legacyCompressionMethods: [UInt8]  // non-empty
+    public var extensions: [Extension]
+
+    public init(legacyVersion: ProtocolVersion = .tls12, random: [UInt8], legacySessionID: [UInt8],
+                cipherSuites: [CipherSuite], legacyCompressionMethods: [UInt8] = [0], extensions: [Extension]) {
+        self.legacyVersion = legacyVersion
+        self.random = random
+        self.legacySessionID = legacySessionID
+        self.cipherSuites = cipherSuites
+        self.legacyCompressionMethods = legacyCompressionMethods
+        self.extensions = extensions
+    }
+}
+
+/// ServerHello; a HelloRetryRequest is a ServerHello whose random is the special value (RFC 8446 §4.1.3).
+/// The decoder picks the extension context from the random, so HRR extensions decode as HRR forms.
+public struct ServerHello: Hashable, Sendable {
+    public var legacyVersion: ProtocolVersion
+    public var random: [UInt8]
+    public var legacySessionIDEcho: [UInt8]
+    public var cipherSuite: CipherSuite
+    public var legacyCompressionMethod: UInt8
+    public var extensions: [Extension]
+
+    /// SHA-256("HelloRetryRequest").
+    public static let helloRetryRequestRandom: [UInt8] = [
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+    ]
+
+    public var isHelloRetryRequest: Bool { random == ServerHello.helloRetryRequestRandom }
+
+    public init(legacyVersion: ProtocolVersion = .tls12, random: [UInt8], legacySessionIDEcho: [UInt8],
+                cipherSuite: CipherSuite, legacyCompressionMethod: UInt8 = 0, extensions: [Extension]) {
+        self.legacyVersion = legacyVersion
+        self.random = random
+        self.legacySessionIDEcho = legacySessionIDEcho
+        self.cipherSuite = cipherSuite
+        self.legacyCompressionMethod = legacyCompressionMethod
+        self.extensions = extensions
+    }
+}
+
+public struct EncryptedExtensions: Hashable, Sendable {
+    public var extensions: [Extension]
+    public init(extensions: [Extension]) { self.extensions = extensions }
+}
+
+public struct CertificateRequest: Hashable, Sendable {
+    public var certificateRequestContext: [UInt8]
+    public var extensions: [Extension]   // must include signature_algorithms
+    public init(certificateRequestContext: [UInt8], extensions: [Extension]) {
+        self.certificateRequestContext = certificateRequestContext
+        self.extensions = extensions
+    }
+}
+
+/// TLS 1.3 Certificate (RFC 8446 §4.4.2).
+public struct CertificateMessage: Hashable, Sendable {
+    public struct Entry: Hashable, Sendable {
+        public var certificateDER: [UInt8]   // non-empty
+        public var extensions: [Extension]
+        public init(certificateDER: [UInt8], extensions: [Extension] = []) {
+            self.certificateDER = certificateDER
+            self.extensions = extensions
+        }
+    }
+    public var certificateRequestContext: [UInt8]
+    public var entries: [Entry]
+    public init(certificateRequestContext: [UInt8], entries: [Entry]) {
+        self.certificateRequestContext = certificateRequestContext
+        self.entries = entries
+    }
+}
+
+public struct CertificateVerify: Hashable, Sendable {
+    public var algorithm: SignatureScheme
+    public var signature: [UInt8]
+    public init(algorithm: SignatureScheme, signature: [UInt8]) {
+        self.algorithm = algorithm
+        self.signature = signature
+    }
+}
+
+public struct Finished: Hashable, Sendable {
+    public var verifyData: [UInt8]   // the whole body; its length is Hash.length (checked by the engine)
+    public init(verifyData: [UInt8]) { self.verifyData = verifyData }
+}
+
+/// TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1).
+public struct NewSessionTicket: Hashable, Sendable {
+    public var ticketLifetime: UInt32
+    public var ticketAgeAdd: UInt32
+    public var ticketNonce: [UInt8]   // 0...255
+    public var ticket: [UInt8]        // 1...2^16-1
+    public var extensions: [Extension]
+    public init(ticketLifetime: UInt32, ticketAgeAdd: UInt32, ticketNonce: [UInt8], ticket: [UInt8], extensions: [Extension]) {
+        self.ticketLifetime = ticketLifetime
+        self.ticketAgeAdd = ticketAgeAdd
+        self.ticketNonce = ticketNonce
+        self.ticket = ticket
+        self.extensions = extensions
+    }
+}
+
+public enum KeyUpdateRequest: UInt8, Sendable {
+    case updateNotRequested = 0
+    case updateRequested = 1
+}
+
+public struct Alert: Hashable, Sendable {
+    public var level: AlertLevel
+    public var description: AlertDescription
+    public init(level: AlertLevel, description: AlertDescription) {
+        self.level = level
+        self.description = description
+    }
+}
+
+/// One handshake message, typed. Decoding picks the body type from the header's msg_type.
+public enum HandshakeMessage: Hashable, Sendable {
+    case clientHello(ClientHello)
+    case serverHello(ServerHello)          // including HelloRetryRequest
+    case newSessionTicket(NewSessionTicket)
+    case endOfEarlyData
+    case encryptedExtensions(EncryptedExtensions)
+    case certificate(CertificateMessage)
+    case certificateRequest(CertificateRequest)
+    case certificateVerify(CertificateVerify)
+    case finished(Finished)
+    case keyUpdate(KeyUpdateRequest)
+
+    public var type: HandshakeType {
+        switch self {
+        case .clientHello: return .clientHello
+        case .serverHello: return .serverHello
+        case .newSessionTicket: return .newSessionTicket
+        case .endOfEarlyData: return .endOfEarlyData
+        case .encryptedExtensions: return .encryptedExtensions
+        case .certificate: return .certificate
+        case .certificateRequest: return .certificateRequest
+        case .certificateVerify: return .certificateVerify
+        case .finished: return .finished
+        case .keyUpdate: return .keyUpdate
+        }
+    }
+}
