@@ -1,0 +1,113 @@
+import Foundation
+
+/// How the peer's certificate chain is judged. Turning verification off takes the loudly named
+/// `.insecureNoVerification`; there is no quiet way to do it.
+public enum PeerVerification: Sendable {
+    /// RFC 5280 path validation to these roots, plus identity (hostname/IP) and extended key usage.
+    case trustRoots(TrustRoots)
+    /// The operating system's bundle (`/etc/ssl/certs/ca-certificates.crt` and friends).
+    case systemTrustRoots
+    /// A verifier of your own.
+    case custom(any CertificateVerifier)
+    /// Accept any certificate. Only for testing and diagnostics: it gives up authentication entirely.
+    case insecureNoVerification
+
+    func makeVerifier() throws -> any CertificateVerifier {
+        switch self {
+        case .trustRoots(let roots): return X509CertificateVerifier(trustRoots: roots)
+        case .systemTrustRoots: return X509CertificateVerifier(trustRoots: try TrustRoots.system())
+        case .custom(let verifier): return verifier
+        case .insecureNoVerification: return InsecureNoVerification()
+        }
+    }
+}
+
+/// Settings shared by both roles.
+public struct TLSCommonConfiguration: Sendable {
+    /// TLS 1.3 suites in preference order.
+    public var cipherSuites: [CipherSuite] = [
+        .TLS_AES_128_GCM_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_CHACHA20_POLY1305_SHA256,
+    ]
+    /// Key-exchange groups in preference order. X25519MLKEM768 (post-quantum hybrid) is offered first.
+    public var supportedGroups: [NamedGroup] = [.X25519MLKEM768, .x25519, .secp256r1, .secp384r1]
+    /// Signature schemes we accept from the peer (and advertise), in preference order.
+    /// rsa_pkcs1_* are listed for certificate signatures only; TLS 1.3 never accepts them in CertificateVerify.
+    public var signatureAlgorithms: [SignatureScheme] = [
+        .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ed25519,
+        .rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
+        .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512,
+    ]
+    /// If set, sent as signature_algorithms_cert (schemes accepted in certificates, when they differ).
+    public var certificateSignatureAlgorithms: [SignatureScheme]? = nil
+    /// ALPN protocol names, most preferred first. Empty: ALPN is not used.
+    public var applicationProtocols: [String] = []
+    /// RFC 8449 record_size_limit to announce (nil: not sent). We always honour the peer's.
+    public var recordSizeLimit: UInt16? = nil
+    public var minimumVersion: ProtocolVersion = .tls13
+    public var maximumVersion: ProtocolVersion = .tls13
+    /// Largest handshake message accepted from the peer.
+    public var maxHandshakeMessageSize: Int = 64 * 1024
+    /// Receives NSS key-log lines (SSLKEYLOGFILE format). The only way a secret leaves the engine.
+    public var keyLog: (@Sendable (String) -> Void)? = nil
+    /// The crypto seam. Swap for a faster or instrumented implementation.
+    public var cryptoProvider: any CryptoProvider = SwiftCryptoProvider()
+    /// Where every random byte comes from. Inject a seeded source to make a handshake reproducible.
+    public var randomSource: any RandomSource = SystemRandomSource()
+    /// The clock (certificate validity, ticket ages). Injected so tests are reproducible.
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init() {}
+}
+
+public struct TLSClientConfiguration: Sendable {
+    public var common = TLSCommonConfiguration()
+    /// How the server's chain is verified. Default: the system trust store, with hostname checks.
+    public var peerVerification: PeerVerification = .systemTrustRoots
+    /// Our certificate and key, offered if the server asks for one. Without it we answer with an empty Certificate.
+    public var certificate: CertifiedKey? = nil
+    /// Groups we send key shares for in the first ClientHello (nil: the first preferred group, plus X25519 when
+    /// the first is the X25519MLKEM768 hybrid, as browsers do).
+    public var keyShareGroups: [NamedGroup]? = nil
+    /// RFC 8446 §D.4 middlebox compatibility mode: a fake session ID and a change_cipher_spec before the second flight.
+    public var middleboxCompatibility = true
+    /// RFC 8701 GREASE values in the ClientHello.
+    public var grease = true
+
+    /// Test seam: reshape the ClientHello before padding and sending (the flag is true for the retry after a
+    /// HelloRetryRequest). Used to replay other implementations' traces byte for byte; the engine still enforces
+    /// every rule against whatever was actually sent.
+    var clientHelloCustomizer: (@Sendable (inout ClientHello, _ isRetry: Bool) -> Void)? = nil
+
+    public init() {}
+}
+
+/// Whether and how the server asks for a client certificate.
+public enum ClientAuthentication: Sendable {
+    case none
+    /// Ask; accept an empty answer; verify what is sent.
+    case optional(PeerVerification)
+    /// Ask and require a verified certificate (certificate_required otherwise).
+    case required(PeerVerification)
+}
+
+public struct TLSServerConfiguration: Sendable {
+    public var common = TLSCommonConfiguration()
+    /// The default identity.
+    public var certificate: CertifiedKey?
+    /// Picks an identity by the client's server_name (nil name: no SNI). Return nil to fall back to `certificate`.
+    public var certificateSelector: (@Sendable (String?) -> CertifiedKey?)? = nil
+    public var clientAuthentication: ClientAuthentication = .none
+    /// Pick the server's most preferred group even when that costs a HelloRetryRequest. By default the server
+    /// takes the best group the client already sent a key share for.
+    public var enforceGroupPreference = false
+    /// Honour our own cipher suite order (true) or the client's (false).
+    public var preferServerCipherOrder = true
+
+    /// Test seams: extra EncryptedExtensions and a fixed HelloRetryRequest cookie, to replay RFC 8448 byte for byte.
+    var encryptedExtensionsCustomizer: (@Sendable (inout [Extension]) -> Void)? = nil
+    var helloRetryCookie: [UInt8]? = nil
+
+    public init(certificate: CertifiedKey?) {
+        self.certificate = certificate
+    }
+}

@@ -1,0 +1,37 @@
+public enum TLSDirection: String, Sendable, Equatable {
+    case sent
+    case received
+}
+
+/// What happened while processing, for drivers and for `--trace`.
+public enum TLSEvent: Sendable, Equatable {
+    /// A handshake message went out or came in (type and full length including its 4-byte header).
+    case handshakeMessage(TLSDirection, HandshakeType, length: Int)
+    /// The handshake finished; `TLSConnection.negotiated` is now set. Fired exactly once.
+    case handshakeCompleted
+    /// The server sent a TLS 1.3 NewSessionTicket (kept for resumption by a later issue's session cache).
+    case newSessionTicket(NewSessionTicket)
+    /// A traffic key was updated: `.sent` for our write key, `.received` for the peer's.
+    case keyUpdated(TLSDirection)
+    /// The peer sent close_notify: no more data will come.
+    case peerClosed
+}
+
+/// The outcome of the handshake.
+public struct NegotiatedParameters: Sendable, Equatable {
+    public var version: ProtocolVersion
+    public var cipherSuite: CipherSuite
+    /// The key-exchange group (nil only for PSK-only resumption).
+    public var group: NamedGroup?
+    /// The scheme the server signed its CertificateVerify with.
+    public var serverSignatureScheme: SignatureScheme?
+    /// The scheme the client signed with, when it authenticated.
+    public var clientSignatureScheme: SignatureScheme?
+    public var applicationProtocol: String?
+    /// The server_name the client asked for.
+    public var serverName: String?
+    /// The peer's certificate chain as sent (DER, leaf first); empty if it sent none.
+    public var peerCertificates: [[UInt8]]
+    public var usedHelloRetryRequest: Bool
+    public var resumed: Bool
+}

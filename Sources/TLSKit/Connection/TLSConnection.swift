@@ -1,0 +1,393 @@
+import Foundation
+
+/// A sans-I/O TLS connection: bytes from the network go in through `receive(_:)`, bytes for the network come out
+/// of `takeOutput()`, and application data comes out of `takeApplicationData()`. No sockets, threads, clocks or
+/// global randomness inside: the configuration injects time and randomness.
+///
+/// Certificate verification is asynchronous (swift-certificates' verifier is `async`): when the peer's chain
+/// arrives the connection pauses with `pendingVerification` set; call `performPendingVerification()` (or run your
+/// own check and call `completeVerification(_:)`), then go on feeding bytes.
+///
+/// Not thread-safe: use one connection from one task or event loop at a time.
+public final class TLSConnection {
+    public enum Role: Sendable {
+        case client
+        case server
+    }
+
+    public let role: Role
+    let common: TLSCommonConfiguration
+    let clientConfiguration: TLSClientConfiguration?
+    let serverConfiguration: TLSServerConfiguration?
+    let verifier: (any CertificateVerifier)?
+    var random: any RandomSource
+
+    var records = RecordLayer()
+    var reassembler: HandshakeReassembler
+    var state: HandshakeState
+    /// Handshake messages of the current flight, written as few records as possible on flush.
+    var pendingHandshakeBytes: [UInt8] = []
+
+    var output: [UInt8] = []
+    var applicationData: [UInt8] = []
+    var events: [TLSEvent] = []
+    /// Application data written before the handshake finished; sent right after it.
+    var queuedApplicationData: [UInt8] = []
+
+    public private(set) var negotiated: NegotiatedParameters?
+    /// Set while the connection waits for the peer's chain to be verified.
+    public private(set) var pendingVerification: PeerVerificationRequest?
+    /// The error that ended the connection, if one did.
+    public private(set) var failure: TLSError?
+    public private(set) var peerClosed = false
+    public private(set) var sentCloseNotify = false
+
+    // Bounds against hostile peers.
+    var changeCipherSpecCount = 0
+    var keyUpdatesInARow = 0
+    var emptyRecordsInARow = 0
+    var warningAlertsInARow = 0
+    static let maxKeyUpdatesInARow = 32
+    static let maxEmptyRecordsInARow = 32
+    static let maxWarningAlertsInARow = 4
+
+    var receivedFirstClientHello = false
+    // TLS 1.3 traffic state once connected.
+    var traffic: TrafficState?
+
+    /// A client connection to `serverName` (a DNS name or an IP literal; nil sends no SNI and checks no identity,
+    /// which only makes sense with a custom verifier).
+    public init(client configuration: TLSClientConfiguration, serverName: String?) throws {
+        role = .client
+        common = configuration.common
+        clientConfiguration = configuration
+        serverConfiguration = nil
+        verifier = try configuration.peerVerification.makeVerifier()
+        random = configuration.common.randomSource
+        reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
+        state = .clientStart(serverName: serverName)
+        try Self.validate(common)
+        do {
+            try startClientHandshake()
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    public init(server configuration: TLSServerConfiguration) throws {
+        role = .server
+        common = configuration.common
+        clientConfiguration = nil
+        serverConfiguration = configuration
+        switch configuration.clientAuthentication {
+        case .none: verifier = nil
+        case .optional(let verification), .required(let verification): verifier = try verification.makeVerifier()
+        }
+        random = configuration.common.randomSource
+        reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
+        state = .serverExpectClientHello(ServerStart())
+        try Self.validate(common)
+        guard configuration.certificate != nil || configuration.certificateSelector != nil else {
+            throw TLSConfigurationError("a server needs a certificate (or a certificate selector)")
+        }
+    }
+
+    private static func validate(_ common: TLSCommonConfiguration) throws {
+        guard common.minimumVersion <= .tls13, common.maximumVersion >= .tls13 else {
+            throw TLSConfigurationError("only TLS 1.3 is implemented; minimum/maximum version must include TLSv1.3")
+        }
+        guard common.cipherSuites.contains(where: { TLS13SuiteParameters($0) != nil }) else {
+            throw TLSConfigurationError("no TLS 1.3 cipher suite configured")
+        }
+        guard common.supportedGroups.contains(where: { common.cryptoProvider.supports(group: $0) }) else {
+            throw TLSConfigurationError("no supported key-exchange group configured")
+        }
+    }
+
+    // MARK: - Driving the connection
+
+    /// Feeds bytes read from the network. Throws the `TLSError` that ended the connection (after queueing the
+    /// alert to send, so still call `takeOutput()` and write it before closing the socket).
+    public func receive(_ bytes: [UInt8]) throws(TLSError) {
+        if let failure { throw failure }
+        records.receive(bytes)
+        try process()
+    }
+
+    /// Bytes to write to the network (handshake records, protected application data, alerts).
+    public func takeOutput() -> [UInt8] {
+        flushHandshake()
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    public var hasOutput: Bool { !output.isEmpty || !pendingHandshakeBytes.isEmpty }
+
+    /// Decrypted application data received so far.
+    public func takeApplicationData() -> [UInt8] {
+        defer { applicationData.removeAll(keepingCapacity: true) }
+        return applicationData
+    }
+
+    public func takeEvents() -> [TLSEvent] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    public var isHandshakeComplete: Bool { traffic != nil }
+
+    /// Queues application data. Before the handshake completes it is held and sent right after.
+    public func send(_ plaintext: [UInt8]) throws(TLSError) {
+        if let failure { throw failure }
+        guard !sentCloseNotify else { throw TLSError(.internalError, "cannot send after close_notify") }
+        guard traffic != nil else {
+            queuedApplicationData.append(contentsOf: plaintext)
+            return
+        }
+        do {
+            try writeApplicationData(plaintext)
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Sends close_notify. Data already queued goes first.
+    public func close() {
+        guard !sentCloseNotify, failure == nil else { return }
+        flushHandshake()
+        sentCloseNotify = true
+        try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+    }
+
+    /// Starts a TLS 1.3 KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer must update its key too.
+    public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
+        if let failure { throw failure }
+        guard traffic != nil else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
+        do {
+            try sendKeyUpdate(requestPeerUpdate ? .updateRequested : .updateNotRequested)
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Runs the configured verifier on the pending chain and resumes the handshake.
+    public func performPendingVerification() async throws(TLSError) {
+        guard let request = pendingVerification, let verifier else { return }
+        let result = await verifier.verify(request)
+        try completeVerification(result)
+    }
+
+    /// Resumes the handshake with the outcome of verifying `pendingVerification`.
+    public func completeVerification(_ result: PeerVerificationResult) throws(TLSError) {
+        if let failure { throw failure }
+        guard pendingVerification != nil else { throw TLSError(.internalError, "no verification is pending") }
+        pendingVerification = nil
+        do {
+            switch result {
+            case .trusted:
+                resumeAfterVerification()
+            case .rejected(let error):
+                throw error
+            }
+            try process()
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// RFC 8446 §7.5 exporter.
+    public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        guard let traffic, length >= 0, length <= 255 * traffic.schedule.hash.digestLength else {
+            throw TLSError(.internalError, "keying material is only available after the handshake, up to 255 × HashLen bytes")
+        }
+        return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context, length: length)
+    }
+
+    // MARK: - The receive loop
+
+    private func process() throws(TLSError) {
+        do {
+            while pendingVerification == nil {
+                if let message = try reassembler.nextMessage() {
+                    try handleHandshake(type: message.type, body: message.body, raw: message.raw)
+                    continue
+                }
+                guard let record = try records.nextRecord() else { break }
+                try handleRecord(record)
+            }
+            flushHandshake()
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    private func handleRecord(_ record: PlainRecord) throws(TLSError) {
+        if record.contentType != .handshake && !reassembler.isEmpty {
+            throw TLSError(.unexpectedMessage, "\(record.contentType) record in the middle of a handshake message")
+        }
+        switch record.contentType {
+        case .changeCipherSpec:
+            // RFC 8446 §5: a single 0x01 byte between the first ClientHello and the peer's Finished is dropped.
+            guard record.fragment == [0x01], changeCipherSpecAllowed, changeCipherSpecCount < 2 else {
+                throw TLSError(.unexpectedMessage, "change_cipher_spec outside the TLS 1.3 compatibility window")
+            }
+            changeCipherSpecCount += 1
+        case .alert:
+            try handleAlert(Alert(decoding: record.fragment))
+        case .handshake:
+            if peerClosed { throw TLSError(.unexpectedMessage, "handshake data after close_notify") }
+            reassembler.append(record.fragment)
+        case .applicationData:
+            guard traffic != nil, record.wasProtected else {
+                throw TLSError(.unexpectedMessage, "application data before the handshake completed")
+            }
+            if peerClosed { throw TLSError(.unexpectedMessage, "application data after close_notify") }
+            if record.fragment.isEmpty {
+                emptyRecordsInARow += 1
+                guard emptyRecordsInARow <= Self.maxEmptyRecordsInARow else {
+                    throw TLSError(.unexpectedMessage, "too many empty records in a row")
+                }
+            } else {
+                emptyRecordsInARow = 0
+                keyUpdatesInARow = 0
+                warningAlertsInARow = 0
+                applicationData.append(contentsOf: record.fragment)
+            }
+        }
+    }
+
+    private func handleAlert(_ alert: Alert) throws(TLSError) {
+        switch alert.description {
+        case .closeNotify:
+            guard traffic != nil else {
+                throw TLSError(.closeNotify, "the peer closed the connection during the handshake", origin: .peer)
+            }
+            if !peerClosed {
+                peerClosed = true
+                events.append(.peerClosed)
+            }
+        case .userCanceled:
+            // RFC 8446 §6.1: user_canceled is followed by close_notify; tolerate a few, never an unbounded stream.
+            warningAlertsInARow += 1
+            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+                throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
+            }
+        default:
+            // RFC 8446 §6.2: in TLS 1.3 every other alert is fatal, whatever its level.
+            throw TLSError(alert.description, "the peer sent a \(alert.level == .fatal ? "fatal" : "warning") \(alert.description) alert", origin: .peer)
+        }
+    }
+
+    private var changeCipherSpecAllowed: Bool {
+        guard traffic == nil, failure == nil else { return false }
+        return role == .client || receivedFirstClientHello
+    }
+
+    // MARK: - Output helpers used by the state machines
+
+    /// Encodes, hashes into `transcript`, and queues a handshake message.
+    func sendHandshake(_ message: HandshakeMessage, transcript: inout Transcript) {
+        let raw = message.encode()
+        transcript.append(raw)
+        queueHandshake(raw, type: message.type)
+    }
+
+    func queueHandshake(_ raw: [UInt8], type: HandshakeType) {
+        pendingHandshakeBytes.append(contentsOf: raw)
+        events.append(.handshakeMessage(.sent, type, length: raw.count))
+    }
+
+    func flushHandshake() {
+        guard !pendingHandshakeBytes.isEmpty else { return }
+        let bytes = pendingHandshakeBytes
+        pendingHandshakeBytes.removeAll(keepingCapacity: true)
+        do {
+            try records.write(.handshake, bytes, to: &output)
+        } catch {
+            fail(error)
+        }
+    }
+
+    func sendChangeCipherSpec() {
+        flushHandshake()
+        try? records.write(.changeCipherSpec, [0x01], to: &output)
+    }
+
+    func installWriteKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError) {
+        flushHandshake()
+        let keys = schedule.trafficKeys(secret: secret, aead: aead)
+        records.writeProtection = RecordProtection(aead: try common.cryptoProvider.makeAEAD(aead, key: keys.key), iv: keys.iv)
+        records.outgoingLegacyVersion = .tls12
+    }
+
+    func installReadKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError) {
+        // RFC 8446 §5.1: handshake messages must not span a key change.
+        guard reassembler.isEmpty else {
+            throw TLSError(.unexpectedMessage, "handshake message spans a key change")
+        }
+        let keys = schedule.trafficKeys(secret: secret, aead: aead)
+        records.readProtection = RecordProtection(aead: try common.cryptoProvider.makeAEAD(aead, key: keys.key), iv: keys.iv)
+    }
+
+    func logKey(_ label: String, clientRandom: [UInt8], secret: [UInt8]) {
+        guard let keyLog = common.keyLog else { return }
+        keyLog("\(label) \(hex(clientRandom)) \(hex(secret))")
+    }
+
+    func requestVerification(_ request: PeerVerificationRequest) {
+        pendingVerification = request
+    }
+
+    func completeHandshake(_ parameters: NegotiatedParameters, traffic: TrafficState) throws(TLSError) {
+        negotiated = parameters
+        self.traffic = traffic
+        events.append(.handshakeCompleted)
+        if !queuedApplicationData.isEmpty {
+            let queued = queuedApplicationData
+            queuedApplicationData = []
+            try writeApplicationData(queued)
+        }
+    }
+
+    /// Records the error, queues the matching alert (for errors we raised), and stops the connection.
+    func fail(_ error: TLSError) {
+        guard failure == nil else { return }
+        failure = error
+        state = .failed
+        pendingVerification = nil
+        pendingHandshakeBytes.removeAll()
+        if error.origin == .local && !sentCloseNotify {
+            try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &output)
+        }
+    }
+
+    func fail(_ error: any Error) {
+        if let tlsError = error as? TLSError {
+            fail(tlsError)
+        } else {
+            fail(TLSError(.internalError, "\(error)"))
+        }
+    }
+}
+
+/// A configuration that cannot work (no certificate, no common suite, …). Not a protocol error.
+public struct TLSConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    let digits: [Character] = Array("0123456789abcdef")
+    var out = ""
+    out.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
+    }
+    return out
+}

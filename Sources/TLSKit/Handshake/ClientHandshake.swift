@@ -1,0 +1,486 @@
+/// What the client remembers between sending a ClientHello and receiving the ServerHello.
+struct ClientHelloSent {
+    var serverName: String?
+    var clientHello: ClientHello
+    var clientHelloRaw: [UInt8]
+    var keyShares: [any KeyShareSecret]
+    var offeredExtensions: Set<ExtensionType>
+    var sentChangeCipherSpec = false
+    /// Set after a HelloRetryRequest: the suite it chose and the transcript so far (message_hash(CH1) + HRR + CH2).
+    var helloRetry: (suite: TLS13SuiteParameters, transcript: Transcript)?
+}
+
+/// The client between ServerHello and its own Finished.
+struct ClientHandshake {
+    var serverName: String?
+    var clientRandom: [UInt8]
+    var schedule: KeySchedule
+    var suite: TLS13SuiteParameters
+    var group: NamedGroup
+    var transcript: Transcript
+    var handshakeSecret: HandshakeSecret
+    var clientHandshakeSecret: [UInt8]
+    var serverHandshakeSecret: [UInt8]
+    var offeredExtensions: Set<ExtensionType>
+    var sentChangeCipherSpec: Bool
+    var usedHelloRetryRequest: Bool
+    var applicationProtocol: String? = nil
+    var certificateRequest: CertificateRequest? = nil
+    var serverCertificates: [[UInt8]] = []
+    var serverSignatureScheme: SignatureScheme? = nil
+}
+
+/// Extensions RFC 8446 §4.2 allows in each server message (recognized ones outside these are illegal_parameter).
+private let serverHelloExtensions: Set<ExtensionType> = [.supportedVersions, .keyShare, .preSharedKey]
+private let helloRetryExtensions: Set<ExtensionType> = [.supportedVersions, .keyShare, .cookie]
+private let encryptedExtensionsAllowed: Set<ExtensionType> = [
+    .serverName, .maxFragmentLength, .supportedGroups, .useSRTP, .heartbeat, .alpn,
+    .clientCertificateType, .serverCertificateType, .earlyData, .recordSizeLimit,
+]
+/// Extension types TLSKit recognizes (an unrecognized one the server sends is unsupported_extension).
+private let recognizedExtensions: Set<ExtensionType> = [
+    .serverName, .maxFragmentLength, .statusRequest, .supportedGroups, .ecPointFormats, .signatureAlgorithms,
+    .useSRTP, .heartbeat, .alpn, .signedCertificateTimestamp, .clientCertificateType, .serverCertificateType,
+    .padding, .encryptThenMAC, .extendedMasterSecret, .recordSizeLimit, .sessionTicket, .preSharedKey, .earlyData,
+    .supportedVersions, .cookie, .pskKeyExchangeModes, .certificateAuthorities, .oidFilters, .postHandshakeAuth,
+    .signatureAlgorithmsCert, .keyShare, .renegotiationInfo,
+]
+
+/// Checks a server message's extensions: each must be allowed in that message and must answer something we offered.
+func checkServerExtensions(_ extensions: [Extension], allowed: Set<ExtensionType>, offered: Set<ExtensionType>, message: String) throws(TLSError) {
+    for ext in extensions {
+        let type = ext.type
+        guard offered.contains(type) else {
+            throw TLSError(.unsupportedExtension, "\(message) carries \(type), which we did not offer")
+        }
+        guard allowed.contains(type) else {
+            throw TLSError(recognizedExtensions.contains(type) ? .illegalParameter : .unsupportedExtension,
+                           "\(type) is not allowed in \(message)")
+        }
+    }
+}
+
+/// The TLS 1.3 downgrade sentinels (RFC 8446 §4.1.3): "DOWNGRD" followed by 01 (TLS 1.2) or 00 (TLS 1.1 and below).
+let downgradeSentinelTLS12: [UInt8] = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01]
+let downgradeSentinelTLS11: [UInt8] = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x00]
+
+extension TLSConnection {
+    var clientConfig: TLSClientConfiguration {
+        // safe: only called on client connections, whose initializer sets it.
+        clientConfiguration ?? TLSClientConfiguration()
+    }
+
+    // MARK: ClientHello
+
+    func startClientHandshake() throws(TLSError) {
+        guard case .clientStart(let serverName) = state else { return }
+        let config = clientConfig
+        let provider = common.cryptoProvider
+        records.outgoingLegacyVersion = .tls10   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
+
+        let clientRandom = random.bytes(32)
+        let sessionID = config.middleboxCompatibility ? random.bytes(32) : []
+        let greaseSeed = config.grease ? random.bytes(5) : []
+        func grease(_ index: Int) -> UInt16 { Grease.value(from: greaseSeed[index]) }
+
+        let groups = common.supportedGroups
+        var shareGroups = config.keyShareGroups ?? {
+            guard let first = groups.first(where: { provider.supports(group: $0) }) else { return [] }
+            if first == .X25519MLKEM768 && groups.contains(.x25519) { return [first, .x25519] }
+            return [first]
+        }()
+        shareGroups = shareGroups.filter { groups.contains($0) && provider.supports(group: $0) }
+        var shares: [any KeyShareSecret] = []
+        for group in shareGroups {
+            shares.append(try provider.generateKeyShare(group, random: &random))
+        }
+
+        var suites = common.cipherSuites.filter { TLS13SuiteParameters($0) != nil }
+        var advertisedGroups = groups
+        var entries = shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicShare) }
+        var versions: [ProtocolVersion] = [.tls13]
+        if config.grease {
+            suites.insert(CipherSuite(rawValue: grease(0)), at: 0)
+            advertisedGroups.insert(NamedGroup(rawValue: grease(1)), at: 0)
+            entries.insert(KeyShareEntry(group: NamedGroup(rawValue: grease(1)), keyExchange: [0]), at: 0)
+            versions.insert(ProtocolVersion(rawValue: grease(2)), at: 0)
+        }
+
+        var extensions: [Extension] = []
+        if config.grease { extensions.append(.unknown(ExtensionType(rawValue: grease(3)), [])) }
+        if let serverName, !isIPAddressLiteral(serverName) { extensions.append(.serverName(serverName)) }
+        extensions.append(.supportedGroups(advertisedGroups))
+        if !common.applicationProtocols.isEmpty {
+            extensions.append(.alpn(common.applicationProtocols.map { Array($0.utf8) }))
+        }
+        extensions.append(.signatureAlgorithms(common.signatureAlgorithms))
+        if let certSchemes = common.certificateSignatureAlgorithms {
+            extensions.append(.signatureAlgorithmsCert(certSchemes))
+        }
+        extensions.append(.keyShareClient(entries))
+        extensions.append(.pskKeyExchangeModes([1]))   // psk_dhe_ke
+        extensions.append(.supportedVersionsClient(versions))
+        if let limit = common.recordSizeLimit { extensions.append(.recordSizeLimit(limit)) }
+        if config.grease {
+            var last = grease(4)
+            if last == grease(3) { last ^= 0x1010 }
+            extensions.append(.unknown(ExtensionType(rawValue: last), [0]))
+        }
+
+        var hello = ClientHello(random: clientRandom, legacySessionID: sessionID, cipherSuites: suites, extensions: extensions)
+        config.clientHelloCustomizer?(&hello, false)
+        addPadding(to: &hello)
+        let raw = HandshakeMessage.clientHello(hello).encode()
+        queueHandshake(raw, type: .clientHello)
+        flushHandshake()
+
+        state = .clientExpectServerHello(ClientHelloSent(
+            serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
+            offeredExtensions: Set(hello.extensions.map(\.type))))
+    }
+
+    /// RFC 7685 padding, as BoringSSL does it: a ClientHello between 256 and 511 bytes is padded to 512, so that
+    /// buggy middleboxes that mis-handle that range do not see one.
+    private func addPadding(to hello: inout ClientHello) {
+        hello.extensions.removeAll { $0.type == .padding }
+        let length = HandshakeMessage.clientHello(hello).encode().count
+        guard length > 0xFF && length < 0x200 else { return }
+        var paddingLength = 0x200 - length
+        paddingLength = paddingLength >= 5 ? paddingLength - 4 : 1
+        let index = hello.extensions.firstIndex { $0.type == .preSharedKey } ?? hello.extensions.count
+        hello.extensions.insert(.padding(paddingLength), at: index)
+    }
+
+    // MARK: Dispatch
+
+    func clientHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
+        switch (state, message) {
+        case (.clientExpectServerHello(let sent), .serverHello(let hello)):
+            if hello.isHelloRetryRequest {
+                try clientHandleHelloRetryRequest(hello, raw: raw, sent: sent)
+            } else {
+                try clientHandleServerHello(hello, raw: raw, sent: sent)
+            }
+        case (.clientExpectEncryptedExtensions(var handshake), .encryptedExtensions(let ee)):
+            try clientHandleEncryptedExtensions(ee, handshake: &handshake)
+            handshake.transcript.append(raw)
+            state = .clientExpectCertificateOrRequest(handshake)
+        case (.clientExpectCertificateOrRequest(var handshake), .certificateRequest(let request)):
+            guard request.certificateRequestContext.isEmpty else {
+                throw TLSError(.illegalParameter, "CertificateRequest during the handshake must have an empty context")
+            }
+            guard request.extensions.signatureAlgorithms != nil else {
+                throw TLSError(.missingExtension, "CertificateRequest without signature_algorithms")
+            }
+            for ext in request.extensions {
+                switch ext.type {
+                case .signatureAlgorithms, .signatureAlgorithmsCert, .certificateAuthorities, .oidFilters, .statusRequest,
+                     .signedCertificateTimestamp:
+                    continue
+                default:
+                    // Unrecognized extensions are ignored (RFC 8446 §4.3.2); recognized ones out of place are not.
+                    if recognizedExtensions.contains(ext.type) {
+                        throw TLSError(.illegalParameter, "\(ext.type) is not allowed in CertificateRequest")
+                    }
+                }
+            }
+            handshake.certificateRequest = request
+            handshake.transcript.append(raw)
+            state = .clientExpectCertificate(handshake)
+        case (.clientExpectCertificateOrRequest(var handshake), .certificate(let certificate)),
+             (.clientExpectCertificate(var handshake), .certificate(let certificate)):
+            guard certificate.certificateRequestContext.isEmpty else {
+                throw TLSError(.illegalParameter, "server Certificate with a non-empty request context")
+            }
+            guard !certificate.entries.isEmpty else {
+                throw TLSError(.decodeError, "the server sent an empty Certificate")   // RFC 8446 §4.4.2.4
+            }
+            try checkCertificateEntries(certificate)
+            handshake.serverCertificates = certificate.entries.map(\.certificateDER)
+            handshake.transcript.append(raw)
+            state = .clientAwaitingVerification(handshake)
+            requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
+        case (.clientExpectCertificateVerify(var handshake), .certificateVerify(let verify)):
+            guard common.signatureAlgorithms.contains(verify.algorithm), isAllowedInTLS13CertificateVerify(verify.algorithm) else {
+                throw TLSError(.illegalParameter, "the server signed with \(verify.algorithm), which we did not offer for TLS 1.3")
+            }
+            let content = certificateVerifyContent(server: true, transcriptHash: handshake.transcript.currentHash)
+            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
+            try common.cryptoProvider.verifySignature(
+                scheme: verify.algorithm, subjectPublicKeyInfo: spki, message: content, signature: verify.signature)
+            handshake.serverSignatureScheme = verify.algorithm
+            handshake.transcript.append(raw)
+            state = .clientExpectFinished(handshake)
+        case (.clientExpectFinished(var handshake), .finished(let finished)):
+            let expected = handshake.schedule.finishedVerifyData(
+                baseKey: handshake.serverHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
+            guard constantTimeEquals(expected, finished.verifyData) else {
+                throw TLSError(.decryptError, "the server's Finished does not verify")
+            }
+            handshake.transcript.append(raw)
+            try clientSendSecondFlight(&handshake)
+        case (.connected, _):
+            try handlePostHandshake(message)
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
+        }
+    }
+
+    private func checkCertificateEntries(_ certificate: CertificateMessage) throws(TLSError) {
+        guard certificate.entries.count <= maxPeerChainLength else {
+            throw TLSError(.badCertificate, "peer chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
+        }
+        for entry in certificate.entries {
+            // We request neither OCSP stapling nor SCTs, so no per-certificate extension may appear.
+            if let ext = entry.extensions.first {
+                throw TLSError(.unsupportedExtension, "certificate entry carries \(ext.type), which was not requested")
+            }
+        }
+    }
+
+    // MARK: HelloRetryRequest
+
+    private func clientHandleHelloRetryRequest(_ hrr: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
+        guard sent.helloRetry == nil else {
+            throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
+        }
+        try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
+        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions, message: "HelloRetryRequest")
+        guard let suite = TLS13SuiteParameters(hrr.cipherSuite) else {
+            throw TLSError(.illegalParameter, "HelloRetryRequest chose a suite we did not offer")
+        }
+        let selectedGroup = hrr.extensions.keyShareHelloRetryRequest
+        let cookie = hrr.extensions.cookie
+        guard selectedGroup != nil || cookie != nil else {
+            throw TLSError(.illegalParameter, "HelloRetryRequest that would not change the ClientHello")
+        }
+        let provider = common.cryptoProvider
+        var hello = sent.clientHello
+        var shares = sent.keyShares
+        if let group = selectedGroup {
+            guard common.supportedGroups.contains(group), provider.supports(group: group) else {
+                throw TLSError(.illegalParameter, "HelloRetryRequest asks for \(group), which we did not offer")
+            }
+            guard !sent.keyShares.contains(where: { $0.group == group }) else {
+                throw TLSError(.illegalParameter, "HelloRetryRequest asks for \(group), for which we already sent a share")
+            }
+            shares = [try provider.generateKeyShare(group, random: &random)]
+        }
+        // The second ClientHello: new key share, the cookie echoed, everything else unchanged (RFC 8446 §4.1.2).
+        hello.extensions = hello.extensions.compactMap { ext -> Extension? in
+            switch ext {
+            case .keyShareClient: return .keyShareClient(shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicShare) })
+            case .earlyData, .cookie, .padding: return nil
+            default: return ext
+            }
+        }
+        if let cookie {
+            let index = hello.extensions.firstIndex { if case .unknown(_, let body) = $0, body == [0] { return true } else { return false } }
+                ?? hello.extensions.firstIndex { $0.type == .preSharedKey } ?? hello.extensions.count
+            hello.extensions.insert(.cookie(cookie), at: index)
+        }
+        clientConfig.clientHelloCustomizer?(&hello, true)
+        addPadding(to: &hello)
+
+        var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
+        transcript.append(raw)
+        var next = sent
+        if clientConfig.middleboxCompatibility && !next.sentChangeCipherSpec {
+            sendChangeCipherSpec()
+            next.sentChangeCipherSpec = true
+        }
+        let raw2 = HandshakeMessage.clientHello(hello).encode()
+        transcript.append(raw2)
+        queueHandshake(raw2, type: .clientHello)
+        flushHandshake()
+        records.outgoingLegacyVersion = .tls12
+        next.clientHello = hello
+        next.clientHelloRaw = raw2
+        next.keyShares = shares
+        next.offeredExtensions = Set(hello.extensions.map(\.type))
+        next.helloRetry = (suite, transcript)
+        state = .clientExpectServerHello(next)
+    }
+
+    /// Checks shared by ServerHello and HelloRetryRequest.
+    private func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
+        guard let version = hello.extensions.supportedVersionServer else {
+            // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
+            let tail = Array(hello.random.suffix(8))
+            if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
+                throw TLSError(.illegalParameter, "downgrade detected: the server signalled TLS 1.3 support but chose an older version")
+            }
+            throw TLSError(.protocolVersion, "the server chose \(hello.legacyVersion); this client requires TLSv1.3")
+        }
+        guard version == .tls13 else {
+            throw TLSError(.illegalParameter, "\(what) selected \(version) in supported_versions")
+        }
+        guard hello.legacyVersion == .tls12 else {
+            throw TLSError(.illegalParameter, "\(what) legacy_version is \(hello.legacyVersion), not 0x0303")
+        }
+        guard hello.legacySessionIDEcho == sent.clientHello.legacySessionID else {
+            throw TLSError(.illegalParameter, "\(what) does not echo our legacy_session_id")
+        }
+        guard hello.legacyCompressionMethod == 0 else {
+            throw TLSError(.illegalParameter, "\(what) chose a compression method")
+        }
+        guard sent.clientHello.cipherSuites.contains(hello.cipherSuite), TLS13SuiteParameters(hello.cipherSuite) != nil else {
+            throw TLSError(.illegalParameter, "\(what) chose \(hello.cipherSuite), which we did not offer")
+        }
+        if let retry = sent.helloRetry, retry.suite.suite != hello.cipherSuite {
+            throw TLSError(.illegalParameter, "ServerHello chose a different suite than the HelloRetryRequest")
+        }
+    }
+
+    // MARK: ServerHello
+
+    private func clientHandleServerHello(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
+        try checkServerHelloCommon(hello, sent: sent, what: "ServerHello")
+        try checkServerExtensions(hello.extensions, allowed: serverHelloExtensions, offered: sent.offeredExtensions, message: "ServerHello")
+        guard let suite = TLS13SuiteParameters(hello.cipherSuite) else {
+            throw TLSError(.illegalParameter, "ServerHello chose a suite we did not offer")
+        }
+        guard let serverShare = hello.extensions.keyShareServer else {
+            throw TLSError(.missingExtension, "ServerHello without key_share")
+        }
+        guard let share = sent.keyShares.first(where: { $0.group == serverShare.group }) else {
+            throw TLSError(.illegalParameter, "ServerHello key_share for \(serverShare.group), which we sent no share for")
+        }
+        let sharedSecret = try share.sharedSecret(serverShare: serverShare.keyExchange)
+
+        let provider = common.cryptoProvider
+        var transcript: Transcript
+        if let retry = sent.helloRetry {
+            transcript = retry.transcript
+        } else {
+            transcript = Transcript(provider: provider, hash: suite.hash)
+            transcript.append(sent.clientHelloRaw)
+        }
+        transcript.append(raw)
+
+        let schedule = KeySchedule(provider: provider, hash: suite.hash)
+        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: nil), sharedSecret: sharedSecret)
+        let hash = transcript.currentHash
+        let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: hash)
+        let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: hash)
+        let clientRandom = sent.clientHello.random
+        logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
+        logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
+        try installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
+        try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+
+        state = .clientExpectEncryptedExtensions(ClientHandshake(
+            serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
+            group: serverShare.group, transcript: transcript, handshakeSecret: handshakeSecret,
+            clientHandshakeSecret: clientSecret, serverHandshakeSecret: serverSecret,
+            offeredExtensions: sent.offeredExtensions, sentChangeCipherSpec: sent.sentChangeCipherSpec,
+            usedHelloRetryRequest: sent.helloRetry != nil))
+    }
+
+    // MARK: EncryptedExtensions
+
+    private func clientHandleEncryptedExtensions(_ ee: EncryptedExtensions, handshake: inout ClientHandshake) throws(TLSError) {
+        try checkServerExtensions(ee.extensions, allowed: encryptedExtensionsAllowed, offered: handshake.offeredExtensions, message: "EncryptedExtensions")
+        for ext in ee.extensions {
+            switch ext {
+            case .alpn(let names):
+                guard names.count == 1, let name = String(validatingUTF8Bytes: names[0]),
+                      common.applicationProtocols.contains(name) else {
+                    throw TLSError(.illegalParameter, "the server selected an ALPN protocol we did not offer")
+                }
+                handshake.applicationProtocol = name
+            case .recordSizeLimit(let limit):
+                guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
+                // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
+                records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - 1)
+            case .serverName(let name):
+                guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
+            default:
+                continue
+            }
+        }
+    }
+
+    // MARK: The client's second flight
+
+    private func clientSendSecondFlight(_ handshake: inout ClientHandshake) throws(TLSError) {
+        let schedule = handshake.schedule
+        let master = schedule.masterSecret(from: handshake.handshakeSecret)
+        let hashAfterServerFinished = handshake.transcript.currentHash
+        let clientAppSecret = schedule.deriveSecret(master.secret, label: "c ap traffic", transcriptHash: hashAfterServerFinished)
+        let serverAppSecret = schedule.deriveSecret(master.secret, label: "s ap traffic", transcriptHash: hashAfterServerFinished)
+        let exporterSecret = schedule.deriveSecret(master.secret, label: "exp master", transcriptHash: hashAfterServerFinished)
+        logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: clientAppSecret)
+        logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: serverAppSecret)
+        logKey("EXPORTER_SECRET", clientRandom: handshake.clientRandom, secret: exporterSecret)
+        try installReadKey(secret: serverAppSecret, schedule: schedule, aead: handshake.suite.aead)
+
+        if clientConfig.middleboxCompatibility && !handshake.sentChangeCipherSpec {
+            // The CCS precedes our first protected record (change_cipher_spec is never protected).
+            sendChangeCipherSpec()
+            handshake.sentChangeCipherSpec = true
+        }
+
+        var clientScheme: SignatureScheme?
+        if let request = handshake.certificateRequest {
+            let offered = request.extensions.signatureAlgorithms ?? []
+            let identity = clientConfig.certificate
+            let scheme = identity?.privateKey.supportedSchemes.first { offered.contains($0) && isAllowedInTLS13CertificateVerify($0) }
+            if let identity, let scheme {
+                let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
+                sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
+                              transcript: &handshake.transcript)
+                let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
+                let signature = try identity.privateKey.sign(scheme: scheme, message: content)
+                sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
+                clientScheme = scheme
+            } else {
+                // No certificate, or none the server accepts: an empty Certificate lets the server decide.
+                sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: [])),
+                              transcript: &handshake.transcript)
+            }
+        }
+        let verifyData = schedule.finishedVerifyData(baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
+        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
+        try installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
+
+        state = .connected
+        try completeHandshake(
+            NegotiatedParameters(
+                version: .tls13, cipherSuite: handshake.suite.suite, group: handshake.group,
+                serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: clientScheme,
+                applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
+                peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: handshake.usedHelloRetryRequest,
+                resumed: false),
+            traffic: TrafficState(
+                schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
+                serverApplicationSecret: serverAppSecret, exporterMasterSecret: exporterSecret,
+                resumptionMasterSecret: resumptionSecret))
+    }
+}
+
+/// The most certificates we accept in a peer's chain.
+let maxPeerChainLength = 10
+
+extension String {
+    /// Decodes UTF-8 bytes, or nil if they are not valid UTF-8.
+    init?(validatingUTF8Bytes bytes: [UInt8]) {
+        guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
+        self = string
+    }
+}
+
+/// True for IPv4 dotted quads and IPv6 literals (which never go in SNI, RFC 6066 §3).
+func isIPAddressLiteral(_ name: String) -> Bool {
+    if name.contains(":") { return true }
+    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+    return parts.count == 4 && parts.allSatisfy { part in
+        !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && (Int(part) ?? 256) <= 255
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}

@@ -1,0 +1,130 @@
+/// One case per handshake step, each carrying exactly what that step needs. A message the current state does
+/// not expect has no handler and is rejected with unexpected_message.
+enum HandshakeState {
+    case clientStart(serverName: String?)
+    case clientExpectServerHello(ClientHelloSent)
+    case clientExpectEncryptedExtensions(ClientHandshake)
+    case clientExpectCertificateOrRequest(ClientHandshake)
+    case clientExpectCertificate(ClientHandshake)
+    case clientAwaitingVerification(ClientHandshake)
+    case clientExpectCertificateVerify(ClientHandshake)
+    case clientExpectFinished(ClientHandshake)
+    case serverExpectClientHello(ServerStart)
+    case serverExpectCertificate(ServerHandshake)
+    case serverAwaitingVerification(ServerHandshake)
+    case serverExpectCertificateVerify(ServerHandshake)
+    case serverExpectFinished(ServerHandshake)
+    case connected
+    case failed
+}
+
+/// Secrets and parameters after the handshake (RFC 8446 §7.1–7.2).
+struct TrafficState: Sendable {
+    let schedule: KeySchedule
+    let suite: TLS13SuiteParameters
+    var clientApplicationSecret: [UInt8]
+    var serverApplicationSecret: [UInt8]
+    let exporterMasterSecret: [UInt8]
+    let resumptionMasterSecret: [UInt8]
+}
+
+/// Signed content of a CertificateVerify (RFC 8446 §4.4.3).
+func certificateVerifyContent(server: Bool, transcriptHash: [UInt8]) -> [UInt8] {
+    var content = [UInt8](repeating: 0x20, count: 64)
+    content.append(contentsOf: (server ? "TLS 1.3, server CertificateVerify" : "TLS 1.3, client CertificateVerify").utf8)
+    content.append(0)
+    content.append(contentsOf: transcriptHash)
+    return content
+}
+
+/// Schemes TLS 1.3 allows in CertificateVerify: no PKCS#1 v1.5, no SHA-1 (RFC 8446 §4.2.3).
+func isAllowedInTLS13CertificateVerify(_ scheme: SignatureScheme) -> Bool {
+    switch scheme {
+    case .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ecdsa_secp521r1_sha512,
+         .rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
+         .rsa_pss_pss_sha256, .rsa_pss_pss_sha384, .rsa_pss_pss_sha512,
+         .ed25519, .ed448:
+        return true
+    default:
+        return false
+    }
+}
+
+extension TLSConnection {
+    func handleHandshake(type: UInt8, body: [UInt8], raw: [UInt8]) throws(TLSError) {
+        let message = try HandshakeMessage.decode(type: type, body: body)
+        events.append(.handshakeMessage(.received, message.type, length: raw.count))
+        switch role {
+        case .client: try clientHandle(message, raw: raw)
+        case .server: try serverHandle(message, raw: raw)
+        }
+    }
+
+    func resumeAfterVerification() {
+        switch state {
+        case .clientAwaitingVerification(let handshake): state = .clientExpectCertificateVerify(handshake)
+        case .serverAwaitingVerification(let handshake): state = .serverExpectCertificateVerify(handshake)
+        default: break
+        }
+    }
+
+    /// Post-handshake messages, the same for both roles except NewSessionTicket (client only).
+    func handlePostHandshake(_ message: HandshakeMessage) throws(TLSError) {
+        switch message {
+        case .newSessionTicket(let ticket) where role == .client:
+            events.append(.newSessionTicket(ticket))
+        case .keyUpdate(let request):
+            keyUpdatesInARow += 1
+            guard keyUpdatesInARow <= Self.maxKeyUpdatesInARow else {
+                throw TLSError(.unexpectedMessage, "too many KeyUpdate messages without application data")
+            }
+            guard var traffic else { throw TLSError(.unexpectedMessage, "KeyUpdate before the handshake completed") }
+            // The peer's sending key moves forward.
+            if role == .client {
+                traffic.serverApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.serverApplicationSecret)
+                try installReadKey(secret: traffic.serverApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
+            } else {
+                traffic.clientApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.clientApplicationSecret)
+                try installReadKey(secret: traffic.clientApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
+            }
+            self.traffic = traffic
+            events.append(.keyUpdated(.received))
+            if request == .updateRequested && !sentCloseNotify {
+                try sendKeyUpdate(.updateNotRequested)
+            }
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) after the handshake")
+        }
+    }
+
+    func sendKeyUpdate(_ request: KeyUpdateRequest) throws(TLSError) {
+        guard var traffic else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
+        let raw = HandshakeMessage.keyUpdate(request).encode()
+        queueHandshake(raw, type: .keyUpdate)
+        flushHandshake()
+        if role == .client {
+            traffic.clientApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.clientApplicationSecret)
+            try installWriteKey(secret: traffic.clientApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
+        } else {
+            traffic.serverApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.serverApplicationSecret)
+            try installWriteKey(secret: traffic.serverApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
+        }
+        self.traffic = traffic
+        events.append(.keyUpdated(.sent))
+    }
+
+    /// Protects application data, updating our key first whenever the AEAD usage limit (RFC 8446 §5.5) is near.
+    func writeApplicationData(_ plaintext: [UInt8]) throws(TLSError) {
+        guard let traffic else { throw TLSError(.internalError, "no traffic keys") }
+        let fragment = records.maxOutgoingFragment
+        var offset = 0
+        repeat {
+            if records.recordsWrittenWithCurrentKey >= traffic.suite.recordLimitPerKey {
+                try sendKeyUpdate(.updateNotRequested)
+            }
+            let end = min(offset + fragment, plaintext.count)
+            try records.write(.applicationData, Array(plaintext[offset..<end]), to: &output)
+            offset = end
+        } while offset < plaintext.count
+    }
+}

@@ -1,0 +1,97 @@
+/// The TLS 1.3 key schedule (RFC 8446 §7.1). Each stage is its own type, so a secret cannot be used at the
+/// wrong stage: `EarlySecret` → `HandshakeSecret` → `MasterSecret`.
+struct KeySchedule: Sendable {
+    let provider: any CryptoProvider
+    let hash: HashAlgorithm
+
+    /// HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 §7.1).
+    func expandLabel(_ secret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
+        var info = ByteWriter(reservingCapacity: 10 + label.utf8.count + context.count)
+        info.writeUInt16(UInt16(length))
+        info.writeVector8 { $0.writeBytes("tls13 ".utf8); $0.writeBytes(label.utf8) }
+        info.writeVector8(bytes: context)
+        return provider.hkdfExpand(hash, pseudoRandomKey: secret, info: info.bytes, length: length)
+    }
+
+    /// Derive-Secret(Secret, Label, Messages) with the transcript hash already computed.
+    func deriveSecret(_ secret: [UInt8], label: String, transcriptHash: [UInt8]) -> [UInt8] {
+        expandLabel(secret, label: label, context: transcriptHash, length: hash.digestLength)
+    }
+
+    var emptyHash: [UInt8] { provider.makeHash(hash).finalize() }
+    var zeros: [UInt8] { [UInt8](repeating: 0, count: hash.digestLength) }
+
+    func earlySecret(psk: [UInt8]?) -> EarlySecret {
+        EarlySecret(secret: provider.hkdfExtract(hash, salt: [], inputKeyingMaterial: psk ?? zeros))
+    }
+
+    func handshakeSecret(from early: EarlySecret, sharedSecret: [UInt8]) -> HandshakeSecret {
+        let salt = deriveSecret(early.secret, label: "derived", transcriptHash: emptyHash)
+        return HandshakeSecret(secret: provider.hkdfExtract(hash, salt: salt, inputKeyingMaterial: sharedSecret))
+    }
+
+    func masterSecret(from handshake: HandshakeSecret) -> MasterSecret {
+        let salt = deriveSecret(handshake.secret, label: "derived", transcriptHash: emptyHash)
+        return MasterSecret(secret: provider.hkdfExtract(hash, salt: salt, inputKeyingMaterial: zeros))
+    }
+
+    /// [sender]_write_key and [sender]_write_iv (RFC 8446 §7.3).
+    func trafficKeys(secret: [UInt8], aead: AEADAlgorithm) -> (key: [UInt8], iv: [UInt8]) {
+        (expandLabel(secret, label: "key", context: [], length: aead.keyLength),
+         expandLabel(secret, label: "iv", context: [], length: aead.nonceLength))
+    }
+
+    /// application_traffic_secret_N+1 (RFC 8446 §7.2).
+    func nextTrafficSecret(_ secret: [UInt8]) -> [UInt8] {
+        expandLabel(secret, label: "traffic upd", context: [], length: hash.digestLength)
+    }
+
+    /// verify_data = HMAC(finished_key, Transcript-Hash(...)) (RFC 8446 §4.4.4).
+    func finishedVerifyData(baseKey: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
+        let finishedKey = expandLabel(baseKey, label: "finished", context: [], length: hash.digestLength)
+        return provider.hmac(hash, key: finishedKey, data: transcriptHash)
+    }
+
+    /// TLS-Exporter(label, context, length) (RFC 8446 §7.5).
+    func exporter(exporterMasterSecret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
+        let secret = deriveSecret(exporterMasterSecret, label: label, transcriptHash: emptyHash)
+        var contextHash = provider.makeHash(hash)
+        contextHash.update(context)
+        return expandLabel(secret, label: "exporter", context: contextHash.finalize(), length: length)
+    }
+}
+
+struct EarlySecret: Sendable {
+    let secret: [UInt8]
+}
+
+struct HandshakeSecret: Sendable {
+    let secret: [UInt8]
+}
+
+struct MasterSecret: Sendable {
+    let secret: [UInt8]
+}
+
+/// The running transcript hash (RFC 8446 §4.4.1) over the exact bytes of each handshake message.
+struct Transcript: Sendable {
+    private(set) var context: any HashContext
+
+    init(provider: any CryptoProvider, hash: HashAlgorithm) {
+        context = provider.makeHash(hash)
+    }
+
+    mutating func append(_ messageBytes: [UInt8]) { context.update(messageBytes) }
+
+    var currentHash: [UInt8] { context.finalize() }
+
+    /// After a HelloRetryRequest, ClientHello1 is replaced by message_hash(Hash(ClientHello1)) (RFC 8446 §4.4.1).
+    static func restartedForHelloRetry(provider: any CryptoProvider, hash: HashAlgorithm, clientHello1: [UInt8]) -> Transcript {
+        var first = provider.makeHash(hash)
+        first.update(clientHello1)
+        let digest = first.finalize()
+        var transcript = Transcript(provider: provider, hash: hash)
+        transcript.append([HandshakeType.messageHash.rawValue, 0, 0, UInt8(digest.count)] + digest)
+        return transcript
+    }
+}

@@ -1,0 +1,296 @@
+/// The server before (and, after a HelloRetryRequest, between) ClientHellos.
+struct ServerStart {
+    /// Set once we sent a HelloRetryRequest: what it fixed, and the transcript so far (message_hash(CH1) + HRR).
+    var helloRetry: ServerHelloRetry?
+}
+
+struct ServerHelloRetry {
+    var suite: TLS13SuiteParameters
+    var group: NamedGroup
+    var transcript: Transcript
+    var cookie: [UInt8]?
+    var sentChangeCipherSpec: Bool
+}
+
+/// The server after its first flight, waiting for the client's.
+struct ServerHandshake {
+    var clientRandom: [UInt8]
+    var schedule: KeySchedule
+    var suite: TLS13SuiteParameters
+    var transcript: Transcript
+    var clientHandshakeSecret: [UInt8]
+    var masterSecret: MasterSecret
+    var clientApplicationSecret: [UInt8]
+    var serverApplicationSecret: [UInt8]
+    var exporterMasterSecret: [UInt8]
+    var parameters: NegotiatedParameters
+    var certificateRequest: CertificateRequest?
+    var clientCertificates: [[UInt8]] = []
+}
+
+extension TLSConnection {
+    var serverConfig: TLSServerConfiguration {
+        // safe: only called on server connections, whose initializer sets it.
+        serverConfiguration ?? TLSServerConfiguration(certificate: nil)
+    }
+
+    func serverHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
+        switch (state, message) {
+        case (.serverExpectClientHello(let start), .clientHello(let hello)):
+            receivedFirstClientHello = true
+            try serverHandleClientHello(hello, raw: raw, start: start)
+        case (.serverExpectCertificate(var handshake), .certificate(let certificate)):
+            guard certificate.certificateRequestContext == handshake.certificateRequest?.certificateRequestContext else {
+                throw TLSError(.illegalParameter, "client Certificate with the wrong request context")
+            }
+            handshake.transcript.append(raw)
+            if certificate.entries.isEmpty {
+                if case .required = serverConfig.clientAuthentication {
+                    throw TLSError(.certificateRequired, "the client sent no certificate, and one is required")
+                }
+                state = .serverExpectFinished(handshake)
+                return
+            }
+            guard certificate.entries.count <= maxPeerChainLength else {
+                throw TLSError(.badCertificate, "client chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
+            }
+            if let ext = certificate.entries.lazy.flatMap(\.extensions).first {
+                throw TLSError(.unsupportedExtension, "client certificate entry carries \(ext.type), which was not requested")
+            }
+            handshake.clientCertificates = certificate.entries.map(\.certificateDER)
+            state = .serverAwaitingVerification(handshake)
+            requestVerification(PeerVerificationRequest(
+                chainDER: handshake.clientCertificates, role: .client, serverName: nil, now: common.now()))
+        case (.serverExpectCertificateVerify(var handshake), .certificateVerify(let verify)):
+            let requested = handshake.certificateRequest?.extensions.signatureAlgorithms ?? []
+            guard requested.contains(verify.algorithm), isAllowedInTLS13CertificateVerify(verify.algorithm) else {
+                throw TLSError(.illegalParameter, "the client signed with \(verify.algorithm), which we did not request")
+            }
+            let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
+            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.clientCertificates[0])
+            try common.cryptoProvider.verifySignature(
+                scheme: verify.algorithm, subjectPublicKeyInfo: spki, message: content, signature: verify.signature)
+            handshake.parameters.clientSignatureScheme = verify.algorithm
+            handshake.transcript.append(raw)
+            state = .serverExpectFinished(handshake)
+        case (.serverExpectCertificate(var handshake), .finished(let finished)) where handshake.certificateRequest == nil,
+             (.serverExpectFinished(var handshake), .finished(let finished)):
+            let expected = handshake.schedule.finishedVerifyData(
+                baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
+            guard constantTimeEquals(expected, finished.verifyData) else {
+                throw TLSError(.decryptError, "the client's Finished does not verify")
+            }
+            handshake.transcript.append(raw)
+            let resumption = handshake.schedule.deriveSecret(
+                handshake.masterSecret.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
+            try installReadKey(secret: handshake.clientApplicationSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
+            var parameters = handshake.parameters
+            parameters.peerCertificates = handshake.clientCertificates
+            state = .connected
+            try completeHandshake(parameters, traffic: TrafficState(
+                schedule: handshake.schedule, suite: handshake.suite,
+                clientApplicationSecret: handshake.clientApplicationSecret,
+                serverApplicationSecret: handshake.serverApplicationSecret,
+                exporterMasterSecret: handshake.exporterMasterSecret, resumptionMasterSecret: resumption))
+        case (.connected, _):
+            try handlePostHandshake(message)
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")
+        }
+    }
+
+    // MARK: ClientHello
+
+    private func serverHandleClientHello(_ hello: ClientHello, raw: [UInt8], start: ServerStart) throws(TLSError) {
+        let config = serverConfig
+        let provider = common.cryptoProvider
+        let extensions = hello.extensions
+
+        guard let versions = extensions.supportedVersionsClient, versions.contains(.tls13) else {
+            throw TLSError(.protocolVersion, "the client does not offer TLSv1.3")
+        }
+        guard hello.legacyCompressionMethods == [0] else {
+            throw TLSError(.illegalParameter, "TLS 1.3 ClientHello must offer exactly the null compression method")
+        }
+        guard let clientGroups = extensions.supportedGroups else {
+            throw TLSError(.missingExtension, "ClientHello without supported_groups")
+        }
+        guard let shares = extensions.keyShareClient else {
+            throw TLSError(.missingExtension, "ClientHello without key_share")
+        }
+        guard let clientSchemes = extensions.signatureAlgorithms else {
+            throw TLSError(.missingExtension, "ClientHello without signature_algorithms")
+        }
+        // RFC 8446 §4.2.8: one share per group, each for a group in supported_groups, in the same order.
+        var lastIndex = -1
+        var seen = Set<NamedGroup>()
+        for share in shares {
+            guard seen.insert(share.group).inserted else {
+                throw TLSError(.illegalParameter, "two key shares for \(share.group)")
+            }
+            guard let index = clientGroups.firstIndex(of: share.group), index > lastIndex else {
+                throw TLSError(.illegalParameter, "key share for \(share.group) not listed (in order) in supported_groups")
+            }
+            lastIndex = index
+        }
+
+        // Cipher suite.
+        let ourSuites = common.cipherSuites.filter { TLS13SuiteParameters($0) != nil }
+        let ordered = config.preferServerCipherOrder
+            ? ourSuites.filter { hello.cipherSuites.contains($0) }
+            : hello.cipherSuites.filter { ourSuites.contains($0) }
+        var suiteChoice = ordered.first.flatMap(TLS13SuiteParameters.init)
+        if let retry = start.helloRetry {
+            guard hello.cipherSuites.contains(retry.suite.suite) else {
+                throw TLSError(.illegalParameter, "second ClientHello no longer offers the suite of the HelloRetryRequest")
+            }
+            suiteChoice = retry.suite
+        }
+        guard let suite = suiteChoice else {
+            throw TLSError(.handshakeFailure, "no cipher suite in common")
+        }
+
+        // Group and key share.
+        let mutualGroups = common.supportedGroups.filter { clientGroups.contains($0) && provider.supports(group: $0) }
+        guard let preferred = mutualGroups.first else {
+            throw TLSError(.handshakeFailure, "no key-exchange group in common")
+        }
+        let share: KeyShareEntry?
+        if let retry = start.helloRetry {
+            guard shares.count == 1, let only = shares.first, only.group == retry.group else {
+                throw TLSError(.illegalParameter, "second ClientHello must carry exactly one key share, for \(retry.group)")
+            }
+            if let cookie = retry.cookie, extensions.cookie != cookie {
+                throw TLSError(.illegalParameter, "second ClientHello does not echo our cookie")
+            }
+            share = only
+        } else if config.enforceGroupPreference {
+            share = shares.first { $0.group == preferred }
+        } else {
+            share = mutualGroups.lazy.compactMap { group in shares.first { $0.group == group } }.first
+        }
+        guard let share else {
+            try sendHelloRetryRequest(hello, raw: raw, start: start, suite: suite, group: preferred)
+            return
+        }
+
+        // Identity, signature scheme, ALPN.
+        let serverName = extensions.serverNameValue
+        guard let identity = config.certificateSelector?(serverName) ?? config.certificate else {
+            throw TLSError(.unrecognizedName, "no certificate for server name \(serverName ?? "(none)")")
+        }
+        guard let scheme = identity.privateKey.supportedSchemes.first(where: {
+            clientSchemes.contains($0) && isAllowedInTLS13CertificateVerify($0)
+        }) else {
+            throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
+        }
+        var applicationProtocol: String?
+        if !common.applicationProtocols.isEmpty, let offered = extensions.alpnProtocols {
+            let offeredNames = offered.compactMap { String(validatingUTF8Bytes: $0) }
+            guard let chosen = common.applicationProtocols.first(where: { offeredNames.contains($0) }) else {
+                throw TLSError(.noApplicationProtocol, "no ALPN protocol in common (client offered \(offeredNames))")
+            }
+            applicationProtocol = chosen
+        }
+
+        // ServerHello.
+        let (serverShare, sharedSecret) = try provider.respondToKeyShare(share.group, peerShare: share.keyExchange, random: &random)
+        let serverHello = ServerHello(
+            random: random.bytes(32), legacySessionIDEcho: hello.legacySessionID, cipherSuite: suite.suite,
+            extensions: [.keyShareServer(KeyShareEntry(group: share.group, keyExchange: serverShare)), .supportedVersionsServer(.tls13)])
+        var transcript: Transcript
+        if let retry = start.helloRetry {
+            transcript = retry.transcript
+        } else {
+            transcript = Transcript(provider: provider, hash: suite.hash)
+        }
+        transcript.append(raw)
+        sendHandshake(.serverHello(serverHello), transcript: &transcript)
+        if !hello.legacySessionID.isEmpty && !(start.helloRetry?.sentChangeCipherSpec ?? false) {
+            sendChangeCipherSpec()   // RFC 8446 §D.4: the client is in compatibility mode
+        }
+
+        let schedule = KeySchedule(provider: provider, hash: suite.hash)
+        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: nil), sharedSecret: sharedSecret)
+        let helloHash = transcript.currentHash
+        let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: helloHash)
+        let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: helloHash)
+        logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: clientSecret)
+        logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: serverSecret)
+        try installWriteKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
+        try installReadKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+
+        // EncryptedExtensions.
+        var encrypted: [Extension] = []
+        if let clientLimit = extensions.recordSizeLimit {
+            guard clientLimit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(clientLimit) is below 64") }
+            records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(clientLimit) - 1)
+            if let ourLimit = common.recordSizeLimit { encrypted.append(.recordSizeLimit(ourLimit)) }
+        }
+        if serverName != nil { encrypted.append(.serverName(nil)) }
+        if let applicationProtocol { encrypted.append(.alpn([Array(applicationProtocol.utf8)])) }
+        config.encryptedExtensionsCustomizer?(&encrypted)
+        sendHandshake(.encryptedExtensions(EncryptedExtensions(extensions: encrypted)), transcript: &transcript)
+
+        // CertificateRequest.
+        var certificateRequest: CertificateRequest?
+        switch config.clientAuthentication {
+        case .none: break
+        case .optional, .required:
+            let request = CertificateRequest(certificateRequestContext: [], extensions: [.signatureAlgorithms(common.signatureAlgorithms)])
+            sendHandshake(.certificateRequest(request), transcript: &transcript)
+            certificateRequest = request
+        }
+
+        // Certificate, CertificateVerify, Finished.
+        let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
+        sendHandshake(.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)), transcript: &transcript)
+        let content = certificateVerifyContent(server: true, transcriptHash: transcript.currentHash)
+        let signature = try identity.privateKey.sign(scheme: scheme, message: content)
+        sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &transcript)
+        let verifyData = schedule.finishedVerifyData(baseKey: serverSecret, transcriptHash: transcript.currentHash)
+        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &transcript)
+
+        let master = schedule.masterSecret(from: handshakeSecret)
+        let finishedHash = transcript.currentHash
+        let clientAppSecret = schedule.deriveSecret(master.secret, label: "c ap traffic", transcriptHash: finishedHash)
+        let serverAppSecret = schedule.deriveSecret(master.secret, label: "s ap traffic", transcriptHash: finishedHash)
+        let exporterSecret = schedule.deriveSecret(master.secret, label: "exp master", transcriptHash: finishedHash)
+        logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: hello.random, secret: clientAppSecret)
+        logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: hello.random, secret: serverAppSecret)
+        logKey("EXPORTER_SECRET", clientRandom: hello.random, secret: exporterSecret)
+        try installWriteKey(secret: serverAppSecret, schedule: schedule, aead: suite.aead)
+
+        let handshake = ServerHandshake(
+            clientRandom: hello.random, schedule: schedule, suite: suite, transcript: transcript,
+            clientHandshakeSecret: clientSecret, masterSecret: master,
+            clientApplicationSecret: clientAppSecret, serverApplicationSecret: serverAppSecret,
+            exporterMasterSecret: exporterSecret,
+            parameters: NegotiatedParameters(
+                version: .tls13, cipherSuite: suite.suite, group: share.group, serverSignatureScheme: scheme,
+                clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
+                peerCertificates: [], usedHelloRetryRequest: start.helloRetry != nil, resumed: false),
+            certificateRequest: certificateRequest)
+        state = certificateRequest != nil ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
+    }
+
+    private func sendHelloRetryRequest(_ hello: ClientHello, raw: [UInt8], start: ServerStart,
+                                       suite: TLS13SuiteParameters, group: NamedGroup) throws(TLSError) {
+        guard start.helloRetry == nil else {
+            throw TLSError(.illegalParameter, "second ClientHello still has no usable key share")
+        }
+        let provider = common.cryptoProvider
+        var extensions: [Extension] = [.keyShareHelloRetryRequest(group)]
+        let cookie = serverConfig.helloRetryCookie
+        if let cookie { extensions.append(.cookie(cookie)) }
+        extensions.append(.supportedVersionsServer(.tls13))
+        let retry = ServerHello(random: ServerHello.helloRetryRequestRandom, legacySessionIDEcho: hello.legacySessionID,
+                                cipherSuite: suite.suite, extensions: extensions)
+        var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: raw)
+        sendHandshake(.serverHello(retry), transcript: &transcript)
+        let compatibility = !hello.legacySessionID.isEmpty
+        if compatibility { sendChangeCipherSpec() }
+        state = .serverExpectClientHello(ServerStart(helloRetry: ServerHelloRetry(
+            suite: suite, group: group, transcript: transcript, cookie: cookie, sentChangeCipherSpec: compatibility)))
+    }
+}

@@ -1,0 +1,208 @@
+/// Record limits (RFC 8446 §5.1, §5.2).
+enum RecordLimits {
+    static let headerLength = 5
+    static let maxPlaintext = 1 << 14
+    /// TLSCiphertext.length may exceed 2^14 by at most 256 (content type, padding and tag).
+    static let maxCiphertext = (1 << 14) + 256
+}
+
+/// One direction's record protection: AEAD, static IV and sequence number (RFC 8446 §5.3).
+struct RecordProtection: Sendable {
+    let aead: any RecordAEAD
+    let iv: [UInt8]
+    private(set) var sequenceNumber: UInt64 = 0
+
+    init(aead: any RecordAEAD, iv: [UInt8]) {
+        self.aead = aead
+        self.iv = iv
+    }
+
+    /// The per-record nonce: the 64-bit sequence number, left-padded to iv_length, XORed with the static IV.
+    func nonce() -> [UInt8] {
+        var nonce = iv
+        let count = nonce.count
+        for i in 0..<8 {
+            nonce[count - 1 - i] ^= UInt8(truncatingIfNeeded: sequenceNumber >> (8 * UInt64(i)))
+        }
+        return nonce
+    }
+
+    mutating func advance() throws(TLSError) {
+        guard sequenceNumber < UInt64.max else { throw TLSError(.internalError, "record sequence number exhausted") }
+        sequenceNumber += 1
+    }
+}
+
+/// A record as the engine sees it after deprotection: the real content type and the plaintext.
+struct PlainRecord: Sendable {
+    var contentType: ContentType
+    var fragment: [UInt8]
+    /// True when the record arrived protected (TLSInnerPlaintext), false for a plaintext record.
+    var wasProtected: Bool
+}
+
+/// The TLS 1.3 record layer: framing, deprotection, fragmentation and protection. It knows nothing about
+/// handshake states; the connection installs and removes keys as the handshake moves.
+struct RecordLayer: Sendable {
+    private var inbound: [UInt8] = []
+    private var inboundStart = 0
+
+    var readProtection: RecordProtection?
+    var writeProtection: RecordProtection?
+
+    /// Largest plaintext we put in one record (2^14, or less when the peer sent record_size_limit).
+    var maxOutgoingFragment = RecordLimits.maxPlaintext
+    /// The legacy_record_version we write: 0x0301 for an initial ClientHello, 0x0303 otherwise (RFC 8446 §5.1).
+    var outgoingLegacyVersion: ProtocolVersion = .tls12
+
+    /// Number of buffered, not yet processed bytes (bounded by the caller feeding at most what it reads).
+    var bufferedByteCount: Int { inbound.count - inboundStart }
+
+    mutating func receive(_ bytes: [UInt8]) {
+        if inboundStart > 0 && inboundStart == inbound.count {
+            inbound.removeAll(keepingCapacity: true)
+            inboundStart = 0
+        } else if inboundStart > 32 * 1024 {
+            inbound.removeSubrange(0..<inboundStart)
+            inboundStart = 0
+        }
+        inbound.append(contentsOf: bytes)
+    }
+
+    /// The next complete record, deprotected, or nil when more bytes are needed.
+    mutating func nextRecord() throws(TLSError) -> PlainRecord? {
+        let available = inbound.count - inboundStart
+        guard available >= RecordLimits.headerLength else { return nil }
+        let h = inboundStart
+        let rawType = inbound[h]
+        let versionMajor = inbound[h + 1]
+        let length = Int(inbound[h + 3]) << 8 | Int(inbound[h + 4])
+
+        guard let type = ContentType(rawValue: rawType) else {
+            throw TLSError(.unexpectedMessage, "record of unknown content type \(rawType)")
+        }
+        guard versionMajor == 0x03 else {
+            throw TLSError(.decodeError, "record with legacy version major \(versionMajor) (SSL 2.0 or garbage)")
+        }
+        let limit = (readProtection != nil && type == .applicationData) ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
+        guard length <= limit else {
+            throw TLSError(.recordOverflow, "record of \(length) bytes exceeds the limit of \(limit)")
+        }
+        guard available >= RecordLimits.headerLength + length else { return nil }
+
+        let bodyStart = h + RecordLimits.headerLength
+        let header = Array(inbound[h..<bodyStart])
+        let body = Array(inbound[bodyStart..<(bodyStart + length)])
+        inboundStart = bodyStart + length
+
+        // change_cipher_spec is never protected (RFC 8446 §5); the handshake decides whether it is allowed.
+        if type == .changeCipherSpec {
+            return PlainRecord(contentType: type, fragment: body, wasProtected: false)
+        }
+
+        guard var protection = readProtection else {
+            if type != .applicationData && body.isEmpty {
+                throw TLSError(.unexpectedMessage, "empty \(type) record")
+            }
+            return PlainRecord(contentType: type, fragment: body, wasProtected: false)
+        }
+        guard type == .applicationData else {
+            throw TLSError(.unexpectedMessage, "unprotected \(type) record after keys were established")
+        }
+        guard body.count > protection.aead.algorithm.tagLength else {
+            throw TLSError(.badRecordMAC, "protected record too short to hold a tag")
+        }
+        var inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
+        try protection.advance()
+        readProtection = protection
+
+        // TLSInnerPlaintext: content || type || zeros. Strip the padding from the end.
+        var end = inner.count
+        while end > 0 && inner[end - 1] == 0 { end -= 1 }
+        guard end > 0 else { throw TLSError(.unexpectedMessage, "protected record has no content type") }
+        guard let innerType = ContentType(rawValue: inner[end - 1]) else {
+            throw TLSError(.unexpectedMessage, "protected record of unknown inner content type \(inner[end - 1])")
+        }
+        inner.removeSubrange((end - 1)...)
+        guard inner.count <= RecordLimits.maxPlaintext else {
+            throw TLSError(.recordOverflow, "decrypted record of \(inner.count) bytes exceeds 2^14")
+        }
+        if innerType == .changeCipherSpec {
+            throw TLSError(.unexpectedMessage, "protected change_cipher_spec record")
+        }
+        if innerType != .applicationData && inner.isEmpty {
+            throw TLSError(.unexpectedMessage, "empty protected \(innerType) record")
+        }
+        return PlainRecord(contentType: innerType, fragment: inner, wasProtected: true)
+    }
+
+    /// Appends `payload` as one or more records of `type` to `output`, protecting them when keys are installed.
+    mutating func write(_ type: ContentType, _ payload: [UInt8], to output: inout [UInt8]) throws(TLSError) {
+        if payload.isEmpty {
+            try writeRecord(type, payload[...], to: &output)
+            return
+        }
+        var offset = 0
+        while offset < payload.count {
+            let end = min(offset + maxOutgoingFragment, payload.count)
+            try writeRecord(type, payload[offset..<end], to: &output)
+            offset = end
+        }
+    }
+
+    /// Records written with the current write key (for the AEAD usage limit, RFC 8446 §5.5).
+    var recordsWrittenWithCurrentKey: UInt64 { writeProtection?.sequenceNumber ?? 0 }
+
+    private mutating func writeRecord(_ type: ContentType, _ fragment: ArraySlice<UInt8>, to output: inout [UInt8]) throws(TLSError) {
+        guard var protection = writeProtection, type != .changeCipherSpec else {
+            output.reserveCapacity(output.count + RecordLimits.headerLength + fragment.count)
+            output.append(type.rawValue)
+            output.append(UInt8(outgoingLegacyVersion.rawValue >> 8))
+            output.append(UInt8(truncatingIfNeeded: outgoingLegacyVersion.rawValue))
+            output.append(UInt8(truncatingIfNeeded: fragment.count >> 8))
+            output.append(UInt8(truncatingIfNeeded: fragment.count))
+            output.append(contentsOf: fragment)
+            return
+        }
+        var inner = [UInt8]()
+        inner.reserveCapacity(fragment.count + 1 + protection.aead.algorithm.tagLength)
+        inner.append(contentsOf: fragment)
+        inner.append(type.rawValue)
+        let length = inner.count + protection.aead.algorithm.tagLength
+        let header: [UInt8] = [
+            ContentType.applicationData.rawValue, 0x03, 0x03,
+            UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
+        ]
+        let sealed = try protection.aead.seal(nonce: protection.nonce(), additionalData: header, plaintext: inner)
+        try protection.advance()
+        writeProtection = protection
+        output.append(contentsOf: header)
+        output.append(contentsOf: sealed)
+    }
+}
+
+/// Reassembles handshake messages from handshake records: several messages per record and one message over
+/// several records (RFC 8446 §5.1). Bounded by `maxMessageSize`.
+struct HandshakeReassembler: Sendable {
+    private var buffer: [UInt8] = []
+    let maxMessageSize: Int
+
+    init(maxMessageSize: Int) { self.maxMessageSize = maxMessageSize }
+
+    var isEmpty: Bool { buffer.isEmpty }
+
+    mutating func append(_ fragment: [UInt8]) { buffer.append(contentsOf: fragment) }
+
+    /// The next whole message as (type byte, body, full bytes including the header), or nil if incomplete.
+    mutating func nextMessage() throws(TLSError) -> (type: UInt8, body: [UInt8], raw: [UInt8])? {
+        guard buffer.count >= 4 else { return nil }
+        let length = Int(buffer[1]) << 16 | Int(buffer[2]) << 8 | Int(buffer[3])
+        guard length <= maxMessageSize else {
+            throw TLSError(.illegalParameter, "handshake message of \(length) bytes exceeds the limit of \(maxMessageSize)")
+        }
+        guard buffer.count >= 4 + length else { return nil }
+        let raw = Array(buffer[0..<(4 + length)])
+        buffer.removeSubrange(0..<(4 + length))
+        return (raw[0], Array(raw[4...]), raw)
+    }
+}
