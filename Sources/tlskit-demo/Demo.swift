@@ -15,7 +15,7 @@ struct Demo {
     }
 
     static func run() async throws {
-        let (identity, pem) = try CertifiedKey.ephemeralSelfSigned(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
+        let (identity, pem) = try CertifiedKey.ephemeral(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
 
         var serverConfig = TLSServerConfiguration(certificate: identity)
         serverConfig.common.applicationProtocols = ["h2", "http/1.1"]

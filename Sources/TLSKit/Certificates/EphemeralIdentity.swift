@@ -10,12 +10,33 @@ import Darwin
 #endif
 
 extension CertifiedKey {
-    /// A fresh self-signed ECDSA P-256 identity for `dnsNames` and `ipAddresses` (serverAuth and clientAuth),
-    /// valid from a minute ago for `validity` seconds. Returns the identity and its certificate as PEM, so a peer
-    /// can be told to trust it. Meant for `tlskit serve` without --cert, demos and tests.
-    public static func ephemeralSelfSigned(
+    /// A fresh ECDSA P-256 identity for `dnsNames` and `ipAddresses` (EKU serverAuth and clientAuth), issued by a
+    /// fresh throw-away root CA, valid from a minute ago for `validity` seconds. Returns the identity and the root
+    /// certificate as PEM, so a peer can be told to trust it (`curl --cacert`, `openssl s_client -CAfile`).
+    /// The root's key is discarded at once, so nothing else can ever be issued under it.
+    public static func ephemeral(
         dnsNames: [String], ipAddresses: [String] = [], validity: TimeInterval = 7 * 24 * 3600, now: Date = Date()
-    ) throws -> (identity: CertifiedKey, certificatePEM: String) {
+    ) throws -> (identity: CertifiedKey, rootCertificatePEM: String) {
+        let rootKey = P256.Signing.PrivateKey()
+        let rootName = try DistinguishedName {
+            OrganizationName("TLSKit")
+            CommonName("TLSKit ephemeral root")
+        }
+        let root = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: Certificate.PublicKey(rootKey.publicKey),
+            notValidBefore: now - 60,
+            notValidAfter: now + validity,
+            issuer: rootName,
+            subject: rootName,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true))
+            },
+            issuerPrivateKey: Certificate.PrivateKey(rootKey))
+
         let key = P256.Signing.PrivateKey()
         let name = try DistinguishedName {
             OrganizationName("TLSKit")
@@ -28,26 +49,24 @@ extension CertifiedKey {
             }
             altNames.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
         }
-        let extensions = try Certificate.Extensions {
-            Critical(BasicConstraints.notCertificateAuthority)
-            Critical(KeyUsage(digitalSignature: true))
-            try ExtendedKeyUsage([.serverAuth, .clientAuth])
-            SubjectAlternativeNames(altNames)
-        }
-        let certificate = try Certificate(
+        let leaf = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: Certificate.PublicKey(key.publicKey),
             notValidBefore: now - 60,
             notValidAfter: now + validity,
-            issuer: name,
+            issuer: rootName,
             subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: extensions,
-            issuerPrivateKey: Certificate.PrivateKey(key))
-        let chain = try CertificateChain(certificates: [certificate])
-        let identity = try CertifiedKey(chain: chain, privateKey: ECDSAP256SigningKey(key))
-        return (identity, try certificate.serializeAsPEM().pemString)
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth, .clientAuth])
+                SubjectAlternativeNames(altNames)
+            },
+            issuerPrivateKey: Certificate.PrivateKey(rootKey))
+        let identity = try CertifiedKey(chain: try CertificateChain(certificates: [leaf]), privateKey: ECDSAP256SigningKey(key))
+        return (identity, try root.serializeAsPEM().pemString)
     }
 }
 
