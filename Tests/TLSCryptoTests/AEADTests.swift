@@ -58,6 +58,21 @@ final class AEADTests: XCTestCase {
         assertThrowsAlert(.internalError) { () throws(TLSError) in try provider.makeAEAD(.chacha20Poly1305, key: []) }
     }
 
+    func testWrongNonceLengthIsInternalError() throws {
+        for algorithm in [AEADAlgorithm.aes128GCM, .aes256GCM, .chacha20Poly1305] {
+            let aead = try provider.makeAEAD(algorithm, key: [UInt8](repeating: 7, count: algorithm.keyLength))
+            for length in [0, 8, 11, 13, 16] {
+                let nonce = [UInt8](repeating: 1, count: length)
+                assertThrowsAlert(.internalError) { () throws(TLSError) in
+                    try aead.seal(nonce: nonce, additionalData: [], plaintext: [1, 2, 3])
+                }
+                assertThrowsAlert(.internalError) { () throws(TLSError) in
+                    try aead.open(nonce: nonce, additionalData: [], ciphertextAndTag: [UInt8](repeating: 0, count: 19))
+                }
+            }
+        }
+    }
+
     /// RFC 8439 §2.8.2.
     func testChaCha20Poly1305KnownAnswer() throws {
         let plaintext = Array(
