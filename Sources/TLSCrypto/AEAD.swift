@@ -16,6 +16,10 @@ struct SwiftCryptoAEAD: RecordAEAD {
     }
 
     func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8] {
+        // AES.GCM.Nonce would accept longer nonces; TLS 1.3 always uses exactly 12 bytes (RFC 8446 §5.3).
+        guard nonce.count == algorithm.nonceLength else {
+            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
+        }
         do {
             switch algorithm {
             case .aes128GCM, .aes256GCM:
@@ -28,7 +32,7 @@ struct SwiftCryptoAEAD: RecordAEAD {
                 return Self.join(box.ciphertext, box.tag)
             }
         } catch {
-            // Only a malformed nonce from our own record layer gets here.
+            // Not expected: key and nonce sizes are checked above.
             throw .internalError("\(algorithm) seal failed: \(error)")
         }
     }
