@@ -153,6 +153,59 @@ final class CertificateLoadingTests: XCTestCase {
         }
     }
 
+    /// Keys and certificates as OpenSSL writes them (traditional and PKCS#8, PEM and DER), for interop.
+    func testOpenSSLGeneratedFiles() async throws {
+        let openssl = "/usr/bin/openssl"
+        guard FileManager.default.isExecutableFile(atPath: openssl) else { throw XCTSkip("openssl not installed") }
+        func run(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: openssl)
+            process.arguments = arguments
+            process.currentDirectoryURL = tempDir
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "openssl \(arguments.joined(separator: " "))")
+        }
+        let dir = tempDir.path
+        let cases: [(String, [String])] = [
+            ("ec256", ["ecparam", "-name", "prime256v1", "-genkey", "-out", "ec256.key"]),  // SEC1 + EC PARAMETERS
+            ("ec384", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "ec384.key"]),
+            ("ed25519", ["genpkey", "-algorithm", "ED25519", "-out", "ed25519.key"]),
+            ("rsa", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.key"]),
+        ]
+        for (name, generate) in cases {
+            try run(generate)
+            try run(["req", "-new", "-x509", "-key", "\(name).key", "-subj", "/CN=\(name)", "-days", "1",
+                     "-addext", "subjectAltName=DNS:localhost", "-out", "\(name).crt"])
+            try run(["x509", "-in", "\(name).crt", "-outform", "DER", "-out", "\(name).crt.der"])
+            try run(["pkey", "-in", "\(name).key", "-outform", "DER", "-out", "\(name).key.der"])
+            XCTAssertNoThrow(try CertifiedKey(certificatePath: "\(dir)/\(name).crt", keyPath: "\(dir)/\(name).key"), name)
+            XCTAssertNoThrow(
+                try CertifiedKey(certificatePath: "\(dir)/\(name).crt.der", keyPath: "\(dir)/\(name).key.der"), name)
+        }
+        try run(["rsa", "-in", "rsa.key", "-traditional", "-out", "rsa-pkcs1.key"])
+        XCTAssertNoThrow(try CertifiedKey(certificatePath: "\(dir)/rsa.crt", keyPath: "\(dir)/rsa-pkcs1.key"))
+        try run(["pkey", "-in", "rsa.key", "-aes256", "-passout", "pass:x", "-out", "rsa-enc.key"])
+        assertLoadingError(.encryptedPrivateKey, containing: "encrypted private keys are not supported") {
+            _ = try PrivateKeyLoader.load(file: "\(dir)/rsa-enc.key")
+        }
+        try run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", "rsa1024.key"])
+        assertLoadingError(.unsupportedKeySize, containing: "RSA key size 1024 is outside 2048–4096") {
+            _ = try PrivateKeyLoader.load(file: "\(dir)/rsa1024.key")
+        }
+        // The openssl self-signed certificates verify against themselves as roots.
+        for name in ["ec256", "ed25519", "rsa"] {
+            let chain = try CertificateChain(pemFile: "\(dir)/\(name).crt")
+            let roots = try TrustRoots(pemFile: "\(dir)/\(name).crt")
+            let verifier = X509CertificateVerifier(trustRoots: roots)
+            let result = await verifier.verify(
+                PeerVerificationRequest(chainDER: chain.derEncoded, role: .server, serverName: "localhost"))
+            guard case .trusted = result else { return XCTFail("\(name): \(result)") }
+        }
+    }
+
     // MARK: Certificates
 
     func testBundleWithChainLoadsLeafFirst() throws {
