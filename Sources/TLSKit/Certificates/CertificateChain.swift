@@ -13,11 +13,10 @@ public struct CertificateChain: Sendable, Hashable {
 
     /// Reads a PEM bundle (one or more CERTIFICATE blocks, leaf first) or, when the file is not PEM, one DER certificate.
     public init(pemFile path: String) throws(CertificateLoadingError) {
-        let bytes = try FileLoader.read(path)
-        if let text = FileLoader.pemText(bytes) {
-            try self.init(pemText: text, source: path)
-        } else {
-            try self.init(derBytes: [bytes], source: path)
+        switch FileLoader.encoding(of: try FileLoader.read(path)) {
+        case .pem(let text): try self.init(pemText: text, source: path)
+        case .der(let bytes): try self.init(derBytes: [bytes], source: path)
+        case .unknown: throw CertificateLoadingError(.noCertificates, "no PEM certificate blocks in \(path)")
         }
     }
 

@@ -49,10 +49,18 @@ enum FileLoader {
         return Array(data)
     }
 
-    /// PEM when the bytes are text containing a BEGIN marker; anything else is treated as DER.
-    static func pemText(_ bytes: [UInt8]) -> String? {
-        guard let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN ") else { return nil }
-        return text
+    enum Encoding {
+        case pem(String)
+        case der([UInt8])
+        /// Neither: text without a BEGIN marker, or an empty file.
+        case unknown
+    }
+
+    /// PEM when the bytes are text containing a BEGIN marker; DER when they start like an ASN.1 SEQUENCE.
+    static func encoding(of bytes: [UInt8]) -> Encoding {
+        if let text = String(validating: bytes, as: UTF8.self), text.contains("-----BEGIN ") { return .pem(text) }
+        if bytes.first == 0x30 { return .der(bytes) }
+        return .unknown
     }
 }
 

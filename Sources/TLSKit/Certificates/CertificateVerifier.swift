@@ -88,7 +88,8 @@ public struct X509CertificateVerifier: CertificateVerifier {
         case .validCertificate(let validated):
             return .trusted(validatedChain: Array(validated))
         case .couldNotValidate(let failures):
-            return .rejected(Self.classify(failures, leaf: leaf, identity: identity, diagnostics: diagnostics.messages))
+            return .rejected(
+                Self.classify(failures, leaf: leaf, identity: identity, now: request.now, diagnostics: diagnostics.messages))
         }
     }
 
@@ -97,6 +98,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
         _ failures: [CertificateValidationResult.PolicyFailure],
         leaf: Certificate,
         identity: ServerIdentity?,
+        now: Date,
         diagnostics: [String]
     ) -> TLSError {
         guard let first = failures.first else {
@@ -109,12 +111,21 @@ public struct X509CertificateVerifier: CertificateVerifier {
             return TLSError(
                 .unknownCA, "no chain to a trusted root for \(leaf.subject) (issued by \(leaf.issuer))")
         }
-        let detail = truncated(first.policyFailureReason.description)
-        if detail.hasPrefix(ExtendedKeyUsagePolicy.marker) {
+        let fullDetail = first.policyFailureReason.description
+        let detail = truncated(fullDetail)
+        if fullDetail.hasPrefix(ExtendedKeyUsagePolicy.marker) {
             return TLSError(.unsupportedCertificate, detail)
         }
-        if detail.contains("has expired") || detail.contains("is not yet valid") || detail.contains("invalid expiry") {
-            return TLSError(.certificateExpired, "certificate chain is outside its validity period: \(detail)")
+        // RFC5280Policy's expiry reasons embed the whole certificate; name the offending one briefly instead.
+        if let expired = first.chain.first(where: { now > $0.notValidAfter }) {
+            return TLSError(
+                .certificateExpired,
+                "certificate \(expired.subject) has expired (notValidAfter \(expired.notValidAfter), now \(now))")
+        }
+        if let early = first.chain.first(where: { now < $0.notValidBefore }) {
+            return TLSError(
+                .certificateExpired,
+                "certificate \(early.subject) is not yet valid (notValidBefore \(early.notValidBefore), now \(now))")
         }
         if let identity, detail.contains("SAN") || detail.contains("ommon name") {
             return TLSError(.badCertificate, "certificate is not valid for \(identity.name): \(detail)")

@@ -10,7 +10,7 @@ public struct CertifiedKey: Sendable {
 
     /// Pairs a chain with its key, checking that the key belongs to the leaf certificate.
     public init(chain: CertificateChain, privateKey: any SigningKey) throws(CertificateLoadingError) {
-        try self.init(chain: chain, privateKey: privateKey, source: "the certificate chain")
+        try self.init(chain: chain, privateKey: privateKey, source: chain.leaf.map { "\($0.subject)" } ?? "empty chain")
     }
 
     /// Loads the chain (PEM bundle, leaf first, or one DER certificate) and key (PEM or DER) from files.

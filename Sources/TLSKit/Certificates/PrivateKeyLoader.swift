@@ -11,9 +11,11 @@ import TLSCrypto
 public enum PrivateKeyLoader {
     /// Reads a PEM file, or a DER file when the contents are not PEM.
     public static func load(file path: String) throws(CertificateLoadingError) -> any SigningKey {
-        let bytes = try FileLoader.read(path)
-        if let text = FileLoader.pemText(bytes) { return try load(pemText: text, source: path) }
-        return try load(der: bytes, source: path)
+        switch FileLoader.encoding(of: try FileLoader.read(path)) {
+        case .pem(let text): return try load(pemText: text, source: path)
+        case .der(let bytes): return try load(der: bytes, source: path)
+        case .unknown: throw CertificateLoadingError(.malformedPrivateKey, "no PEM private key block in \(path)")
+        }
     }
 
     public static func load(pem string: String) throws(CertificateLoadingError) -> any SigningKey {
