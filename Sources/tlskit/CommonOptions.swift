@@ -42,7 +42,11 @@ struct TLSOptions: ParsableArguments {
         }
         common.applicationProtocols = protocols
         if let minVersion { common.minimumVersion = try Self.version(minVersion, option: "--min-version") }
-        if let maxVersion { common.maximumVersion = try Self.version(maxVersion, option: "--max-version") }
+        if let maxVersion {
+            common.maximumVersion = try Self.version(maxVersion, option: "--max-version")
+            // A lone --max-version below the default minimum lowers the minimum too.
+            if minVersion == nil { common.minimumVersion = min(common.minimumVersion, common.maximumVersion) }
+        }
         if common.minimumVersion > common.maximumVersion {
             throw CLIError("--min-version \(minVersion ?? "") is above --max-version \(maxVersion ?? "")")
         }

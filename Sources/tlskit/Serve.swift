@@ -289,7 +289,8 @@ struct HTTPRequestHead {
 
     /// Parses "METHOD TARGET HTTP/1.x" and the headers (the text before the blank line, which is not included).
     init?(_ head: String) {
-        let lines = head.split(separator: "\n", omittingEmptySubsequences: false)
+        // Swift treats CR LF as one Character, so split on either form of line end.
+        let lines = head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
         guard let requestLine = lines.first else { return nil }
         let parts = requestLine.split(separator: " ")

@@ -30,14 +30,15 @@ final class CLITests: XCTestCase {
         children.append(server)
         try server.waitForOutput("ready")
         guard let line = server.stdout.text.split(separator: "\n").first(where: { $0.hasPrefix("listening on https://") }),
-              let portText = line.split(separator: ":").last?.split(separator: " ").first,
+              let url = line.split(separator: " ").dropFirst(2).first,   // https://HOST:PORT
+              let portText = url.split(separator: ":").last,
               let port = Int(portText)
         else { throw TestFailure("no listening line in: \(server.stdout.text)") }
         return (port, root)
     }
 
     private func tlskit(_ arguments: [String], input: String = "") throws -> RunResult {
-        try run(try tlskitBinary(), arguments, input: input)
+        try runProgram(try tlskitBinary(), arguments, input: input)
     }
 
     /// A CA and a leaf for localhost/127.0.0.1 made with the openssl CLI (EKU serverAuth and clientAuth).
@@ -56,7 +57,7 @@ final class CLITests: XCTestCase {
              "-extfile", ext],
         ]
         for step in steps {
-            let result = try run(openssl, step)
+            let result = try runProgram(openssl, step)
             guard result.status == 0 else { throw TestFailure("openssl \(step.joined(separator: " ")) failed: \(result.stderr)") }
         }
         return (ca, caKey, cert, key)
@@ -81,7 +82,7 @@ final class CLITests: XCTestCase {
     func testCurlFetchesPageOverTLS13() throws {
         let curl = try requiredTool("curl")
         let (port, root) = try startServer(["--mode", "http"])
-        let result = try run(curl, ["-sS", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/hello"])
+        let result = try runProgram(curl, ["-sS", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/hello"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("Protocol:          TLSv1.3"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Cipher suite:      TLS_AES_"), result.stdout)
@@ -93,7 +94,7 @@ final class CLITests: XCTestCase {
         let curl = try requiredTool("curl")
         let (port, root) = try startServer()
         let url = "https://localhost:\(port)/"
-        let result = try run(curl, ["-sS", "-v", "--tlsv1.3", "--cacert", root, url, url])
+        let result = try runProgram(curl, ["-sS", "-v", "--tlsv1.3", "--cacert", root, url, url])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout.components(separatedBy: "Hello from tlskit serve.").count, 3, result.stdout)
         XCTAssertTrue(result.stderr.lowercased().contains("re-using existing connection"), result.stderr)
@@ -102,7 +103,7 @@ final class CLITests: XCTestCase {
     func testCurlHTTP10GetsResponseAndConnectionCloses() throws {
         let curl = try requiredTool("curl")
         let (port, root) = try startServer()
-        let result = try run(curl, ["-sS", "-i", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
+        let result = try runProgram(curl, ["-sS", "-i", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Connection: close"), result.stdout)
@@ -112,7 +113,7 @@ final class CLITests: XCTestCase {
     func testOpenSSLClientVerifiesAndGetsResponse() throws {
         let openssl = try requiredTool("openssl")
         let (port, root) = try startServer()
-        let result = try run(openssl, [
+        let result = try runProgram(openssl, [
             "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", root,
             "-verify_return_error", "-ign_eof",
         ], input: "GET / HTTP/1.0\r\n\r\n")

@@ -154,7 +154,7 @@ struct RunResult {
 }
 
 /// Runs a program to completion with `input` on stdin, bounded by `timeout`.
-func run(_ executable: URL, _ arguments: [String], input: String = "", timeout: TimeInterval = 20) throws -> RunResult {
+func runProgram(_ executable: URL, _ arguments: [String], input: String = "", timeout: TimeInterval = 20) throws -> RunResult {
     let child = try ChildProcess(executable, arguments)
     child.writeStdin(input)
     child.closeStdin()
