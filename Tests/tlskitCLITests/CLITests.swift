@@ -103,8 +103,10 @@ final class CLITests: XCTestCase {
     func testCurlHTTP10GetsResponseAndConnectionCloses() throws {
         let curl = try requiredTool("curl")
         let (port, root) = try startServer()
-        let result = try runProgram(curl, ["-sS", "-i", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
+        let result = try runProgram(curl, ["-sS", "-i", "-v", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
         XCTAssertEqual(result.status, 0, result.stderr)
+        // curl -v logs the server's close_notify.
+        XCTAssertTrue(result.stderr.contains("(IN), TLS alert, close notify"), result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Connection: close"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Request:           GET / HTTP/1.0"), result.stdout)
@@ -154,6 +156,55 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("ALPN:              http/1.1"), result.stderr)
         XCTAssertTrue(result.stderr.contains("Key exchange:      secp256r1"), result.stderr)
         XCTAssertTrue(result.stderr.contains("Cipher suite:      TLS_CHACHA20_POLY1305_SHA256"), result.stderr)
+    }
+
+    func testConnectHTTP10ExitsZeroAfterServerCloseNotify() throws {
+        let (port, root) = try startServer()
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root], input: "GET /ok HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK\r\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Request:           GET /ok HTTP/1.0"), result.stdout)
+    }
+
+    func testConnectExitsNonZeroAfterUncleanClose() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-tls1_3",
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let client = try ChildProcess(try tlskitBinary(), ["connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost"])
+        children.append(client)
+        try client.waitForOutput("Verification:")
+        // Killing the server closes its socket without close_notify.
+        kill(server.process.processIdentifier, SIGKILL)
+        let status = try client.waitForExit()
+        XCTAssertEqual(status, 1, client.stderr.text)
+        XCTAssertTrue(client.stderr.text.contains("tlskit: error: connection closed without close_notify"), client.stderr.text)
+    }
+
+    func testKeyLogFile() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let keylog = path("keys.log")
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--close-on-eof", "--keylog", keylog], input: "k")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOfFile: keylog, encoding: .utf8)
+        for label in ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"] {
+            XCTAssertTrue(lines.contains(label + " "), lines)
+        }
+    }
+
+    func testServeStopsCleanlyOnSIGTERM() throws {
+        let (_, root) = try startServer()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root))
+        let server = children[children.count - 1]
+        server.process.terminate()
+        XCTAssertEqual(try server.waitForExit(), 0, server.stderr.text)
+        XCTAssertTrue(server.stdout.text.contains("stopped"), server.stdout.text)
+        // The ephemeral root is useless once its server is gone, so the file is removed.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root))
     }
 
     func testTraceListsHandshakeMessagesInOrder() throws {
