@@ -17,6 +17,13 @@ struct RecordProtection: Sendable {
         self.iv = iv
     }
 
+    /// Test seam: the same key at a chosen sequence number (to exercise the AEAD usage limit without 2^24 records).
+    init(aead: any RecordAEAD, iv: [UInt8], sequenceNumber: UInt64) {
+        self.aead = aead
+        self.iv = iv
+        self.sequenceNumber = sequenceNumber
+    }
+
     /// The per-record nonce: the 64-bit sequence number, left-padded to iv_length, XORed with the static IV.
     func nonce() -> [UInt8] {
         var nonce = iv
