@@ -47,6 +47,9 @@ public final class TLSConnection {
     var keyUpdatesInARow = 0
     var emptyRecordsInARow = 0
     var warningAlertsInARow = 0
+    /// A KeyUpdate answering the peer's update_requested sits in `output`, not yet taken: further requests that
+    /// arrive while we are silent are covered by it (RFC 8446 §4.6.3: several KeyUpdates, a single update).
+    var keyUpdateAnswerPending = false
     static let maxKeyUpdatesInARow = 32
     static let maxEmptyRecordsInARow = 32
     static let maxWarningAlertsInARow = 4
@@ -118,6 +121,7 @@ public final class TLSConnection {
     /// Bytes to write to the network (handshake records, protected application data, alerts).
     public func takeOutput() -> [UInt8] {
         flushHandshake()
+        keyUpdateAnswerPending = false
         defer { output.removeAll(keepingCapacity: true) }
         return output
     }
