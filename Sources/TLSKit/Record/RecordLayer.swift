@@ -59,6 +59,9 @@ struct RecordLayer: Sendable {
 
     /// Largest plaintext we put in one record (2^14, or less when the peer sent record_size_limit).
     var maxOutgoingFragment = RecordLimits.maxPlaintext
+    /// Largest TLSInnerPlaintext (content, type byte and padding) accepted: 2^14 + 1 (RFC 8446 §5.4), or the
+    /// record_size_limit we announced once the peer has agreed to it (RFC 8449 §4).
+    var maxIncomingInnerPlaintext = RecordLimits.maxPlaintext + 1
     /// The legacy_record_version we write: 0x0301 for an initial ClientHello, 0x0303 otherwise (RFC 8446 §5.1).
     var outgoingLegacyVersion: ProtocolVersion = .tls12
 
@@ -122,6 +125,10 @@ struct RecordLayer: Sendable {
         var inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
         try protection.advance()
         readProtection = protection
+        // RFC 8446 §5.4: padding does not lift the size limit; the whole TLSInnerPlaintext must fit.
+        guard inner.count <= maxIncomingInnerPlaintext else {
+            throw TLSError(.recordOverflow, "decrypted record of \(inner.count) bytes (with type and padding) exceeds \(maxIncomingInnerPlaintext)")
+        }
 
         // TLSInnerPlaintext: content || type || zeros. Strip the padding from the end.
         var end = inner.count
