@@ -120,15 +120,29 @@ final class EngineRecordLayerNegativeTests: XCTestCase {
         XCTAssertTrue(pair.server.takeApplicationData().isEmpty)
     }
 
-    func testInnerPlaintextAtLimitWithPaddingIsAccepted() async throws {
-        let pair = try await connectedPair()
-        var forger = RecordForger(toward: pair.server)
-        let content = testPayload(count: 16384, seed: 6)
-        // 16384 content bytes + type + 200 zero bytes of padding + tag = 16601 ≤ 2^14 + 256.
-        let record = try forger.sealInner(content + [23] + [UInt8](repeating: 0, count: 200))
-        await pair.deliver(record, .clientToServer)
-        XCTAssertNil(pair.serverError)
-        XCTAssertEqual(pair.server.takeApplicationData(), content)
+    func testInnerPlaintextAtLimitIsAccepted() async throws {
+        // TLSInnerPlaintext of exactly 2^14 + 1 bytes: full content and type, or less content plus padding.
+        for (contentLength, padding) in [(16384, 0), (16000, 384), (0, 16384)] {
+            let pair = try await connectedPair()
+            var forger = RecordForger(toward: pair.server)
+            let content = testPayload(count: contentLength, seed: UInt64(contentLength))
+            let inner = content + [contentLength == 0 ? ContentType.applicationData.rawValue : 23] + [UInt8](repeating: 0, count: padding)
+            await pair.deliver(try forger.sealInner(inner), .clientToServer)
+            XCTAssertNil(pair.serverError, "\(contentLength) + 1 + \(padding)")
+            XCTAssertEqual(pair.server.takeApplicationData(), content)
+        }
+    }
+
+    func testPaddingDoesNotLiftTheRecordSizeLimit() async throws {
+        // RFC 8446 §5.4: the full TLSInnerPlaintext MUST NOT exceed 2^14 + 1 bytes, padding included.
+        for (contentLength, padding) in [(16384, 1), (16384, 200), (100, 16285)] {
+            let pair = try await connectedPair()
+            var forger = RecordForger(toward: pair.server)
+            let inner = testPayload(count: contentLength, seed: 8) + [23] + [UInt8](repeating: 0, count: padding)
+            await pair.deliver(try forger.sealInner(inner), .clientToServer)
+            await pair.assertSentAlert(.recordOverflow, by: .serverToClient)
+            XCTAssertTrue(pair.server.takeApplicationData().isEmpty)
+        }
     }
 
     func testProtectedRecordWithUnknownInnerTypeIsUnexpectedMessage() async throws {
