@@ -394,6 +394,10 @@ extension TLSConnection {
                 guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
                 // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
                 records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - 1)
+                // The server answered, so the limit we announced is negotiated: enforce it on what we receive.
+                if let ourLimit = common.recordSizeLimit {
+                    records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
+                }
             case .serverName(let name):
                 guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
             default:

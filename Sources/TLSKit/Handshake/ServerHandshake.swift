@@ -225,7 +225,11 @@ extension TLSConnection {
         if let clientLimit = extensions.recordSizeLimit {
             guard clientLimit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(clientLimit) is below 64") }
             records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(clientLimit) - 1)
-            if let ourLimit = common.recordSizeLimit { encrypted.append(.recordSizeLimit(ourLimit)) }
+            if let ourLimit = common.recordSizeLimit {
+                encrypted.append(.recordSizeLimit(ourLimit))
+                // Negotiated: from the client's handshake-protected flight on, its records obey our limit.
+                records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
+            }
         }
         if serverName != nil { encrypted.append(.serverName(nil)) }
         if let applicationProtocol { encrypted.append(.alpn([Array(applicationProtocol.utf8)])) }
