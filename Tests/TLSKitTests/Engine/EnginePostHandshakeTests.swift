@@ -166,3 +166,67 @@ final class EnginePostHandshakeTests: XCTestCase {
         XCTAssertThrowsError(try pair.client.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 255 * 32 + 1))
     }
 }
+
+/// RFC 8449 record_size_limit.
+final class EngineRecordSizeLimitTests: XCTestCase {
+    func pair(clientLimit: UInt16?, serverLimit: UInt16?) async throws -> InMemoryPair {
+        var client = EngineFixtures.clientConfiguration()
+        client.common.recordSizeLimit = clientLimit
+        var server = EngineFixtures.serverConfiguration()
+        server.common.recordSizeLimit = serverLimit
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.handshake()
+        return pair
+    }
+
+    func testBothSidesHonourThePeersLimit() async throws {
+        let pair = try await pair(clientLimit: 600, serverLimit: 700)
+        let down = testPayload(count: 5000, seed: 1)
+        let up = testPayload(count: 5000, seed: 2)
+        let gotDown = try await pair.transfer(down, .serverToClient, chunkSizes: [5000])
+        XCTAssertEqual(gotDown, down)
+        let gotUp = try await pair.transfer(up, .clientToServer, chunkSizes: [5000])
+        XCTAssertEqual(gotUp, up)
+        let tag = 16
+        // Every protected record toward the client holds at most 599 content bytes + the type byte (600).
+        let toClient = pair.records(.serverToClient).filter { $0.contentType == 23 }
+        XCTAssertTrue(toClient.allSatisfy { $0.body.count - tag <= 600 }, "\(toClient.map(\.body.count))")
+        XCTAssertTrue(toClient.contains { $0.body.count - tag == 600 })
+        let toServer = pair.records(.clientToServer).filter { $0.contentType == 23 }
+        XCTAssertTrue(toServer.allSatisfy { $0.body.count - tag <= 700 }, "\(toServer.map(\.body.count))")
+        XCTAssertTrue(toServer.contains { $0.body.count - tag == 700 })
+    }
+
+    func testAnnouncedLimitIsEnforcedOnceNegotiated() async throws {
+        // At the limit: accepted.
+        let ok = try await pair(clientLimit: 600, serverLimit: 700)
+        var forger = RecordForger(toward: ok.client)
+        forger.maxFragment = 1000
+        await ok.deliver(try forger.seal(.applicationData, testPayload(count: 599, seed: 3)), .serverToClient)
+        XCTAssertNil(ok.clientError)
+        XCTAssertEqual(ok.client.takeApplicationData().count, 599)
+
+        // One byte over the client's announced limit: record_overflow.
+        let over = try await pair(clientLimit: 600, serverLimit: 700)
+        var overForger = RecordForger(toward: over.client)
+        overForger.maxFragment = 1000
+        await over.deliver(try overForger.seal(.applicationData, testPayload(count: 600, seed: 3)), .serverToClient)
+        await over.assertSentAlert(.recordOverflow, by: .clientToServer)
+
+        // The server enforces its own limit toward the client's records too.
+        let server = try await pair(clientLimit: 600, serverLimit: 700)
+        var serverForger = RecordForger(toward: server.server)
+        serverForger.maxFragment = 1000
+        await server.deliver(try serverForger.seal(.applicationData, testPayload(count: 700, seed: 4)), .clientToServer)
+        await server.assertSentAlert(.recordOverflow, by: .serverToClient)
+    }
+
+    func testLimitNotAcknowledgedIsNotEnforced() async throws {
+        // The server does not send record_size_limit back: nothing was negotiated, so the client keeps 2^14.
+        let pair = try await pair(clientLimit: 600, serverLimit: nil)
+        var forger = RecordForger(toward: pair.client)
+        await pair.deliver(try forger.seal(.applicationData, testPayload(count: 16384, seed: 5)), .serverToClient)
+        XCTAssertNil(pair.clientError)
+        XCTAssertEqual(pair.client.takeApplicationData().count, 16384)
+    }
+}
