@@ -246,7 +246,10 @@ extension TLSConnection {
             throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
-        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions, message: "HelloRetryRequest")
+        // RFC 8446 §4.1.4: only offered extensions, "with the exception of optionally the cookie" (never offered
+        // in a first ClientHello, §4.2.2).
+        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions.union([.cookie]),
+                                  message: "HelloRetryRequest")
         guard let suite = TLS13SuiteParameters(hrr.cipherSuite) else {
             throw TLSError(.illegalParameter, "HelloRetryRequest chose a suite we did not offer")
         }
