@@ -158,7 +158,7 @@ final class EngineFeatureTests: XCTestCase {
         XCTAssertFalse(pair.server.isHandshakeComplete)
     }
 
-    func testClientWithoutCertificateAnswersEmptyCertificateWhenNotRequested() async throws {
+    func testNoClientCertificateMessageWhenNotRequested() async throws {
         // No CertificateRequest: the client sends no Certificate at all.
         let pair = try makePair()
         await pair.handshake()

@@ -193,3 +193,31 @@ enum Rewrite {
 func messageIndex(_ messages: [[UInt8]], _ type: HandshakeType) -> Int? {
     messages.firstIndex { $0.first == type.rawValue }
 }
+
+extension Rewrite {
+    /// Drops the records sent in `direction` that match `predicate`.
+    static func drop(_ direction: FlightDirection, where predicate: @escaping (WireRecord) -> Bool)
+        -> (FlightDirection, inout [WireRecord]) -> Void
+    {
+        { flightDirection, records in
+            guard flightDirection == direction else { return }
+            records.removeAll(where: predicate)
+        }
+    }
+
+    /// Inserts `injected` before the first record of the `flight`-th flight (0-based) sent in `direction`.
+    static func inject(_ injected: [WireRecord], _ direction: FlightDirection, flight: Int)
+        -> (FlightDirection, inout [WireRecord]) -> Void
+    {
+        var seen = 0
+        return { flightDirection, records in
+            guard flightDirection == direction else { return }
+            if seen == flight { records.insert(contentsOf: injected, at: 0) }
+            seen += 1
+        }
+    }
+}
+
+extension WireRecord {
+    var isChangeCipherSpec: Bool { contentType == ContentType.changeCipherSpec.rawValue }
+}
