@@ -133,6 +133,9 @@ extension TLSConnection {
         let raw = HandshakeMessage.clientHello(hello).encode()
         queueHandshake(raw, type: .clientHello)
         flushHandshake()
+        // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record (the CCS and second
+        // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
+        records.outgoingLegacyVersion = .tls12
 
         state = .clientExpectServerHello(ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
@@ -297,7 +300,6 @@ extension TLSConnection {
         transcript.append(raw2)
         queueHandshake(raw2, type: .clientHello)
         flushHandshake()
-        records.outgoingLegacyVersion = .tls12
         next.clientHello = hello
         next.clientHelloRaw = raw2
         next.keyShares = shares
