@@ -61,3 +61,56 @@ final class EngineMiddleboxTests: XCTestCase {
         }
     }
 }
+
+/// RFC 8446 §5.1 legacy_record_version on the wire, and the server certificate's extended key usage.
+final class EngineRecordVersionTests: XCTestCase {
+    func assertRecordVersions(_ pair: InMemoryPair, file: StaticString = #filePath, line: UInt = #line) {
+        let client = pair.records(.clientToServer)
+        // Only the initial ClientHello may use 0x0301; every other record is 0x0303.
+        XCTAssertEqual(client.first?.version, 0x0301, file: file, line: line)
+        XCTAssertEqual(client.dropFirst().map(\.version), Array(repeating: 0x0303, count: client.count - 1),
+                       "client records: \(client.map { ($0.contentType, $0.version) })", file: file, line: line)
+        let server = pair.records(.serverToClient)
+        XCTAssertTrue(server.allSatisfy { $0.version == 0x0303 }, file: file, line: line)
+    }
+
+    func testRecordVersions() async throws {
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+        await pair.handshake()
+        try await pair.assertDataFlows()
+        assertRecordVersions(pair)
+    }
+
+    func testRecordVersionsAfterHelloRetryRequest() async throws {
+        for middlebox in [true, false] {
+            var client = EngineFixtures.clientConfiguration()
+            client.keyShareGroups = [.x25519]
+            client.middleboxCompatibility = middlebox
+            var server = EngineFixtures.serverConfiguration()
+            server.common.supportedGroups = [.secp384r1]
+            let pair = try InMemoryPair(client: client, server: server)
+            await pair.handshake()
+            try await pair.assertDataFlows()
+            // The second ClientHello is not an initial ClientHello: 0x0303 (and so is the CCS before it).
+            assertRecordVersions(pair)
+        }
+    }
+
+    func testServerCertificateWithoutServerAuthEKUIsRejected() async throws {
+        let clientOnly = try EngineFixtures.ca.issueLeaf(commonName: EngineFixtures.serverName, dnsNames: [EngineFixtures.serverName], eku: [.clientAuth])
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(),
+                                    server: TLSServerConfiguration(certificate: try clientOnly.certifiedKey))
+        await pair.assertSentAlert(.unsupportedCertificate, by: .clientToServer)
+    }
+}
+
+extension EngineRecordVersionTests {
+    func testPlaintextAlertAfterInitialClientHelloIsVersion0303() async throws {
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+        pair.tamper = Rewrite.serverHello { $0.legacyCompressionMethod = 1 }
+        await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
+        let alert = try XCTUnwrap(pair.records(.clientToServer).last)
+        XCTAssertEqual(alert.plaintextAlert?.description, .illegalParameter)
+        XCTAssertEqual(alert.version, 0x0303)
+    }
+}
