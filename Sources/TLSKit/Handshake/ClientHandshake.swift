@@ -246,7 +246,9 @@ extension TLSConnection {
             throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
-        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions, message: "HelloRetryRequest")
+        // RFC 8446 §4.2: cookie is the one extension a server may send unsolicited, and only in a HelloRetryRequest.
+        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions.union([.cookie]),
+                                  message: "HelloRetryRequest")
         guard let suite = TLS13SuiteParameters(hrr.cipherSuite) else {
             throw TLSError(.illegalParameter, "HelloRetryRequest chose a suite we did not offer")
         }
