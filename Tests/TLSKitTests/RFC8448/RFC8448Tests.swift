@@ -66,7 +66,8 @@ struct Scenario {
 
     init(section number: Int) throws {
         self.number = number
-        trace = try RFC8448Trace.load().section(number)
+        let trace = try RFC8448Trace.load().section(number)
+        self.trace = trace
         guard case .clientHello(let hello) = try HandshakeMessage.decode(
             try trace.bytes("client", "construct a ClientHello", "ClientHello")) else { throw RFC8448Trace.TraceError.malformed("ClientHello") }
         clientHello1 = hello
@@ -80,7 +81,7 @@ struct Scenario {
 
         func certificate(_ role: String) throws -> [UInt8] {
             guard case .certificate(let message) = try HandshakeMessage.decode(
-                try trace.bytes(role, "construct a Certificate", "Certificate")), message.entries.count == 1
+                try trace.bytes(role, "construct a Certificate handshake message", "Certificate")), message.entries.count == 1
             else { throw RFC8448Trace.TraceError.malformed("\(role) Certificate") }
             return message.entries[0].certificateDER
         }
@@ -155,9 +156,9 @@ struct Scenario {
         config.peerVerification = .custom(PinnedCertificateVerifier(expectedDER: serverCertificate, expectedRole: .server))
         if let clientCertificate, let clientSignature {
             config.certificate = try CertifiedKey(
-                chain: CertificateChain(derBytes: [clientCertificate]),
+                unparsedChainDER: [clientCertificate],
                 privateKey: RecordedSignatureKey(scheme: clientSignature.algorithm, signature: clientSignature.signature,
-                                                 subjectPublicKeyInfo: try subjectPublicKeyInfoDER(clientCertificate)))
+                                                 subjectPublicKeyInfo: try subjectPublicKeyInfo(ofCertificate: clientCertificate)))
         }
         // NSS's extension order, plus the extensions NSS sends that TLSKit does not (renegotiation_info, and in
         // §3 an empty session_ticket).
@@ -181,9 +182,9 @@ struct Scenario {
 
     func serverConfiguration(provider: TraceKeyShareProvider, random: ScriptedRandomSource, keyLog: KeyLogCapture) throws -> TLSServerConfiguration {
         let identity = try CertifiedKey(
-            chain: CertificateChain(derBytes: [serverCertificate]),
+            unparsedChainDER: [serverCertificate],
             privateKey: RecordedSignatureKey(scheme: serverSignature.algorithm, signature: serverSignature.signature,
-                                             subjectPublicKeyInfo: try subjectPublicKeyInfoDER(serverCertificate)))
+                                             subjectPublicKeyInfo: try subjectPublicKeyInfo(ofCertificate: serverCertificate)))
         var config = TLSServerConfiguration(certificate: identity)
         config.common = commonConfiguration(provider: provider, random: random, keyLog: keyLog)
         config.common.supportedGroups = encryptedExtensionsGroups
