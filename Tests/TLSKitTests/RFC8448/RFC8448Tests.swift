@@ -147,18 +147,25 @@ struct Scenario {
         return common
     }
 
-    func clientConfiguration(provider: TraceKeyShareProvider, random: ScriptedRandomSource, keyLog: KeyLogCapture) throws -> TLSClientConfiguration {
+    /// The trace's signing keys (one per role), shared so a test can count what the engine asked them to sign.
+    func signingKey(_ role: String) throws -> RecordedSignatureKey? {
+        let certificate = role == "server" ? serverCertificate : clientCertificate
+        let verify = role == "server" ? serverSignature : clientSignature
+        guard let certificate, let verify else { return nil }
+        return RecordedSignatureKey(scheme: verify.algorithm, signature: verify.signature,
+                                    subjectPublicKeyInfo: try subjectPublicKeyInfo(ofCertificate: certificate))
+    }
+
+    func clientConfiguration(provider: TraceKeyShareProvider, random: ScriptedRandomSource, keyLog: KeyLogCapture,
+                             signingKey: RecordedSignatureKey?) throws -> TLSClientConfiguration {
         var config = TLSClientConfiguration()
         config.common = commonConfiguration(provider: provider, random: random, keyLog: keyLog)
         config.grease = false
         config.middleboxCompatibility = compatibilityMode
         config.keyShareGroups = clientHello1.extensions.keyShareClient?.map(\.group)
         config.peerVerification = .custom(PinnedCertificateVerifier(expectedDER: serverCertificate, expectedRole: .server))
-        if let clientCertificate, let clientSignature {
-            config.certificate = try CertifiedKey(
-                unparsedChainDER: [clientCertificate],
-                privateKey: RecordedSignatureKey(scheme: clientSignature.algorithm, signature: clientSignature.signature,
-                                                 subjectPublicKeyInfo: try subjectPublicKeyInfo(ofCertificate: clientCertificate)))
+        if let clientCertificate, let signingKey {
+            config.certificate = try CertifiedKey(unparsedChainDER: [clientCertificate], privateKey: signingKey)
         }
         // NSS's extension order, plus the extensions NSS sends that TLSKit does not (renegotiation_info, and in
         // §3 an empty session_ticket).
@@ -180,11 +187,9 @@ struct Scenario {
         return config
     }
 
-    func serverConfiguration(provider: TraceKeyShareProvider, random: ScriptedRandomSource, keyLog: KeyLogCapture) throws -> TLSServerConfiguration {
-        let identity = try CertifiedKey(
-            unparsedChainDER: [serverCertificate],
-            privateKey: RecordedSignatureKey(scheme: serverSignature.algorithm, signature: serverSignature.signature,
-                                             subjectPublicKeyInfo: try subjectPublicKeyInfo(ofCertificate: serverCertificate)))
+    func serverConfiguration(provider: TraceKeyShareProvider, random: ScriptedRandomSource, keyLog: KeyLogCapture,
+                             signingKey: RecordedSignatureKey) throws -> TLSServerConfiguration {
+        let identity = try CertifiedKey(unparsedChainDER: [serverCertificate], privateKey: signingKey)
         var config = TLSServerConfiguration(certificate: identity)
         config.common = commonConfiguration(provider: provider, random: random, keyLog: keyLog)
         config.common.supportedGroups = encryptedExtensionsGroups
@@ -214,7 +219,9 @@ extension RFC8448Tests {
         let provider = TraceKeyShareProvider(privateKeys: try s.privateKeys("client"))
         let random = ScriptedRandomSource([s.clientRandom] + (s.compatibilityMode ? [s.sessionID] : []))
         let keyLog = KeyLogCapture()
-        let client = try TLSConnection(client: try s.clientConfiguration(provider: provider, random: random, keyLog: keyLog), serverName: "server")
+        let signingKey = try s.signingKey("client")
+        let client = try TLSConnection(
+            client: try s.clientConfiguration(provider: provider, random: random, keyLog: keyLog, signingKey: signingKey), serverName: "server")
 
         // First ClientHello.
         assertBytes(client.takeOutput(), try s.record("client", "send handshake record", occurrence: 0), "§\(s.number) ClientHello record")
@@ -262,6 +269,9 @@ extension RFC8448Tests {
         XCTAssertEqual(negotiated.serverSignatureScheme, s.serverSignature.algorithm)
         XCTAssertEqual(negotiated.clientSignatureScheme, s.clientSignature?.algorithm)
         XCTAssertEqual(negotiated.peerCertificates, [s.serverCertificate])
+        XCTAssertEqual(negotiated.group, s.helloRetry ? .secp256r1 : .x25519)
+        // §6: the engine asked the client key to sign exactly the content the trace's signature covers.
+        XCTAssertEqual(signingKey?.signedMessages.value, s.clientAuthentication ? 1 : nil)
 
         if s.number == 3 {
             // NewSessionTicket: accepted and surfaced.
@@ -301,7 +311,9 @@ extension RFC8448Tests {
         let provider = TraceKeyShareProvider(privateKeys: try s.privateKeys("server"))
         let random = ScriptedRandomSource([s.serverRandom])
         let keyLog = KeyLogCapture()
-        let server = try TLSConnection(server: try s.serverConfiguration(provider: provider, random: random, keyLog: keyLog))
+        let signingKey = try XCTUnwrap(try s.signingKey("server"))
+        let server = try TLSConnection(
+            server: try s.serverConfiguration(provider: provider, random: random, keyLog: keyLog, signingKey: signingKey))
 
         var clientRecord = 0
         var serverRecord = 0
@@ -350,6 +362,10 @@ extension RFC8448Tests {
         XCTAssertEqual(negotiated.serverName, "server")
         XCTAssertEqual(negotiated.clientSignatureScheme, s.clientSignature?.algorithm)
         XCTAssertEqual(negotiated.peerCertificates, s.clientCertificate.map { [$0] } ?? [])
+        XCTAssertEqual(negotiated.group, s.helloRetry ? .secp256r1 : .x25519)
+        XCTAssertEqual(negotiated.serverSignatureScheme, s.serverSignature.algorithm)
+        // The engine asked the server key to sign exactly the content the trace's signature covers.
+        XCTAssertEqual(signingKey.signedMessages.value, 1)
 
         if s.number == 3 {
             // The trace's server sent a NewSessionTicket first, so its application data and alert records use
