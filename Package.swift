@@ -39,7 +39,15 @@ let package = Package(
         ),
         .executableTarget(name: "tlskit-demo", dependencies: ["TLSKit"]),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
-        .testTarget(name: "TLSCryptoTests", dependencies: ["TLSCrypto", "TLSWire"]),
+        .testTarget(
+            name: "TLSCryptoTests",
+            dependencies: [
+                "TLSCrypto", "TLSWire",
+                // The SigningKey initializers take swift-crypto keys, so the tests construct them.
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "TLSKitTests",
             dependencies: [

@@ -185,18 +185,14 @@ public final class TLSConnection {
         if let failure { throw failure }
         guard pendingVerification != nil else { throw TLSError(.internalError, "no verification is pending") }
         pendingVerification = nil
-        do {
-            switch result {
-            case .trusted:
-                resumeAfterVerification()
-            case .rejected(let error):
-                throw error
-            }
-            try process()
-        } catch {
+        switch result {
+        case .trusted:
+            resumeAfterVerification()
+        case .rejected(let error):
             fail(error)
             throw error
         }
+        try process()
     }
 
     /// RFC 8446 §7.5 exporter.

@@ -1,0 +1,73 @@
+import Crypto
+import TLSWire
+
+/// Record protection on swift-crypto's AES-GCM and ChaCha20-Poly1305. The `SymmetricKey` is built once per
+/// traffic key and reused for every record.
+struct SwiftCryptoAEAD: RecordAEAD {
+    let algorithm: AEADAlgorithm
+    private let key: SymmetricKey
+
+    init(algorithm: AEADAlgorithm, key: [UInt8]) throws(TLSError) {
+        guard key.count == algorithm.keyLength else {
+            throw .internalError("\(algorithm) key must be \(algorithm.keyLength) bytes, got \(key.count)")
+        }
+        self.algorithm = algorithm
+        self.key = SymmetricKey(data: key)
+    }
+
+    func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8] {
+        // AES.GCM.Nonce would accept longer nonces; TLS 1.3 always uses exactly 12 bytes (RFC 8446 §5.3).
+        guard nonce.count == algorithm.nonceLength else {
+            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
+        }
+        do {
+            switch algorithm {
+            case .aes128GCM, .aes256GCM:
+                let box = try AES.GCM.seal(
+                    plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: additionalData)
+                return Self.join(box.ciphertext, box.tag)
+            case .chacha20Poly1305:
+                let box = try ChaChaPoly.seal(
+                    plaintext, using: key, nonce: ChaChaPoly.Nonce(data: nonce), authenticating: additionalData)
+                return Self.join(box.ciphertext, box.tag)
+            }
+        } catch {
+            // Not expected: key and nonce sizes are checked above.
+            throw .internalError("\(algorithm) seal failed: \(error)")
+        }
+    }
+
+    func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: [UInt8]) throws(TLSError) -> [UInt8] {
+        let tagLength = algorithm.tagLength
+        guard ciphertextAndTag.count >= tagLength else {
+            throw TLSError(.badRecordMAC, "record shorter than the \(tagLength)-byte AEAD tag")
+        }
+        guard nonce.count == algorithm.nonceLength else {
+            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
+        }
+        let split = ciphertextAndTag.count - tagLength
+        let ciphertext = ciphertextAndTag[..<split]
+        let tag = ciphertextAndTag[split...]
+        do {
+            switch algorithm {
+            case .aes128GCM, .aes256GCM:
+                let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                return Array(try AES.GCM.open(box, using: key, authenticating: additionalData))
+            case .chacha20Poly1305:
+                let box = try ChaChaPoly.SealedBox(
+                    nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                return Array(try ChaChaPoly.open(box, using: key, authenticating: additionalData))
+            }
+        } catch {
+            throw TLSError(.badRecordMAC, "record authentication failed")
+        }
+    }
+
+    private static func join(_ ciphertext: some Collection<UInt8>, _ tag: some Collection<UInt8>) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(ciphertext.count + tag.count)
+        out.append(contentsOf: ciphertext)
+        out.append(contentsOf: tag)
+        return out
+    }
+}
