@@ -158,11 +158,7 @@ struct ServerIdentity: Sendable {
         }
     }
 
-    static func isIPLiteral(_ text: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
-    }
+    static func isIPLiteral(_ text: String) -> Bool { ipAddressBytes(text) != nil }
 }
 
 /// Requires the leaf to allow `required` (or anyExtendedKeyUsage) when it has an EKU extension at all;

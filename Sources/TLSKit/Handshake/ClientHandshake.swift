@@ -472,15 +472,8 @@ extension String {
     }
 }
 
-/// True for IPv4 dotted quads and IPv6 literals (which never go in SNI, RFC 6066 §3).
+/// True for IPv4 and IPv6 literals (which never go in SNI, RFC 6066 §3).
 func isIPAddressLiteral(_ name: String) -> Bool {
-    if name.contains(":") { return true }
-    let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-    return parts.count == 4 && parts.allSatisfy { part in
-        !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && (Int(part) ?? 256) <= 255
-    }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    let bare = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
+    return ipAddressBytes(bare) != nil
 }

@@ -3,7 +3,7 @@ import CryptoExtras
 import Foundation
 import SwiftASN1
 import TLSCrypto
-import TLSKit
+@testable import TLSKit
 import X509
 
 /// Builds throwaway PKIs for tests: a root CA, optional intermediates and leaves, for every key type TLSKit signs with.
@@ -288,10 +288,7 @@ extension TestPKI {
     struct BadIPAddress: Error { let text: String }
 
     static func ipBytes(_ text: String) throws -> [UInt8] {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        throw BadIPAddress(text: text)
+        guard let bytes = ipAddressBytes(text) else { throw BadIPAddress(text: text) }
+        return bytes
     }
 }
