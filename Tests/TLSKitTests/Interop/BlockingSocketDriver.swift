@@ -305,7 +305,8 @@ func assertSameBytes(
     _ actual: [UInt8], _ expected: [UInt8], _ what: String, file: StaticString = #filePath, line: UInt = #line
 ) {
     guard actual != expected else { return }
-    let firstDifference = zip(actual, expected).firstIndex { $0 != $1 } ?? min(actual.count, expected.count)
+    let common = min(actual.count, expected.count)
+    let firstDifference = (0..<common).first { actual[$0] != expected[$0] } ?? common
     XCTFail("\(what): got \(actual.count) bytes, expected \(expected.count); first difference at offset \(firstDifference)",
             file: file, line: line)
 }

@@ -36,8 +36,8 @@ final class OpenSSLProcess {
         let id = UUID().uuidString.prefix(8)
         stdoutURL = directory.appendingPathComponent("openssl-\(id).out")
         stderrURL = directory.appendingPathComponent("openssl-\(id).err")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = try Self.executable()
         process.arguments = arguments
         process.currentDirectoryURL = directory
