@@ -100,6 +100,36 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
         }
     }
 
+    // MARK: Identity
+
+    /// Connecting by IP literal: no SNI is sent and the IP SAN (127.0.0.1) is what gets checked.
+    func testIPAddressIdentity() async throws {
+        let (server, port) = try startServer([])
+        defer { server.terminate() }
+        do {
+            let client = try await connect(try clientConfiguration(), port: port, serverName: "127.0.0.1")
+            XCTAssertEqual(client.connection.negotiated?.cipherSuite, .TLS_AES_128_GCM_SHA256)
+            try await exchange(client, server, bytes: 4096, seed: 6)
+            try await closeCleanly(client, server)
+        } catch {
+            throw InteropError("IP identity: \(error)\n\(server.diagnostics)")
+        }
+    }
+
+    /// A name the certificate does not cover is refused with bad_certificate, and s_server hears the alert.
+    func testWrongHostnameIsRejected() async throws {
+        let (server, port) = try startServer([])
+        defer { server.terminate() }
+        do {
+            _ = try await connect(try clientConfiguration(), port: port, serverName: "not-localhost.example")
+            XCTFail("verification of a certificate for localhost succeeded for not-localhost.example")
+        } catch let error as TLSError {
+            XCTAssertEqual(error.alert, .badCertificate, "\(error)")
+            XCTAssertEqual(error.origin, .local)
+            try server.wait(forText: "bad certificate", inStderr: true)
+        }
+    }
+
     // MARK: Mutual authentication
 
     /// s_server -Verify 1 insists on a client certificate chaining to the CA.
@@ -259,9 +289,11 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
         return configuration
     }
 
-    private func connect(_ configuration: TLSClientConfiguration, port: UInt16) async throws -> TLSSocketDriver {
+    private func connect(
+        _ configuration: TLSClientConfiguration, port: UInt16, serverName: String = "localhost"
+    ) async throws -> TLSSocketDriver {
         let socket = try LoopbackSocket.connect(port: port)
-        let connection = try TLSConnection(client: configuration, serverName: "localhost")
+        let connection = try TLSConnection(client: configuration, serverName: serverName)
         let driver = TLSSocketDriver(connection: connection, socket: socket)
         try await driver.handshake()
         return driver
