@@ -6,12 +6,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "TLSKit", targets: ["TLSKit"]),
+        .library(name: "TLSKitNIO", targets: ["TLSKitNIO"]),
         .executable(name: "tlskit-demo", targets: ["tlskit-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Byte-level codec: ByteReader / ByteWriter and every wire structure. No crypto, no state.
@@ -35,6 +37,16 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        // SwiftNIO adapter: channel handlers over the engine, plus async connect/bind helpers.
+        .target(
+            name: "TLSKitNIO",
+            dependencies: [
+                "TLSKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "tlskit-demo", dependencies: ["TLSKit"]),

@@ -121,7 +121,9 @@ extension Extension {
                 guard body.isEmpty else { throw .decode("server_name: non-empty body outside ClientHello") }
                 return .serverName(nil)
             }
-            return .serverName(try decodeServerNameList(&r))
+            // A list without a host_name cannot be re-encoded as `.serverName`: keep it raw.
+            guard let host = try decodeServerNameList(&r) else { return .unknown(type, body) }
+            return .serverName(host)
 
         case .supportedGroups:
             return .supportedGroups(try readUInt16List(&r, name: "supported_groups").map { NamedGroup(rawValue: $0) })
@@ -243,7 +245,8 @@ extension Extension {
         }
     }
 
-    /// RFC 6066 §3 ServerNameList. Only host_name (0) is understood; the first one is returned.
+    /// RFC 6066 §3 ServerNameList. Only host_name (0) is understood; the first one is returned
+    /// (a list naming several is not re-encoded byte-identically, RFC 6066 forbids it anyway).
     private static func decodeServerNameList(_ r: inout ByteReader) throws(TLSError) -> String? {
         var list = try r.readVector16Reader(minimum: 1)
         var hostName: String?

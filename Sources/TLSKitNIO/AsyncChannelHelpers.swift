@@ -1,0 +1,54 @@
+import NIOCore
+import NIOPosix
+import TLSKit
+
+/// Async conveniences for `NIOAsyncChannel` users: connect or bind, with TLSKit in the pipeline, and get back
+/// channels of plaintext `ByteBuffer`s.
+public enum TLSKitBootstrap {
+    /// Connects to `host:port`, completes the TLS handshake, and returns the channel with what was negotiated.
+    /// `serverName` defaults to `host` (sent as SNI unless it is an IP literal, and checked against the certificate).
+    public static func connect(
+        host: String,
+        port: Int,
+        configuration: TLSClientConfiguration,
+        serverName: String? = nil,
+        handshakeTimeout: TimeAmount = .seconds(10),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> (channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, negotiated: NegotiatedParameters) {
+        let name = serverName ?? host
+        let (channel, handshake) = try await ClientBootstrap(group: group)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = TLSKitClientHandler(configuration: configuration, serverName: name, handshakeTimeout: handshakeTimeout)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let handshake = handler.handshakeFuture(on: channel.eventLoop)
+                    let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return (asyncChannel, handshake)
+                }
+            }
+        let negotiated = try await handshake.get()
+        return (channel, negotiated)
+    }
+
+    /// Binds a TLS server on `host:port`. Each inbound element is a child channel with TLSKit in its pipeline;
+    /// its handshake runs as soon as it is accepted (read from the child to drive it).
+    public static func bind(
+        host: String,
+        port: Int,
+        configuration: TLSServerConfiguration,
+        handshakeTimeout: TimeAmount = .seconds(10),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        TLSKitServerHandler(configuration: configuration, handshakeTimeout: handshakeTimeout))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+}

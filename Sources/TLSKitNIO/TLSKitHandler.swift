@@ -1,0 +1,326 @@
+import NIOCore
+import NIOTLS
+import TLSKit
+
+/// Errors the NIO adapter adds to the engine's `TLSError`.
+public enum TLSKitNIOError: Error, Equatable, Sendable {
+    /// The TCP connection ended without close_notify: the data may have been truncated.
+    case uncleanShutdown
+    /// The handshake did not complete within the configured time.
+    case handshakeTimeout
+    /// The engine could not be created (bad configuration).
+    case configuration(String)
+}
+
+/// A `ChannelDuplexHandler` that runs a TLSKit connection in a NIO pipeline, in the shape swift-nio-ssl users know:
+/// ciphertext `ByteBuffer`s below, plaintext `ByteBuffer`s above.
+///
+/// - fires `TLSUserEvent.handshakeCompleted(negotiatedProtocol:)` exactly once;
+/// - buffers writes until the handshake is done, and turns each flush into as few records as possible;
+/// - turns the peer's close_notify into `ChannelEvent.inputClosed`, and a bare TCP close into
+///   `TLSKitNIOError.uncleanShutdown`;
+/// - `close(mode: .output)` sends close_notify and half-closes; `close(mode: .all)` sends close_notify and closes;
+/// - forwards `read()` (and asks for more when a read brought only handshake bytes) so autoRead off works;
+/// - reports errors through `errorCaught` after sending the alert, then closes the channel.
+public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private let makeConnection: () throws -> TLSConnection
+    private let handshakeTimeout: TimeAmount?
+    private var connection: TLSConnection?
+    private var timeoutTask: Scheduled<Void>?
+
+    private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    private var flushRequested = false
+    private var readRequested = false
+    private var deliveredData = false
+    private var verifying = false
+    private var closed = false
+    private var sentCloseNotify = false
+    private var completionPromise: EventLoopPromise<NegotiatedParameters>?
+
+    /// What the handshake negotiated (version, suite, group, ALPN, SNI, peer chain); nil until it completes.
+    public private(set) var negotiated: NegotiatedParameters?
+
+    /// Called on the event loop for every engine event (handshake messages in order, key updates, …).
+    public var eventObserver: ((TLSEvent) -> Void)?
+
+    init(handshakeTimeout: TimeAmount?, makeConnection: @escaping () throws -> TLSConnection) {
+        self.handshakeTimeout = handshakeTimeout
+        self.makeConnection = makeConnection
+    }
+
+    /// Succeeds when the handshake completes, fails if it does not. Available once the handler is added.
+    public func handshakeFuture(on eventLoop: EventLoop) -> EventLoopFuture<NegotiatedParameters> {
+        if let negotiated { return eventLoop.makeSucceededFuture(negotiated) }
+        if let completionPromise { return completionPromise.futureResult }
+        let promise = eventLoop.makePromise(of: NegotiatedParameters.self)
+        completionPromise = promise
+        return promise.futureResult
+    }
+
+    // MARK: Lifecycle
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if completionPromise == nil { completionPromise = context.eventLoop.makePromise() }
+        if context.channel.isActive { start(context: context) }
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        failBufferedWrites(ChannelError.ioOnClosedChannel)
+        completionPromise?.fail(ChannelError.ioOnClosedChannel)
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard connection == nil, !closed else { return }
+        do {
+            connection = try makeConnection()
+        } catch {
+            let failure = TLSKitNIOError.configuration("\(error)")
+            completionPromise?.fail(failure)
+            context.fireErrorCaught(failure)
+            closed = true
+            context.close(promise: nil)
+            return
+        }
+        if let handshakeTimeout {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            timeoutTask = context.eventLoop.scheduleTask(in: handshakeTimeout) {
+                let (handler, context) = bound.value
+                guard handler.negotiated == nil, !handler.closed else { return }
+                handler.failAndClose(context: context, error: TLSKitNIOError.handshakeTimeout)
+            }
+        }
+        pumpEngine(context: context)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        let wasClean = connection?.peerClosed ?? false
+        if !closed && !wasClean {
+            // The transport ended without close_notify: say so, never hand a truncated stream over silently.
+            completionPromise?.fail(TLSKitNIOError.uncleanShutdown)
+            context.fireErrorCaught(TLSKitNIOError.uncleanShutdown)
+        }
+        closed = true
+        failBufferedWrites(ChannelError.ioOnClosedChannel)
+        completionPromise?.fail(ChannelError.ioOnClosedChannel)
+        context.fireChannelInactive()
+    }
+
+    // MARK: Inbound
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        guard let connection, !closed else { return }
+        do {
+            try connection.receive(Array(buffer.readableBytesView))
+        } catch {
+            pumpEngine(context: context)
+            failAndClose(context: context, error: error)
+            return
+        }
+        pumpEngine(context: context)
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        if deliveredData {
+            deliveredData = false
+            context.fireChannelReadComplete()
+        } else if readRequested && !closed {
+            // A read that brought only handshake bytes delivers nothing upward, so ask for more ourselves.
+            context.read()
+        }
+    }
+
+    // MARK: Outbound
+
+    public func read(context: ChannelHandlerContext) {
+        readRequested = true
+        context.read()
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !closed, !sentCloseNotify else {
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
+        bufferedWrites.append((unwrapOutboundIn(data), promise))
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        flushRequested = true
+        if negotiated != nil { flushBufferedWrites(context: context) }
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        switch mode {
+        case .input:
+            context.close(mode: .input, promise: promise)
+        case .output:
+            sendCloseNotify(context: context)
+            context.close(mode: .output, promise: promise)
+        case .all:
+            if !closed { sendCloseNotify(context: context) }
+            closed = true
+            context.close(mode: .all, promise: promise)
+        }
+    }
+
+    // MARK: Engine plumbing
+
+    /// Moves everything the engine produced: records to the network, events and plaintext up the pipeline.
+    private func pumpEngine(context: ChannelHandlerContext) {
+        guard let connection else { return }
+        writeEngineOutput(context: context)
+        for event in connection.takeEvents() {
+            eventObserver?(event)
+            switch event {
+            case .handshakeCompleted:
+                timeoutTask?.cancel()
+                negotiated = connection.negotiated
+                if let negotiated { completionPromise?.succeed(negotiated) }
+                context.fireUserInboundEventTriggered(
+                    TLSUserEvent.handshakeCompleted(negotiatedProtocol: connection.negotiated?.applicationProtocol))
+                if flushRequested { flushBufferedWrites(context: context) }
+            case .peerClosed:
+                deliverApplicationData(context: context)
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+                let halfClosureAllowed = (try? context.channel.syncOptions?.getOption(.allowRemoteHalfClosure)) ?? false
+                if !halfClosureAllowed && !closed {
+                    // Answer close_notify with ours and close, as swift-nio-ssl does without half-closure.
+                    sendCloseNotify(context: context)
+                    closed = true
+                    context.close(promise: nil)
+                }
+            default:
+                continue
+            }
+        }
+        deliverApplicationData(context: context)
+        if connection.pendingVerification != nil { startVerification(context: context) }
+    }
+
+    private func deliverApplicationData(context: ChannelHandlerContext) {
+        guard let connection else { return }
+        let plaintext = connection.takeApplicationData()
+        guard !plaintext.isEmpty else { return }
+        deliveredData = true
+        readRequested = false
+        context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
+    }
+
+    private func writeEngineOutput(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard let connection else {
+            promise?.succeed()
+            return
+        }
+        let bytes = connection.takeOutput()
+        guard !bytes.isEmpty else {
+            promise?.succeed()
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+    }
+
+    /// The async certificate verifier runs off the loop; its verdict comes back to the loop to resume the engine.
+    private func startVerification(context: ChannelHandlerContext) {
+        guard !verifying, let work = connection?.pendingVerificationWork else { return }
+        verifying = true
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { await work() }.whenSuccess { result in
+            let (handler, context) = bound.value
+            handler.verifying = false
+            guard !handler.closed, let connection = handler.connection else { return }
+            do {
+                try connection.completeVerification(result)
+                handler.pumpEngine(context: context)
+            } catch {
+                handler.pumpEngine(context: context)
+                handler.failAndClose(context: context, error: error)
+            }
+        }
+    }
+
+    /// Encrypts every buffered write into as few records as possible and writes them in one go.
+    private func flushBufferedWrites(context: ChannelHandlerContext) {
+        guard let connection, !bufferedWrites.isEmpty else {
+            flushRequested = false
+            return
+        }
+        flushRequested = false
+        let writes = bufferedWrites
+        bufferedWrites.removeAll()
+        var plaintext: [UInt8] = []
+        plaintext.reserveCapacity(writes.reduce(0) { $0 + $1.0.readableBytes })
+        for (buffer, _) in writes { plaintext.append(contentsOf: buffer.readableBytesView) }
+        do {
+            try connection.send(plaintext)
+        } catch {
+            for (_, promise) in writes { promise?.fail(error) }
+            failAndClose(context: context, error: error)
+            return
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        for (_, writePromise) in writes {
+            if let writePromise { promise.futureResult.cascade(to: writePromise) }
+        }
+        writeEngineOutput(context: context, promise: promise)
+    }
+
+    private func sendCloseNotify(context: ChannelHandlerContext) {
+        guard let connection, !sentCloseNotify else { return }
+        if negotiated != nil { flushBufferedWrites(context: context) }
+        sentCloseNotify = true
+        connection.close()
+        writeEngineOutput(context: context)
+    }
+
+    private func failBufferedWrites(_ error: Error) {
+        let writes = bufferedWrites
+        bufferedWrites.removeAll()
+        for (_, promise) in writes { promise?.fail(error) }
+    }
+
+    private func failAndClose(context: ChannelHandlerContext, error: Error) {
+        guard !closed else { return }
+        closed = true
+        timeoutTask?.cancel()
+        writeEngineOutput(context: context)   // the alert, if the engine queued one
+        failBufferedWrites(error)
+        completionPromise?.fail(error)
+        context.fireErrorCaught(error)
+        context.close(promise: nil)
+    }
+}
+
+/// The client side: starts the handshake as soon as the channel is active.
+public final class TLSKitClientHandler: TLSKitHandler {
+    /// `serverName` is sent as SNI (unless it is an IP literal) and checked against the server's certificate.
+    public init(configuration: TLSClientConfiguration, serverName: String?, handshakeTimeout: TimeAmount? = .seconds(10)) {
+        super.init(handshakeTimeout: handshakeTimeout) {
+            try TLSConnection(client: configuration, serverName: serverName)
+        }
+    }
+}
+
+/// The server side. Certificate selection by SNI and ALPN selection come from the `TLSServerConfiguration`.
+public final class TLSKitServerHandler: TLSKitHandler {
+    public init(configuration: TLSServerConfiguration, handshakeTimeout: TimeAmount? = .seconds(10)) {
+        super.init(handshakeTimeout: handshakeTimeout) {
+            try TLSConnection(server: configuration)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension TLSKitHandler: Sendable {}
