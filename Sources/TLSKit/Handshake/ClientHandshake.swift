@@ -249,8 +249,7 @@ extension TLSConnection {
             throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
-        // RFC 8446 §4.1.4: only offered extensions, "with the exception of optionally the cookie" (never offered
-        // in a first ClientHello, §4.2.2).
+        // RFC 8446 §4.2: cookie is the one extension a server may send unsolicited, and only in a HelloRetryRequest.
         try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions.union([.cookie]),
                                   message: "HelloRetryRequest")
         guard let suite = TLS13SuiteParameters(hrr.cipherSuite) else {
@@ -292,6 +291,9 @@ extension TLSConnection {
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
         transcript.append(raw)
         var next = sent
+        // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
+        // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
+        records.outgoingLegacyVersion = .tls12
         if clientConfig.middleboxCompatibility && !next.sentChangeCipherSpec {
             sendChangeCipherSpec()
             next.sentChangeCipherSpec = true

@@ -245,11 +245,11 @@ final class KeyLogCollector: @unchecked Sendable {
         guard let line = lines.last(where: { $0.hasPrefix(label + " ") }) else { return nil }
         let parts = line.split(separator: " ")
         guard parts.count == 3 else { return nil }
-        return hexBytes(String(parts[2]))
+        return decodeHex(String(parts[2]))
     }
 }
 
-func hexBytes(_ text: String) -> [UInt8]? {
+private func decodeHex(_ text: String) -> [UInt8]? {
     let chars = Array(text.utf8)
     guard chars.count % 2 == 0 else { return nil }
     var out: [UInt8] = []
