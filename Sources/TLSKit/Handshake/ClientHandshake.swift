@@ -312,6 +312,10 @@ extension TLSConnection {
 
     /// Checks shared by ServerHello and HelloRetryRequest.
     private func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
+        // RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version.
+        guard hello.legacyVersion.rawValue > 0x0300 else {
+            throw TLSError(.protocolVersion, "\(what) legacy_version is \(hello.legacyVersion)")
+        }
         guard let version = hello.extensions.supportedVersionServer else {
             // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
             let tail = Array(hello.random.suffix(8))

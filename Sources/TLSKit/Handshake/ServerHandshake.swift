@@ -106,6 +106,10 @@ extension TLSConnection {
         let provider = common.cryptoProvider
         let extensions = hello.extensions
 
+        // RFC 8446 §D.5: a ClientHello with legacy_version 0x0300 or less is protocol_version, whatever it offers.
+        guard hello.legacyVersion.rawValue > 0x0300 else {
+            throw TLSError(.protocolVersion, "ClientHello legacy_version is \(hello.legacyVersion)")
+        }
         guard let versions = extensions.supportedVersionsClient, versions.contains(.tls13) else {
             throw TLSError(.protocolVersion, "the client does not offer TLSv1.3")
         }
