@@ -381,3 +381,31 @@ final class EngineRecordLayerNegativeTests: XCTestCase {
         await pair.assertSentAlert(.unexpectedMessage, by: .serverToClient)
     }
 }
+
+/// RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version, whatever else it says.
+final class EngineLegacyVersionTests: XCTestCase {
+    func testClientHelloWithSSL3LegacyVersionIsProtocolVersion() async throws {
+        for version: UInt16 in [0x0300, 0x0200, 0x0002] {
+            var hello = try freshClientHello()
+            hello.legacyVersion = ProtocolVersion(rawValue: version)
+            let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+            let error = await feed(server, clientHelloRecord(hello))
+            assertPlaintextAlert(server, .protocolVersion, thrown: error)
+        }
+    }
+
+    func testClientHelloWithTLS10LegacyVersionIsAccepted() async throws {
+        // Only supported_versions negotiates; legacy_version 0x0301 (as some clients send) is fine.
+        var hello = try freshClientHello()
+        hello.legacyVersion = ProtocolVersion(rawValue: 0x0301)
+        let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+        let error = await feed(server, clientHelloRecord(hello))
+        XCTAssertNil(error)
+    }
+
+    func testServerHelloWithSSL3LegacyVersionIsProtocolVersion() async throws {
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+        pair.tamper = Rewrite.serverHello { $0.legacyVersion = ProtocolVersion(rawValue: 0x0300) }
+        await pair.assertSentAlert(.protocolVersion, by: .clientToServer)
+    }
+}
