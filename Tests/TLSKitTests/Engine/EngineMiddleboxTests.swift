@@ -114,3 +114,57 @@ extension EngineRecordVersionTests {
         XCTAssertEqual(alert.version, 0x0303)
     }
 }
+
+/// Record-level fragmentation of handshake messages, and zero-length handshake/alert fragments.
+final class EngineFragmentationTests: XCTestCase {
+    func testServerFlightInTinyRecordsCompletes() async throws {
+        for fragment in [1, 7, 100] {
+            let log = KeyLogCollector()
+            var server = EngineFixtures.serverConfiguration()
+            server.common.keyLog = log.callback
+            let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: server)
+            pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log, fragment: fragment) { _ in }
+            await pair.handshake()
+            let protected = pair.log[1].records.filter { $0.contentType == ContentType.applicationData.rawValue }
+            XCTAssertGreaterThanOrEqual(protected.count, 5, "fragment \(fragment)")
+            XCTAssertTrue(protected.allSatisfy { $0.body.count <= fragment + 1 + 16 }, "fragment \(fragment)")
+            try await pair.assertDataFlows()
+        }
+    }
+
+    func testServerHelloSplitOverPlaintextRecords() async throws {
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+        pair.tamper = { direction, records in
+            guard direction == .serverToClient, let first = records.first, first.contentType == 22 else { return }
+            let body = first.body
+            records.replaceSubrange(0..<1, with: [
+                WireRecord(.handshake, body: Array(body[0..<3])),
+                WireRecord(.handshake, body: Array(body[3..<40])),
+                WireRecord(.handshake, body: Array(body[40...])),
+            ])
+        }
+        await pair.handshake()
+    }
+
+    func testClientHelloFollowedByPartialMessageIsUnexpectedMessage() async throws {
+        // The server installs the client handshake key right after the ClientHello: trailing bytes straddle it.
+        let client = try TLSConnection(client: EngineFixtures.clientConfiguration(), serverName: EngineFixtures.serverName)
+        var records = WireRecord.parse(client.takeOutput()).records
+        records[0].body += [HandshakeType.finished.rawValue, 0, 0]
+        let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+        let error = await feed(server, records.bytes)
+        XCTAssertEqual(error?.alert, .unexpectedMessage)
+        XCTAssertEqual(server.failure?.origin, .local)
+    }
+
+    func testZeroLengthProtectedHandshakeOrAlertIsUnexpectedMessage() async throws {
+        for type in [ContentType.handshake, .alert] {
+            let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+            await pair.handshake()
+            var forger = RecordForger(toward: pair.server)
+            // Zero-length content, even with padding (RFC 8446 §5.1, §5.4).
+            await pair.deliver(try forger.sealInner([type.rawValue, 0, 0, 0]), .clientToServer)
+            await pair.assertSentAlert(.unexpectedMessage, by: .serverToClient)
+        }
+    }
+}

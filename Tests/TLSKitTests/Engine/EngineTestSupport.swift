@@ -161,7 +161,8 @@ enum Rewrite {
 
     /// Decrypts the server's encrypted handshake flight (EncryptedExtensions … Finished) with the secret from its
     /// key log, lets `transform` edit the raw messages, and seals the result again in place.
-    static func serverEncryptedFlight(keyLog: KeyLogCollector, _ transform: @escaping (inout [[UInt8]]) -> Void)
+    static func serverEncryptedFlight(keyLog: KeyLogCollector, fragment: Int = RecordLimits.maxPlaintext,
+                                      _ transform: @escaping (inout [[UInt8]]) -> Void)
         -> (FlightDirection, inout [WireRecord]) -> Void
     {
         var done = false
@@ -179,6 +180,7 @@ enum Rewrite {
                 var messages = splitHandshakeMessages(opened.filter { $0.0 == .handshake }.flatMap(\.1))
                 transform(&messages)
                 var sealer = try RecordForger(secret: secret, suite: hello.cipherSuite)
+                sealer.maxFragment = fragment
                 let sealed = WireRecord.parse(try sealer.seal(.handshake, messages.flatMap { $0 })).records
                 records.replaceSubrange(firstEncrypted..., with: sealed)
                 done = true
