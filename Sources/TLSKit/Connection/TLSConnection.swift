@@ -33,6 +33,8 @@ public final class TLSConnection {
     var events: [TLSEvent] = []
     /// Application data written before the handshake finished; sent right after it.
     var queuedApplicationData: [UInt8] = []
+    /// `close()` came before the handshake completed, with data queued: close_notify is written after that data.
+    var closeNotifyDeferred = false
 
     public private(set) var negotiated: NegotiatedParameters?
     /// Set while the connection waits for the peer's chain to be verified.
@@ -162,6 +164,11 @@ public final class TLSConnection {
         guard !sentCloseNotify, failure == nil else { return }
         flushHandshake()
         sentCloseNotify = true
+        if traffic == nil && !queuedApplicationData.isEmpty {
+            // The queued data needs the traffic keys; it goes first, close_notify right after it.
+            closeNotifyDeferred = true
+            return
+        }
         try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
     }
 
@@ -352,6 +359,10 @@ public final class TLSConnection {
             queuedApplicationData = []
             try writeApplicationData(queued)
         }
+        if closeNotifyDeferred {
+            closeNotifyDeferred = false
+            try records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+        }
     }
 
     /// Records the error, queues the matching alert (for errors we raised), and stops the connection.
@@ -361,7 +372,7 @@ public final class TLSConnection {
         state = .failed
         pendingVerification = nil
         pendingHandshakeBytes.removeAll()
-        if error.origin == .local && !sentCloseNotify {
+        if error.origin == .local && (!sentCloseNotify || closeNotifyDeferred) {
             try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &output)
         }
     }
