@@ -491,3 +491,38 @@ final class EngineFeatureTests: XCTestCase {
         XCTAssertEqual(events.filter { $0 == .handshakeCompleted }.count, 1)
     }
 }
+
+/// close() before the handshake completes.
+final class EngineEarlyCloseTests: XCTestCase {
+    func testCloseAfterQueuedDataSendsTheDataFirst() async throws {
+        for side in [FlightDirection.clientToServer, .serverToClient] {
+            let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+            if side == .serverToClient { await pair.step(.clientToServer) }
+            let sender = pair.connection(side)
+            let receiver = side == .clientToServer ? pair.server : pair.client
+            try sender.send(Array("queued before the handshake".utf8))
+            sender.close()
+            XCTAssertThrowsError(try sender.send([1]))
+            await pair.handshake()
+            XCTAssertEqual(receiver.takeApplicationData(), Array("queued before the handshake".utf8), "\(side)")
+            XCTAssertTrue(receiver.peerClosed, "\(side)")
+            XCTAssertTrue(receiver.takeEvents().contains(.peerClosed))
+            // The close_notify is the sender's last record, after the data.
+            let last = try XCTUnwrap(pair.records(side).last)
+            XCTAssertEqual(last.contentType, ContentType.applicationData.rawValue)
+            XCTAssertEqual(pair.records(side).filter { $0.plaintextAlert != nil }.count, 0)
+        }
+    }
+
+    func testFailureWhileCloseIsDeferredStillSendsTheAlert() async throws {
+        let log = KeyLogCollector()
+        var server = EngineFixtures.serverConfiguration()
+        server.common.keyLog = log.callback
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: server)
+        try pair.client.send([1, 2, 3])
+        pair.client.close()
+        pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in messages[messages.count - 1][8] ^= 1 }
+        await pair.assertSentAlert(.decryptError, by: .clientToServer)
+        XCTAssertEqual(pair.server.failure?.origin, .peer)
+    }
+}
