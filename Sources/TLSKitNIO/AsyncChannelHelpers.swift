@@ -32,8 +32,14 @@ public enum TLSKitBootstrap {
                     return (asyncChannel, handshake)
                 }
             }
-        let negotiated = try await handshake.get()
-        return (channel, negotiated)
+        do {
+            let negotiated = try await handshake.get()
+            return (channel, negotiated)
+        } catch {
+            // The caller never gets the channel: finish and close it here, or its NIOAsyncWriter traps on deinit.
+            try? await channel.executeThenClose { _, _ in }
+            throw error
+        }
     }
 
     /// Binds a TLS server on `host:port`. Each inbound element is a child channel with TLSKit in its pipeline;
