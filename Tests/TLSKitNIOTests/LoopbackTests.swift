@@ -201,6 +201,35 @@ final class LoopbackTests: XCTestCase {
         await connection.close()
     }
 
+    func testAutoReadOffDataSentWithTheLastHandshakeFlightWaitsForRead() async throws {
+        let identity = try TestIdentity()
+        let written = Locked(false)
+        // The client writes before its handshake completes, so the data follows its Finished at once and may
+        // reach the server in the very read the server's handler issued for the handshake.
+        let connection = try await connect(
+            identity: identity, serverAutoRead: false,
+            extraClient: { channel in
+                channel.writeAndFlush(ByteBuffer(string: "early bird")).whenSuccess { written.mutate { $0 = true } }
+            })
+        do {
+            _ = try await withTimeout { try await connection.clientHandshake.get() }
+            try await waitUntil(10, "server handshake") { connection.serverRecorder.state.value.handshakeEvents.count == 1 }
+            try await waitUntil(10, "client wrote") { written.value }
+            try await connection.child.eventLoop.submit {}.get()
+            XCTAssertEqual(connection.serverRecorder.state.value.reads, 0, "no read() yet: nothing delivered")
+            connection.child.read()
+            try await waitUntil(10, "server delivery") {
+                connection.serverRecorder.state.value.received == Array("early bird".utf8)
+            }
+            XCTAssertEqual(connection.serverRecorder.state.value.readCompletes, 1)
+            XCTAssertTrue(connection.serverRecorder.state.value.errors.isEmpty)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+    }
+
     func testBackpressureWhenTheServerDoesNotRead() async throws {
         let identity = try TestIdentity()
         let connection = try await connect(
