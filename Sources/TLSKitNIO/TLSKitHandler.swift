@@ -307,6 +307,12 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handler.pumpEngine(context: context)
                 handler.failAndClose(context: context, error: error)
             }
+            // Records buffered behind the chain (a server's 0.5-RTT data) may have been delivered here, outside a
+            // read cycle: close the cycle so readers that act on channelReadComplete see it.
+            if handler.deliveredData {
+                handler.deliveredData = false
+                context.fireChannelReadComplete()
+            }
         }
     }
 
