@@ -526,3 +526,30 @@ final class EngineEarlyCloseTests: XCTestCase {
         XCTAssertEqual(pair.server.failure?.origin, .peer)
     }
 }
+
+/// Cipher suite choice: the server's order by default, the client's on request.
+final class EngineCipherOrderTests: XCTestCase {
+    func testServerOrClientCipherOrder() async throws {
+        for (preferServer, expected) in [(true, CipherSuite.TLS_AES_128_GCM_SHA256), (false, .TLS_CHACHA20_POLY1305_SHA256)] {
+            var client = EngineFixtures.clientConfiguration()
+            client.common.cipherSuites = [.TLS_CHACHA20_POLY1305_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_AES_128_GCM_SHA256]
+            var server = EngineFixtures.serverConfiguration()
+            server.preferServerCipherOrder = preferServer
+            let pair = try InMemoryPair(client: client, server: server)
+            await pair.handshake()
+            XCTAssertEqual(pair.client.negotiated?.cipherSuite, expected)
+            XCTAssertEqual(pair.server.negotiated?.cipherSuite, expected)
+        }
+    }
+
+    func testNonTLS13SuitesOfferedByTheClientAreIgnored() async throws {
+        var hello = try freshClientHello { $0.common.cipherSuites = [.TLS_AES_256_GCM_SHA384] }
+        hello.cipherSuites.insert(contentsOf: [CipherSuite(rawValue: 0xC02F), CipherSuite(rawValue: 0x009C)], at: 0)
+        let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+        let error = await feed(server, clientHelloRecord(hello))
+        XCTAssertNil(error)
+        let records = WireRecord.parse(server.takeOutput()).records
+        guard case .serverHello(let serverHello) = try HandshakeMessage.decode(records[0].body) else { return XCTFail("no ServerHello") }
+        XCTAssertEqual(serverHello.cipherSuite, .TLS_AES_256_GCM_SHA384)
+    }
+}
