@@ -79,6 +79,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "TLSKitNIOTests",
+            dependencies: [
+                "TLSKitNIO", "TLSKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "TLSKitTests",
             dependencies: [
                 "TLSKit", "TLSWire", "TLSCrypto",
@@ -86,7 +96,9 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            // The RFC 8448 known-answer tests read the trace document itself.
+            resources: [.copy("RFC8448/Resources/rfc8448.txt")]
         ),
     ]
 )

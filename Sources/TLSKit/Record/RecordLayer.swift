@@ -17,6 +17,13 @@ struct RecordProtection: Sendable {
         self.iv = iv
     }
 
+    /// Test seam: the same key at a chosen sequence number (to exercise the AEAD usage limit without 2^24 records).
+    init(aead: any RecordAEAD, iv: [UInt8], sequenceNumber: UInt64) {
+        self.aead = aead
+        self.iv = iv
+        self.sequenceNumber = sequenceNumber
+    }
+
     /// The per-record nonce: the 64-bit sequence number, left-padded to iv_length, XORed with the static IV.
     func nonce() -> [UInt8] {
         var nonce = iv
@@ -52,6 +59,9 @@ struct RecordLayer: Sendable {
 
     /// Largest plaintext we put in one record (2^14, or less when the peer sent record_size_limit).
     var maxOutgoingFragment = RecordLimits.maxPlaintext
+    /// Largest TLSInnerPlaintext (content, type byte and padding) accepted: 2^14 + 1 (RFC 8446 §5.4), or the
+    /// record_size_limit we announced once the peer has agreed to it (RFC 8449 §4).
+    var maxIncomingInnerPlaintext = RecordLimits.maxPlaintext + 1
     /// The legacy_record_version we write: 0x0301 for an initial ClientHello, 0x0303 otherwise (RFC 8446 §5.1).
     var outgoingLegacyVersion: ProtocolVersion = .tls12
 
@@ -115,6 +125,10 @@ struct RecordLayer: Sendable {
         var inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
         try protection.advance()
         readProtection = protection
+        // RFC 8446 §5.4: padding does not lift the size limit; the whole TLSInnerPlaintext must fit.
+        guard inner.count <= maxIncomingInnerPlaintext else {
+            throw TLSError(.recordOverflow, "decrypted record of \(inner.count) bytes (with type and padding) exceeds \(maxIncomingInnerPlaintext)")
+        }
 
         // TLSInnerPlaintext: content || type || zeros. Strip the padding from the end.
         var end = inner.count
