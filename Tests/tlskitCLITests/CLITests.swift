@@ -103,10 +103,10 @@ final class CLITests: XCTestCase {
     func testCurlHTTP10GetsResponseAndConnectionCloses() throws {
         let curl = try requiredTool("curl")
         let (port, root) = try startServer()
-        let result = try runProgram(curl, ["-sS", "-i", "-v", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
+        // curl stops reading at Content-Length, so whether it logs our close_notify is a matter of timing; the
+        // close_notify itself is checked by testConnectHTTP10ExitsZeroAfterServerCloseNotify (exit 0 needs it).
+        let result = try runProgram(curl, ["-sS", "-i", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        // curl -v logs the server's close_notify.
-        XCTAssertTrue(result.stderr.contains("(IN), TLS alert, close notify"), result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Connection: close"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Request:           GET / HTTP/1.0"), result.stdout)
