@@ -23,6 +23,8 @@ enum ErrorText {
     /// A TLS alert, saying who sent it: "we sent bad_certificate: <reason>" / "peer sent handshake_failure: …".
     static func alert(_ error: TLSError) -> String {
         let who = error.origin == .local ? "we sent" : "peer sent"
+        // A received alert carries no reason of its own beyond its name.
+        if error.origin == .peer && error.reason.hasPrefix("the peer sent") { return "\(who) \(error.alert) alert" }
         return "\(who) \(error.alert): \(error.reason)"
     }
 
@@ -41,6 +43,7 @@ enum ErrorText {
             case .configuration(let message): text = "configuration: \(message)"
             }
         case let error as IOError: text = systemError(error.errnoCode)
+        case let error as SocketAddressError.UnknownHost: text = error.errorDescription
         case let error as NIOConnectionError:
             if let dns = error.dnsAError ?? error.dnsAAAAError {
                 text = "cannot resolve \(error.host): \(describe(dns))"
@@ -142,7 +145,7 @@ enum Summary {
                 + (negotiated.usedHelloRetryRequest ? " (after HelloRetryRequest)" : ""),
             "Signature scheme:  \(negotiated.serverSignatureScheme.map { "\($0)" } ?? "(none)")",
             "ALPN:              \(negotiated.applicationProtocol ?? "(none)")",
-            "Server name sent:  \(negotiated.serverName ?? "(none)")",
+            "Server name:       \(negotiated.serverName ?? "(none)")",
         ]
         if let clientScheme = negotiated.clientSignatureScheme {
             lines.append("Client auth:       signed with \(clientScheme)")

@@ -302,6 +302,12 @@ final class CLITests: XCTestCase {
         assertOneLineError(result, containing: ["handshake failed: we sent "])
     }
 
+    func testAlertFromServerIsNamed() throws {
+        let (port, root) = try startServer(["--alpn", "h2"])
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--alpn", "http/1.1"])
+        assertOneLineError(result, containing: ["handshake failed: peer sent no_application_protocol"])
+    }
+
     func testTLS12NotYetAvailable() throws {
         let result = try tlskit(["connect", "localhost:1", "--max-version", "1.2"])
         assertOneLineError(result, containing: ["TLS 1.3"])
