@@ -97,9 +97,8 @@ struct Serve: AsyncParsableCommand {
             printOut("root certificate SHA-256: \(fingerprint(rootDER))")
             printOut("try: curl --cacert \(path) https://localhost:\(boundPort)/")
         }
-        printOut("ready")
-
-        // SIGINT/SIGTERM close the listener; the process then exits 0.
+        // SIGINT/SIGTERM close the listener; the process then exits 0. Installed before "ready", so a
+        // supervisor that signals right after it still gets a clean stop.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let signalSources = [SIGINT, SIGTERM].map { signalNumber in
@@ -108,6 +107,8 @@ struct Serve: AsyncParsableCommand {
             source.resume()
             return source
         }
+        printOut("ready")
+
         try? await channel.closeFuture.get()
         signalSources.forEach { $0.cancel() }
         if let rootFile { try? FileManager.default.removeItem(atPath: rootFile) }
