@@ -122,6 +122,7 @@ final class TLS12HandshakeTests: XCTestCase {
             XCTFail("expected failure")
         } catch {
             XCTAssertEqual(s.failure?.alert, .handshakeFailure)
+            try? c.receive(s.takeOutput())   // the server's alert reaches the client
             XCTAssertEqual(c.failure?.alert, .handshakeFailure)
             XCTAssertEqual(c.failure?.origin, .peer)
         }
