@@ -68,7 +68,9 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            // The RFC 8448 known-answer tests read the trace document itself.
+            resources: [.copy("RFC8448/Resources/rfc8448.txt")]
         ),
     ]
 )

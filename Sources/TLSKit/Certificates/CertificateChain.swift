@@ -77,6 +77,14 @@ public struct CertificateChain: Sendable, Hashable {
         self.derEncoded = ders
     }
 
+    /// Test seam: a chain kept as raw DER, unparsed, for certificates swift-certificates refuses to parse (RFC 8448's
+    /// 1024-bit RSA certificates: swift-crypto rejects RSA keys under 2048 bits). `certificates` stays empty; the
+    /// handshake only ever sends `derEncoded`.
+    init(unparsedDER: [[UInt8]]) {
+        self.certificates = []
+        self.derEncoded = unparsedDER
+    }
+
     static func parse(_ der: [UInt8], source: String) throws(CertificateLoadingError) -> Certificate {
         do { return try Certificate(derEncoded: der) } catch {
             throw CertificateLoadingError(.malformedCertificate, "malformed certificate in \(source): \(oneLine(error))")

@@ -22,6 +22,17 @@ public struct CertifiedKey: Sendable {
         )
     }
 
+    /// Test seam: pairs an unparsed chain (see `CertificateChain(unparsedDER:)`) with its key, checking that the key's
+    /// SubjectPublicKeyInfo is byte-for-byte the one in the leaf's TBSCertificate.
+    init(unparsedChainDER: [[UInt8]], privateKey: any SigningKey) throws(CertificateLoadingError) {
+        guard let leaf = unparsedChainDER.first,
+              (try? subjectPublicKeyInfo(ofCertificate: leaf)) == privateKey.subjectPublicKeyInfo else {
+            throw CertificateLoadingError(.keyMismatch, "private key does not match the unparsed certificate")
+        }
+        self.chain = CertificateChain(unparsedDER: unparsedChainDER)
+        self.privateKey = privateKey
+    }
+
     private init(chain: CertificateChain, privateKey: any SigningKey, source: String) throws(CertificateLoadingError) {
         guard let leaf = chain.leaf, Self.publicKey(of: leaf, matches: privateKey.subjectPublicKeyInfo) else {
             throw CertificateLoadingError(.keyMismatch, "private key does not match certificate in \(source)")

@@ -265,7 +265,9 @@ extension TLSConnection {
             throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
-        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions, message: "HelloRetryRequest")
+        // RFC 8446 §4.2: cookie is the one extension a server may send unsolicited, and only in a HelloRetryRequest.
+        try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions.union([.cookie]),
+                                  message: "HelloRetryRequest")
         guard let suite = TLS13SuiteParameters(hrr.cipherSuite) else {
             throw TLSError(.illegalParameter, "HelloRetryRequest chose a suite we did not offer")
         }
@@ -305,6 +307,9 @@ extension TLSConnection {
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
         transcript.append(raw)
         var next = sent
+        // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
+        // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
+        records.outgoingLegacyVersion = .tls12
         if clientConfig.middleboxCompatibility && !next.sentChangeCipherSpec {
             sendChangeCipherSpec()
             next.sentChangeCipherSpec = true
@@ -313,7 +318,6 @@ extension TLSConnection {
         transcript.append(raw2)
         queueHandshake(raw2, type: .clientHello)
         flushHandshake()
-        records.outgoingLegacyVersion = .tls12
         next.clientHello = hello
         next.clientHelloRaw = raw2
         next.keyShares = shares
