@@ -13,10 +13,10 @@ struct TLSOptions: ParsableArguments {
         valueName: "protocols"))
     var alpn: [String] = []
 
-    @Option(name: .customLong("min-version"), help: ArgumentHelp("Lowest TLS version: 1.2 or 1.3.", valueName: "version"))
+    @Option(name: .customLong("min-version"), help: ArgumentHelp("Lowest TLS version: 1.2 or 1.3 (default 1.2).", valueName: "version"))
     var minVersion: String?
 
-    @Option(name: .customLong("max-version"), help: ArgumentHelp("Highest TLS version: 1.2 or 1.3.", valueName: "version"))
+    @Option(name: .customLong("max-version"), help: ArgumentHelp("Highest TLS version: 1.2 or 1.3 (default 1.3).", valueName: "version"))
     var maxVersion: String?
 
     @Option(name: .customLong("groups"), help: ArgumentHelp(
@@ -25,7 +25,7 @@ struct TLSOptions: ParsableArguments {
     var groups: [String] = []
 
     @Option(name: .customLong("ciphers"), help: ArgumentHelp(
-        "TLS 1.3 cipher suites in preference order (comma- or colon-separated), e.g. TLS_AES_256_GCM_SHA384.",
+        "Cipher suites by IANA name, in preference order (comma- or colon-separated), e.g. TLS_AES_256_GCM_SHA384 or TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (TLS 1.2).",
         valueName: "suites"))
     var ciphers: [String] = []
 
@@ -86,12 +86,18 @@ struct TLSOptions: ParsableArguments {
         return group
     }
 
-    static let suites: [CipherSuite] = [.TLS_AES_128_GCM_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_CHACHA20_POLY1305_SHA256]
+    /// The suites TLSKit implements, by IANA name: TLS 1.3, then TLS 1.2 ECDHE with AEAD.
+    static let suites: [CipherSuite] = [
+        .TLS_AES_128_GCM_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_CHACHA20_POLY1305_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
 
     static func cipherSuite(_ name: String) throws -> CipherSuite {
         guard let suite = suites.first(where: { $0.description == name.uppercased() }) else {
             let known = suites.map(\.description).joined(separator: ", ")
-            throw CLIError("--ciphers: unknown TLS 1.3 cipher suite '\(name)' (use \(known))")
+            throw CLIError("--ciphers: unknown cipher suite '\(name)' (use \(known))")
         }
         return suite
     }

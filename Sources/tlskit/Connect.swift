@@ -10,7 +10,7 @@ import TLSKitNIO
 import Glibc
 #endif
 
-/// `tlskit connect`: a TLS 1.3 client that prints what was negotiated, then relays stdin ⇄ the connection.
+/// `tlskit connect`: a TLS client that prints what was negotiated, then relays stdin ⇄ the connection.
 struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Connect to a TLS server, print what was negotiated, then relay stdin and stdout (like s_client).",

@@ -9,10 +9,10 @@ import TLSKitNIO
 import Glibc
 #endif
 
-/// `tlskit serve`: a TLS 1.3 server that answers HTTP/1.1 with what was negotiated, or echoes bytes.
+/// `tlskit serve`: a TLS server that answers HTTP/1.1 with what was negotiated, or echoes bytes.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a TLS 1.3 server (HTTP page reporting the negotiated parameters, or echo).",
+        abstract: "Run a TLS server (HTTP page reporting the negotiated parameters, or echo).",
         discussion: """
             Without --cert/--key it generates an ephemeral ECDSA P-256 identity for localhost, 127.0.0.1 and ::1, \
             issued by a throw-away root. The root certificate is written to a file (printed at start, see \

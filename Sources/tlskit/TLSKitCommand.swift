@@ -9,7 +9,7 @@ import Glibc
 struct TLSKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlskit",
-        abstract: "TLS 1.3 test server and client built on TLSKit.",
+        abstract: "TLS 1.3 and 1.2 test server and client built on TLSKit.",
         subcommands: [Serve.self, Connect.self]
     )
 }
