@@ -173,6 +173,13 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK\r\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Request:           GET /ok HTTP/1.0"), result.stdout)
+
+        // HTTP/1.1 with Connection: close ends the same way.
+        let closing = try tlskit(["connect", "localhost:\(port)", "--cafile", root],
+                                 input: "GET /bye HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(closing.status, 0, closing.stderr)
+        XCTAssertTrue(closing.stdout.contains("Connection: close\r\n"), closing.stdout)
+        XCTAssertTrue(closing.stdout.contains("Request:           GET /bye HTTP/1.1"), closing.stdout)
     }
 
     func testConnectExitsNonZeroAfterUncleanClose() throws {
