@@ -291,14 +291,7 @@ final class OpenSSLClientVsTLSKitServerTests: XCTestCase {
         return driver
     }
 
-    /// A listener on a free port and s_client connecting to it.
     private func startClient(_ arguments: [String]) throws -> (LoopbackListener, OpenSSLProcess) {
-        let pki = try InteropPKI.shared()
-        let listener = try LoopbackListener()
-        let client = try OpenSSLProcess(
-            ["s_client", "-connect", "127.0.0.1:\(listener.port)", "-servername", "localhost",
-             "-CAfile", pki.caPath, "-verify_return_error", "-verify_hostname", "localhost"] + arguments,
-            in: pki.directory)
-        return (listener, client)
+        try OpenSSLProcess.startClient(arguments)
     }
 }

@@ -212,3 +212,39 @@ struct InteropPKI: Sendable {
 
 /// Removed at process exit (a C callback cannot capture, hence a global).
 nonisolated(unsafe) private var interopPKIDirectory = ""
+
+extension OpenSSLProcess {
+    /// s_server on a free port, accepting `naccept` connections; retried on another port if it cannot bind (the
+    /// port was taken meanwhile).
+    static func startServer(_ arguments: [String], key: InteropPKI.ServerKey = .ecdsaP256, naccept: Int = 1) throws -> (OpenSSLProcess, UInt16) {
+        let pki = try InteropPKI.shared()
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try LoopbackListener.freePort()
+            let server = try OpenSSLProcess(
+                ["s_server", "-accept", "127.0.0.1:\(port)", "-naccept", "\(naccept)",
+                 "-cert", pki.certificatePath(key), "-key", pki.keyPath(key)] + arguments,
+                in: pki.directory)
+            do {
+                try server.wait(forText: "ACCEPT")
+                return (server, port)
+            } catch {
+                server.terminate()
+                if attempt >= 3 { throw error }
+            }
+        }
+    }
+
+    /// A listener on a free port and s_client connecting to it (verifying our chain for "localhost" against the
+    /// test CA), or to `listener` if given (for a second s_client against the same server).
+    static func startClient(_ arguments: [String], listener: LoopbackListener? = nil) throws -> (LoopbackListener, OpenSSLProcess) {
+        let pki = try InteropPKI.shared()
+        let listener = try listener ?? LoopbackListener()
+        let client = try OpenSSLProcess(
+            ["s_client", "-connect", "127.0.0.1:\(listener.port)", "-servername", "localhost",
+             "-CAfile", pki.caPath, "-verify_return_error", "-verify_hostname", "localhost"] + arguments,
+            in: pki.directory)
+        return (listener, client)
+    }
+}

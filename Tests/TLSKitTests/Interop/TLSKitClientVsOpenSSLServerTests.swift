@@ -299,25 +299,8 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
         return driver
     }
 
-    /// s_server on a free port; retried on another port if it cannot bind (the port was taken meanwhile).
     private func startServer(_ arguments: [String], key: InteropPKI.ServerKey = .ecdsaP256) throws -> (OpenSSLProcess, UInt16) {
-        let pki = try InteropPKI.shared()
-        var attempt = 0
-        while true {
-            attempt += 1
-            let port = try LoopbackListener.freePort()
-            let server = try OpenSSLProcess(
-                ["s_server", "-accept", "127.0.0.1:\(port)", "-naccept", "1",
-                 "-cert", pki.certificatePath(key), "-key", pki.keyPath(key)] + arguments,
-                in: pki.directory)
-            do {
-                try server.wait(forText: "ACCEPT")
-                return (server, port)
-            } catch {
-                server.terminate()
-                if attempt >= 3 { throw error }
-            }
-        }
+        try OpenSSLProcess.startServer(arguments, key: key)
     }
 }
 
