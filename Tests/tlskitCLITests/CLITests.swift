@@ -274,6 +274,52 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("Protocol  : TLSv1.2"), result.stdout)
     }
 
+    // MARK: Resumption (connect --reconnect)
+
+    /// The "Connection i to TARGET: …" lines of `connect --reconnect`, as (i, "resumed"/"new session", version).
+    private func reconnectLines(_ stderr: String, target: String) -> [(Int, String, String)] {
+        stderr.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("Connection "), let range = line.range(of: " to \(target): ") else { return nil }
+            let number = Int(line[line.index(line.startIndex, offsetBy: 11)..<range.lowerBound]) ?? -1
+            let fields = line[range.upperBound...].components(separatedBy: ", ")
+            return (number, fields.last ?? "", fields.first ?? "")
+        }
+    }
+
+    /// `tlskit serve` issues tickets; `tlskit connect --reconnect 2` resumes on the second and third connections.
+    func testResumptionConnectReconnectToServe() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", root, "--close-on-eof", "--reconnect", "2",
+        ], input: "x")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "x")
+        let lines = reconnectLines(result.stderr, target: "127.0.0.1:\(port)")
+        XCTAssertEqual(lines.map(\.0), [1, 2, 3], result.stderr)
+        XCTAssertEqual(lines.map(\.1), ["new session", "resumed", "resumed"], result.stderr)
+        XCTAssertEqual(Set(lines.map(\.2)), ["TLSv1.3"], result.stderr)
+        XCTAssertTrue(result.stderr.contains("Session:           resumed (PSK from a session ticket)"), result.stderr)
+    }
+
+    /// Against `openssl s_server -www`: the last connection is resumed, and the status page OpenSSL serves on it
+    /// says "Reused".
+    func testResumptionConnectReconnectToOpenSSLServerWWW() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-www", "-tls1_3",
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost", "--reconnect", "2",
+        ], input: "GET / HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(reconnectLines(result.stderr, target: "127.0.0.1:\(port)").map(\.1), ["new session", "resumed", "resumed"], result.stderr)
+        XCTAssertTrue(result.stdout.contains("Reused, TLSv1.3, Cipher is "), result.stdout)
+    }
+
     func testServeWithGivenCertificateRequiresClientCertificate() throws {
         let identity = try makeOpenSSLIdentity()
         let (port, _) = try startServer(
