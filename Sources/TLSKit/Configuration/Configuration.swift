@@ -51,6 +51,9 @@ public struct TLSCommonConfiguration: Sendable {
     public var maximumVersion: ProtocolVersion = .tls13
     /// TLS 1.2 only: require RFC 7627 extended master secret from the peer. Relax only for old peers.
     public var requireExtendedMasterSecret = true
+    /// TLS 1.3 record padding: each protected record's plaintext is padded with zeros to a multiple of this size
+    /// (nil: no padding). Hides exact lengths at the cost of bandwidth.
+    public var recordPaddingBlockSize: Int? = nil
     /// Largest handshake message accepted from the peer.
     public var maxHandshakeMessageSize: Int = 64 * 1024
     /// Receives NSS key-log lines (SSLKEYLOGFILE format). The only way a secret leaves the engine.

@@ -69,6 +69,7 @@ public final class TLSConnection {
         verifier = try configuration.peerVerification.makeVerifier()
         random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
+        records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
         try Self.validate(common)
         do {
@@ -90,6 +91,7 @@ public final class TLSConnection {
         }
         random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
+        records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart())
         try Self.validate(common)
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {

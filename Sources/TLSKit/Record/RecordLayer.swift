@@ -75,6 +75,9 @@ struct RecordLayer: Sendable {
 
     /// Largest plaintext we put in one record (2^14, or less when the peer sent record_size_limit).
     var maxOutgoingFragment = RecordLimits.maxPlaintext
+    /// TLS 1.3 record padding (RFC 8446 §5.4): pad each TLSInnerPlaintext to a multiple of this many bytes
+    /// (0: no padding), so record lengths reveal less about the content.
+    var paddingBlockSize = 0
     /// The legacy_record_version we write: 0x0301 for an initial ClientHello, 0x0303 otherwise (RFC 8446 §5.1).
     var outgoingLegacyVersion: ProtocolVersion = .tls12
 
@@ -231,6 +234,10 @@ struct RecordLayer: Sendable {
         inner.reserveCapacity(fragment.count + 1 + protection.aead.algorithm.tagLength)
         inner.append(contentsOf: fragment)
         inner.append(type.rawValue)
+        if paddingBlockSize > 1 {
+            let padded = min((inner.count + paddingBlockSize - 1) / paddingBlockSize * paddingBlockSize, RecordLimits.maxPlaintext + 1)
+            inner.append(contentsOf: repeatElement(0, count: padded - inner.count))
+        }
         let length = inner.count + protection.aead.algorithm.tagLength
         let header: [UInt8] = [
             ContentType.applicationData.rawValue, 0x03, 0x03,

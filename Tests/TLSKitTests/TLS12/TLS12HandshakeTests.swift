@@ -28,21 +28,8 @@ final class TLS12HandshakeTests: XCTestCase {
         return config
     }
 
-    /// Moves bytes both ways until neither side has anything to say.
     func run(_ client: TLSConnection, _ server: TLSConnection) async throws {
-        for _ in 0..<20 {
-            var moved = false
-            for (from, to) in [(client, server), (server, client)] {
-                let bytes = from.takeOutput()
-                if !bytes.isEmpty {
-                    moved = true
-                    try to.receive(bytes)
-                }
-                while to.pendingVerification != nil { try await to.performPendingVerification() }
-            }
-            if !moved { return }
-        }
-        XCTFail("handshake did not settle")
+        try await shuttle(client, server)
     }
 
     func handshake(client: TLSClientConfiguration, server: TLSServerConfiguration) async throws -> Pair {
@@ -210,4 +197,44 @@ final class TLS12HandshakeTests: XCTestCase {
             XCTAssertEqual((error as? TLSError)?.alert, .unexpectedMessage)
         }
     }
+}
+
+/// TLS 1.3 record padding (RFC 8446 §5.4) hides lengths and is stripped by the receiver.
+final class RecordPaddingTests: XCTestCase {
+    func testPaddedRecordsHaveBlockSizedLengthsAndDecrypt() async throws {
+        let ca = try TestPKI.makeCA()
+        var server = TLSServerConfiguration(certificate: try ca.issueLeaf().certifiedKey)
+        server.common.recordPaddingBlockSize = 256
+        var client = TLSClientConfiguration()
+        client.peerVerification = .trustRoots(ca.trustRoots)
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        let s = try TLSConnection(server: server)
+        try await shuttle(c, s)
+        XCTAssertEqual(c.negotiated?.version, .tls13)
+        for size in [1, 255, 256, 1000] {
+            try s.send([UInt8](repeating: 0x41, count: size))
+            let record = s.takeOutput()
+            // 5-byte header; ciphertext = padded inner plaintext + 16-byte tag.
+            XCTAssertEqual((record.count - 5 - 16) % 256, 0, "record for \(size) bytes is \(record.count) long")
+            try c.receive(record)
+            XCTAssertEqual(c.takeApplicationData(), [UInt8](repeating: 0x41, count: size))
+        }
+    }
+}
+
+/// Moves bytes both ways until neither side has anything to say, running pending verifications.
+func shuttle(_ client: TLSConnection, _ server: TLSConnection) async throws {
+    for _ in 0..<20 {
+        var moved = false
+        for (from, to) in [(client, server), (server, client)] {
+            let bytes = from.takeOutput()
+            if !bytes.isEmpty {
+                moved = true
+                try to.receive(bytes)
+            }
+            while to.pendingVerification != nil { try await to.performPendingVerification() }
+        }
+        if !moved { return }
+    }
+    XCTFail("the connections did not settle")
 }
