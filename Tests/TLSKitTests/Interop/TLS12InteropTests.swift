@@ -81,8 +81,12 @@ final class TLS12InteropTests: XCTestCase {
         var configuration = try pki.clientConfiguration()
         configuration.certificate = try pki.clientIdentity()
         XCTAssertTrue(configuration.common.requireExtendedMasterSecret)
+        // s_server's protocol trace (-msg) goes to a file of its own, so it cannot split the data in its stdout.
+        let trace = pki.path("s_server-msg-\(UUID().uuidString.prefix(8)).txt")
+        defer { try? FileManager.default.removeItem(atPath: trace) }
         try await withOpenSSLServer(
-            id, ["-tls1_2", "-cipher", suite.openSSLName, "-Verify", "1", "-CAfile", pki.caPath, "-verify_return_error"],
+            id, ["-tls1_2", "-cipher", suite.openSSLName, "-Verify", "1", "-CAfile", pki.caPath, "-verify_return_error",
+                 "-msg", "-msgfile", trace],
             key: suite.key, configuration
         ) { client, server in
             let negotiated = try XCTUnwrap(client.connection.negotiated)
@@ -94,6 +98,10 @@ final class TLS12InteropTests: XCTestCase {
             try server.wait(forText: "CN = tlskit-interop-client", inStderr: true)
             try await client.exchange(withOpenSSLServer: server, bytes: Self.bulk, seed: 21)
             try await client.closeCleanly(withOpenSSLServer: server)
+            // s_server has exited, so its trace is flushed: it sent a TLS 1.2 ServerHello.
+            let lines = (try String(contentsOfFile: trace, encoding: .utf8)).components(separatedBy: "\n")
+            XCTAssertTrue(lines.contains { $0.hasPrefix(">>> TLS 1.2, Handshake") && $0.hasSuffix(", ServerHello") },
+                          "s_server's trace shows no TLS 1.2 ServerHello")
         }
     }
 
@@ -264,16 +272,20 @@ final class TLS12InteropTests: XCTestCase {
         }
     }
 
-    /// A server that can only sign with SHA-1 finds nothing in common with us: the handshake fails, nothing is
-    /// negotiated.
+    /// A server that can only sign with SHA-1 (and whose security level allows it) finds nothing in common with
+    /// us: the handshake fails, nothing is negotiated.
     func testRSAServerKeyExchangeSHA1IsNeverUsed() async throws {
-        let (server, port) = try OpenSSLProcess.startServer(["-tls1_2", "-sigalgs", "RSA+SHA1"], key: .rsa2048)
+        let (server, port) = try OpenSSLProcess.startServer(
+            ["-tls1_2", "-sigalgs", "RSA+SHA1", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"], key: .rsa2048)
         defer { server.terminate() }
         do {
             let client = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port)
             XCTFail("handshake succeeded with \(String(describing: client.connection.negotiated))\n\(server.diagnostics)")
         } catch let error as TLSError {
             XCTAssertEqual(error.alert, .handshakeFailure, "\(error)\n\(server.diagnostics)")
+            XCTAssertEqual(error.origin, .peer)
+            // OpenSSL: "tls1_set_server_sigalgs:no shared signature algorithms" (our ClientHello offers no SHA-1).
+            try server.wait(forText: "no shared signature algorithms", inStderr: true)
         }
     }
 
