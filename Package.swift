@@ -61,6 +61,16 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "TLSKitNIOTests",
+            dependencies: [
+                "TLSKitNIO", "TLSKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "TLSKitTests",
             dependencies: [
                 "TLSKit", "TLSWire", "TLSCrypto",

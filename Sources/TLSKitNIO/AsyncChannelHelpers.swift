@@ -5,6 +5,10 @@ import TLSKit
 /// Async conveniences for `NIOAsyncChannel` users: connect or bind, with TLSKit in the pipeline, and get back
 /// channels of plaintext `ByteBuffer`s.
 public enum TLSKitBootstrap {
+    /// Finishing the outbound writer sends close_notify and half-closes (the channels allow remote half-closure,
+    /// so the peer's close_notify ends the inbound stream while we can still write).
+    private static let halfClosing = NIOAsyncChannel<ByteBuffer, ByteBuffer>.Configuration(isOutboundHalfClosureEnabled: true)
+
     /// Connects to `host:port`, completes the TLS handshake, and returns the channel with what was negotiated.
     /// `serverName` defaults to `host` (sent as SNI unless it is an IP literal, and checked against the certificate).
     public static func connect(
@@ -23,12 +27,19 @@ public enum TLSKitBootstrap {
                     let handler = TLSKitClientHandler(configuration: configuration, serverName: name, handshakeTimeout: handshakeTimeout)
                     try channel.pipeline.syncOperations.addHandler(handler)
                     let handshake = handler.handshakeFuture(on: channel.eventLoop)
-                    let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: halfClosing)
                     return (asyncChannel, handshake)
                 }
             }
-        let negotiated = try await handshake.get()
-        return (channel, negotiated)
+        do {
+            let negotiated = try await handshake.get()
+            return (channel, negotiated)
+        } catch {
+            // The caller never gets the channel: finish and close it here, or its NIOAsyncWriter traps on deinit.
+            try? await channel.executeThenClose { _, _ in }
+            throw error
+        }
     }
 
     /// Binds a TLS server on `host:port`. Each inbound element is a child channel with TLSKit in its pipeline;
@@ -47,7 +58,8 @@ public enum TLSKitBootstrap {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         TLSKitServerHandler(configuration: configuration, handshakeTimeout: handshakeTimeout))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: halfClosing)
                 }
             }
     }

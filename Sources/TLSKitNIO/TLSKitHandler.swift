@@ -37,6 +37,11 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var flushRequested = false
     private var readRequested = false
     private var deliveredData = false
+    /// Plaintext decrypted while nobody asked for it (autoRead off and no pending `read()`); delivered on the next read.
+    private var pendingPlaintext: [UInt8] = []
+    /// `close(mode: .output)` asked for before the handshake completed: done (after the buffered writes) once it does.
+    private var outputClosePending = false
+    private var outputClosePromises: [EventLoopPromise<Void>] = []
     private var verifying = false
     private var closed = false
     private var sentCloseNotify = false
@@ -72,6 +77,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public func handlerRemoved(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         failBufferedWrites(ChannelError.ioOnClosedChannel)
+        failPendingOutputClose(ChannelError.ioOnClosedChannel)
         completionPromise?.fail(ChannelError.ioOnClosedChannel)
     }
 
@@ -101,6 +107,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         pumpEngine(context: context)
+        // The handshake needs the peer's bytes even when autoRead is off and the application has not asked to read.
+        if negotiated == nil, !closed, context.channel.isActive { context.read() }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -113,6 +121,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         closed = true
         failBufferedWrites(ChannelError.ioOnClosedChannel)
+        failPendingOutputClose(ChannelError.ioOnClosedChannel)
         completionPromise?.fail(ChannelError.ioOnClosedChannel)
         context.fireChannelInactive()
     }
@@ -136,21 +145,44 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if deliveredData {
             deliveredData = false
             context.fireChannelReadComplete()
-        } else if readRequested && !closed {
-            // A read that brought only handshake bytes delivers nothing upward, so ask for more ourselves.
+        }
+        guard !closed else { return }
+        if negotiated == nil {
+            // Still handshaking: we need the peer's next flight whether or not the application asked to read.
+            context.read()
+        } else if readRequested {
+            // A read that brought only handshake or post-handshake bytes delivered nothing, so ask for more.
             context.read()
         }
+    }
+
+    /// The transport's EOF. After the peer's close_notify it is expected (we already fired `inputClosed`);
+    /// without one it is a truncation, reported as `TLSKitNIOError.uncleanShutdown`, never passed on as a clean EOF.
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, let connection {
+            if connection.peerClosed || closed { return }
+            failAndClose(context: context, error: TLSKitNIOError.uncleanShutdown)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: Outbound
 
     public func read(context: ChannelHandlerContext) {
+        if !pendingPlaintext.isEmpty {
+            // Data held back for lack of demand: this read is satisfied without touching the socket.
+            deliverPendingPlaintext(context: context)
+            deliveredData = false
+            context.fireChannelReadComplete()
+            return
+        }
         readRequested = true
         context.read()
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard !closed, !sentCloseNotify else {
+        guard !closed, !sentCloseNotify, !outputClosePending else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
@@ -167,6 +199,13 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .input:
             context.close(mode: .input, promise: promise)
         case .output:
+            if connection != nil, negotiated == nil, !closed, !sentCloseNotify {
+                // close_notify now would abort the handshake and strand the buffered writes: finish the handshake,
+                // send what was written, then close_notify and half-close.
+                outputClosePending = true
+                if let promise { outputClosePromises.append(promise) }
+                return
+            }
             sendCloseNotify(context: context)
             context.close(mode: .output, promise: promise)
         case .all:
@@ -192,8 +231,18 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireUserInboundEventTriggered(
                     TLSUserEvent.handshakeCompleted(negotiatedProtocol: connection.negotiated?.applicationProtocol))
                 if flushRequested { flushBufferedWrites(context: context) }
+                if outputClosePending {
+                    outputClosePending = false
+                    let promises = outputClosePromises
+                    outputClosePromises.removeAll()
+                    sendCloseNotify(context: context)
+                    let promise = context.eventLoop.makePromise(of: Void.self)
+                    for waiting in promises { promise.futureResult.cascade(to: waiting) }
+                    context.close(mode: .output, promise: promise)
+                }
             case .peerClosed:
-                deliverApplicationData(context: context)
+                // Everything before close_notify goes up first, demand or not, then the end of input.
+                deliverApplicationData(context: context, force: true)
                 context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
                 let halfClosureAllowed = (try? context.channel.syncOptions?.getOption(.allowRemoteHalfClosure)) ?? false
                 if !halfClosureAllowed && !closed {
@@ -210,10 +259,20 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if connection.pendingVerification != nil { startVerification(context: context) }
     }
 
-    private func deliverApplicationData(context: ChannelHandlerContext) {
+    /// Hands decrypted data up when it was asked for: always with autoRead on, otherwise only for a pending
+    /// `read()` (data decrypted during a read the handler issued itself, for the handshake, waits for one).
+    private func deliverApplicationData(context: ChannelHandlerContext, force: Bool = false) {
         guard let connection else { return }
-        let plaintext = connection.takeApplicationData()
-        guard !plaintext.isEmpty else { return }
+        pendingPlaintext.append(contentsOf: connection.takeApplicationData())
+        guard !pendingPlaintext.isEmpty else { return }
+        let autoRead = (try? context.channel.syncOptions?.getOption(.autoRead)) ?? true
+        guard force || autoRead || readRequested else { return }
+        deliverPendingPlaintext(context: context)
+    }
+
+    private func deliverPendingPlaintext(context: ChannelHandlerContext) {
+        let plaintext = pendingPlaintext
+        pendingPlaintext.removeAll()
         deliveredData = true
         readRequested = false
         context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
@@ -247,6 +306,12 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             } catch {
                 handler.pumpEngine(context: context)
                 handler.failAndClose(context: context, error: error)
+            }
+            // Records buffered behind the chain (a server's 0.5-RTT data) may have been delivered here, outside a
+            // read cycle: close the cycle so readers that act on channelReadComplete see it.
+            if handler.deliveredData {
+                handler.deliveredData = false
+                context.fireChannelReadComplete()
             }
         }
     }
@@ -291,12 +356,20 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for (_, promise) in writes { promise?.fail(error) }
     }
 
+    private func failPendingOutputClose(_ error: Error) {
+        outputClosePending = false
+        let promises = outputClosePromises
+        outputClosePromises.removeAll()
+        for promise in promises { promise.fail(error) }
+    }
+
     private func failAndClose(context: ChannelHandlerContext, error: Error) {
         guard !closed else { return }
         closed = true
         timeoutTask?.cancel()
         writeEngineOutput(context: context)   // the alert, if the engine queued one
         failBufferedWrites(error)
+        failPendingOutputClose(error)
         completionPromise?.fail(error)
         context.fireErrorCaught(error)
         context.close(promise: nil)

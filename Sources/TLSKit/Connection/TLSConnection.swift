@@ -33,6 +33,8 @@ public final class TLSConnection {
     var events: [TLSEvent] = []
     /// Application data written before the handshake finished; sent right after it.
     var queuedApplicationData: [UInt8] = []
+    /// `close()` came before the handshake completed, with data queued: close_notify is written after that data.
+    var closeNotifyDeferred = false
 
     public private(set) var negotiated: NegotiatedParameters?
     /// Set while the connection waits for the peer's chain to be verified.
@@ -47,6 +49,9 @@ public final class TLSConnection {
     var keyUpdatesInARow = 0
     var emptyRecordsInARow = 0
     var warningAlertsInARow = 0
+    /// A KeyUpdate answering the peer's update_requested sits in `output`, not yet taken: further requests that
+    /// arrive while we are silent are covered by it (RFC 8446 §4.6.3: several KeyUpdates, a single update).
+    var keyUpdateAnswerPending = false
     static let maxKeyUpdatesInARow = 32
     static let maxEmptyRecordsInARow = 32
     static let maxWarningAlertsInARow = 4
@@ -126,6 +131,7 @@ public final class TLSConnection {
     /// Bytes to write to the network (handshake records, protected application data, alerts).
     public func takeOutput() -> [UInt8] {
         flushHandshake()
+        keyUpdateAnswerPending = false
         defer { output.removeAll(keepingCapacity: true) }
         return output
     }
@@ -166,6 +172,11 @@ public final class TLSConnection {
         guard !sentCloseNotify, failure == nil else { return }
         flushHandshake()
         sentCloseNotify = true
+        if traffic == nil && !queuedApplicationData.isEmpty {
+            // The queued data needs the traffic keys; it goes first, close_notify right after it.
+            closeNotifyDeferred = true
+            return
+        }
         try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
     }
 
@@ -373,6 +384,10 @@ public final class TLSConnection {
             queuedApplicationData = []
             try writeApplicationData(queued)
         }
+        if closeNotifyDeferred {
+            closeNotifyDeferred = false
+            try records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+        }
     }
 
     /// Records the error, queues the matching alert (for errors we raised), and stops the connection.
@@ -382,7 +397,7 @@ public final class TLSConnection {
         state = .failed
         pendingVerification = nil
         pendingHandshakeBytes.removeAll()
-        if error.origin == .local && !sentCloseNotify {
+        if error.origin == .local && (!sentCloseNotify || closeNotifyDeferred) {
             try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &output)
         }
     }

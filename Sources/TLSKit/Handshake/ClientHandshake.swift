@@ -147,6 +147,9 @@ extension TLSConnection {
         let raw = HandshakeMessage.clientHello(hello).encode()
         queueHandshake(raw, type: .clientHello)
         flushHandshake()
+        // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record (the CCS and second
+        // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
+        records.outgoingLegacyVersion = .tls12
 
         state = .clientExpectServerHello(ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
@@ -328,6 +331,10 @@ extension TLSConnection {
 
     /// Checks shared by ServerHello and HelloRetryRequest.
     private func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
+        // RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version.
+        guard hello.legacyVersion.rawValue > 0x0300 else {
+            throw TLSError(.protocolVersion, "\(what) legacy_version is \(hello.legacyVersion)")
+        }
         guard let version = hello.extensions.supportedVersionServer else {
             // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
             let tail = Array(hello.random.suffix(8))
@@ -418,6 +425,10 @@ extension TLSConnection {
                 guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
                 // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
                 records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - 1)
+                // The server answered, so the limit we announced is negotiated: enforce it on what we receive.
+                if let ourLimit = common.recordSizeLimit {
+                    records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
+                }
             case .serverName(let name):
                 guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
             default:

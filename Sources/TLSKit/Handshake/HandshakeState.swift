@@ -109,8 +109,9 @@ extension TLSConnection {
             }
             self.traffic = traffic
             events.append(.keyUpdated(.received))
-            if request == .updateRequested && !sentCloseNotify {
+            if request == .updateRequested && !sentCloseNotify && !keyUpdateAnswerPending {
                 try sendKeyUpdate(.updateNotRequested)
+                keyUpdateAnswerPending = true
             }
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) after the handshake")

@@ -108,6 +108,10 @@ extension TLSConnection {
         let provider = common.cryptoProvider
         let extensions = hello.extensions
 
+        // RFC 8446 §D.5: a ClientHello with legacy_version 0x0300 or less is protocol_version, whatever it offers.
+        guard hello.legacyVersion.rawValue > 0x0300 else {
+            throw TLSError(.protocolVersion, "ClientHello legacy_version is \(hello.legacyVersion)")
+        }
         // Version negotiation (RFC 8446 §4.2.1; RFC 7507 for the fallback signal).
         let clientVersions = extensions.supportedVersionsClient ?? (hello.legacyVersion >= .tls12 ? [.tls12] : [hello.legacyVersion])
         if start.helloRetry == nil {
@@ -243,7 +247,11 @@ extension TLSConnection {
         if let clientLimit = extensions.recordSizeLimit {
             guard clientLimit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(clientLimit) is below 64") }
             records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(clientLimit) - 1)
-            if let ourLimit = common.recordSizeLimit { encrypted.append(.recordSizeLimit(ourLimit)) }
+            if let ourLimit = common.recordSizeLimit {
+                encrypted.append(.recordSizeLimit(ourLimit))
+                // Negotiated: from the client's handshake-protected flight on, its records obey our limit.
+                records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
+            }
         }
         if serverName != nil { encrypted.append(.serverName(nil)) }
         if let applicationProtocol { encrypted.append(.alpn([Array(applicationProtocol.utf8)])) }

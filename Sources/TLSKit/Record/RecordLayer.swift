@@ -29,6 +29,14 @@ struct RecordProtection: Sendable {
         self.framing = framing
     }
 
+    /// Test seam: the same key at a chosen sequence number (to exercise the AEAD usage limit without 2^24 records).
+    init(aead: any RecordAEAD, iv: [UInt8], sequenceNumber: UInt64) {
+        self.aead = aead
+        self.iv = iv
+        self.framing = .tls13
+        self.sequenceNumber = sequenceNumber
+    }
+
     var sequenceBytes: [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: sequenceNumber >> (8 * UInt64(7 - $0))) }
     }
@@ -78,6 +86,9 @@ struct RecordLayer: Sendable {
     /// TLS 1.3 record padding (RFC 8446 §5.4): pad each TLSInnerPlaintext to a multiple of this many bytes
     /// (0: no padding), so record lengths reveal less about the content.
     var paddingBlockSize = 0
+    /// Largest TLSInnerPlaintext (content, type byte and padding) accepted: 2^14 + 1 (RFC 8446 §5.4), or the
+    /// record_size_limit we announced once the peer has agreed to it (RFC 8449 §4).
+    var maxIncomingInnerPlaintext = RecordLimits.maxPlaintext + 1
     /// The legacy_record_version we write: 0x0301 for an initial ClientHello, 0x0303 otherwise (RFC 8446 §5.1).
     var outgoingLegacyVersion: ProtocolVersion = .tls12
 
@@ -145,6 +156,10 @@ struct RecordLayer: Sendable {
         var inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
         try protection.advance()
         readProtection = protection
+        // RFC 8446 §5.4: padding does not lift the size limit; the whole TLSInnerPlaintext must fit.
+        guard inner.count <= maxIncomingInnerPlaintext else {
+            throw TLSError(.recordOverflow, "decrypted record of \(inner.count) bytes (with type and padding) exceeds \(maxIncomingInnerPlaintext)")
+        }
 
         // TLSInnerPlaintext: content || type || zeros. Strip the padding from the end.
         var end = inner.count
@@ -235,7 +250,7 @@ struct RecordLayer: Sendable {
         inner.append(contentsOf: fragment)
         inner.append(type.rawValue)
         if paddingBlockSize > 1 {
-            let padded = min((inner.count + paddingBlockSize - 1) / paddingBlockSize * paddingBlockSize, RecordLimits.maxPlaintext + 1)
+            let padded = min((inner.count + paddingBlockSize - 1) / paddingBlockSize * paddingBlockSize, maxOutgoingFragment + 1)
             inner.append(contentsOf: repeatElement(0, count: padded - inner.count))
         }
         let length = inner.count + protection.aead.algorithm.tagLength
