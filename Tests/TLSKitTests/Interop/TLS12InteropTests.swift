@@ -233,6 +233,36 @@ final class TLS12InteropTests: XCTestCase {
         }
     }
 
+    /// gnutls-serv's echo command "**REHANDSHAKE**" sends a HelloRequest. Our client answers no_renegotiation
+    /// and keeps its parameters; GnuTLS accepts the refusal ("Received NO_RENEGOTIATION alert. Client does not
+    /// support renegotiation.") and the connection keeps working.
+    func testHelloRequestFromGnuTLSServerIsRefused() async throws {
+        let (server, port) = try GnuTLSProcess.startEchoServer(versions: ["TLS1.2"])
+        defer { server.terminate() }
+        do {
+            let client = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port)
+            let before = try XCTUnwrap(client.connection.negotiated)
+            XCTAssertEqual(before.version, .tls12)
+
+            try await client.send(Array("**REHANDSHAKE**\n".utf8))
+            let after = interopPayload(count: 4096, seed: 44, alphabet: commandFreeAlphabet)
+            try await client.send(after)
+            // The echo of the command line may or may not come back; the data after it must.
+            try await client.run(until: { $0.received.count >= after.count && Array($0.received.suffix(after.count)) == after },
+                                 "the echo after the refused renegotiation")
+            XCTAssertEqual(client.connection.negotiated, before, "the parameters changed: a renegotiation happened")
+            XCTAssertEqual(client.count(.handshakeCompleted), 1, "a second handshake completed")
+            try server.wait(forText: "Received NO_RENEGOTIATION alert")
+            // After the refused rehandshake gnutls-serv answers our close_notify by closing the TCP connection
+            // (without a close_notify of its own, unlike after a plain session).
+            client.connection.close()
+            try await client.run(until: { $0.allWritten && ($0.connection.peerClosed || $0.socketClosedByPeer) },
+                                 "gnutls-serv to close")
+        } catch {
+            throw InteropError("gnutls-serv rehandshake: \(error)\n\(server.diagnostics)")
+        }
+    }
+
     /// Pumps `driver` until the peer process exits or drops the connection (bounded); returns the alert that
     /// ended the connection, nil if it ended without one.
     private static func reaction(of driver: TLSSocketDriver, to peer: InteropProcess) async throws -> TLSError? {
