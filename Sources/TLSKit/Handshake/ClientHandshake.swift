@@ -165,7 +165,9 @@ extension TLSConnection {
             }
         }
         var raw: [UInt8]
+        let offerEarlyData = config.enableEarlyData && session?.version == .tls13 && (session?.maxEarlyDataSize ?? 0) > 0
         if let session, session.version == .tls13 {
+            if offerEarlyData { hello.extensions.append(.earlyData(maxEarlyDataSize: nil)) }
             raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
         } else {
             addPadding(to: &hello)
@@ -177,9 +179,26 @@ extension TLSConnection {
         // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
         records.outgoingLegacyVersion = .tls12
 
-        state = .clientExpectServerHello(ClientHelloSent(
+        var sent = ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
-            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session))
+            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session)
+        if offerEarlyData, let session, let suite = TLS13SuiteParameters(session.cipherSuite) {
+            // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret(PSK), "c e traffic", ClientHello).
+            let schedule = KeySchedule(provider: common.cryptoProvider, hash: suite.hash)
+            var transcript = Transcript(provider: common.cryptoProvider, hash: suite.hash)
+            transcript.append(raw)
+            let secret = schedule.deriveSecret(schedule.earlySecret(psk: session.secret).secret, label: "c e traffic",
+                                               transcriptHash: transcript.currentHash)
+            logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: clientRandom, secret: secret)
+            if config.middleboxCompatibility {
+                sendChangeCipherSpec()   // RFC 8446 §D.4: right after the ClientHello when sending early data
+                sent.sentChangeCipherSpec = true
+            }
+            try installWriteKey(secret: secret, schedule: schedule, aead: suite.aead)
+            earlyDataOffered = true
+            earlyDataAllowance = Int(session.maxEarlyDataSize)
+        }
+        state = .clientExpectServerHello(sent)
     }
 
     /// Adds pre_shared_key for `session` as the last extension, pads, and fills in the binder computed over the
@@ -358,6 +377,11 @@ extension TLSConnection {
             hello.extensions.insert(.cookie(cookie), at: index)
         }
         clientConfig.clientHelloCustomizer?(&hello, true)
+        if earlyDataOffered {
+            // A HelloRetryRequest rejects early data; the second ClientHello goes out unprotected again.
+            records.writeProtection = nil
+            earlyDataRejected()
+        }
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
         transcript.append(raw)
         var next = sent
@@ -469,7 +493,9 @@ extension TLSConnection {
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
         try installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
-        try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+        if !earlyDataOffered || earlyDataAccepted == false {
+            try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+        }   // else the early data key stays until EndOfEarlyData (or until EncryptedExtensions rejects early data)
 
         state = .clientExpectEncryptedExtensions(ClientHandshake(
             serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
@@ -483,6 +509,18 @@ extension TLSConnection {
 
     private func clientHandleEncryptedExtensions(_ ee: EncryptedExtensions, handshake: inout ClientHandshake) throws(TLSError) {
         try checkServerExtensions(ee.extensions, allowed: encryptedExtensionsAllowed, offered: handshake.offeredExtensions, message: "EncryptedExtensions")
+        if earlyDataOffered {
+            if ee.extensions.contains(.earlyData) {
+                guard handshake.resumedSession != nil else {
+                    throw TLSError(.illegalParameter, "early data accepted without accepting our PSK")
+                }
+                earlyDataAccepted = true
+                events.append(.earlyDataAccepted(true))
+            } else {
+                earlyDataRejected()
+                try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
+            }
+        }
         for ext in ee.extensions {
             switch ext {
             case .alpn(let names):
@@ -525,6 +563,11 @@ extension TLSConnection {
             // The CCS precedes our first protected record (change_cipher_spec is never protected).
             sendChangeCipherSpec()
             handshake.sentChangeCipherSpec = true
+        }
+        if earlyDataAccepted == true {
+            // RFC 8446 §4.5: EndOfEarlyData, still under the early data key, then the handshake key.
+            sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
+            try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: schedule, aead: handshake.suite.aead)
         }
 
         var clientScheme: SignatureScheme?

@@ -17,6 +17,8 @@ public struct ClientSession: Sendable, Equatable {
     public var sessionID: [UInt8] = []
     /// TLS 1.2: whether the session used the extended master secret (RFC 7627 §5.3: must match on resumption).
     var extendedMasterSecret = true
+    /// TLS 1.3: the most early data the server accepts with this ticket (0: no 0-RTT).
+    public var maxEarlyDataSize: UInt32 = 0
 
     func isValid(at now: Date) -> Bool {
         let age = now.timeIntervalSince(received)
@@ -95,6 +97,8 @@ struct TicketState: Equatable {
     var applicationProtocol: String
     /// TLS 1.2 sessions: whether the master secret is an extended master secret.
     var extendedMasterSecret: Bool
+    /// TLS 1.3 tickets: the max_early_data_size announced with the ticket (0: no 0-RTT).
+    var maxEarlyDataSize: UInt32
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 96)
@@ -108,11 +112,13 @@ struct TicketState: Equatable {
         writer.writeVector16(bytes: Array(serverName.utf8))
         writer.writeVector8(bytes: Array(applicationProtocol.utf8))
         writer.writeUInt8(extendedMasterSecret ? 1 : 0)
+        writer.writeUInt32(maxEarlyDataSize)
         return writer.bytes
     }
 
     init(version: ProtocolVersion, cipherSuite: CipherSuite, created: UInt64, lifetime: UInt32, ageAdd: UInt32,
-         secret: [UInt8], serverName: String, applicationProtocol: String, extendedMasterSecret: Bool = true) {
+         secret: [UInt8], serverName: String, applicationProtocol: String, extendedMasterSecret: Bool = true,
+         maxEarlyDataSize: UInt32 = 0) {
         self.version = version
         self.cipherSuite = cipherSuite
         self.created = created
@@ -122,6 +128,7 @@ struct TicketState: Equatable {
         self.serverName = serverName
         self.applicationProtocol = applicationProtocol
         self.extendedMasterSecret = extendedMasterSecret
+        self.maxEarlyDataSize = maxEarlyDataSize
     }
 
     /// Decodes what we sealed ourselves; authenticated by the AEAD, but still parsed defensively.
@@ -137,6 +144,7 @@ struct TicketState: Equatable {
             serverName = String(decoding: try reader.readVector16(), as: UTF8.self)
             applicationProtocol = String(decoding: try reader.readVector8(), as: UTF8.self)
             extendedMasterSecret = try reader.readUInt8() == 1
+            maxEarlyDataSize = try reader.readUInt32()
             try reader.expectEmpty()
         } catch {
             return nil
@@ -189,5 +197,28 @@ public final class ServerSessionCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return entries.count
+    }
+}
+
+/// Server-side 0-RTT replay protection (RFC 8446 §8.1): each ticket may carry early data once. Remembered for the
+/// ticket lifetime; bounded, and when full it refuses early data rather than forget (fail safe).
+public final class EarlyDataReplayGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [[UInt8]: Date] = [:]
+    public let capacity: Int
+
+    public init(capacity: Int = 100_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// True the first time `ticket` is claimed within `lifetime`; false for a replay (or when the guard is full).
+    func claim(_ ticket: [UInt8], now: Date, lifetime: TimeInterval) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if seen.count >= capacity { seen = seen.filter { now.timeIntervalSince($0.value) < lifetime } }
+        if let first = seen[ticket], now.timeIntervalSince(first) < lifetime { return false }
+        guard seen.count < capacity else { return false }
+        seen[ticket] = now
+        return true
     }
 }
