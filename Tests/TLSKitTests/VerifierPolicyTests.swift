@@ -246,12 +246,23 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
     func testFailuresMapToAlertsAndNameTheRule() async throws {
         let ca = try TestPKI.makeCA()
         let stranger = try TestPKI.makeCA(commonName: "Stranger CA")
-        assertRejected(try await verify(try stranger.issueEndEntity(), roots: ca.trustRoots), .unknownCA)
+        assertRejected(try await verify(try stranger.issueEndEntity(), roots: ca.trustRoots), .unknownCA, containing: "unknown-ca")
         assertRejected(try await verify(try ca.issueEndEntity(), roots: ca.trustRoots, serverName: "other.test"),
                        .badCertificate, containing: "server-identity")
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.codeSigning]), roots: ca.trustRoots),
                        .unsupportedCertificate, containing: "extended-key-usage")
         assertRejected(try await verify(try ca.issueEndEntity(notAfter: Date().addingTimeInterval(-10)), roots: ca.trustRoots),
                        .certificateExpired, containing: "validity")
+        // A critical extension nobody processes (here: a private OID) makes the certificate unusable.
+        let unknown = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 55555, 1], critical: true, value: [0x05, 0x00])
+        assertRejected(try await verify(try ca.issueEndEntity(extraExtensions: [unknown]), roots: ca.trustRoots),
+                       .unsupportedCertificate, containing: "critical-extensions")
+        // The same extension, non-critical, is ignored.
+        let harmless = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 55555, 1], critical: false, value: [0x05, 0x00])
+        assertTrusted(try await verify(try ca.issueEndEntity(extraExtensions: [harmless]), roots: ca.trustRoots))
+        // Every budget failure names the budget.
+        let tiny = X509CertificateVerifier(trustRoots: ca.trustRoots, limits: VerificationLimits(maxSignatureChecks: 0))
+        assertRejected(try await verify(try ca.issueEndEntity(), roots: ca.trustRoots, verifier: tiny),
+                       .badCertificate, containing: "budget: ")
     }
 }

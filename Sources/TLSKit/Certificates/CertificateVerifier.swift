@@ -66,8 +66,8 @@ public struct X509CertificateVerifier: CertificateVerifier {
         }
         // Checked before parsing: a hostile peer should not make us decode hundreds of certificates.
         guard request.chainDER.count <= limits.maxPeerChainLength else {
-            return .rejected(TLSError(.badCertificate,
-                "budget: peer sent \(request.chainDER.count) certificates, more than \(limits.maxPeerChainLength) (maxPeerChainLength)"))
+            return .rejected(VerifierRule.budget.error(
+                "peer sent \(request.chainDER.count) certificates, more than \(limits.maxPeerChainLength) (maxPeerChainLength)"))
         }
         var chain: [Certificate] = []
         for (index, der) in request.chainDER.enumerated() {
@@ -117,17 +117,17 @@ public struct X509CertificateVerifier: CertificateVerifier {
     ) -> TLSError {
         // An exhausted budget explains everything after it, including "no chain found".
         if let exhausted = budget.exhaustion {
-            return TLSError(VerifierRule.budget.alert, "\(VerifierRule.budget.rawValue): \(exhausted)")
+            return VerifierRule.budget.error(exhausted)
         }
         guard let first = failures.first else {
             // No candidate chain reached a root, so no policy ran. The verifier also stops here when the leaf
             // carries a critical extension no policy understands.
             if diagnostics.contains(where: { $0.contains("critical extensions that the policy does not understand") }) {
-                return TLSError(
-                    .unsupportedCertificate,
-                    "critical-extensions: certificate \(brief(leaf)) has an unsupported critical extension")
+                return VerifierRule.criticalExtensions.error(
+                    "certificate \(brief(leaf)) has an unsupported critical extension")
             }
-            return TLSError(.unknownCA, "unknown-ca: no chain to a trusted root for \(brief(leaf)) (issued by \"\(leaf.issuer)\")")
+            return VerifierRule.unknownIssuer.error(
+                "no chain to a trusted root for \(brief(leaf)) (issued by \"\(leaf.issuer)\")")
         }
         let detail = truncated(first.policyFailureReason.description)
         guard let rule = VerifierRule.of(detail) else {

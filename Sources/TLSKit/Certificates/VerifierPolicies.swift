@@ -17,14 +17,21 @@ enum VerifierRule: String, CaseIterable, Sendable {
     case nameConstraints = "name-constraints"
     case extendedKeyUsage = "extended-key-usage"
     case serverIdentity = "server-identity"
+    /// No candidate path reached a trust root (raised by the verifier, not a policy).
+    case unknownIssuer = "unknown-ca"
+    /// A certificate carries a critical extension no policy processes (raised by the verifier).
+    case criticalExtensions = "critical-extensions"
 
     var alert: AlertDescription {
         switch self {
         case .validity: return .certificateExpired
-        case .extendedKeyUsage: return .unsupportedCertificate
+        case .extendedKeyUsage, .criticalExtensions: return .unsupportedCertificate
+        case .unknownIssuer: return .unknownCA
         case .budget, .version, .basicConstraints, .nameConstraints, .serverIdentity: return .badCertificate
         }
     }
+
+    func error(_ message: String) -> TLSError { TLSError(alert, "\(rawValue): \(message)") }
 
     func fail(_ message: String) -> PolicyEvaluationResult {
         .failsToMeetPolicy(reason: "\(self.rawValue): \(message)")

@@ -52,16 +52,18 @@ extension TestCA {
         basicConstraints: BasicConstraints? = .notCertificateAuthority,
         keyUsage: KeyUsage? = KeyUsage(digitalSignature: true),
         eku: [ExtendedKeyUsage.Usage]? = [.serverAuth, .clientAuth],
+        extraExtensions: [Certificate.Extension] = [],
         notBefore: Date = TestPKI.defaultNotBefore,
         notAfter: Date = TestPKI.defaultNotAfter
     ) throws -> TestLeaf {
         let leafKey = TestPrivateKey(.ecdsaP256)
-        let extensions = try Certificate.Extensions {
+        var extensions = try Certificate.Extensions {
             if let basicConstraints { Critical(basicConstraints) }
             if let keyUsage { Critical(keyUsage) }
             if let sans { SubjectAlternativeNames(sans) }
             if let eku { try ExtendedKeyUsage(eku) }
         }
+        for extra in extraExtensions { try extensions.append(extra) }
         let certificate = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
