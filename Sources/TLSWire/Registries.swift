@@ -160,6 +160,13 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let TLS_AES_128_GCM_SHA256 = CipherSuite(rawValue: 0x1301)
     public static let TLS_AES_256_GCM_SHA384 = CipherSuite(rawValue: 0x1302)
     public static let TLS_CHACHA20_POLY1305_SHA256 = CipherSuite(rawValue: 0x1303)
+    // TLS 1.2 ECDHE with AEAD (RFC 5289, RFC 7905)
+    public static let TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = CipherSuite(rawValue: 0xC02B)
+    public static let TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 = CipherSuite(rawValue: 0xC02C)
+    public static let TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = CipherSuite(rawValue: 0xC02F)
+    public static let TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = CipherSuite(rawValue: 0xC030)
+    public static let TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = CipherSuite(rawValue: 0xCCA8)
+    public static let TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = CipherSuite(rawValue: 0xCCA9)
     // Signalling values
     public static let TLS_EMPTY_RENEGOTIATION_INFO_SCSV = CipherSuite(rawValue: 0x00FF)
     public static let TLS_FALLBACK_SCSV = CipherSuite(rawValue: 0x5600)
@@ -171,6 +178,12 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .TLS_AES_128_GCM_SHA256: return "TLS_AES_128_GCM_SHA256"
         case .TLS_AES_256_GCM_SHA384: return "TLS_AES_256_GCM_SHA384"
         case .TLS_CHACHA20_POLY1305_SHA256: return "TLS_CHACHA20_POLY1305_SHA256"
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: return "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: return "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+        case .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: return "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+        case .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
+        case .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+        case .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
         case .TLS_EMPTY_RENEGOTIATION_INFO_SCSV: return "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"
         case .TLS_FALLBACK_SCSV: return "TLS_FALLBACK_SCSV"
         default: return hexName(rawValue)

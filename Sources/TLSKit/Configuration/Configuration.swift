@@ -24,9 +24,12 @@ public enum PeerVerification: Sendable {
 
 /// Settings shared by both roles.
 public struct TLSCommonConfiguration: Sendable {
-    /// TLS 1.3 suites in preference order.
+    /// Cipher suites in preference order: the TLS 1.3 suites, then TLS 1.2 ECDHE with AEAD (no CBC, no static RSA).
     public var cipherSuites: [CipherSuite] = [
         .TLS_AES_128_GCM_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_CHACHA20_POLY1305_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]
     /// Key-exchange groups in preference order. X25519MLKEM768 (post-quantum hybrid) is offered first.
     public var supportedGroups: [NamedGroup] = [.X25519MLKEM768, .x25519, .secp256r1, .secp384r1]
@@ -43,8 +46,14 @@ public struct TLSCommonConfiguration: Sendable {
     public var applicationProtocols: [String] = []
     /// RFC 8449 record_size_limit to announce (nil: not sent). We always honour the peer's.
     public var recordSizeLimit: UInt16? = nil
-    public var minimumVersion: ProtocolVersion = .tls13
+    /// TLS 1.2 and TLS 1.3 by default; the highest version both sides support is chosen.
+    public var minimumVersion: ProtocolVersion = .tls12
     public var maximumVersion: ProtocolVersion = .tls13
+    /// TLS 1.2 only: require RFC 7627 extended master secret from the peer. Relax only for old peers.
+    public var requireExtendedMasterSecret = true
+    /// TLS 1.3 record padding: each protected record's plaintext is padded with zeros to a multiple of this size
+    /// (nil: no padding). Hides exact lengths at the cost of bandwidth.
+    public var recordPaddingBlockSize: Int? = nil
     /// Largest handshake message accepted from the peer.
     public var maxHandshakeMessageSize: Int = 64 * 1024
     /// Receives NSS key-log lines (SSLKEYLOGFILE format). The only way a secret leaves the engine.

@@ -57,6 +57,10 @@ public final class TLSConnection {
     static let maxWarningAlertsInARow = 4
 
     var receivedFirstClientHello = false
+    /// The version the hello exchange settled on (nil before it has).
+    var negotiatedVersion: ProtocolVersion?
+    // TLS 1.2 traffic state once connected.
+    var tls12Traffic: TLS12Traffic?
     // TLS 1.3 traffic state once connected.
     var traffic: TrafficState?
 
@@ -70,6 +74,7 @@ public final class TLSConnection {
         verifier = try configuration.peerVerification.makeVerifier()
         random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
+        records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
         try Self.validate(common)
         do {
@@ -91,6 +96,7 @@ public final class TLSConnection {
         }
         random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
+        records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart())
         try Self.validate(common)
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {
@@ -99,11 +105,13 @@ public final class TLSConnection {
     }
 
     private static func validate(_ common: TLSCommonConfiguration) throws {
-        guard common.minimumVersion <= .tls13, common.maximumVersion >= .tls13 else {
-            throw TLSConfigurationError("only TLS 1.3 is implemented; minimum/maximum version must include TLSv1.3")
+        guard common.minimumVersion >= .tls12, common.maximumVersion <= .tls13, common.minimumVersion <= common.maximumVersion else {
+            throw TLSConfigurationError("versions must lie within TLSv1.2…TLSv1.3 (got \(common.minimumVersion)…\(common.maximumVersion))")
         }
-        guard common.cipherSuites.contains(where: { TLS13SuiteParameters($0) != nil }) else {
-            throw TLSConfigurationError("no TLS 1.3 cipher suite configured")
+        let tls13Usable = common.maximumVersion >= .tls13 && common.cipherSuites.contains { TLS13SuiteParameters($0) != nil }
+        let tls12Usable = common.minimumVersion <= .tls12 && common.cipherSuites.contains { TLS12SuiteParameters($0) != nil }
+        guard tls13Usable || tls12Usable else {
+            throw TLSConfigurationError("no cipher suite configured for the enabled versions")
         }
         guard common.supportedGroups.contains(where: { common.cryptoProvider.supports(group: $0) }) else {
             throw TLSConfigurationError("no supported key-exchange group configured")
@@ -141,13 +149,13 @@ public final class TLSConnection {
         return events
     }
 
-    public var isHandshakeComplete: Bool { traffic != nil }
+    public var isHandshakeComplete: Bool { traffic != nil || tls12Traffic != nil }
 
     /// Queues application data. Before the handshake completes it is held and sent right after.
     public func send(_ plaintext: [UInt8]) throws(TLSError) {
         if let failure { throw failure }
         guard !sentCloseNotify else { throw TLSError(.internalError, "cannot send after close_notify") }
-        guard traffic != nil else {
+        guard isHandshakeComplete else {
             queuedApplicationData.append(contentsOf: plaintext)
             return
         }
@@ -175,7 +183,9 @@ public final class TLSConnection {
     /// Starts a TLS 1.3 KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer must update its key too.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         if let failure { throw failure }
-        guard traffic != nil else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
+        guard traffic != nil else {
+            throw TLSError(.internalError, tls12Traffic != nil ? "TLS 1.2 has no KeyUpdate" : "KeyUpdate before the handshake completed")
+        }
         do {
             try sendKeyUpdate(requestPeerUpdate ? .updateRequested : .updateNotRequested)
         } catch {
@@ -208,6 +218,12 @@ public final class TLSConnection {
 
     /// RFC 8446 §7.5 exporter.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        if let tls12Traffic {
+            // RFC 5705 §4: PRF(master_secret, label, client_random + server_random + context_length + context).
+            var seed = tls12Traffic.clientRandom + tls12Traffic.serverRandom
+            seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context
+            return tls12Traffic.prf(secret: tls12Traffic.masterSecret, label: label, seed: seed, length: length)
+        }
         guard let traffic, length >= 0, length <= 255 * traffic.schedule.hash.digestLength else {
             throw TLSError(.internalError, "keying material is only available after the handshake, up to 255 × HashLen bytes")
         }
@@ -238,6 +254,8 @@ public final class TLSConnection {
             throw TLSError(.unexpectedMessage, "\(record.contentType) record in the middle of a handshake message")
         }
         switch record.contentType {
+        case .changeCipherSpec where negotiatedVersion == .tls12:
+            try handleChangeCipherSpec12(record.fragment)
         case .changeCipherSpec:
             // RFC 8446 §5: a single 0x01 byte between the first ClientHello and the peer's Finished is dropped.
             guard record.fragment == [0x01], changeCipherSpecAllowed, changeCipherSpecCount < 2 else {
@@ -250,7 +268,7 @@ public final class TLSConnection {
             if peerClosed { throw TLSError(.unexpectedMessage, "handshake data after close_notify") }
             reassembler.append(record.fragment)
         case .applicationData:
-            guard traffic != nil, record.wasProtected else {
+            guard isHandshakeComplete, record.wasProtected else {
                 throw TLSError(.unexpectedMessage, "application data before the handshake completed")
             }
             if peerClosed { throw TLSError(.unexpectedMessage, "application data after close_notify") }
@@ -271,7 +289,7 @@ public final class TLSConnection {
     private func handleAlert(_ alert: Alert) throws(TLSError) {
         switch alert.description {
         case .closeNotify:
-            guard traffic != nil else {
+            guard isHandshakeComplete else {
                 throw TLSError(.closeNotify, "the peer closed the connection during the handshake", origin: .peer)
             }
             if !peerClosed {
@@ -284,6 +302,12 @@ public final class TLSConnection {
             guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
                 throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
             }
+        case _ where negotiatedVersion == .tls12 && alert.level == .warning:
+            // TLS 1.2 warnings (no_renegotiation, …) are not fatal; bounded so a peer cannot stream them forever.
+            warningAlertsInARow += 1
+            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+                throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
+            }
         default:
             // RFC 8446 §6.2: in TLS 1.3 every other alert is fatal, whatever its level.
             throw TLSError(alert.description, "the peer sent a \(alert.level == .fatal ? "fatal" : "warning") \(alert.description) alert", origin: .peer)
@@ -291,7 +315,7 @@ public final class TLSConnection {
     }
 
     private var changeCipherSpecAllowed: Bool {
-        guard traffic == nil, failure == nil else { return false }
+        guard !isHandshakeComplete, failure == nil else { return false }
         return role == .client || receivedFirstClientHello
     }
 
@@ -350,9 +374,10 @@ public final class TLSConnection {
         pendingVerification = request
     }
 
-    func completeHandshake(_ parameters: NegotiatedParameters, traffic: TrafficState) throws(TLSError) {
+    func completeHandshake(_ parameters: NegotiatedParameters, traffic: TrafficState?, tls12: TLS12Traffic? = nil) throws(TLSError) {
         negotiated = parameters
         self.traffic = traffic
+        self.tls12Traffic = tls12
         events.append(.handshakeCompleted)
         if !queuedApplicationData.isEmpty {
             let queued = queuedApplicationData

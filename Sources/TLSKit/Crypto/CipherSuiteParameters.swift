@@ -24,3 +24,42 @@ struct TLS13SuiteParameters: Sendable {
         }
     }
 }
+
+/// What a TLS 1.2 ECDHE AEAD suite means to the engine (RFC 5289, RFC 7905).
+struct TLS12SuiteParameters: Sendable {
+    enum Authentication: Sendable { case ecdsa, rsa }
+
+    let suite: CipherSuite
+    let aead: AEADAlgorithm
+    /// The PRF hash (and the transcript hash).
+    let hash: HashAlgorithm
+    let authentication: Authentication
+
+    init?(_ suite: CipherSuite) {
+        switch suite {
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: (aead, hash, authentication) = (.aes128GCM, .sha256, .ecdsa)
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: (aead, hash, authentication) = (.aes256GCM, .sha384, .ecdsa)
+        case .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: (aead, hash, authentication) = (.chacha20Poly1305, .sha256, .ecdsa)
+        case .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: (aead, hash, authentication) = (.aes128GCM, .sha256, .rsa)
+        case .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: (aead, hash, authentication) = (.aes256GCM, .sha384, .rsa)
+        case .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: (aead, hash, authentication) = (.chacha20Poly1305, .sha256, .rsa)
+        default: return nil
+        }
+        self.suite = suite
+    }
+
+    /// AES-GCM uses a 4-byte implicit salt plus an 8-byte explicit nonce (RFC 5288 §3);
+    /// ChaCha20-Poly1305 a 12-byte IV XORed with the sequence number (RFC 7905 §2).
+    var fixedIVLength: Int { aead == .chacha20Poly1305 ? 12 : 4 }
+
+    /// Whether a certificate key can authenticate this suite.
+    func accepts(_ schemes: [SignatureScheme]) -> Bool {
+        schemes.contains { scheme in
+            switch authentication {
+            case .ecdsa: return scheme == .ecdsa_secp256r1_sha256 || scheme == .ecdsa_secp384r1_sha384 || scheme == .ed25519
+            case .rsa: return [.rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
+                               .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512].contains(scheme)
+            }
+        }
+    }
+}

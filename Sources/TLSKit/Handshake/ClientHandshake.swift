@@ -5,6 +5,7 @@ struct ClientHelloSent {
     var clientHelloRaw: [UInt8]
     var keyShares: [any KeyShareSecret]
     var offeredExtensions: Set<ExtensionType>
+    var offeredTLS13: Bool
     var sentChangeCipherSpec = false
     /// Set after a HelloRetryRequest: the suite it chose and the transcript so far (message_hash(CH1) + HRR + CH2).
     var helloRetry: (suite: TLS13SuiteParameters, transcript: Transcript)?
@@ -78,27 +79,32 @@ extension TLSConnection {
         let provider = common.cryptoProvider
         records.outgoingLegacyVersion = .tls10   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
 
+        let offerTLS13 = common.maximumVersion >= .tls13
+        let offerTLS12 = common.minimumVersion <= .tls12
         let clientRandom = random.bytes(32)
-        let sessionID = config.middleboxCompatibility ? random.bytes(32) : []
+        let sessionID = config.middleboxCompatibility && offerTLS13 ? random.bytes(32) : []
         let greaseSeed = config.grease ? random.bytes(5) : []
         func grease(_ index: Int) -> UInt16 { Grease.value(from: greaseSeed[index]) }
 
-        let groups = common.supportedGroups
+        // The hybrid group exists only in TLS 1.3.
+        let groups = offerTLS13 ? common.supportedGroups : common.supportedGroups.filter { $0 != .X25519MLKEM768 }
         var shareGroups = config.keyShareGroups ?? {
             guard let first = groups.first(where: { provider.supports(group: $0) }) else { return [] }
             if first == .X25519MLKEM768 && groups.contains(.x25519) { return [first, .x25519] }
             return [first]
         }()
-        shareGroups = shareGroups.filter { groups.contains($0) && provider.supports(group: $0) }
+        shareGroups = offerTLS13 ? shareGroups.filter { groups.contains($0) && provider.supports(group: $0) } : []
         var shares: [any KeyShareSecret] = []
         for group in shareGroups {
             shares.append(try provider.generateKeyShare(group, random: &random))
         }
 
-        var suites = common.cipherSuites.filter { TLS13SuiteParameters($0) != nil }
+        var suites = common.cipherSuites.filter {
+            (offerTLS13 && TLS13SuiteParameters($0) != nil) || (offerTLS12 && TLS12SuiteParameters($0) != nil)
+        }
         var advertisedGroups = groups
         var entries = shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicShare) }
-        var versions: [ProtocolVersion] = [.tls13]
+        var versions: [ProtocolVersion] = offerTLS12 ? [.tls13, .tls12] : [.tls13]
         if config.grease {
             suites.insert(CipherSuite(rawValue: grease(0)), at: 0)
             advertisedGroups.insert(NamedGroup(rawValue: grease(1)), at: 0)
@@ -110,6 +116,12 @@ extension TLSConnection {
         if config.grease { extensions.append(.unknown(ExtensionType(rawValue: grease(3)), [])) }
         if let serverName, !isIPAddressLiteral(serverName) { extensions.append(.serverName(serverName)) }
         extensions.append(.supportedGroups(advertisedGroups))
+        if offerTLS12 {
+            // TLS 1.2 protections: uncompressed points only, extended master secret, secure renegotiation signal.
+            extensions.append(.ecPointFormats([0]))
+            extensions.append(.extendedMasterSecret)
+            extensions.append(.renegotiationInfo([]))
+        }
         if !common.applicationProtocols.isEmpty {
             extensions.append(.alpn(common.applicationProtocols.map { Array($0.utf8) }))
         }
@@ -117,9 +129,11 @@ extension TLSConnection {
         if let certSchemes = common.certificateSignatureAlgorithms {
             extensions.append(.signatureAlgorithmsCert(certSchemes))
         }
-        extensions.append(.keyShareClient(entries))
-        extensions.append(.pskKeyExchangeModes([1]))   // psk_dhe_ke
-        extensions.append(.supportedVersionsClient(versions))
+        if offerTLS13 {
+            extensions.append(.keyShareClient(entries))
+            extensions.append(.pskKeyExchangeModes([1]))   // psk_dhe_ke
+            extensions.append(.supportedVersionsClient(versions))
+        }
         if let limit = common.recordSizeLimit { extensions.append(.recordSizeLimit(limit)) }
         if config.grease {
             var last = grease(4)
@@ -139,7 +153,7 @@ extension TLSConnection {
 
         state = .clientExpectServerHello(ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
-            offeredExtensions: Set(hello.extensions.map(\.type))))
+            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13))
     }
 
     /// RFC 7685 padding, as BoringSSL does it: a ClientHello between 256 and 511 bytes is padded to 512, so that
@@ -161,6 +175,9 @@ extension TLSConnection {
         case (.clientExpectServerHello(let sent), .serverHello(let hello)):
             if hello.isHelloRetryRequest {
                 try clientHandleHelloRetryRequest(hello, raw: raw, sent: sent)
+            } else if hello.extensions.supportedVersionServer == nil && sent.helloRetry == nil
+                        && common.minimumVersion <= .tls12 && hello.legacyVersion == .tls12 {
+                try clientHandleServerHello12(hello, raw: raw, sent: sent)
             } else {
                 try clientHandleServerHello(hello, raw: raw, sent: sent)
             }
@@ -226,7 +243,9 @@ extension TLSConnection {
         case (.connected, _):
             try handlePostHandshake(message)
         default:
-            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
+            guard try client12Handle(message, raw: raw) else {
+                throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
+            }
         }
     }
 
@@ -376,6 +395,7 @@ extension TLSConnection {
         let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: hash)
         let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: hash)
         let clientRandom = sent.clientHello.random
+        negotiatedVersion = .tls13
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
         try installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)

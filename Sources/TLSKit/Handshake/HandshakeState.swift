@@ -14,6 +14,20 @@ enum HandshakeState {
     case serverAwaitingVerification(ServerHandshake)
     case serverExpectCertificateVerify(ServerHandshake)
     case serverExpectFinished(ServerHandshake)
+    // TLS 1.2 (RFC 5246 §7.3)
+    case client12ExpectCertificate(Client12Handshake)
+    case client12AwaitingVerification(Client12Handshake)
+    case client12ExpectServerKeyExchange(Client12Handshake)
+    case client12ExpectCertificateRequestOrDone(Client12Handshake)
+    case client12ExpectServerHelloDone(Client12Handshake)
+    case client12ExpectChangeCipherSpec(Client12Handshake)
+    case client12ExpectFinished(Client12Handshake)
+    case server12ExpectCertificate(Server12Handshake)
+    case server12AwaitingVerification(Server12Handshake)
+    case server12ExpectClientKeyExchange(Server12Handshake)
+    case server12ExpectCertificateVerify(Server12Handshake)
+    case server12ExpectChangeCipherSpec(Server12Handshake)
+    case server12ExpectFinished(Server12Handshake)
     case connected
     case failed
 }
@@ -52,7 +66,7 @@ func isAllowedInTLS13CertificateVerify(_ scheme: SignatureScheme) -> Bool {
 
 extension TLSConnection {
     func handleHandshake(type: UInt8, body: [UInt8], raw: [UInt8]) throws(TLSError) {
-        let message = try HandshakeMessage.decode(type: type, body: body)
+        let message = try HandshakeMessage.decode(type: type, body: body, version: negotiatedVersion ?? .tls13)
         events.append(.handshakeMessage(.received, message.type, length: raw.count))
         switch role {
         case .client: try clientHandle(message, raw: raw)
@@ -64,12 +78,18 @@ extension TLSConnection {
         switch state {
         case .clientAwaitingVerification(let handshake): state = .clientExpectCertificateVerify(handshake)
         case .serverAwaitingVerification(let handshake): state = .serverExpectCertificateVerify(handshake)
+        case .client12AwaitingVerification(let handshake): state = .client12ExpectServerKeyExchange(handshake)
+        case .server12AwaitingVerification(let handshake): state = .server12ExpectClientKeyExchange(handshake)
         default: break
         }
     }
 
     /// Post-handshake messages, the same for both roles except NewSessionTicket (client only).
     func handlePostHandshake(_ message: HandshakeMessage) throws(TLSError) {
+        if negotiatedVersion == .tls12 {
+            try handlePostHandshake12(message)
+            return
+        }
         switch message {
         case .newSessionTicket(let ticket) where role == .client:
             events.append(.newSessionTicket(ticket))
@@ -116,6 +136,10 @@ extension TLSConnection {
 
     /// Protects application data, updating our key first whenever the AEAD usage limit (RFC 8446 §5.5) is near.
     func writeApplicationData(_ plaintext: [UInt8]) throws(TLSError) {
+        if tls12Traffic != nil {
+            try records.write(.applicationData, plaintext, to: &output)
+            return
+        }
         guard let traffic else { throw TLSError(.internalError, "no traffic keys") }
         let fragment = records.maxOutgoingFragment
         var offset = 0

@@ -76,12 +76,18 @@ struct MasterSecret: Sendable {
 /// The running transcript hash (RFC 8446 §4.4.1) over the exact bytes of each handshake message.
 struct Transcript: Sendable {
     private(set) var context: any HashContext
+    /// The messages themselves, kept only where a signature covers them whole (TLS 1.2 CertificateVerify).
+    private(set) var messages: [UInt8]?
 
-    init(provider: any CryptoProvider, hash: HashAlgorithm) {
+    init(provider: any CryptoProvider, hash: HashAlgorithm, retainMessages: Bool = false) {
         context = provider.makeHash(hash)
+        messages = retainMessages ? [] : nil
     }
 
-    mutating func append(_ messageBytes: [UInt8]) { context.update(messageBytes) }
+    mutating func append(_ messageBytes: [UInt8]) {
+        context.update(messageBytes)
+        messages?.append(contentsOf: messageBytes)
+    }
 
     var currentHash: [UInt8] { context.finalize() }
 

@@ -95,7 +95,9 @@ extension TLSConnection {
         case (.connected, _):
             try handlePostHandshake(message)
         default:
-            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")
+            guard try server12Handle(message, raw: raw) else {
+                throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")
+            }
         }
     }
 
@@ -110,9 +112,25 @@ extension TLSConnection {
         guard hello.legacyVersion.rawValue > 0x0300 else {
             throw TLSError(.protocolVersion, "ClientHello legacy_version is \(hello.legacyVersion)")
         }
+        // Version negotiation (RFC 8446 §4.2.1; RFC 7507 for the fallback signal).
+        let clientVersions = extensions.supportedVersionsClient ?? (hello.legacyVersion >= .tls12 ? [.tls12] : [hello.legacyVersion])
+        if start.helloRetry == nil {
+            let known = clientVersions.filter { $0 >= .tls10 && $0 <= .tls13 }
+            if hello.cipherSuites.contains(.TLS_FALLBACK_SCSV), let clientMax = known.max(), clientMax < common.maximumVersion {
+                throw TLSError(.inappropriateFallback, "the client signals a fallback to \(clientMax), but we support \(common.maximumVersion)")
+            }
+            if !(clientVersions.contains(.tls13) && common.maximumVersion >= .tls13) {
+                guard clientVersions.contains(.tls12), common.minimumVersion <= .tls12 else {
+                    throw TLSError(.protocolVersion, "no protocol version in common (the client offers \(clientVersions))")
+                }
+                try serverHandleClientHello12(hello, raw: raw)
+                return
+            }
+        }
         guard let versions = extensions.supportedVersionsClient, versions.contains(.tls13) else {
             throw TLSError(.protocolVersion, "the client does not offer TLSv1.3")
         }
+        negotiatedVersion = .tls13
         guard hello.legacyCompressionMethods == [0] else {
             throw TLSError(.illegalParameter, "TLS 1.3 ClientHello must offer exactly the null compression method")
         }

@@ -8,30 +8,54 @@ enum RecordLimits {
 
 /// One direction's record protection: AEAD, static IV and sequence number (RFC 8446 §5.3).
 struct RecordProtection: Sendable {
+    /// How the record is framed around the AEAD.
+    enum Framing: Sendable {
+        /// TLS 1.3: TLSInnerPlaintext, nonce = IV XOR sequence number, AAD = the record header.
+        case tls13
+        /// TLS 1.2 AES-GCM (RFC 5288): nonce = 4-byte salt || 8-byte explicit nonce sent in the record.
+        case tls12ExplicitNonce
+        /// TLS 1.2 ChaCha20-Poly1305 (RFC 7905): nonce = 12-byte IV XOR sequence number.
+        case tls12XorNonce
+    }
+
     let aead: any RecordAEAD
     let iv: [UInt8]
+    let framing: Framing
     private(set) var sequenceNumber: UInt64 = 0
 
-    init(aead: any RecordAEAD, iv: [UInt8]) {
+    init(aead: any RecordAEAD, iv: [UInt8], framing: Framing = .tls13) {
         self.aead = aead
         self.iv = iv
+        self.framing = framing
     }
 
     /// Test seam: the same key at a chosen sequence number (to exercise the AEAD usage limit without 2^24 records).
     init(aead: any RecordAEAD, iv: [UInt8], sequenceNumber: UInt64) {
         self.aead = aead
         self.iv = iv
+        self.framing = .tls13
         self.sequenceNumber = sequenceNumber
     }
 
-    /// The per-record nonce: the 64-bit sequence number, left-padded to iv_length, XORed with the static IV.
+    var sequenceBytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: sequenceNumber >> (8 * UInt64(7 - $0))) }
+    }
+
+    /// The per-record nonce: the 64-bit sequence number, left-padded to iv_length, XORed with the static IV
+    /// (TLS 1.3 and TLS 1.2 ChaCha20), or salt || sequence number as the explicit part (TLS 1.2 AES-GCM).
     func nonce() -> [UInt8] {
+        if framing == .tls12ExplicitNonce { return iv + sequenceBytes }
         var nonce = iv
         let count = nonce.count
         for i in 0..<8 {
             nonce[count - 1 - i] ^= UInt8(truncatingIfNeeded: sequenceNumber >> (8 * UInt64(i)))
         }
         return nonce
+    }
+
+    /// TLS 1.2 additional data: seq_num || type || version || length of the plaintext (RFC 5246 §6.2.3.3).
+    func tls12AdditionalData(type: ContentType, length: Int) -> [UInt8] {
+        sequenceBytes + [type.rawValue, 0x03, 0x03, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
     }
 
     mutating func advance() throws(TLSError) {
@@ -59,6 +83,9 @@ struct RecordLayer: Sendable {
 
     /// Largest plaintext we put in one record (2^14, or less when the peer sent record_size_limit).
     var maxOutgoingFragment = RecordLimits.maxPlaintext
+    /// TLS 1.3 record padding (RFC 8446 §5.4): pad each TLSInnerPlaintext to a multiple of this many bytes
+    /// (0: no padding), so record lengths reveal less about the content.
+    var paddingBlockSize = 0
     /// Largest TLSInnerPlaintext (content, type byte and padding) accepted: 2^14 + 1 (RFC 8446 §5.4), or the
     /// record_size_limit we announced once the peer has agreed to it (RFC 8449 §4).
     var maxIncomingInnerPlaintext = RecordLimits.maxPlaintext + 1
@@ -94,7 +121,8 @@ struct RecordLayer: Sendable {
         guard versionMajor == 0x03 else {
             throw TLSError(.decodeError, "record with legacy version major \(versionMajor) (SSL 2.0 or garbage)")
         }
-        let limit = (readProtection != nil && type == .applicationData) ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
+        let protected = readProtection.map { $0.framing != .tls13 || type == .applicationData } ?? false
+        let limit = protected && type != .changeCipherSpec ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
         guard length <= limit else {
             throw TLSError(.recordOverflow, "record of \(length) bytes exceeds the limit of \(limit)")
         }
@@ -115,6 +143,9 @@ struct RecordLayer: Sendable {
                 throw TLSError(.unexpectedMessage, "empty \(type) record")
             }
             return PlainRecord(contentType: type, fragment: body, wasProtected: false)
+        }
+        if protection.framing != .tls13 {
+            return try openTLS12(type: type, body: body, protection: &protection)
         }
         guard type == .applicationData else {
             throw TLSError(.unexpectedMessage, "unprotected \(type) record after keys were established")
@@ -150,6 +181,29 @@ struct RecordLayer: Sendable {
         return PlainRecord(contentType: innerType, fragment: inner, wasProtected: true)
     }
 
+    /// TLS 1.2 AEAD records: the content type is in the clear, the plaintext carries no inner type.
+    private mutating func openTLS12(type: ContentType, body: [UInt8], protection: inout RecordProtection) throws(TLSError) -> PlainRecord {
+        let explicitLength = protection.framing == .tls12ExplicitNonce ? 8 : 0
+        let tagLength = protection.aead.algorithm.tagLength
+        guard body.count >= explicitLength + tagLength else {
+            throw TLSError(.badRecordMAC, "protected record too short for its nonce and tag")
+        }
+        let nonce = explicitLength > 0 ? protection.iv + body[0..<explicitLength] : protection.nonce()
+        let plaintextLength = body.count - explicitLength - tagLength
+        let additionalData = protection.tls12AdditionalData(type: type, length: plaintextLength)
+        let plaintext = try protection.aead.open(nonce: nonce, additionalData: additionalData,
+                                                 ciphertextAndTag: Array(body[explicitLength...]))
+        try protection.advance()
+        readProtection = protection
+        guard plaintext.count <= RecordLimits.maxPlaintext else {
+            throw TLSError(.recordOverflow, "decrypted record of \(plaintext.count) bytes exceeds 2^14")
+        }
+        if type != .applicationData && plaintext.isEmpty {
+            throw TLSError(.unexpectedMessage, "empty protected \(type) record")
+        }
+        return PlainRecord(contentType: type, fragment: plaintext, wasProtected: true)
+    }
+
     /// Appends `payload` as one or more records of `type` to `output`, protecting them when keys are installed.
     mutating func write(_ type: ContentType, _ payload: [UInt8], to output: inout [UInt8]) throws(TLSError) {
         if payload.isEmpty {
@@ -178,10 +232,27 @@ struct RecordLayer: Sendable {
             output.append(contentsOf: fragment)
             return
         }
+        if protection.framing != .tls13 {
+            let additionalData = protection.tls12AdditionalData(type: type, length: fragment.count)
+            let nonce = protection.nonce()
+            let sealed = try protection.aead.seal(nonce: nonce, additionalData: additionalData, plaintext: Array(fragment))
+            let explicit = protection.framing == .tls12ExplicitNonce ? protection.sequenceBytes : []
+            try protection.advance()
+            writeProtection = protection
+            let length = explicit.count + sealed.count
+            output.append(contentsOf: [type.rawValue, 0x03, 0x03, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)])
+            output.append(contentsOf: explicit)
+            output.append(contentsOf: sealed)
+            return
+        }
         var inner = [UInt8]()
         inner.reserveCapacity(fragment.count + 1 + protection.aead.algorithm.tagLength)
         inner.append(contentsOf: fragment)
         inner.append(type.rawValue)
+        if paddingBlockSize > 1 {
+            let padded = min((inner.count + paddingBlockSize - 1) / paddingBlockSize * paddingBlockSize, maxOutgoingFragment + 1)
+            inner.append(contentsOf: repeatElement(0, count: padded - inner.count))
+        }
         let length = inner.count + protection.aead.algorithm.tagLength
         let header: [UInt8] = [
             ContentType.applicationData.rawValue, 0x03, 0x03,

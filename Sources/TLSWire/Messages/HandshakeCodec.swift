@@ -212,12 +212,29 @@ extension HandshakeMessage {
         case .certificateVerify(let m): m.encode(into: &w)
         case .finished(let m): m.encode(into: &w)
         case .keyUpdate(let m): m.encode(into: &w)
+        case .helloRequest, .serverHelloDone: break
+        case .serverKeyExchange(let m): m.encode(into: &w)
+        case .clientKeyExchange(let m): m.encode(into: &w)
+        case .certificate12(let m): m.encode(into: &w)
+        case .certificateRequest12(let m): m.encode(into: &w)
+        case .newSessionTicket12(let m): m.encode(into: &w)
         }
     }
 
-    /// Decodes one message body of type `type`. Types TLS 1.3 does not use (or unknown ones)
-    /// are unexpected_message.
+    /// Decodes one TLS 1.3 message body of type `type`: `decode(type:body:version: .tls13)`.
     public static func decode(type: UInt8, body: [UInt8]) throws(TLSError) -> HandshakeMessage {
+        try decode(type: type, body: body, version: .tls13)
+    }
+
+    /// Decodes one message body of type `type` as it is defined in `version`.
+    ///
+    /// - TLS 1.3 (and anything later): types TLS 1.3 does not use (or unknown ones) are unexpected_message.
+    /// - TLS 1.2 and earlier: HelloRequest, ClientHello, ServerHello, NewSessionTicket (RFC 5077),
+    ///   Certificate, ServerKeyExchange (ECDHE), CertificateRequest, ServerHelloDone,
+    ///   CertificateVerify, ClientKeyExchange (ECDHE), Finished; TLS-1.3-only and unknown types
+    ///   are unexpected_message. HelloRequest/ServerHelloDone with a body are decode_error.
+    public static func decode(type: UInt8, body: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
+        if version < .tls13 { return try decodeTLS12(type: type, body: body) }
         var r = ByteReader(body)
         guard let known = HandshakeType(rawValue: type) else {
             throw .unexpectedMessage("unknown handshake type \(type)")
@@ -242,11 +259,16 @@ extension HandshakeMessage {
 
     /// Decodes exactly one complete message (header included), e.g. a test vector.
     public static func decode(_ message: [UInt8]) throws(TLSError) -> HandshakeMessage {
+        try decode(message, version: .tls13)
+    }
+
+    /// Decodes exactly one complete message (header included) as defined in `version`.
+    public static func decode(_ message: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
         var r = ByteReader(message)
         let type = try r.readUInt8()
         let body = try r.readVector24()
         try r.expectEmpty("handshake message")
-        return try decode(type: type, body: body)
+        return try decode(type: type, body: body, version: version)
     }
 }
 

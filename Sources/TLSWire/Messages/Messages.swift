@@ -238,6 +238,14 @@ public enum HandshakeMessage: Hashable, Sendable {
     case certificateVerify(CertificateVerify)
     case finished(Finished)
     case keyUpdate(KeyUpdateRequest)
+    // TLS 1.2 (TLS12Messages.swift); decoded only by `decode(type:body:version:)` with a version below TLS 1.3.
+    case helloRequest
+    case serverKeyExchange(ServerKeyExchange)
+    case serverHelloDone
+    case clientKeyExchange(ClientKeyExchange)
+    case certificate12(CertificateMessage12)
+    case certificateRequest12(CertificateRequest12)
+    case newSessionTicket12(NewSessionTicket12)
 
     public var type: HandshakeType {
         switch self {
@@ -251,6 +259,13 @@ public enum HandshakeMessage: Hashable, Sendable {
         case .certificateVerify: return .certificateVerify
         case .finished: return .finished
         case .keyUpdate: return .keyUpdate
+        case .helloRequest: return .helloRequest
+        case .serverKeyExchange: return .serverKeyExchange
+        case .serverHelloDone: return .serverHelloDone
+        case .clientKeyExchange: return .clientKeyExchange
+        case .certificate12: return .certificate
+        case .certificateRequest12: return .certificateRequest
+        case .newSessionTicket12: return .newSessionTicket
         }
     }
 }

@@ -183,10 +183,16 @@ final class EngineHandshakeNegativeTests: XCTestCase {
             }
             await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
         }
-        // Without it: a plain TLS 1.2 server.
-        let plain = try makePair()
+        // Without it, to a TLS 1.3-only client: a plain TLS 1.2 server is protocol_version.
+        var tls13Only = EngineFixtures.clientConfiguration()
+        tls13Only.common.minimumVersion = .tls13
+        let plain = try makePair(client: tls13Only)
         plain.tamper = Rewrite.serverHello { $0.replaceExtension(.supportedVersions, with: nil) }
         await plain.assertSentAlert(.protocolVersion, by: .clientToServer)
+        // A client that also speaks TLS 1.2 reads it as a TLS 1.2 ServerHello, in which key_share is illegal.
+        let dual = try makePair()
+        dual.tamper = Rewrite.serverHello { $0.replaceExtension(.supportedVersions, with: nil) }
+        await dual.assertSentAlert(.illegalParameter, by: .clientToServer)
     }
 
     func testServerHelloSelectingTLS12InSupportedVersionsIsIllegalParameter() async throws {
@@ -283,8 +289,20 @@ final class EngineHandshakeNegativeTests: XCTestCase {
         return (server, error)
     }
 
-    func testClientHelloWithoutTLS13IsProtocolVersion() async throws {
+    func testClientHelloWithoutTLS13IsProtocolVersionForATLS13OnlyServer() async throws {
+        var config = EngineFixtures.serverConfiguration()
+        config.common.minimumVersion = .tls13
         for versions: Extension? in [.supportedVersionsClient([.tls12]), .supportedVersionsClient([ProtocolVersion(rawValue: 0x0A0A), .tls12, .tls11]), nil] {
+            var hello = try freshClientHello()
+            hello.replaceExtension(.supportedVersions, with: versions)
+            let server = try TLSConnection(server: config)
+            let error = await feed(server, clientHelloRecord(hello))
+            assertPlaintextAlert(server, .protocolVersion, thrown: error)
+        }
+    }
+
+    func testClientHelloWithOnlyOlderVersionsIsProtocolVersion() async throws {
+        for versions: Extension? in [.supportedVersionsClient([.tls11, .tls10]), .supportedVersionsClient([ProtocolVersion(rawValue: 0x0A0A), .tls11])] {
             var hello = try freshClientHello()
             hello.replaceExtension(.supportedVersions, with: versions)
             let (server, error) = try await serverReceiving(hello)

@@ -160,6 +160,7 @@ struct Scenario {
                              signingKey: RecordedSignatureKey?) throws -> TLSClientConfiguration {
         var config = TLSClientConfiguration()
         config.common = commonConfiguration(provider: provider, random: random, keyLog: keyLog)
+        config.common.minimumVersion = .tls13   // the trace's client offers TLS 1.3 only (supported_versions 03 04)
         config.grease = false
         config.middleboxCompatibility = compatibilityMode
         config.keyShareGroups = clientHello1.extensions.keyShareClient?.map(\.group)

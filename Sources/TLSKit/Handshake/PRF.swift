@@ -1,0 +1,46 @@
+/// The TLS 1.2 pseudo-random function (RFC 5246 §5): P_hash(secret, label || seed) with HMAC.
+struct TLS12PRF: Sendable {
+    let provider: any CryptoProvider
+    let hash: HashAlgorithm
+
+    func callAsFunction(secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
+        let labelAndSeed = Array(label.utf8) + seed
+        var output: [UInt8] = []
+        output.reserveCapacity(length + hash.digestLength)
+        var a = labelAndSeed   // A(0)
+        while output.count < length {
+            a = provider.hmac(hash, key: secret, data: a)
+            output.append(contentsOf: provider.hmac(hash, key: secret, data: a + labelAndSeed))
+        }
+        return Array(output.prefix(length))
+    }
+
+    /// RFC 7627 §4: master_secret = PRF(pre_master_secret, "extended master secret", session_hash)[0..47].
+    func extendedMasterSecret(preMasterSecret: [UInt8], sessionHash: [UInt8]) -> [UInt8] {
+        self(secret: preMasterSecret, label: "extended master secret", seed: sessionHash, length: 48)
+    }
+
+    /// RFC 5246 §8.1, for peers without extended_master_secret (only when the configuration allows them).
+    func legacyMasterSecret(preMasterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8]) -> [UInt8] {
+        self(secret: preMasterSecret, label: "master secret", seed: clientRandom + serverRandom, length: 48)
+    }
+
+    /// RFC 5246 §6.3: client_write_key, server_write_key, client_write_IV, server_write_IV (AEAD: no MAC keys).
+    func keyBlock(masterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8], keyLength: Int, ivLength: Int)
+        -> (clientKey: [UInt8], serverKey: [UInt8], clientIV: [UInt8], serverIV: [UInt8])
+    {
+        let block = self(secret: masterSecret, label: "key expansion", seed: serverRandom + clientRandom,
+                         length: 2 * keyLength + 2 * ivLength)
+        var offset = 0
+        func take(_ n: Int) -> [UInt8] {
+            defer { offset += n }
+            return Array(block[offset..<(offset + n)])
+        }
+        return (take(keyLength), take(keyLength), take(ivLength), take(ivLength))
+    }
+
+    /// RFC 5246 §7.4.9: verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11].
+    func finishedVerifyData(masterSecret: [UInt8], client: Bool, transcriptHash: [UInt8]) -> [UInt8] {
+        self(secret: masterSecret, label: client ? "client finished" : "server finished", seed: transcriptHash, length: 12)
+    }
+}

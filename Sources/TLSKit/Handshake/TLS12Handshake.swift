@@ -1,0 +1,439 @@
+/// TLS 1.2 (RFC 5246) full handshakes with ECDHE and AEAD suites, extended master secret (RFC 7627),
+/// secure-renegotiation signalling (RFC 5746, renegotiation itself refused) and the RFC 8446 §4.1.3 downgrade
+/// sentinel. Both roles.
+
+/// Secrets after a TLS 1.2 handshake.
+struct TLS12Traffic: Sendable {
+    let prf: TLS12PRF
+    let suite: TLS12SuiteParameters
+    let masterSecret: [UInt8]
+    let clientRandom: [UInt8]
+    let serverRandom: [UInt8]
+}
+
+struct Client12Handshake {
+    var serverName: String?
+    var clientRandom: [UInt8]
+    var serverRandom: [UInt8]
+    var suite: TLS12SuiteParameters
+    var prf: TLS12PRF
+    var transcript: Transcript
+    var extendedMasterSecret: Bool
+    var applicationProtocol: String?
+    var serverCertificates: [[UInt8]] = []
+    var serverParameters: ServerECDHParameters? = nil
+    var serverSignatureScheme: SignatureScheme? = nil
+    var certificateRequest: CertificateRequest12? = nil
+    var clientSignatureScheme: SignatureScheme? = nil
+    var masterSecret: [UInt8] = []
+    var group: NamedGroup? = nil
+}
+
+struct Server12Handshake {
+    var clientRandom: [UInt8]
+    var serverRandom: [UInt8]
+    var suite: TLS12SuiteParameters
+    var prf: TLS12PRF
+    var transcript: Transcript
+    var extendedMasterSecret: Bool
+    var keyShare: any KeyShareSecret
+    var parameters: NegotiatedParameters
+    var certificateRequest: CertificateRequest12?
+    var clientCertificates: [[UInt8]] = []
+    var masterSecret: [UInt8] = []
+}
+
+/// Schemes acceptable for TLS 1.2 signatures: no SHA-1, no MD5 (the IANA list of schemes we implement).
+func isAllowedInTLS12(_ scheme: SignatureScheme) -> Bool {
+    switch scheme {
+    case .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ed25519,
+         .rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
+         .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512:
+        return true
+    default:
+        return false
+    }
+}
+
+/// Extensions a TLS 1.2 ServerHello may carry (each only if we offered it).
+private let serverHello12Extensions: Set<ExtensionType> = [
+    .renegotiationInfo, .extendedMasterSecret, .ecPointFormats, .alpn, .serverName, .sessionTicket, .recordSizeLimit,
+]
+
+/// The groups TLS 1.2 ECDHE can use.
+private let tls12Groups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1]
+
+extension TLSConnection {
+    // MARK: - Client
+
+    func clientHandleServerHello12(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
+        let tail = Array(hello.random.suffix(8))
+        if sent.offeredTLS13 && (tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11) {
+            throw TLSError(.illegalParameter, "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
+        }
+        guard let suite = TLS12SuiteParameters(hello.cipherSuite), sent.clientHello.cipherSuites.contains(hello.cipherSuite) else {
+            throw TLSError(.illegalParameter, "ServerHello chose \(hello.cipherSuite), which we did not offer for TLS 1.2")
+        }
+        guard hello.legacyCompressionMethod == 0 else {
+            throw TLSError(.illegalParameter, "ServerHello chose a compression method")
+        }
+        try checkServerExtensions(hello.extensions, allowed: serverHello12Extensions, offered: sent.offeredExtensions,
+                                  message: "TLS 1.2 ServerHello")
+        if case .renegotiationInfo(let data)? = hello.extensions.first(.renegotiationInfo), !data.isEmpty {
+            throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake")
+        }
+        let ems = hello.extensions.contains(.extendedMasterSecret)
+        if !ems && common.requireExtendedMasterSecret {
+            throw TLSError(.handshakeFailure, "the server does not support extended master secret (RFC 7627)")
+        }
+        var applicationProtocol: String?
+        if case .alpn(let names)? = hello.extensions.first(.alpn) {
+            guard names.count == 1, let name = String(validatingUTF8Bytes: names[0]), common.applicationProtocols.contains(name) else {
+                throw TLSError(.illegalParameter, "the server selected an ALPN protocol we did not offer")
+            }
+            applicationProtocol = name
+        }
+        if case .ecPointFormats(let formats)? = hello.extensions.first(.ecPointFormats), !formats.contains(0) {
+            throw TLSError(.illegalParameter, "the server does not accept uncompressed points")
+        }
+        negotiatedVersion = .tls12
+        records.outgoingLegacyVersion = .tls12
+        let provider = common.cryptoProvider
+        var transcript = Transcript(provider: provider, hash: suite.hash, retainMessages: true)
+        transcript.append(sent.clientHelloRaw)
+        transcript.append(raw)
+        state = .client12ExpectCertificate(Client12Handshake(
+            serverName: sent.serverName, clientRandom: sent.clientHello.random, serverRandom: hello.random,
+            suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript,
+            extendedMasterSecret: ems, applicationProtocol: applicationProtocol))
+    }
+
+    func client12Handle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) -> Bool {
+        switch (state, message) {
+        case (.client12ExpectCertificate(var handshake), .certificate12(let certificate)):
+            guard !certificate.certificates.isEmpty else {
+                throw TLSError(.decodeError, "the server sent an empty Certificate")
+            }
+            guard certificate.certificates.count <= maxPeerChainLength else {
+                throw TLSError(.badCertificate, "peer chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
+            }
+            handshake.serverCertificates = certificate.certificates
+            handshake.transcript.append(raw)
+            state = .client12AwaitingVerification(handshake)
+            requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
+        case (.client12ExpectServerKeyExchange(var handshake), .serverKeyExchange(let exchange)):
+            let scheme = exchange.signatureScheme
+            guard common.signatureAlgorithms.contains(scheme), isAllowedInTLS12(scheme), handshake.suite.accepts([scheme]) else {
+                throw TLSError(.illegalParameter, "ServerKeyExchange signed with \(scheme), which we did not offer for this suite")
+            }
+            let group = exchange.parameters.group
+            guard tls12Groups.contains(group), common.supportedGroups.contains(group) else {
+                throw TLSError(.illegalParameter, "ServerKeyExchange uses \(group), which we did not offer")
+            }
+            let signed = handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
+            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
+            try common.cryptoProvider.verifySignature(scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
+            handshake.serverParameters = exchange.parameters
+            handshake.serverSignatureScheme = scheme
+            handshake.group = group
+            handshake.transcript.append(raw)
+            state = .client12ExpectCertificateRequestOrDone(handshake)
+        case (.client12ExpectCertificateRequestOrDone(var handshake), .certificateRequest12(let request)):
+            handshake.certificateRequest = request
+            handshake.transcript.append(raw)
+            state = .client12ExpectServerHelloDone(handshake)
+        case (.client12ExpectCertificateRequestOrDone(var handshake), .serverHelloDone),
+             (.client12ExpectServerHelloDone(var handshake), .serverHelloDone):
+            handshake.transcript.append(raw)
+            try client12SendSecondFlight(&handshake)
+        case (.client12ExpectFinished(var handshake), .finished(let finished)):
+            let expected = handshake.prf.finishedVerifyData(
+                masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
+            guard constantTimeEquals(expected, finished.verifyData) else {
+                throw TLSError(.decryptError, "the server's Finished does not verify")
+            }
+            handshake.transcript.append(raw)
+            state = .connected
+            try completeHandshake(
+                NegotiatedParameters(
+                    version: .tls12, cipherSuite: handshake.suite.suite, group: handshake.group,
+                    serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
+                    applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
+                    peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false, resumed: false),
+                traffic: nil,
+                tls12: TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
+                                    clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
+        default:
+            return false
+        }
+        return true
+    }
+
+    private func client12SendSecondFlight(_ handshake: inout Client12Handshake) throws(TLSError) {
+        guard let parameters = handshake.serverParameters else {
+            throw TLSError(.unexpectedMessage, "ServerHelloDone without ServerKeyExchange")
+        }
+        var identity: CertifiedKey?
+        var scheme: SignatureScheme?
+        if let request = handshake.certificateRequest {
+            if let candidate = clientConfig.certificate,
+               let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
+                identity = candidate
+                scheme = chosen
+            }
+            let certificates = identity?.chain.derEncoded ?? []
+            sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+        }
+        let share = try common.cryptoProvider.generateKeyShare(parameters.group, random: &random)
+        let preMasterSecret = try share.sharedSecret(serverShare: parameters.publicKey)
+        sendHandshake(.clientKeyExchange(ClientKeyExchange(publicKey: share.publicShare)), transcript: &handshake.transcript)
+        handshake.masterSecret = handshake.extendedMasterSecret
+            ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
+            : handshake.prf.legacyMasterSecret(preMasterSecret: preMasterSecret, clientRandom: handshake.clientRandom,
+                                               serverRandom: handshake.serverRandom)
+        if let identity, let scheme {
+            let signature = try identity.privateKey.sign(scheme: scheme, message: handshake.transcript.messages ?? [])
+            sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
+            handshake.clientSignatureScheme = scheme
+        }
+        logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
+        sendChangeCipherSpec()
+        try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+        let verifyData = handshake.prf.finishedVerifyData(
+            masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
+        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        flushHandshake()
+        state = .client12ExpectChangeCipherSpec(handshake)
+    }
+
+    // MARK: - ChangeCipherSpec (a real message in TLS 1.2)
+
+    func handleChangeCipherSpec12(_ fragment: [UInt8]) throws(TLSError) {
+        guard fragment == [0x01] else { throw TLSError(.decodeError, "malformed change_cipher_spec") }
+        guard reassembler.isEmpty else { throw TLSError(.unexpectedMessage, "change_cipher_spec inside a handshake message") }
+        switch state {
+        case .client12ExpectChangeCipherSpec(let handshake):
+            try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                                 clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
+            state = .client12ExpectFinished(handshake)
+        case .server12ExpectChangeCipherSpec(let handshake):
+            try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                                 clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
+            state = .server12ExpectFinished(handshake)
+        default:
+            // An early ChangeCipherSpec (the CVE-2014-0224 shape) or one after the handshake.
+            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+        }
+    }
+
+    /// Derives the key block and installs our write keys (`write`) or the peer's (`!write`).
+    private func installTLS12Keys(suite: TLS12SuiteParameters, prf: TLS12PRF, masterSecret: [UInt8],
+                                  clientRandom: [UInt8], serverRandom: [UInt8], write: Bool) throws(TLSError) {
+        let block = prf.keyBlock(masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom,
+                                 keyLength: suite.aead.keyLength, ivLength: suite.fixedIVLength)
+        let ours = role == .client ? write : !write
+        let key = ours ? block.clientKey : block.serverKey
+        let iv = ours ? block.clientIV : block.serverIV
+        let framing: RecordProtection.Framing = suite.aead == .chacha20Poly1305 ? .tls12XorNonce : .tls12ExplicitNonce
+        let protection = RecordProtection(aead: try common.cryptoProvider.makeAEAD(suite.aead, key: key), iv: iv, framing: framing)
+        if write {
+            flushHandshake()
+            records.writeProtection = protection
+        } else {
+            records.readProtection = protection
+        }
+    }
+
+    // MARK: - Server
+
+    func serverHandleClientHello12(_ hello: ClientHello, raw: [UInt8]) throws(TLSError) {
+        let config = serverConfig
+        let provider = common.cryptoProvider
+        let extensions = hello.extensions
+        negotiatedVersion = .tls12
+        records.outgoingLegacyVersion = .tls12
+
+        guard hello.legacyCompressionMethods.contains(0) else {
+            throw TLSError(.illegalParameter, "the ClientHello does not offer the null compression method")
+        }
+        // RFC 5746: the client signals secure renegotiation with the SCSV or an empty renegotiation_info.
+        var secureRenegotiation = hello.cipherSuites.contains(.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+        if case .renegotiationInfo(let data)? = extensions.first(.renegotiationInfo) {
+            guard data.isEmpty else { throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake") }
+            secureRenegotiation = true
+        }
+        let ems = extensions.contains(.extendedMasterSecret)
+        if !ems && common.requireExtendedMasterSecret {
+            throw TLSError(.handshakeFailure, "the client does not offer extended master secret (RFC 7627)")
+        }
+        if let formats = extensions.first(.ecPointFormats), case .ecPointFormats(let list) = formats, !list.contains(0) {
+            throw TLSError(.illegalParameter, "the client does not accept uncompressed points")
+        }
+        // RFC 8422 §4: without supported_groups, assume the NIST curves.
+        let clientGroups = extensions.supportedGroups ?? [.secp256r1, .secp384r1]
+        guard let group = common.supportedGroups.first(where: {
+            tls12Groups.contains($0) && clientGroups.contains($0) && provider.supports(group: $0)
+        }) else {
+            throw TLSError(.handshakeFailure, "no ECDHE group in common")
+        }
+        // Without signature_algorithms TLS 1.2 defaults to SHA-1, which we refuse.
+        guard let clientSchemes = extensions.signatureAlgorithms else {
+            throw TLSError(.handshakeFailure, "the client sent no signature_algorithms (SHA-1 signatures are refused)")
+        }
+        let serverName = extensions.serverNameValue
+        guard let identity = config.certificateSelector?(serverName) ?? config.certificate else {
+            throw TLSError(.unrecognizedName, "no certificate for server name \(serverName ?? "(none)")")
+        }
+        let usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
+        let ourSuites = common.cipherSuites.compactMap(TLS12SuiteParameters.init)
+        let candidates = config.preferServerCipherOrder
+            ? ourSuites.filter { hello.cipherSuites.contains($0.suite) }
+            : hello.cipherSuites.compactMap { suite in ourSuites.first { $0.suite == suite } }
+        guard let suite = candidates.first(where: { $0.accepts(usableSchemes) }) else {
+            throw TLSError(.handshakeFailure, "no TLS 1.2 cipher suite in common for our certificate")
+        }
+        guard let scheme = usableSchemes.first(where: { suite.accepts([$0]) }) else {
+            throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
+        }
+        var applicationProtocol: String?
+        if !common.applicationProtocols.isEmpty, let offered = extensions.alpnProtocols {
+            let offeredNames = offered.compactMap { String(validatingUTF8Bytes: $0) }
+            guard let chosen = common.applicationProtocols.first(where: { offeredNames.contains($0) }) else {
+                throw TLSError(.noApplicationProtocol, "no ALPN protocol in common (client offered \(offeredNames))")
+            }
+            applicationProtocol = chosen
+        }
+
+        // ServerHello; the random carries the downgrade sentinel when we could have done TLS 1.3.
+        var serverRandom = random.bytes(32)
+        if common.maximumVersion >= .tls13 {
+            serverRandom = Array(serverRandom.prefix(24)) + downgradeSentinelTLS12
+        }
+        var serverExtensions: [Extension] = []
+        if secureRenegotiation { serverExtensions.append(.renegotiationInfo([])) }
+        if ems { serverExtensions.append(.extendedMasterSecret) }
+        if extensions.contains(.ecPointFormats) { serverExtensions.append(.ecPointFormats([0])) }
+        if serverName != nil { serverExtensions.append(.serverName(nil)) }
+        if let applicationProtocol { serverExtensions.append(.alpn([Array(applicationProtocol.utf8)])) }
+        let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: [], cipherSuite: suite.suite,
+                                      extensions: serverExtensions)
+        var transcript = Transcript(provider: provider, hash: suite.hash, retainMessages: true)
+        transcript.append(raw)
+        sendHandshake(.serverHello(serverHello), transcript: &transcript)
+        sendHandshake(.certificate12(CertificateMessage12(certificates: identity.chain.derEncoded)), transcript: &transcript)
+
+        let share = try provider.generateKeyShare(group, random: &random)
+        let parameters = ServerECDHParameters(group: group, publicKey: share.publicShare)
+        let signature = try identity.privateKey.sign(scheme: scheme, message: hello.random + serverRandom + parameters.encoded)
+        sendHandshake(.serverKeyExchange(ServerKeyExchange(parameters: parameters, signatureScheme: scheme, signature: signature)),
+                      transcript: &transcript)
+        var certificateRequest: CertificateRequest12?
+        switch config.clientAuthentication {
+        case .none: break
+        case .optional, .required:
+            let request = CertificateRequest12(
+                certificateTypes: [64, 1],   // ecdsa_sign, rsa_sign
+                signatureAlgorithms: common.signatureAlgorithms.filter(isAllowedInTLS12),
+                certificateAuthorities: [])
+            sendHandshake(.certificateRequest12(request), transcript: &transcript)
+            certificateRequest = request
+        }
+        sendHandshake(.serverHelloDone, transcript: &transcript)
+
+        let handshake = Server12Handshake(
+            clientRandom: hello.random, serverRandom: serverRandom, suite: suite,
+            prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript, extendedMasterSecret: ems,
+            keyShare: share,
+            parameters: NegotiatedParameters(
+                version: .tls12, cipherSuite: suite.suite, group: group, serverSignatureScheme: scheme,
+                clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
+                peerCertificates: [], usedHelloRetryRequest: false, resumed: false),
+            certificateRequest: certificateRequest)
+        state = certificateRequest != nil ? .server12ExpectCertificate(handshake) : .server12ExpectClientKeyExchange(handshake)
+    }
+
+    func server12Handle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) -> Bool {
+        switch (state, message) {
+        case (.server12ExpectCertificate(var handshake), .certificate12(let certificate)):
+            handshake.transcript.append(raw)
+            if certificate.certificates.isEmpty {
+                if case .required = serverConfig.clientAuthentication {
+                    throw TLSError(.handshakeFailure, "the client sent no certificate, and one is required")
+                }
+                state = .server12ExpectClientKeyExchange(handshake)
+                return true
+            }
+            guard certificate.certificates.count <= maxPeerChainLength else {
+                throw TLSError(.badCertificate, "client chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
+            }
+            handshake.clientCertificates = certificate.certificates
+            state = .server12AwaitingVerification(handshake)
+            requestVerification(PeerVerificationRequest(
+                chainDER: handshake.clientCertificates, role: .client, serverName: nil, now: common.now()))
+        case (.server12ExpectClientKeyExchange(var handshake), .clientKeyExchange(let exchange)):
+            let preMasterSecret = try handshake.keyShare.sharedSecret(serverShare: exchange.publicKey)
+            handshake.transcript.append(raw)
+            handshake.masterSecret = handshake.extendedMasterSecret
+                ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
+                : handshake.prf.legacyMasterSecret(preMasterSecret: preMasterSecret, clientRandom: handshake.clientRandom,
+                                                   serverRandom: handshake.serverRandom)
+            logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
+            state = handshake.clientCertificates.isEmpty
+                ? .server12ExpectChangeCipherSpec(handshake) : .server12ExpectCertificateVerify(handshake)
+        case (.server12ExpectCertificateVerify(var handshake), .certificateVerify(let verify)):
+            let requested = handshake.certificateRequest?.signatureAlgorithms ?? []
+            guard requested.contains(verify.algorithm), isAllowedInTLS12(verify.algorithm) else {
+                throw TLSError(.illegalParameter, "the client signed with \(verify.algorithm), which we did not request")
+            }
+            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.clientCertificates[0])
+            try common.cryptoProvider.verifySignature(
+                scheme: verify.algorithm, subjectPublicKeyInfo: spki, message: handshake.transcript.messages ?? [],
+                signature: verify.signature)
+            handshake.parameters.clientSignatureScheme = verify.algorithm
+            handshake.transcript.append(raw)
+            state = .server12ExpectChangeCipherSpec(handshake)
+        case (.server12ExpectFinished(var handshake), .finished(let finished)):
+            let expected = handshake.prf.finishedVerifyData(
+                masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
+            guard constantTimeEquals(expected, finished.verifyData) else {
+                throw TLSError(.decryptError, "the client's Finished does not verify")
+            }
+            handshake.transcript.append(raw)
+            sendChangeCipherSpec()
+            try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                                 clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+            let verifyData = handshake.prf.finishedVerifyData(
+                masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
+            sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+            flushHandshake()
+            var parameters = handshake.parameters
+            parameters.peerCertificates = handshake.clientCertificates
+            state = .connected
+            try completeHandshake(parameters, traffic: nil, tls12: TLS12Traffic(
+                prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
+                clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
+        default:
+            return false
+        }
+        return true
+    }
+
+    // MARK: - After the handshake
+
+    /// Renegotiation is refused (RFC 5746 makes it safe, but we never do it): a HelloRequest or a new ClientHello
+    /// gets a no_renegotiation warning and the connection carries on.
+    func handlePostHandshake12(_ message: HandshakeMessage) throws(TLSError) {
+        switch (role, message) {
+        case (.client, .helloRequest), (.server, .clientHello):
+            warningAlertsInARow += 1
+            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+                throw TLSError(.unexpectedMessage, "too many renegotiation attempts")
+            }
+            try records.write(.alert, Alert(level: .warning, description: .noRenegotiation).encode(), to: &output)
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) after the TLS 1.2 handshake")
+        }
+    }
+}
