@@ -178,6 +178,40 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
                        .badCertificate, containing: "name-constraints")
     }
 
+    func testNameConstraintMatching() {
+        typealias R = NameConstraintsPolicy.Relation
+        let dns: [(String, String, R)] = [
+            ("www.example.com", "example.com", .inside),
+            ("WWW.EXAMPLE.COM", "example.com.", .inside),
+            ("example.com", "example.com", .inside),
+            ("example.com", ".example.com", .outside),     // leading dot: strictly below
+            ("fooexample.com", "example.com", .outside),   // label boundaries, not string suffixes
+            ("*.example.com", "example.com", .inside),
+            ("*.example.com", ".example.com", .inside),
+            ("*.example.com", "bar.example.com", .overlaps),
+            ("*.example.com", ".bar.example.com", .outside),
+            ("*.example.com", "a.bar.example.com", .outside),
+            ("anything.test", "", .inside),
+        ]
+        for (name, subtree, expected) in dns {
+            XCTAssertEqual(NameConstraintsPolicy.dnsRelation(name, subtree), expected, "\(name) vs \(subtree)")
+        }
+        let mail: [(String, String, R)] = [
+            ("a@example.com", "example.com", .inside), ("a@mail.example.com", "example.com", .outside),
+            ("a@mail.example.com", ".example.com", .inside), ("a@example.com", "a@EXAMPLE.com", .inside),
+            ("b@example.com", "a@example.com", .outside),
+        ]
+        for (name, subtree, expected) in mail {
+            XCTAssertEqual(NameConstraintsPolicy.emailRelation(name, subtree), expected, "\(name) vs \(subtree)")
+        }
+        let uri = NameConstraintsPolicy.relation(.uniformResourceIdentifier("https://api.example.com:8443/x"),
+                                                 .uniformResourceIdentifier(".example.com"))
+        XCTAssertEqual(uri, .inside)
+        // An IPv4 range does not cover an IPv6 address, but still restricts the iPAddress type.
+        let v6 = try? NameConstraintsPolicy.relation(.ip("2001:db8::1"), .ip("10.0.0.0", mask: "255.0.0.0"))
+        XCTAssertEqual(v6, .outside)
+    }
+
     // MARK: Basic constraints and key usage
 
     func testCACertificateIsNotAnEndEntity() async throws {

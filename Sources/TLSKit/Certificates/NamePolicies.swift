@@ -252,8 +252,9 @@ struct NameConstraintsPolicy: VerifierPolicy {
         case .wildcard(let parent)?:
             // Every expansion is `x.parent`: all inside when parent is in (or is) the subtree.
             if within(parent, strict: false) { return .inside }
-            // Some expansion is the subtree's own domain or lies under it when the subtree is one label under parent.
-            if base.count == parent.count + 1 && Array(base.dropFirst()) == parent { return .overlaps }
+            // One expansion is the subtree's own domain when that is one label under parent (`*.example.com`
+            // vs `bar.example.com`); a strictly-below subtree (`.bar.example.com`) is out of a wildcard's reach.
+            if !strictlyBelow && base.count == parent.count + 1 && Array(base.dropFirst()) == parent { return .overlaps }
             return .outside
         case nil:
             guard let labels = dnsLabels(name) else { return .uncomparable }
