@@ -8,12 +8,14 @@ let package = Package(
         .library(name: "TLSKit", targets: ["TLSKit"]),
         .library(name: "TLSKitNIO", targets: ["TLSKitNIO"]),
         .executable(name: "tlskit-demo", targets: ["tlskit-demo"]),
+        .executable(name: "tlskit", targets: ["tlskit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Byte-level codec: ByteReader / ByteWriter and every wire structure. No crypto, no state.
@@ -50,7 +52,23 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tlskit-demo", dependencies: ["TLSKit"]),
+        // The `tlskit` command-line tool: `serve` and `connect`, over the NIO adapter.
+        .executableTarget(
+            name: "tlskit",
+            dependencies: [
+                "TLSKit", "TLSKitNIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        // Runs the built `tlskit` binary against curl and openssl (the dependency makes --build-tests build it).
+        .testTarget(name: "tlskitCLITests", dependencies: ["tlskit", "TLSKit"]),
         .testTarget(
             name: "TLSCryptoTests",
             dependencies: [

@@ -81,6 +81,8 @@ public struct TLSClientConfiguration: Sendable {
     public var middleboxCompatibility = true
     /// RFC 8701 GREASE values in the ClientHello.
     public var grease = true
+    /// Where session tickets are kept for resumption (share one cache between connections; nil: no resumption).
+    public var sessionCache: ClientSessionCache? = nil
 
     /// Test seam: reshape the ClientHello before padding and sending (the flag is true for the retry after a
     /// HelloRetryRequest). Used to replay other implementations' traces byte for byte; the engine still enforces
@@ -111,6 +113,13 @@ public struct TLSServerConfiguration: Sendable {
     public var enforceGroupPreference = false
     /// Honour our own cipher suite order (true) or the client's (false).
     public var preferServerCipherOrder = true
+    /// Keys that seal stateless session tickets (nil: no tickets, no resumption). A fresh random ring is made per
+    /// configuration value; copies of the configuration share it. Share one ring (or its key file) across a fleet.
+    public var sessionTicketKeys: TicketKeyRing? = TicketKeyRing()
+    /// TLS 1.3 NewSessionTicket messages sent after each full handshake (RFC 8446 §4.6.1).
+    public var ticketsPerHandshake = 2
+    /// How long a ticket may be used, in seconds (at most seven days).
+    public var ticketLifetime: UInt32 = 7200
 
     /// Test seams: extra EncryptedExtensions and a fixed HelloRetryRequest cookie, to replay RFC 8448 byte for byte.
     var encryptedExtensionsCustomizer: (@Sendable (inout [Extension]) -> Void)? = nil

@@ -6,6 +6,8 @@ struct ClientHelloSent {
     var keyShares: [any KeyShareSecret]
     var offeredExtensions: Set<ExtensionType>
     var offeredTLS13: Bool
+    /// The session whose ticket the ClientHello offers (TLS 1.3 resumption), if any.
+    var offeredSession: ClientSession? = nil
     var sentChangeCipherSpec = false
     /// Set after a HelloRetryRequest: the suite it chose and the transcript so far (message_hash(CH1) + HRR + CH2).
     var helloRetry: (suite: TLS13SuiteParameters, transcript: Transcript)?
@@ -25,6 +27,8 @@ struct ClientHandshake {
     var offeredExtensions: Set<ExtensionType>
     var sentChangeCipherSpec: Bool
     var usedHelloRetryRequest: Bool
+    /// The session being resumed (the server accepted our PSK): no Certificate/CertificateVerify follow.
+    var resumedSession: ClientSession? = nil
     var applicationProtocol: String? = nil
     var certificateRequest: CertificateRequest? = nil
     var serverCertificates: [[UInt8]] = []
@@ -143,8 +147,21 @@ extension TLSConnection {
 
         var hello = ClientHello(random: clientRandom, legacySessionID: sessionID, cipherSuites: suites, extensions: extensions)
         config.clientHelloCustomizer?(&hello, false)
-        addPadding(to: &hello)
-        let raw = HandshakeMessage.clientHello(hello).encode()
+        // Resumption: offer the newest cached ticket whose suite hash we can still use (RFC 8446 §4.6.1).
+        var session: ClientSession?
+        if offerTLS13, let serverName, let cache = config.sessionCache,
+           let cached = cache.take(serverName: serverName, now: common.now()),
+           let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
+           suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
+            session = cached
+        }
+        var raw: [UInt8]
+        if let session {
+            raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
+        } else {
+            addPadding(to: &hello)
+            raw = HandshakeMessage.clientHello(hello).encode()
+        }
         queueHandshake(raw, type: .clientHello)
         flushHandshake()
         // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record (the CCS and second
@@ -153,7 +170,33 @@ extension TLSConnection {
 
         state = .clientExpectServerHello(ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
-            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13))
+            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session))
+    }
+
+    /// Adds pre_shared_key for `session` as the last extension, pads, and fills in the binder computed over the
+    /// truncated ClientHello (after `transcriptPrefix`, the HelloRetryRequest transcript, if any). Returns the bytes.
+    private func offerPSK(_ session: ClientSession, in hello: inout ClientHello, transcriptPrefix: Transcript?) throws(TLSError) -> [UInt8] {
+        guard let suite = TLS13SuiteParameters(session.cipherSuite) else { throw TLSError(.internalError, "ticket for a non-TLS 1.3 suite") }
+        let schedule = KeySchedule(provider: common.cryptoProvider, hash: suite.hash)
+        let placeholder = [UInt8](repeating: 0, count: suite.hash.digestLength)
+        let identity = PSKIdentity(identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(at: common.now()))
+        hello.extensions.removeAll { $0.type == .preSharedKey }
+        hello.extensions.append(.preSharedKeyClient(identities: [identity], binders: [placeholder]))
+        addPadding(to: &hello)
+        guard let truncated = hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
+        var transcript = transcriptPrefix ?? Transcript(provider: common.cryptoProvider, hash: suite.hash)
+        transcript.append(truncated)
+        let binder = resumptionBinder(schedule: schedule, psk: session.secret, transcriptHash: transcript.currentHash)
+        hello.extensions[hello.extensions.count - 1] = .preSharedKeyClient(identities: [identity], binders: [binder])
+        return HandshakeMessage.clientHello(hello).encode()
+    }
+
+    /// binder = HMAC(finished_key(binder_key), Transcript-Hash(truncated ClientHello)) with
+    /// binder_key = Derive-Secret(Early Secret, "res binder", "") (RFC 8446 §4.2.11.2, §7.1).
+    func resumptionBinder(schedule: KeySchedule, psk: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
+        let early = schedule.earlySecret(psk: psk)
+        let binderKey = schedule.deriveSecret(early.secret, label: "res binder", transcriptHash: schedule.emptyHash)
+        return schedule.finishedVerifyData(baseKey: binderKey, transcriptHash: transcriptHash)
     }
 
     /// RFC 7685 padding, as BoringSSL does it: a ClientHello between 256 and 511 bytes is padded to 512, so that
@@ -184,7 +227,8 @@ extension TLSConnection {
         case (.clientExpectEncryptedExtensions(var handshake), .encryptedExtensions(let ee)):
             try clientHandleEncryptedExtensions(ee, handshake: &handshake)
             handshake.transcript.append(raw)
-            state = .clientExpectCertificateOrRequest(handshake)
+            // A resumed handshake authenticates with the PSK: Finished comes next (RFC 8446 §2.2).
+            state = handshake.resumedSession != nil ? .clientExpectFinished(handshake) : .clientExpectCertificateOrRequest(handshake)
         case (.clientExpectCertificateOrRequest(var handshake), .certificateRequest(let request)):
             guard request.certificateRequestContext.isEmpty else {
                 throw TLSError(.illegalParameter, "CertificateRequest during the handshake must have an empty context")
@@ -305,11 +349,19 @@ extension TLSConnection {
             hello.extensions.insert(.cookie(cookie), at: index)
         }
         clientConfig.clientHelloCustomizer?(&hello, true)
-        addPadding(to: &hello)
-
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
         transcript.append(raw)
         var next = sent
+        // Keep offering the ticket only if its hash matches the suite the HelloRetryRequest fixed.
+        var raw2: [UInt8]
+        if let session = sent.offeredSession, TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash {
+            raw2 = try offerPSK(session, in: &hello, transcriptPrefix: transcript)
+        } else {
+            hello.extensions.removeAll { $0.type == .preSharedKey }
+            next.offeredSession = nil
+            addPadding(to: &hello)
+            raw2 = HandshakeMessage.clientHello(hello).encode()
+        }
         // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
         // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
         records.outgoingLegacyVersion = .tls12
@@ -317,7 +369,6 @@ extension TLSConnection {
             sendChangeCipherSpec()
             next.sentChangeCipherSpec = true
         }
-        let raw2 = HandshakeMessage.clientHello(hello).encode()
         transcript.append(raw2)
         queueHandshake(raw2, type: .clientHello)
         flushHandshake()
@@ -379,6 +430,16 @@ extension TLSConnection {
         }
         let sharedSecret = try share.sharedSecret(serverShare: serverShare.keyExchange)
 
+        // Resumption: the server accepted our ticket (RFC 8446 §4.2.11).
+        var psk: [UInt8]?
+        if let selected = hello.extensions.preSharedKeySelectedIdentity {
+            guard selected == 0, let session = sent.offeredSession,
+                  TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash else {
+                throw TLSError(.illegalParameter, "the server selected a PSK we did not offer, or one whose hash does not fit its suite")
+            }
+            psk = session.secret
+        }
+
         let provider = common.cryptoProvider
         var transcript: Transcript
         if let retry = sent.helloRetry {
@@ -390,7 +451,7 @@ extension TLSConnection {
         transcript.append(raw)
 
         let schedule = KeySchedule(provider: provider, hash: suite.hash)
-        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: nil), sharedSecret: sharedSecret)
+        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: psk), sharedSecret: sharedSecret)
         let hash = transcript.currentHash
         let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: hash)
         let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: hash)
@@ -406,7 +467,7 @@ extension TLSConnection {
             group: serverShare.group, transcript: transcript, handshakeSecret: handshakeSecret,
             clientHandshakeSecret: clientSecret, serverHandshakeSecret: serverSecret,
             offeredExtensions: sent.offeredExtensions, sentChangeCipherSpec: sent.sentChangeCipherSpec,
-            usedHelloRetryRequest: sent.helloRetry != nil))
+            usedHelloRetryRequest: sent.helloRetry != nil, resumedSession: psk != nil ? sent.offeredSession : nil))
     }
 
     // MARK: EncryptedExtensions
@@ -488,7 +549,7 @@ extension TLSConnection {
                 serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: clientScheme,
                 applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
                 peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: handshake.usedHelloRetryRequest,
-                resumed: false),
+                resumed: handshake.resumedSession != nil),
             traffic: TrafficState(
                 schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
                 serverApplicationSecret: serverAppSecret, exporterMasterSecret: exporterSecret,

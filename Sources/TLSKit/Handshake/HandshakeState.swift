@@ -1,3 +1,5 @@
+import Foundation
+
 /// One case per handshake step, each carrying exactly what that step needs. A message the current state does
 /// not expect has no handler and is rejected with unexpected_message.
 enum HandshakeState {
@@ -92,6 +94,7 @@ extension TLSConnection {
         }
         switch message {
         case .newSessionTicket(let ticket) where role == .client:
+            try storeTicket(ticket)
             events.append(.newSessionTicket(ticket))
         case .keyUpdate(let request):
             keyUpdatesInARow += 1
@@ -151,5 +154,22 @@ extension TLSConnection {
             try records.write(.applicationData, Array(plaintext[offset..<end]), to: &output)
             offset = end
         } while offset < plaintext.count
+    }
+}
+
+extension TLSConnection {
+    /// Keeps a NewSessionTicket in the client's session cache with its PSK (RFC 8446 §4.6.1).
+    func storeTicket(_ ticket: NewSessionTicket) throws(TLSError) {
+        guard ticket.ticketLifetime <= 7 * 24 * 3600 else {
+            throw TLSError(.illegalParameter, "ticket_lifetime above seven days")
+        }
+        guard ticket.ticketLifetime > 0, let cache = clientConfig.sessionCache, let traffic,
+              let serverName = negotiated?.serverName else { return }
+        let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: "resumption",
+                                               context: ticket.ticketNonce, length: traffic.schedule.hash.digestLength)
+        cache.store(ClientSession(
+            version: .tls13, cipherSuite: traffic.suite.suite, ticket: ticket.ticket, secret: psk,
+            ageAdd: ticket.ticketAgeAdd, lifetime: TimeInterval(ticket.ticketLifetime), received: common.now(),
+            serverName: serverName, applicationProtocol: negotiated?.applicationProtocol))
     }
 }

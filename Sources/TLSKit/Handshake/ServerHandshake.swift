@@ -87,6 +87,8 @@ extension TLSConnection {
             var parameters = handshake.parameters
             parameters.peerCertificates = handshake.clientCertificates
             state = .connected
+            try sendSessionTickets(resumptionSecret: resumption, schedule: handshake.schedule, suite: handshake.suite,
+                                   parameters: parameters)
             try completeHandshake(parameters, traffic: TrafficState(
                 schedule: handshake.schedule, suite: handshake.suite,
                 clientApplicationSecret: handshake.clientApplicationSecret,
@@ -215,11 +217,17 @@ extension TLSConnection {
             applicationProtocol = chosen
         }
 
+        let resumption = try acceptResumption(hello, raw: raw, suite: suite, serverName: serverName, start: start)
+
         // ServerHello.
         let (serverShare, sharedSecret) = try provider.respondToKeyShare(share.group, peerShare: share.keyExchange, random: &random)
+        var serverHelloExtensions: [Extension] = [
+            .keyShareServer(KeyShareEntry(group: share.group, keyExchange: serverShare)), .supportedVersionsServer(.tls13),
+        ]
+        if let resumption { serverHelloExtensions.insert(.preSharedKeyServer(selectedIdentity: UInt16(resumption.index)), at: 0) }
         let serverHello = ServerHello(
             random: random.bytes(32), legacySessionIDEcho: hello.legacySessionID, cipherSuite: suite.suite,
-            extensions: [.keyShareServer(KeyShareEntry(group: share.group, keyExchange: serverShare)), .supportedVersionsServer(.tls13)])
+            extensions: serverHelloExtensions)
         var transcript: Transcript
         if let retry = start.helloRetry {
             transcript = retry.transcript
@@ -233,7 +241,7 @@ extension TLSConnection {
         }
 
         let schedule = KeySchedule(provider: provider, hash: suite.hash)
-        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: nil), sharedSecret: sharedSecret)
+        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: resumption?.state.secret), sharedSecret: sharedSecret)
         let helloHash = transcript.currentHash
         let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: helloHash)
         let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: helloHash)
@@ -258,22 +266,25 @@ extension TLSConnection {
         config.encryptedExtensionsCustomizer?(&encrypted)
         sendHandshake(.encryptedExtensions(EncryptedExtensions(extensions: encrypted)), transcript: &transcript)
 
-        // CertificateRequest.
+        // CertificateRequest (never in a PSK handshake, RFC 8446 §4.3.2).
         var certificateRequest: CertificateRequest?
         switch config.clientAuthentication {
         case .none: break
         case .optional, .required:
+            guard resumption == nil else { break }
             let request = CertificateRequest(certificateRequestContext: [], extensions: [.signatureAlgorithms(common.signatureAlgorithms)])
             sendHandshake(.certificateRequest(request), transcript: &transcript)
             certificateRequest = request
         }
 
-        // Certificate, CertificateVerify, Finished.
-        let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
-        sendHandshake(.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)), transcript: &transcript)
-        let content = certificateVerifyContent(server: true, transcriptHash: transcript.currentHash)
-        let signature = try identity.privateKey.sign(scheme: scheme, message: content)
-        sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &transcript)
+        // Certificate and CertificateVerify (a resumed handshake is authenticated by the PSK instead), Finished.
+        if resumption == nil {
+            let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
+            sendHandshake(.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)), transcript: &transcript)
+            let content = certificateVerifyContent(server: true, transcriptHash: transcript.currentHash)
+            let signature = try identity.privateKey.sign(scheme: scheme, message: content)
+            sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &transcript)
+        }
         let verifyData = schedule.finishedVerifyData(baseKey: serverSecret, transcriptHash: transcript.currentHash)
         sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &transcript)
 
@@ -293,9 +304,10 @@ extension TLSConnection {
             clientApplicationSecret: clientAppSecret, serverApplicationSecret: serverAppSecret,
             exporterMasterSecret: exporterSecret,
             parameters: NegotiatedParameters(
-                version: .tls13, cipherSuite: suite.suite, group: share.group, serverSignatureScheme: scheme,
+                version: .tls13, cipherSuite: suite.suite, group: share.group,
+                serverSignatureScheme: resumption == nil ? scheme : nil,
                 clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
-                peerCertificates: [], usedHelloRetryRequest: start.helloRetry != nil, resumed: false),
+                peerCertificates: [], usedHelloRetryRequest: start.helloRetry != nil, resumed: resumption != nil),
             certificateRequest: certificateRequest)
         state = certificateRequest != nil ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
     }
@@ -318,5 +330,66 @@ extension TLSConnection {
         if compatibility { sendChangeCipherSpec() }
         state = .serverExpectClientHello(ServerStart(helloRetry: ServerHelloRetry(
             suite: suite, group: group, transcript: transcript, cookie: cookie, sentChangeCipherSpec: compatibility)))
+    }
+}
+
+// MARK: - Resumption (RFC 8446 §4.2.11, §4.6.1)
+
+/// At most this many PSK identities are tried per ClientHello (each costs a ticket decryption).
+private let maxPSKIdentitiesTried = 4
+
+extension TLSConnection {
+    /// The first offered ticket we sealed, that is still valid for this server name and suite hash, and whose
+    /// binder verifies. A ticket we cannot use just means a full handshake; a wrong binder is decrypt_error.
+    func acceptResumption(_ hello: ClientHello, raw: [UInt8], suite: TLS13SuiteParameters, serverName: String?,
+                          start: ServerStart) throws(TLSError) -> (index: Int, state: TicketState)? {
+        guard let keys = serverConfig.sessionTicketKeys,
+              let offer = hello.extensions.preSharedKeyClient,
+              hello.extensions.pskKeyExchangeModes?.contains(1) == true else { return nil }   // psk_dhe_ke
+        let provider = common.cryptoProvider
+        let now = milliseconds(common.now())
+        for (index, identity) in offer.identities.prefix(maxPSKIdentitiesTried).enumerated() {
+            guard let plaintext = keys.open(identity.identity, provider: provider),
+                  let state = TicketState(decoding: plaintext), state.version == .tls13,
+                  TLS13SuiteParameters(state.cipherSuite)?.hash == suite.hash,
+                  now >= state.created, now - state.created < UInt64(state.lifetime) * 1000,
+                  state.serverName == (serverName ?? ""),
+                  index < offer.binders.count else { continue }
+            // The binder covers the ClientHello up to the binders list (and the HelloRetryRequest exchange before it).
+            let bindersLength = 2 + offer.binders.reduce(0) { $0 + 1 + $1.count }
+            guard bindersLength <= raw.count else { throw TLSError(.decodeError, "binders longer than the ClientHello") }
+            var transcript = start.helloRetry?.transcript ?? Transcript(provider: provider, hash: suite.hash)
+            transcript.append(Array(raw.dropLast(bindersLength)))
+            let expected = resumptionBinder(schedule: KeySchedule(provider: provider, hash: suite.hash), psk: state.secret,
+                                            transcriptHash: transcript.currentHash)
+            guard constantTimeEquals(expected, offer.binders[index]) else {
+                throw TLSError(.decryptError, "the PSK binder does not verify")
+            }
+            return (index, state)
+        }
+        return nil
+    }
+
+    /// Sends `ticketsPerHandshake` NewSessionTicket messages, each a TicketState sealed with the ticket keys.
+    func sendSessionTickets(resumptionSecret: [UInt8], schedule: KeySchedule, suite: TLS13SuiteParameters,
+                            parameters: NegotiatedParameters) throws(TLSError) {
+        let config = serverConfig
+        guard let keys = config.sessionTicketKeys, config.ticketsPerHandshake > 0 else { return }
+        let lifetime = min(config.ticketLifetime, 7 * 24 * 3600)
+        let now = common.now()
+        for index in 0..<min(config.ticketsPerHandshake, 16) {
+            let nonce = [UInt8(index)]
+            let psk = schedule.expandLabel(resumptionSecret, label: "resumption", context: nonce, length: schedule.hash.digestLength)
+            let ageAddBytes = random.bytes(4)
+            let ageAdd = ageAddBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let state = TicketState(
+                version: .tls13, cipherSuite: suite.suite, created: milliseconds(now), lifetime: lifetime, ageAdd: ageAdd,
+                secret: psk, serverName: parameters.serverName ?? "", applicationProtocol: parameters.applicationProtocol ?? "")
+            let ticket = try keys.seal(state.encode(), provider: common.cryptoProvider, random: &random, now: now)
+            let message = HandshakeMessage.newSessionTicket(NewSessionTicket(
+                ticketLifetime: lifetime, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket: ticket, extensions: []))
+            queueHandshake(message.encode(), type: .newSessionTicket)
+        }
+        flushHandshake()
     }
 }

@@ -435,12 +435,18 @@ final class EngineFeatureTests: XCTestCase {
 
     func testSeededHandshakeIsReproducible() async throws {
         // Ed25519 signatures are deterministic, so with seeded randomness on both sides every byte repeats.
+        let fixed = Date()
         func run() async throws -> [[WireRecord]] {
             var client = EngineFixtures.clientConfiguration()
             client.common.supportedGroups = [.x25519]
             client.common.randomSource = SeededRandom(seed: 1)
             var server = EngineFixtures.serverConfiguration(.ed25519)
             server.common.randomSource = SeededRandom(seed: 2)
+            // Tickets carry their creation time and are sealed under a ticket key: pin both so they repeat too.
+            server.common.now = { fixed }
+            client.common.now = { fixed }
+            server.sessionTicketKeys = try TicketKeyRing(keys: [TicketKey(name: Array(repeating: 1, count: 16),
+                                                                          key: Array(repeating: 2, count: 32), created: Date())])
             let pair = try makePair(client: client, server: server)
             await pair.handshake()
             return pair.log.map(\.records)

@@ -1,0 +1,139 @@
+import Foundation
+
+/// What a client keeps to resume a session: a TLS 1.3 ticket with its PSK (RFC 8446 §4.6.1).
+public struct ClientSession: Sendable, Equatable {
+    public let version: ProtocolVersion
+    public let cipherSuite: CipherSuite
+    public let ticket: [UInt8]
+    /// The resumption PSK (TLS 1.3).
+    let secret: [UInt8]
+    let ageAdd: UInt32
+    public let lifetime: TimeInterval
+    public let received: Date
+    public let serverName: String
+    public let applicationProtocol: String?
+
+    func isValid(at now: Date) -> Bool {
+        let age = now.timeIntervalSince(received)
+        return age >= 0 && age < lifetime
+    }
+
+    /// obfuscated_ticket_age = (age in ms + ticket_age_add) mod 2^32.
+    func obfuscatedAge(at now: Date) -> UInt32 {
+        let milliseconds = UInt64(max(0, now.timeIntervalSince(received)) * 1000)
+        return UInt32(truncatingIfNeeded: milliseconds) &+ ageAdd
+    }
+}
+
+/// A bounded client-side store of session tickets keyed by server name (least recently used names are
+/// dropped first). Tickets are single-use: `take` removes the ticket it returns, as RFC 8446 §C.4 advises.
+/// Share one cache between connections to the same servers (it is thread-safe).
+public final class ClientSessionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sessions: [String: [ClientSession]] = [:]
+    private var order: [String] = []   // least recently used first
+    public let capacity: Int
+    public let ticketsPerServer: Int
+
+    public init(capacity: Int = 256, ticketsPerServer: Int = 4) {
+        self.capacity = max(1, capacity)
+        self.ticketsPerServer = max(1, ticketsPerServer)
+    }
+
+    func store(_ session: ClientSession) {
+        lock.lock()
+        defer { lock.unlock() }
+        var list = sessions[session.serverName] ?? []
+        list.append(session)
+        if list.count > ticketsPerServer { list.removeFirst(list.count - ticketsPerServer) }
+        sessions[session.serverName] = list
+        touch(session.serverName)
+        while order.count > capacity {
+            sessions[order.removeFirst()] = nil
+        }
+    }
+
+    /// The newest still-valid session for `serverName`, removed from the cache.
+    func take(serverName: String, now: Date) -> ClientSession? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var list = sessions[serverName] else { return nil }
+        list.removeAll { !$0.isValid(at: now) }
+        let session = list.popLast()
+        sessions[serverName] = list.isEmpty ? nil : list
+        if list.isEmpty { order.removeAll { $0 == serverName } }
+        return session
+    }
+
+    /// Number of sessions held for `serverName`.
+    public func count(for serverName: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return sessions[serverName]?.count ?? 0
+    }
+
+    private func touch(_ name: String) {
+        order.removeAll { $0 == name }
+        order.append(name)
+    }
+}
+
+/// The state a TLS 1.3 ticket carries, sealed by the server's TicketKeyRing.
+struct TicketState: Equatable {
+    var version: ProtocolVersion
+    var cipherSuite: CipherSuite
+    var created: UInt64          // milliseconds since 1970
+    var lifetime: UInt32         // seconds
+    var ageAdd: UInt32
+    var secret: [UInt8]
+    var serverName: String
+    var applicationProtocol: String
+
+    func encode() -> [UInt8] {
+        var writer = ByteWriter(reservingCapacity: 96)
+        writer.writeUInt16(version.rawValue)
+        writer.writeUInt16(cipherSuite.rawValue)
+        writer.writeUInt32(UInt32(truncatingIfNeeded: created >> 32))
+        writer.writeUInt32(UInt32(truncatingIfNeeded: created))
+        writer.writeUInt32(lifetime)
+        writer.writeUInt32(ageAdd)
+        writer.writeVector8(bytes: secret)
+        writer.writeVector16(bytes: Array(serverName.utf8))
+        writer.writeVector8(bytes: Array(applicationProtocol.utf8))
+        return writer.bytes
+    }
+
+    init(version: ProtocolVersion, cipherSuite: CipherSuite, created: UInt64, lifetime: UInt32, ageAdd: UInt32,
+         secret: [UInt8], serverName: String, applicationProtocol: String) {
+        self.version = version
+        self.cipherSuite = cipherSuite
+        self.created = created
+        self.lifetime = lifetime
+        self.ageAdd = ageAdd
+        self.secret = secret
+        self.serverName = serverName
+        self.applicationProtocol = applicationProtocol
+    }
+
+    /// Decodes what we sealed ourselves; authenticated by the AEAD, but still parsed defensively.
+    init?(decoding bytes: [UInt8]) {
+        var reader = ByteReader(bytes)
+        do {
+            version = ProtocolVersion(rawValue: try reader.readUInt16())
+            cipherSuite = CipherSuite(rawValue: try reader.readUInt16())
+            created = UInt64(try reader.readUInt32()) << 32 | UInt64(try reader.readUInt32())
+            lifetime = try reader.readUInt32()
+            ageAdd = try reader.readUInt32()
+            secret = try reader.readVector8()
+            serverName = String(decoding: try reader.readVector16(), as: UTF8.self)
+            applicationProtocol = String(decoding: try reader.readVector8(), as: UTF8.self)
+            try reader.expectEmpty()
+        } catch {
+            return nil
+        }
+    }
+}
+
+func milliseconds(_ date: Date) -> UInt64 {
+    UInt64(max(0, date.timeIntervalSince1970 * 1000))
+}

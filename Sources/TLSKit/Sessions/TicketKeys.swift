@@ -1,0 +1,124 @@
+import Foundation
+
+/// One session-ticket encryption key: a 16-byte public name (sent in every ticket, so the server finds the key)
+/// and a 32-byte AES-256-GCM key.
+public struct TicketKey: Sendable, Equatable {
+    public let name: [UInt8]
+    public let key: [UInt8]
+    /// When this key started to encrypt (for rotation).
+    public let created: Date
+
+    public init(name: [UInt8], key: [UInt8], created: Date) throws {
+        guard name.count == 16, key.count == 32 else {
+            throw TLSConfigurationError("a ticket key is a 16-byte name and a 32-byte key")
+        }
+        self.init(validName: name, key: key, created: created)
+    }
+
+    private init(validName: [UInt8], key: [UInt8], created: Date) {
+        self.name = validName
+        self.key = key
+        self.created = created
+    }
+
+    /// A fresh random key.
+    static func random(_ random: inout some RandomSource, now: Date) -> TicketKey {
+        TicketKey(validName: random.bytes(16), key: random.bytes(32), created: now)
+    }
+}
+
+/// The server's session-ticket keys (RFC 5077 §4 style): the newest key encrypts, recent keys still decrypt,
+/// and keys are dropped once no ticket they sealed can still be valid.
+///
+/// Tickets are `key_name (16) || nonce (12) || AES-256-GCM(state) || tag (16)`, with the key name as additional
+/// data. Rotation: when the current key is older than `rotationInterval`, a fresh random key takes over;
+/// retired keys are kept for `ticketLifetime` more so tickets issued just before the rotation still work.
+///
+/// Fleets: every server behind one load balancer must share keys. Create the ring from the same bytes on each
+/// (`init(keyFile:)`, 48 bytes per key: name then key, newest first) and turn off automatic rotation
+/// (`rotationInterval: nil`); rotate by distributing a new file with the new key first and the old ones after,
+/// then dropping the oldest once `ticketLifetime` has passed.
+public final class TicketKeyRing: @unchecked Sendable {
+    private let lock = NSLock()
+    private var keys: [TicketKey]   // newest first
+    public let rotationInterval: TimeInterval?
+    public let ticketLifetime: TimeInterval
+
+    /// A ring with one fresh random key that rotates itself every `rotationInterval`.
+    public init(rotationInterval: TimeInterval? = 12 * 3600, ticketLifetime: TimeInterval = 7 * 24 * 3600, now: Date = Date()) {
+        var random = SystemRandomSource()
+        self.keys = [TicketKey.random(&random, now: now)]
+        self.rotationInterval = rotationInterval
+        self.ticketLifetime = ticketLifetime
+    }
+
+    /// A ring from given keys (newest first).
+    public init(keys: [TicketKey], rotationInterval: TimeInterval? = nil, ticketLifetime: TimeInterval = 7 * 24 * 3600) throws {
+        guard !keys.isEmpty else { throw TLSConfigurationError("a ticket key ring needs at least one key") }
+        self.keys = keys
+        self.rotationInterval = rotationInterval
+        self.ticketLifetime = ticketLifetime
+    }
+
+    /// Keys from a file of 48-byte records (16-byte name, 32-byte key), newest first.
+    public convenience init(keyFile path: String, rotationInterval: TimeInterval? = nil, ticketLifetime: TimeInterval = 7 * 24 * 3600) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TLSConfigurationError("cannot read ticket key file \(path)")
+        }
+        let bytes = [UInt8](data)
+        guard !bytes.isEmpty, bytes.count % 48 == 0 else {
+            throw TLSConfigurationError("ticket key file \(path) must hold 48-byte records (16-byte name, 32-byte key)")
+        }
+        let now = Date()
+        var keys: [TicketKey] = []
+        for offset in stride(from: 0, to: bytes.count, by: 48) {
+            keys.append(try TicketKey(name: Array(bytes[offset..<offset + 16]), key: Array(bytes[offset + 16..<offset + 48]), created: now))
+        }
+        try self.init(keys: keys, rotationInterval: rotationInterval, ticketLifetime: ticketLifetime)
+    }
+
+    /// The keys currently held, newest first.
+    public var currentKeys: [TicketKey] {
+        lock.lock()
+        defer { lock.unlock() }
+        return keys
+    }
+
+    /// Seals ticket state under the current key, rotating first if it is due.
+    func seal(_ plaintext: [UInt8], provider: any CryptoProvider, random: inout any RandomSource, now: Date) throws(TLSError) -> [UInt8] {
+        let current = currentKey(now: now, random: &random)
+        let nonce = random.bytes(12)
+        let aead = try provider.makeAEAD(.aes256GCM, key: current.key)
+        return current.name + nonce + (try aead.seal(nonce: nonce, additionalData: current.name, plaintext: plaintext))
+    }
+
+    /// Opens a ticket sealed by any key still held; nil for unknown keys or tampered tickets.
+    func open(_ ticket: [UInt8], provider: any CryptoProvider) -> [UInt8]? {
+        guard ticket.count > 16 + 12 + 16 else { return nil }
+        let name = Array(ticket[0..<16])
+        lock.lock()
+        let key = keys.first { constantTimeEquals($0.name, name) }
+        lock.unlock()
+        guard let key, let aead = try? provider.makeAEAD(.aes256GCM, key: key.key) else { return nil }
+        return try? aead.open(nonce: Array(ticket[16..<28]), additionalData: name, ciphertextAndTag: Array(ticket[28...]))
+    }
+
+    private func currentKey(now: Date, random: inout any RandomSource) -> TicketKey {
+        lock.lock()
+        defer { lock.unlock() }
+        if let interval = rotationInterval, let newest = keys.first, now.timeIntervalSince(newest.created) >= interval {
+            var source = random
+            keys.insert(TicketKey.random(&source, now: now), at: 0)
+            random = source
+        }
+        // A retired key (every key after the newest) is dropped once the tickets it sealed have all expired.
+        if keys.count > 1 {
+            var kept = [keys[0]]
+            for index in 1..<keys.count where now.timeIntervalSince(keys[index - 1].created) < ticketLifetime {
+                kept.append(keys[index])
+            }
+            keys = kept
+        }
+        return keys[0]   // safe: the initializers guarantee one key, and the newest is never removed.
+    }
+}

@@ -1,0 +1,239 @@
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import TLSKit
+import TLSKitNIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tlskit connect`: a TLS client that prints what was negotiated, then relays stdin ⇄ the connection.
+struct Connect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Connect to a TLS server, print what was negotiated, then relay stdin and stdout (like s_client).",
+        discussion: """
+            The summary, --trace lines and warnings go to stderr; stdout carries only the data received, so \
+            `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | tlskit connect HOST:PORT > page` is scriptable. When stdin ends \
+            the connection stays open until the server closes it (or sends close_notify at once with --close-on-eof). \
+            Exit status 0 after the server's close_notify, 1 after an unclean close or any error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The server: HOST:PORT, or [IPv6]:PORT.", valueName: "host:port"))
+    var target: String
+
+    @Option(help: "Server name to send (SNI) and to verify the certificate against (default: HOST).")
+    var servername: String?
+
+    @Option(help: ArgumentHelp("Trust these root certificates (PEM) instead of the system's.", valueName: "file"))
+    var cafile: String?
+
+    @Flag(help: "Do not verify the server's certificate (testing only: anyone can impersonate the server).")
+    var insecure = false
+
+    @OptionGroup var identity: IdentityOptions
+
+    @OptionGroup var tls: TLSOptions
+
+    @Flag(help: "List each handshake message as it is sent or received, with its size.")
+    var trace = false
+
+    @Flag(name: .customLong("close-on-eof"), help: "Send close_notify as soon as stdin ends.")
+    var closeOnEOF = false
+
+    @Option(help: "Seconds allowed for connecting and for the handshake.")
+    var timeout = 10
+
+    func validate() throws {
+        if insecure && cafile != nil { throw ValidationError("--cafile and --insecure exclude each other") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() async throws {
+        try await runReportingErrors { try await connect() }
+    }
+
+    private func connect() async throws {
+        let (host, port) = try Self.parseTarget(target)
+        let serverName = servername ?? host
+
+        var configuration = TLSClientConfiguration()
+        try tls.apply(to: &configuration.common)
+        configuration.certificate = try identity.load()
+        let verdict = VerdictRecorder()
+        configuration.peerVerification = try makeVerification(recorder: verdict)
+        // Reject a bad configuration before touching the network.
+        _ = try TLSConnection(client: configuration, serverName: serverName)
+        if insecure {
+            printError("WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can impersonate it.")
+        }
+
+        let group = MultiThreadedEventLoopGroup.singleton
+        let handshake = group.next().makePromise(of: NegotiatedParameters.self)
+        let closed = group.next().makePromise(of: Void.self)
+        defer {
+            // Never leave a promise unfulfilled (NIO reports that as a leak).
+            handshake.fail(ChannelError.alreadyClosed)
+            closed.fail(ChannelError.alreadyClosed)
+        }
+        let trace = self.trace
+        let clientConfiguration = configuration
+        let timeout = self.timeout
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(Int64(timeout)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tlsHandler = TLSKitClientHandler(
+                        configuration: clientConfiguration, serverName: serverName, handshakeTimeout: .seconds(Int64(timeout)))
+                    if trace { tlsHandler.eventObserver = Self.traceLine }
+                    tlsHandler.handshakeFuture(on: channel.eventLoop).cascade(to: handshake)
+                    try channel.pipeline.syncOperations.addHandler(tlsHandler)
+                    try channel.pipeline.syncOperations.addHandler(RelayToStdoutHandler(closed: closed))
+                }
+            }
+
+        let displayTarget = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            throw CLIError("cannot connect to \(displayTarget): \(ErrorText.describe(error))")
+        }
+        let negotiated: NegotiatedParameters
+        do {
+            negotiated = try await handshake.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            throw CLIError("handshake failed: \(ErrorText.describe(error))")
+        }
+
+        printError("Connected to \(displayTarget)")
+        for line in Summary.lines(negotiated, verdict: verdict.text ?? "(no certificate check ran)") { printError(line) }
+        printError("---")
+
+        startStdinRelay(channel: channel, closeOnEOF: closeOnEOF)
+        // Exit 0 only after the server's close_notify; an unclean close or an error throws (exit 1).
+        try await closed.futureResult.get()
+    }
+
+    /// The configured verification, wrapped to record a verdict line for the summary.
+    private func makeVerification(recorder: VerdictRecorder) throws -> PeerVerification {
+        if insecure {
+            recorder.text = "NOT VERIFIED (--insecure)"
+            return .insecureNoVerification
+        }
+        let roots = try cafile.map { try TrustRoots(pemFile: $0) } ?? TrustRoots.system()
+        let source = cafile.map { "roots in \($0)" } ?? "system trust roots"
+        let verifier = X509CertificateVerifier(trustRoots: roots)
+        return .custom(CustomCertificateVerifier { request in
+            let result = await verifier.verify(request)
+            if case .trusted(let chain) = result {
+                let anchor = chain.last.map { "\($0.subject)" } ?? "?"
+                let name = request.serverName.map { ", name \($0) matches" } ?? ""
+                recorder.text = "OK (chain to trusted root \(anchor), from \(source)\(name))"
+            }
+            return result
+        })
+    }
+
+    /// "→ ClientHello (517 bytes)" / "← ServerHello (90 bytes)", as each message goes out or comes in.
+    @Sendable static func traceLine(_ event: TLSEvent) {
+        guard case .handshakeMessage(let direction, let type, let length) = event else { return }
+        printError("\(direction == .sent ? "→" : "←") \(type) (\(length) bytes)")
+    }
+
+    /// HOST:PORT or [IPv6]:PORT.
+    static func parseTarget(_ text: String) throws -> (String, Int) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                throw CLIError("expected [IPv6]:PORT, got '\(text)'")
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw CLIError("expected HOST:PORT, got '\(text)'") }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { throw CLIError("put an IPv6 address in brackets: [\(host)]:\(portText)") }
+        }
+        guard !host.isEmpty else { throw CLIError("missing host in '\(text)'") }
+        guard let port = Int(portText), (1...65535).contains(port) else {
+            throw CLIError("invalid port '\(portText)' in '\(text)'")
+        }
+        return (String(host), port)
+    }
+}
+
+/// Holds the verification verdict line, written by the verifier task and read after the handshake.
+final class VerdictRecorder: Sendable {
+    private let box = NIOLockedValueBox<String?>(nil)
+    var text: String? {
+        get { box.withLockedValue { $0 } }
+        set { box.withLockedValue { $0 = newValue } }
+    }
+}
+
+/// Reads stdin on its own thread (a blocking read) and writes each chunk to the channel, waiting for each write so
+/// a slow peer slows the reader. At EOF it sends close_notify only when asked to.
+func startStdinRelay(channel: Channel, closeOnEOF: Bool) {
+    let thread = Thread {
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            do {
+                try channel.writeAndFlush(ByteBuffer(bytes: chunk[..<count])).wait()
+            } catch {
+                return   // the connection is gone; the close handling reports why
+            }
+        }
+        if closeOnEOF { channel.close(mode: .output, promise: nil) }
+    }
+    thread.start()
+}
+
+/// Writes received plaintext to stdout and completes `closed` when the connection ends: success after the peer's
+/// close_notify, failure (unclean shutdown or the error seen) otherwise.
+final class RelayToStdoutHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let closed: EventLoopPromise<Void>
+    private var sawCloseNotify = false
+    private var firstError: Error?
+
+    init(closed: EventLoopPromise<Void>) {
+        self.closed = closed
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        writeAll(1, Array(buffer.readableBytesView))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { sawCloseNotify = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if firstError == nil { firstError = error }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let firstError {
+            closed.fail(firstError)
+        } else if sawCloseNotify {
+            closed.succeed()
+        } else {
+            closed.fail(TLSKitNIOError.uncleanShutdown)
+        }
+        context.fireChannelInactive()
+    }
+}

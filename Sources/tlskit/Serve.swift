@@ -1,0 +1,320 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+import TLSKit
+import TLSKitNIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tlskit serve`: a TLS server that answers HTTP/1.1 with what was negotiated, or echoes bytes.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a TLS server (HTTP page reporting the negotiated parameters, or echo).",
+        discussion: """
+            Without --cert/--key it generates an ephemeral ECDSA P-256 identity for localhost, 127.0.0.1 and ::1, \
+            issued by a throw-away root. The root certificate is written to a file (printed at start, see \
+            --root-cert-out) for clients to trust: curl --cacert FILE, openssl s_client -CAfile FILE.
+            """
+    )
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case http
+        case echo
+    }
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 8443
+
+    @OptionGroup var identity: IdentityOptions
+
+    @Option(name: .customLong("client-ca"), help: ArgumentHelp(
+        "Require client certificates issued by these roots (PEM bundle).", valueName: "file"))
+    var clientCA: String?
+
+    @Option(help: "http: answer each request with a page reporting the negotiated parameters; echo: echo bytes.")
+    var mode: Mode = .http
+
+    @Option(name: .customLong("root-cert-out"), help: ArgumentHelp(
+        "Where to write the ephemeral root certificate (default: tlskit-root-PORT.pem in the temporary directory).",
+        valueName: "file"))
+    var rootCertOut: String?
+
+    @OptionGroup var tls: TLSOptions
+
+    func run() async throws {
+        try await runReportingErrors { try await serve() }
+    }
+
+    private func serve() async throws {
+        // Identity: the given files, or a fresh ephemeral one.
+        let ephemeral: (identity: CertifiedKey, rootCertificatePEM: String)?
+        let certifiedKey: CertifiedKey
+        if let loaded = try identity.load() {
+            certifiedKey = loaded
+            ephemeral = nil
+        } else {
+            let generated = try CertifiedKey.ephemeral(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"])
+            certifiedKey = generated.identity
+            ephemeral = generated
+        }
+
+        var configuration = TLSServerConfiguration(certificate: certifiedKey)
+        try tls.apply(to: &configuration.common)
+        if let clientCA {
+            configuration.clientAuthentication = .required(.trustRoots(try TrustRoots(pemFile: clientCA)))
+        }
+        // Reject a bad configuration now, with one line, rather than on every connection.
+        _ = try TLSConnection(server: configuration)
+
+        let channel = try await bind(configuration: configuration)
+        let boundPort = channel.localAddress?.port ?? port
+        let displayHost = host.contains(":") ? "[\(host)]" : host
+
+        printOut("listening on https://\(displayHost):\(boundPort) (mode: \(mode.rawValue))")
+        printOut("server certificate: \(certifiedKey.chain.leaf.map { "\($0.subject)" } ?? "-")")
+        if let leafDER = certifiedKey.chain.derEncoded.first {
+            printOut("server certificate SHA-256: \(fingerprint(leafDER))")
+        }
+        var rootFile: String?
+        if let ephemeral {
+            let path = rootCertOut
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("tlskit-root-\(boundPort).pem").path
+            do {
+                try ephemeral.rootCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                channel.close(promise: nil)
+                throw CLIError("cannot write root certificate to \(path)")
+            }
+            rootFile = path
+            let rootDER = (try? CertificateChain(pem: ephemeral.rootCertificatePEM).derEncoded.first) ?? []
+            printOut("root certificate (trust this): \(path)")
+            printOut("root certificate SHA-256: \(fingerprint(rootDER))")
+            printOut("try: curl --cacert \(path) https://localhost:\(boundPort)/")
+        }
+        // SIGINT/SIGTERM close the listener; the process then exits 0. Installed before "ready", so a
+        // supervisor that signals right after it still gets a clean stop.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let signalSources = [SIGINT, SIGTERM].map { signalNumber in
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { channel.close(promise: nil) }
+            source.resume()
+            return source
+        }
+        printOut("ready")
+
+        try? await channel.closeFuture.get()
+        signalSources.forEach { $0.cancel() }
+        if let rootFile { try? FileManager.default.removeItem(atPath: rootFile) }
+        printOut("stopped")
+    }
+
+    private func bind(configuration: TLSServerConfiguration) async throws -> Channel {
+        let mode = self.mode
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tlsHandler = TLSKitServerHandler(configuration: configuration)
+                    let peer = channel.remoteAddress.map(describe) ?? "?"
+                    tlsHandler.handshakeFuture(on: channel.eventLoop).whenComplete { result in
+                        switch result {
+                        case .success(let negotiated): printError("\(peer): \(connectionLine(negotiated))")
+                        case .failure(let error): printError("\(peer): handshake failed: \(ErrorText.describe(error))")
+                        }
+                    }
+                    try channel.pipeline.syncOperations.addHandler(tlsHandler)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ServerApplicationHandler(mode: mode, tls: tlsHandler, peer: peer))
+                }
+            }
+        do {
+            return try await bootstrap.bind(host: host, port: port).get()
+        } catch {
+            throw CLIError("cannot listen on \(host):\(port): \(ErrorText.describe(error))")
+        }
+    }
+}
+
+/// "127.0.0.1:51234" / "[::1]:51234".
+func describe(_ address: SocketAddress) -> String {
+    let ip = address.ipAddress ?? "?"
+    let port = address.port.map(String.init) ?? "?"
+    return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+}
+
+/// One log line per connection: version, suite, group, ALPN, SNI and the client certificate subject.
+func connectionLine(_ negotiated: NegotiatedParameters) -> String {
+    [
+        "\(negotiated.version)",
+        "\(negotiated.cipherSuite)",
+        negotiated.group.map { "\($0)" } ?? "no-group",
+        "alpn=\(negotiated.applicationProtocol ?? "-")",
+        "sni=\(negotiated.serverName ?? "-")",
+        "client-cert=\(leafSubject(negotiated.peerCertificates) ?? "-")",
+    ].joined(separator: " ")
+}
+
+/// Above TLS: echoes bytes, or answers HTTP/1.x requests with a page about the connection.
+final class ServerApplicationHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let mode: Serve.Mode
+    private let tls: TLSKitServerHandler
+    private let peer: String
+    private var pending: [UInt8] = []
+    private var closing = false
+
+    /// A request head larger than this is refused (431) and the connection closed.
+    private static let maxHeadSize = 64 * 1024
+
+    init(mode: Serve.Mode, tls: TLSKitServerHandler, peer: String) {
+        self.mode = mode
+        self.tls = tls
+        self.peer = peer
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        switch mode {
+        case .echo:
+            context.write(wrapOutboundOut(buffer), promise: nil)
+        case .http:
+            guard !closing else { return }
+            pending.append(contentsOf: buffer.readableBytesView)
+            serveRequests(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Handshake failures are logged by the handshake future; later ones (e.g. unclean shutdown) here.
+        if tls.negotiated != nil { printError("\(peer): \(ErrorText.describe(error))") }
+        context.close(promise: nil)
+    }
+
+    // MARK: HTTP/1.x, minimally
+
+    private func serveRequests(context: ChannelHandlerContext) {
+        while !closing, let (headLength, separatorLength) = Self.findHeadEnd(pending) {
+            let head = String(decoding: pending[..<headLength], as: UTF8.self)
+            guard let request = HTTPRequestHead(head) else {
+                respond(context: context, status: "400 Bad Request", body: "bad request\n", close: true)
+                return
+            }
+            let total = headLength + separatorLength + request.contentLength
+            guard pending.count >= total else { return }   // wait for the rest of the body
+            pending.removeFirst(total)
+            respond(
+                context: context, status: "200 OK", body: page(for: request), sendBody: request.method != "HEAD",
+                close: !request.keepAlive)
+        }
+        if !closing && pending.count > Self.maxHeadSize {
+            respond(context: context, status: "431 Request Header Fields Too Large", body: "request head too large\n", close: true)
+        }
+    }
+
+    private func page(for request: HTTPRequestHead) -> String {
+        let negotiated = tls.negotiated
+        let lines = [
+            "Hello from tlskit serve.",
+            "",
+            "Protocol:          \(negotiated.map { "\($0.version)" } ?? "?")",
+            "Cipher suite:      \(negotiated.map { "\($0.cipherSuite)" } ?? "?")",
+            "Key exchange:      \(negotiated?.group.map { "\($0)" } ?? "(none)")",
+            "Signature scheme:  \(negotiated?.serverSignatureScheme.map { "\($0)" } ?? "(none)")",
+            "ALPN:              \(negotiated?.applicationProtocol ?? "(none)")",
+            "SNI:               \(negotiated?.serverName ?? "(none)")",
+            "Client cert:       \(negotiated.flatMap { leafSubject($0.peerCertificates) } ?? "(none)")",
+            "Client address:    \(peer)",
+            "Request:           \(request.method) \(request.target) \(request.version)",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func respond(
+        context: ChannelHandlerContext, status: String, body: String, sendBody: Bool = true, close: Bool
+    ) {
+        let bodyBytes = Array(body.utf8)
+        var head = "HTTP/1.1 \(status)\r\n"
+        head += "Server: tlskit\r\n"
+        head += "Content-Type: text/plain; charset=utf-8\r\n"
+        head += "Content-Length: \(bodyBytes.count)\r\n"
+        if close { head += "Connection: close\r\n" }
+        head += "\r\n"
+        var buffer = context.channel.allocator.buffer(capacity: head.utf8.count + bodyBytes.count)
+        buffer.writeString(head)
+        if sendBody { buffer.writeBytes(bodyBytes) }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        if close {
+            // As web servers do: the response, then close_notify (sent by the TLS handler), then close.
+            closing = true
+            context.close(mode: .all, promise: nil)
+        }
+    }
+
+    /// The length of the request head and of its terminating blank line (CRLF CRLF, or bare LF LF).
+    static func findHeadEnd(_ bytes: [UInt8]) -> (Int, Int)? {
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\n") {
+                if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "\n") { return (index, 2) }
+                if index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "\r"), bytes[index + 2] == UInt8(ascii: "\n") {
+                    return (index, 3)
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// The parts of an HTTP/1.x request head that the test page needs.
+struct HTTPRequestHead {
+    var method: String
+    var target: String
+    var version: String
+    var keepAlive: Bool
+    var contentLength: Int
+
+    /// Parses "METHOD TARGET HTTP/1.x" and the headers (the text before the blank line, which is not included).
+    init?(_ head: String) {
+        // Swift treats CR LF as one Character, so split on either form of line end.
+        let lines = head.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        guard let requestLine = lines.first else { return nil }
+        let parts = requestLine.split(separator: " ")
+        guard parts.count == 3, parts[2] == "HTTP/1.1" || parts[2] == "HTTP/1.0" else { return nil }
+        method = String(parts[0])
+        target = String(parts[1])
+        version = String(parts[2])
+        var connectionTokens: [String] = []
+        var length = 0
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            switch name {
+            case "connection": connectionTokens += value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            case "content-length":
+                guard let parsed = Int(value), parsed >= 0, parsed <= 1 << 20 else { return nil }
+                length = parsed
+            default: continue
+            }
+        }
+        contentLength = length
+        // HTTP/1.0 (or Connection: close): respond, then close, as web servers do.
+        keepAlive = version == "HTTP/1.1" && !connectionTokens.contains("close")
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct TLSKitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tlskit",
+        abstract: "TLS 1.3 and 1.2 test server and client built on TLSKit.",
+        subcommands: [Serve.self, Connect.self]
+    )
+}
+
+/// Runs a command body so that any failure becomes one line on stderr (`tlskit: error: …`) and exit status 1,
+/// never a stack trace. ArgumentParser's own exits (usage errors, --help) pass through untouched.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    // A peer that goes away must not kill us with SIGPIPE while we write to it or to a closed stdout.
+    signal(SIGPIPE, SIG_IGN)
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        printError("tlskit: error: \(ErrorText.describe(error))")
+        throw ExitCode.failure
+    }
+}

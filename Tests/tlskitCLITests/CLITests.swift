@@ -1,0 +1,353 @@
+import Foundation
+import XCTest
+
+/// End-to-end tests of the `tlskit` binary against curl and openssl (which must be installed: missing is a failure).
+final class CLITests: XCTestCase {
+    private var children: [ChildProcess] = []
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlskit-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        for child in children { child.stop() }
+        children.removeAll()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    // MARK: Helpers
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Starts `tlskit serve --port 0 …`, waits for "ready", and returns the port and the root certificate path.
+    private func startServer(_ arguments: [String] = [], ephemeral: Bool = true) throws -> (port: Int, root: String) {
+        let root = path("root-\(children.count).pem")
+        var all = ["serve", "--port", "0"] + arguments
+        if ephemeral { all += ["--root-cert-out", root] }
+        let server = try ChildProcess(try tlskitBinary(), all)
+        children.append(server)
+        try server.waitForOutput("ready")
+        guard let line = server.stdout.text.split(separator: "\n").first(where: { $0.hasPrefix("listening on https://") }),
+              let url = line.split(separator: " ").dropFirst(2).first,   // https://HOST:PORT
+              let portText = url.split(separator: ":").last,
+              let port = Int(portText)
+        else { throw TestFailure("no listening line in: \(server.stdout.text)") }
+        return (port, root)
+    }
+
+    private func tlskit(_ arguments: [String], input: String = "") throws -> RunResult {
+        try runProgram(try tlskitBinary(), arguments, input: input)
+    }
+
+    /// A CA and a leaf for localhost/127.0.0.1 made with the openssl CLI (EKU serverAuth and clientAuth).
+    private func makeOpenSSLIdentity() throws -> (ca: String, caKey: String, cert: String, key: String) {
+        let openssl = try requiredTool("openssl")
+        let ca = path("ca.pem"), caKey = path("ca.key"), cert = path("leaf.pem"), key = path("leaf.key")
+        let csr = path("leaf.csr"), ext = path("leaf.ext")
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"
+            .write(toFile: ext, atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
+             "-out", ca, "-days", "2", "-subj", "/CN=tlskit test CA"],
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+             "-subj", "/CN=localhost"],
+            ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "1",
+             "-extfile", ext],
+        ]
+        for step in steps {
+            let result = try runProgram(openssl, step)
+            guard result.status == 0 else { throw TestFailure("openssl \(step.joined(separator: " ")) failed: \(result.stderr)") }
+        }
+        return (ca, caKey, cert, key)
+    }
+
+    /// The checks every bad-input case shares: non-zero exit and exactly one line on stderr, no stack trace.
+    private func assertOneLineError(_ result: RunResult, containing expected: [String], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNotEqual(result.status, 0, "expected failure; stderr: \(result.stderr)", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "expected one line on stderr, got: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("tlskit: error: "), "got: \(result.stderr)", file: file, line: line)
+        for text in expected {
+            XCTAssertTrue(result.stderr.contains(text), "expected '\(text)' in: \(result.stderr)", file: file, line: line)
+        }
+        for trace in ["Fatal error", "Stack dump", "Current stack trace", "backtrace"] {
+            XCTAssertFalse(result.stderr.contains(trace), file: file, line: line)
+        }
+    }
+
+    // MARK: serve, fetched by curl and openssl s_client
+
+    func testCurlFetchesPageOverTLS13() throws {
+        let curl = try requiredTool("curl")
+        let (port, root) = try startServer(["--mode", "http"])
+        let result = try runProgram(curl, ["-sS", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/hello"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Protocol:          TLSv1.3"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Cipher suite:      TLS_AES_"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("SNI:               localhost"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Request:           GET /hello HTTP/1.1"), result.stdout)
+    }
+
+    func testCurlKeepsHTTP11ConnectionAlive() throws {
+        let curl = try requiredTool("curl")
+        let (port, root) = try startServer()
+        let url = "https://localhost:\(port)/"
+        let result = try runProgram(curl, ["-sS", "-v", "--tlsv1.3", "--cacert", root, url, url])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout.components(separatedBy: "Hello from tlskit serve.").count, 3, result.stdout)
+        XCTAssertTrue(result.stderr.lowercased().contains("re-using existing connection"), result.stderr)
+    }
+
+    func testCurlHTTP10GetsResponseAndConnectionCloses() throws {
+        let curl = try requiredTool("curl")
+        let (port, root) = try startServer()
+        // curl stops reading at Content-Length, so whether it logs our close_notify is a matter of timing; the
+        // close_notify itself is checked by testConnectHTTP10ExitsZeroAfterServerCloseNotify (exit 0 needs it).
+        let result = try runProgram(curl, ["-sS", "-i", "--http1.0", "--tlsv1.3", "--cacert", root, "https://localhost:\(port)/"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Connection: close"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Request:           GET / HTTP/1.0"), result.stdout)
+    }
+
+    func testOpenSSLClientVerifiesAndGetsResponse() throws {
+        let openssl = try requiredTool("openssl")
+        let (port, root) = try startServer()
+        let result = try runProgram(openssl, [
+            "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", root,
+            "-verify_return_error", "-ign_eof",
+        ], input: "GET / HTTP/1.0\r\n\r\n")
+        XCTAssertTrue(result.stdout.contains("Verify return code: 0 (ok)"), result.stdout + result.stderr)
+        XCTAssertTrue(result.stdout.contains("HTTP/1.1 200 OK"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Protocol:          TLSv1.3"), result.stdout)
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
+    func testCurlFetchesPageOverTLS12() throws {
+        let curl = try requiredTool("curl")
+        let (port, root) = try startServer(["--max-version", "1.2"])
+        let result = try runProgram(curl, ["-sS", "--tlsv1.2", "--tls-max", "1.2", "--cacert", root, "https://localhost:\(port)/"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Protocol:          TLSv1.2"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Cipher suite:      TLS_ECDHE_ECDSA_WITH_"), result.stdout)
+    }
+
+    // MARK: connect
+
+    func testConnectEchoesStdinAndExitsZero() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let message = "hello through TLS\nsecond line\n"
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", root, "--close-on-eof",
+        ], input: message)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, message)
+        XCTAssertTrue(result.stderr.contains("Protocol:          TLSv1.3"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Key exchange:      X25519MLKEM768"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Verification:      OK"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("subject:  CN=localhost"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("SANs:     DNS:localhost, IP:127.0.0.1, IP:::1"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("key:      ECDSA P-256"), result.stderr)
+    }
+
+    func testConnectWithOptionsAndInsecure() throws {
+        let (port, _) = try startServer(["--mode", "echo", "--alpn", "h2,http/1.1"])
+        let result = try tlskit([
+            "connect", "localhost:\(port)", "--insecure", "--close-on-eof", "--alpn", "http/1.1",
+            "--groups", "P-256", "--ciphers", "TLS_CHACHA20_POLY1305_SHA256",
+        ], input: "x")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "x")
+        XCTAssertTrue(result.stderr.contains("WARNING: --insecure"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Verification:      NOT VERIFIED (--insecure)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("ALPN:              http/1.1"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Key exchange:      secp256r1"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Cipher suite:      TLS_CHACHA20_POLY1305_SHA256"), result.stderr)
+    }
+
+    func testConnectHTTP10ExitsZeroAfterServerCloseNotify() throws {
+        let (port, root) = try startServer()
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root], input: "GET /ok HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("HTTP/1.1 200 OK\r\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Request:           GET /ok HTTP/1.0"), result.stdout)
+
+        // HTTP/1.1 with Connection: close ends the same way.
+        let closing = try tlskit(["connect", "localhost:\(port)", "--cafile", root],
+                                 input: "GET /bye HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        XCTAssertEqual(closing.status, 0, closing.stderr)
+        XCTAssertTrue(closing.stdout.contains("Connection: close\r\n"), closing.stdout)
+        XCTAssertTrue(closing.stdout.contains("Request:           GET /bye HTTP/1.1"), closing.stdout)
+    }
+
+    func testConnectExitsNonZeroAfterUncleanClose() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-tls1_3",
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let client = try ChildProcess(try tlskitBinary(), ["connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost"])
+        children.append(client)
+        try client.waitForOutput("Verification:")
+        // Killing the server closes its socket without close_notify.
+        kill(server.process.processIdentifier, SIGKILL)
+        let status = try client.waitForExit()
+        XCTAssertEqual(status, 1, client.stderr.text)
+        XCTAssertTrue(client.stderr.text.contains("tlskit: error: connection closed without close_notify"), client.stderr.text)
+    }
+
+    func testKeyLogFile() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let keylog = path("keys.log")
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--close-on-eof", "--keylog", keylog], input: "k")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOfFile: keylog, encoding: .utf8)
+        for label in ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"] {
+            XCTAssertTrue(lines.contains(label + " "), lines)
+        }
+    }
+
+    func testServeStopsCleanlyOnSIGTERM() throws {
+        let (_, root) = try startServer()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root))
+        let server = children[children.count - 1]
+        server.process.terminate()
+        XCTAssertEqual(try server.waitForExit(), 0, server.stderr.text)
+        XCTAssertTrue(server.stdout.text.contains("stopped"), server.stdout.text)
+        // The ephemeral root is useless once its server is gone, so the file is removed.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root))
+    }
+
+    func testTraceListsHandshakeMessagesInOrder() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let result = try tlskit([
+            "connect", "localhost:\(port)", "--cafile", root, "--close-on-eof", "--trace",
+        ], input: "ping")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let expected = [
+            "→ ClientHello (", "← ServerHello (", "← EncryptedExtensions (", "← Certificate (",
+            "← CertificateVerify (", "← Finished (", "→ Finished (",
+        ]
+        let traceLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("→ ") || $0.hasPrefix("← ") }
+        XCTAssertGreaterThanOrEqual(traceLines.count, expected.count, result.stderr)
+        for (line, prefix) in zip(traceLines, expected) {
+            XCTAssertTrue(line.hasPrefix(prefix) && line.hasSuffix(" bytes)"), "expected \(prefix)…, got \(line)")
+        }
+    }
+
+    func testConnectToOpenSSLServerWWW() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-www", "-tls1_3",
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost",
+        ], input: "GET / HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Ciphers supported") || result.stdout.contains("Protocol  : TLSv1.3"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("Verification:      OK"), result.stderr)
+    }
+
+    func testConnectOverTLS12ToOpenSSLServerWWW() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-www",
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost", "--max-version", "1.2",
+        ], input: "GET / HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("Protocol:          TLSv1.2"), result.stderr)
+        XCTAssertTrue(result.stdout.contains("Protocol  : TLSv1.2"), result.stdout)
+    }
+
+    func testServeWithGivenCertificateRequiresClientCertificate() throws {
+        let identity = try makeOpenSSLIdentity()
+        let (port, _) = try startServer(
+            ["--cert", identity.cert, "--key", identity.key, "--client-ca", identity.ca], ephemeral: false)
+        let request = "GET / HTTP/1.0\r\n\r\n"
+        let authenticated = try tlskit([
+            "connect", "localhost:\(port)", "--cafile", identity.ca, "--cert", identity.cert, "--key", identity.key,
+        ], input: request)
+        XCTAssertEqual(authenticated.status, 0, authenticated.stderr)
+        XCTAssertTrue(authenticated.stdout.contains("Client cert:       CN=localhost"), authenticated.stdout)
+
+        let anonymous = try tlskit(["connect", "localhost:\(port)", "--cafile", identity.ca], input: request)
+        XCTAssertNotEqual(anonymous.status, 0, anonymous.stderr)
+        XCTAssertTrue(anonymous.stderr.contains("certificate_required"), anonymous.stderr)
+    }
+
+    // MARK: Bad input: one line, non-zero exit
+
+    func testMissingCertificateFile() throws {
+        let result = try tlskit(["serve", "--port", "0", "--cert", path("nope.pem"), "--key", path("nope.key")])
+        assertOneLineError(result, containing: ["file not found", "nope.pem"])
+    }
+
+    func testMalformedPEM() throws {
+        let identity = try makeOpenSSLIdentity()
+        let bad = path("bad.pem")
+        try "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n"
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let result = try tlskit(["serve", "--port", "0", "--cert", bad, "--key", identity.key])
+        assertOneLineError(result, containing: ["bad.pem"])
+    }
+
+    func testKeyNotMatchingCertificate() throws {
+        let identity = try makeOpenSSLIdentity()
+        let result = try tlskit(["serve", "--port", "0", "--cert", identity.cert, "--key", identity.caKey])
+        assertOneLineError(result, containing: ["does not match"])
+    }
+
+    func testPortInUse() throws {
+        let (port, _) = try startServer()
+        let result = try tlskit(["serve", "--port", "\(port)", "--root-cert-out", path("second.pem")])
+        assertOneLineError(result, containing: ["cannot listen on 127.0.0.1:\(port)", "in use"])
+    }
+
+    func testUnreachableHost() throws {
+        let port = try freePort()
+        let result = try tlskit(["connect", "127.0.0.1:\(port)", "--insecure"])
+        // --insecure prints its warning first; the error is the last line.
+        XCTAssertNotEqual(result.status, 0)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, result.stderr)
+        XCTAssertTrue(lines.last?.hasPrefix("tlskit: error: cannot connect to 127.0.0.1:\(port): ") ?? false, result.stderr)
+        XCTAssertTrue(result.stderr.lowercased().contains("refused"), result.stderr)
+    }
+
+    func testVerificationFailureNamesTheAlert() throws {
+        let (port, _) = try startServer()
+        let result = try tlskit(["connect", "localhost:\(port)"], input: "")   // system roots do not know the ephemeral root
+        assertOneLineError(result, containing: ["handshake failed: we sent "])
+    }
+
+    func testAlertFromServerIsNamed() throws {
+        let (port, root) = try startServer(["--alpn", "h2"])
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--alpn", "http/1.1"])
+        assertOneLineError(result, containing: ["handshake failed: peer sent no_application_protocol"])
+    }
+
+    func testUnknownVersion() throws {
+        assertOneLineError(try tlskit(["connect", "localhost:1", "--max-version", "1.1"]), containing: ["unknown TLS version '1.1'"])
+        assertOneLineError(try tlskit(["serve", "--port", "0", "--min-version", "1.0"]), containing: ["unknown TLS version '1.0'"])
+    }
+
+    func testUnknownGroupAndCipher() throws {
+        assertOneLineError(try tlskit(["connect", "localhost:1", "--groups", "x448"]), containing: ["unknown group 'x448'"])
+        assertOneLineError(try tlskit(["connect", "localhost:1", "--ciphers", "RC4"]), containing: ["unknown cipher suite 'RC4'"])
+    }
+}
