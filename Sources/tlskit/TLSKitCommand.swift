@@ -10,7 +10,7 @@ struct TLSKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlskit",
         abstract: "TLS 1.3 and 1.2 test server and client built on TLSKit.",
-        subcommands: [Serve.self, Connect.self]
+        subcommands: [Serve.self, Connect.self, Verify.self]
     )
 }
 
