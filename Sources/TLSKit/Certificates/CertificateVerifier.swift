@@ -25,6 +25,8 @@ public struct PeerVerificationRequest: Sendable {
     public var role: PeerRole
     /// The name the client connects to: a DNS hostname or an IPv4/IPv6 literal. `nil` skips the identity check.
     public var serverName: String?
+    /// The validation time: every certificate must satisfy notBefore ≤ now ≤ notAfter. Injectable for tests and
+    /// offline checks (`tlskit verify --at`).
     public var now: Date
 
     public init(chainDER: [[UInt8]], role: PeerRole, serverName: String?, now: Date = Date()) {

@@ -86,7 +86,7 @@ final class ValidationBudget: @unchecked Sendable {
     private var signatureChecks = 0
     private var nameConstraintComparisons = 0
     /// Set once a cap is hit; from then on no issuer is offered and every policy evaluation fails.
-    private(set) var exhausted: String?
+    private var exhausted: String?
 
     init(limits: VerificationLimits) { self.limits = limits }
 
@@ -191,8 +191,8 @@ struct VersionPolicy: VerifierPolicy {
     }
 }
 
-/// notBefore ≤ now ≤ notAfter for every certificate, compared as exact instants. swift-certificates truncates
-/// the validation time to whole seconds, which accepts a certificate for up to a second after notAfter.
+/// notBefore ≤ now ≤ notAfter for every certificate, compared as exact instants. swift-certificates rounds the
+/// validation time to the nearest second, which accepts a certificate up to half a second outside its validity.
 struct ValidityPolicy: VerifierPolicy {
     let now: Date
     var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
