@@ -47,9 +47,13 @@ struct Connect: AsyncParsableCommand {
     @Option(help: "Seconds allowed for connecting and for the handshake.")
     var timeout = 10
 
+    @Option(help: ArgumentHelp("Connect N more times first, resuming the session from a ticket each time, and say whether each connection was resumed.", valueName: "N"))
+    var reconnect = 0
+
     func validate() throws {
         if insecure && cafile != nil { throw ValidationError("--cafile and --insecure exclude each other") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if reconnect < 0 || reconnect > 100 { throw ValidationError("--reconnect takes 0 to 100") }
     }
 
     func run() async throws {
@@ -65,19 +69,56 @@ struct Connect: AsyncParsableCommand {
         configuration.certificate = try identity.load()
         let verdict = VerdictRecorder()
         configuration.peerVerification = try makeVerification(recorder: verdict)
+        let sessions = ClientSessionCache()
+        configuration.sessionCache = sessions
         // Reject a bad configuration before touching the network.
         _ = try TLSConnection(client: configuration, serverName: serverName)
         if insecure {
             printError("WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can impersonate it.")
         }
 
+        let displayTarget = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        for attempt in 0..<reconnect {
+            // Earlier connections: handshake, wait briefly for the server's tickets, close cleanly.
+            let (channel, negotiated, _) = try await open(host: host, port: port, serverName: serverName,
+                                                          configuration: configuration, displayTarget: displayTarget)
+            printError("Connection \(attempt + 1) to \(displayTarget): \(negotiated.version), \(negotiated.cipherSuite), "
+                       + (negotiated.resumed ? "resumed" : "new session"))
+            for _ in 0..<100 where sessions.count(for: serverName) == 0 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try? await channel.close()
+        }
+        let (channel, negotiated, closed) = try await open(host: host, port: port, serverName: serverName,
+                                                          configuration: configuration, displayTarget: displayTarget)
+        if reconnect > 0 {
+            printError("Connection \(reconnect + 1) to \(displayTarget): \(negotiated.version), \(negotiated.cipherSuite), "
+                       + (negotiated.resumed ? "resumed" : "new session"))
+        }
+        printError("Connected to \(displayTarget)")
+        for line in Summary.lines(negotiated, verdict: verdict.text ?? "(no certificate check ran)") { printError(line) }
+        printError("---")
+
+        startStdinRelay(channel: channel, closeOnEOF: closeOnEOF)
+        // Exit 0 only after the server's close_notify; an unclean close or an error throws (exit 1).
+        try await closed.get()
+    }
+
+    /// Connects and completes the handshake; returns the channel, what was negotiated, and a future that
+    /// succeeds on the server's close_notify.
+    private func open(host: String, port: Int, serverName: String, configuration: TLSClientConfiguration,
+                      displayTarget: String) async throws -> (Channel, NegotiatedParameters, EventLoopFuture<Void>) {
         let group = MultiThreadedEventLoopGroup.singleton
         let handshake = group.next().makePromise(of: NegotiatedParameters.self)
         let closed = group.next().makePromise(of: Void.self)
+        var opened = false
         defer {
-            // Never leave a promise unfulfilled (NIO reports that as a leak).
-            handshake.fail(ChannelError.alreadyClosed)
-            closed.fail(ChannelError.alreadyClosed)
+            // Never leave a promise unfulfilled (NIO reports that as a leak). Once the channel exists, its
+            // handlers complete both when it closes.
+            if !opened {
+                handshake.fail(ChannelError.alreadyClosed)
+                closed.fail(ChannelError.alreadyClosed)
+            }
         }
         let trace = self.trace
         let clientConfiguration = configuration
@@ -95,7 +136,6 @@ struct Connect: AsyncParsableCommand {
                 }
             }
 
-        let displayTarget = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         let channel: Channel
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
@@ -109,14 +149,8 @@ struct Connect: AsyncParsableCommand {
             channel.close(promise: nil)
             throw CLIError("handshake failed: \(ErrorText.describe(error))")
         }
-
-        printError("Connected to \(displayTarget)")
-        for line in Summary.lines(negotiated, verdict: verdict.text ?? "(no certificate check ran)") { printError(line) }
-        printError("---")
-
-        startStdinRelay(channel: channel, closeOnEOF: closeOnEOF)
-        // Exit 0 only after the server's close_notify; an unclean close or an error throws (exit 1).
-        try await closed.futureResult.get()
+        opened = true
+        return (channel, negotiated, closed.futureResult)
     }
 
     /// The configured verification, wrapped to record a verdict line for the summary.

@@ -146,13 +146,14 @@ enum Summary {
             "Signature scheme:  \(negotiated.serverSignatureScheme.map { "\($0)" } ?? "(none)")",
             "ALPN:              \(negotiated.applicationProtocol ?? "(none)")",
             "Server name:       \(negotiated.serverName ?? "(none)")",
+            "Session:           \(negotiated.resumed ? "resumed (PSK from a session ticket)" : "new (full handshake)")",
         ]
         if let clientScheme = negotiated.clientSignatureScheme {
             lines.append("Client auth:       signed with \(clientScheme)")
         }
         lines.append("Peer certificate chain (\(negotiated.peerCertificates.count)):")
         lines += chainLines(negotiated.peerCertificates)
-        lines.append("Verification:      \(verdict)")
+        lines.append("Verification:      \(negotiated.resumed ? "resumed session (the certificate was verified when it was established)" : verdict)")
         return lines
     }
 
