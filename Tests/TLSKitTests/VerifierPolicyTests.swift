@@ -257,6 +257,17 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let one = try root.issueCA(commonName: "pathlen 1", basicConstraints: .isCertificateAuthority(maxPathLength: 1))
         assertTrusted(try await verify(try one.issueCA(commonName: "sub").issueEndEntity(), roots: root.trustRoots),
                       chainLength: 4)
+        // A self-issued certificate (key rollover) does not count against pathLenConstraint.
+        let rolled = try zero.issueCA(subjectName: zero.certificate.subject)
+        assertTrusted(try await verify(try rolled.issueEndEntity(), roots: root.trustRoots), chainLength: 4)
+    }
+
+    func testDirectlyTrustedCertificateIsPinned() async throws {
+        // `openssl req -x509` makes self-signed CA:TRUE certificates that people trust as their own server
+        // certificate; an exact match in the trust store is accepted as pinned, without the end-entity rules.
+        let ca = try TestPKI.makeCA()
+        let request = PeerVerificationRequest(chainDER: [try ca.root.serializeAsPEM().derBytes], role: .server, serverName: nil)
+        assertTrusted(await X509CertificateVerifier(trustRoots: ca.trustRoots).verify(request), chainLength: 1)
     }
 
     // MARK: Time
