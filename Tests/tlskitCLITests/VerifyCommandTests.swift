@@ -114,6 +114,10 @@ final class VerifyCommandTests: XCTestCase {
         assertVerdict(try verify(ca + ["--ip", "not-an-ip", path("leaf.pem")]), status: 2, contains: "--ip")
         assertVerdict(try verify(ca + ["--at", "yesterday", path("leaf.pem")]), status: 2, contains: "--at")
         assertVerdict(try verify(ca + ["--purpose", "email", path("leaf.pem")]), status: 2, contains: "--purpose")
+        // ArgumentParser's own usage errors too.
+        assertVerdict(try verify(ca), status: 2, contains: "Missing expected argument")
+        assertVerdict(try verify(ca + ["--max-depth", "deep", path("leaf.pem")]), status: 2, contains: "--max-depth")
+        assertVerdict(try verify(ca + ["--no-such-option", path("leaf.pem")]), status: 2)
         try "not a certificate\n".write(toFile: path("garbage.pem"), atomically: true, encoding: .utf8)
         assertVerdict(try verify(ca + [path("garbage.pem")]), status: 2)
     }
