@@ -12,12 +12,20 @@ func dnsLabels(_ name: String) -> [Substring]? {
     guard !text.isEmpty, text.utf8.count <= 253 else { return nil }
     let labels = text.split(separator: ".", omittingEmptySubsequences: false)
     for label in labels {
-        guard !label.isEmpty, label.utf8.count <= 63,
-              label.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "*")
-                  || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
-        else { return nil }
+        guard !label.isEmpty, label.utf8.count <= 63, label.utf8.allSatisfy(isLabelByte) else { return nil }
     }
     return labels
+}
+
+/// Lowercase letters, digits and `-`; also `_` (seen in real certificates) and `*` (judged by the caller).
+private func isLabelByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+         UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "*"):
+        return true
+    default:
+        return false
+    }
 }
 
 /// A dNSName SAN as a reference identifier pattern: an exact name, or `*.` followed by at least two labels.
