@@ -120,6 +120,8 @@ public struct TLSServerConfiguration: Sendable {
     public var ticketsPerHandshake = 2
     /// How long a ticket may be used, in seconds (at most seven days).
     public var ticketLifetime: UInt32 = 7200
+    /// TLS 1.2 session IDs (nil: no session-ID resumption; tickets still work). Shared by copies of the configuration.
+    public var sessionIDCache: ServerSessionCache? = ServerSessionCache()
 
     /// Test seams: extra EncryptedExtensions and a fixed HelloRetryRequest cookie, to replay RFC 8448 byte for byte.
     var encryptedExtensionsCustomizer: (@Sendable (inout [Extension]) -> Void)? = nil

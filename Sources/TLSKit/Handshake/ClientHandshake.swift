@@ -125,6 +125,7 @@ extension TLSConnection {
             extensions.append(.ecPointFormats([0]))
             extensions.append(.extendedMasterSecret)
             extensions.append(.renegotiationInfo([]))
+            if config.sessionCache != nil { extensions.append(.sessionTicket([])) }   // RFC 5077: tickets welcome
         }
         if !common.applicationProtocols.isEmpty {
             extensions.append(.alpn(common.applicationProtocols.map { Array($0.utf8) }))
@@ -147,16 +148,24 @@ extension TLSConnection {
 
         var hello = ClientHello(random: clientRandom, legacySessionID: sessionID, cipherSuites: suites, extensions: extensions)
         config.clientHelloCustomizer?(&hello, false)
-        // Resumption: offer the newest cached ticket whose suite hash we can still use (RFC 8446 §4.6.1).
+        // Resumption: offer the newest cached session, if this ClientHello can still use it: a TLS 1.3 ticket whose
+        // suite hash we offer (RFC 8446 §4.6.1), or a TLS 1.2 session ID / ticket for a suite we offer (RFC 5077).
         var session: ClientSession?
-        if offerTLS13, let serverName, let cache = config.sessionCache,
-           let cached = cache.take(serverName: serverName, now: common.now()),
-           let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
-           suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
-            session = cached
+        if let serverName, let cache = config.sessionCache, let cached = cache.take(serverName: serverName, now: common.now()) {
+            if cached.version == .tls13, offerTLS13, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
+               suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
+                session = cached
+            } else if cached.version == .tls12, offerTLS12, suites.contains(cached.cipherSuite) {
+                session = cached
+                // The server echoes this ID when it resumes; for a ticket-only session any fresh ID does.
+                hello.legacySessionID = cached.sessionID.isEmpty ? random.bytes(32) : cached.sessionID
+                if let index = hello.extensions.firstIndex(where: { $0.type == .sessionTicket }) {
+                    hello.extensions[index] = .sessionTicket(cached.ticket)
+                }
+            }
         }
         var raw: [UInt8]
-        if let session {
+        if let session, session.version == .tls13 {
             raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
         } else {
             addPadding(to: &hello)
@@ -354,7 +363,7 @@ extension TLSConnection {
         var next = sent
         // Keep offering the ticket only if its hash matches the suite the HelloRetryRequest fixed.
         var raw2: [UInt8]
-        if let session = sent.offeredSession, TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash {
+        if let session = sent.offeredSession, session.version == .tls13, TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash {
             raw2 = try offerPSK(session, in: &hello, transcriptPrefix: transcript)
         } else {
             hello.extensions.removeAll { $0.type == .preSharedKey }
@@ -433,7 +442,7 @@ extension TLSConnection {
         // Resumption: the server accepted our ticket (RFC 8446 §4.2.11).
         var psk: [UInt8]?
         if let selected = hello.extensions.preSharedKeySelectedIdentity {
-            guard selected == 0, let session = sent.offeredSession,
+            guard selected == 0, let session = sent.offeredSession, session.version == .tls13,
                   TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash else {
                 throw TLSError(.illegalParameter, "the server selected a PSK we did not offer, or one whose hash does not fit its suite")
             }
