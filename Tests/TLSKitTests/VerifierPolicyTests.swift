@@ -165,6 +165,11 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
             excludedSubtrees: [.directoryName(excludedDN), .rfc822Name("evil@example.com"), .otherName(otherName)]))
         assertTrusted(try await verify(try ca.issueEndEntity(sans: [.dnsName("www.example.com")]),
                                        roots: root.trustRoots, serverName: "www.example.com"), chainLength: 3)
+        // A directoryName constraint does apply to subjects, matching case-insensitively.
+        let dnCA = try root.issueCA(commonName: "DN CA", nameConstraints: NameConstraints(excludedSubtrees: [
+            .directoryName(try DistinguishedName { CommonName("tlskit  TEST leaf") })]))
+        assertRejected(try await verify(try dnCA.issueEndEntity(), roots: root.trustRoots), .badCertificate,
+                       containing: "DirName")
         // An email SAN outside the permitted email subtree is still caught.
         let mail = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .rfc822Name("x@evil.test")])
         assertRejected(try await verify(mail, roots: root.trustRoots, serverName: "www.example.com"),

@@ -220,9 +220,10 @@ struct NameConstraintsPolicy: VerifierPolicy {
             guard let host = URLComponents(string: uri)?.host, !host.isEmpty else { return .uncomparable }
             return hostInDomainSubtree(host, subtree) ? .inside : .outside
         case (.directoryName(let dn), .directoryName(let subtree)):
-            // The subtree is every DN starting with the constraint's RDNs (compared exactly, not case-folded).
+            // The subtree is every DN starting with the constraint's RDNs.
             let name = Array(dn), prefix = Array(subtree)
-            return name.count >= prefix.count && Array(name.prefix(prefix.count)) == prefix ? .inside : .outside
+            guard name.count >= prefix.count else { return .outside }
+            return zip(name, prefix).allSatisfy(sameRDN) ? .inside : .outside
         case (.otherName(let a), .otherName(let b)):
             return a.typeID == b.typeID ? .uncomparable : .unrelated
         case (.dnsName, _), (.ipAddress, _), (.rfc822Name, _), (.uniformResourceIdentifier, _), (.directoryName, _),
@@ -232,6 +233,23 @@ struct NameConstraintsPolicy: VerifierPolicy {
             // x400Address, ediPartyName, registeredID: compare only against constraints of the same kind.
             return sameKind(name, constraint) ? .uncomparable : .unrelated
         }
+    }
+
+    /// RDN equality with string values compared case-insensitively and with whitespace runs collapsed (a
+    /// simplified RFC 5280 §7.1 / RFC 4518 preparation), so `O=Evil Corp` cannot dodge `o=evil  corp`.
+    static func sameRDN(_ a: RelativeDistinguishedName, _ b: RelativeDistinguishedName) -> Bool {
+        let left = Array(a), right = Array(b)
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { x, y in
+            guard x.type == y.type else { return false }
+            if x.value == y.value { return true }
+            guard let xText = folded(x.value), let yText = folded(y.value) else { return false }
+            return xText == yText
+        }
+    }
+
+    static func folded(_ value: RelativeDistinguishedName.Attribute.Value) -> String? {
+        String(value).map { $0.lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ") }
     }
 
     static func sameKind(_ a: GeneralName, _ b: GeneralName) -> Bool {
