@@ -381,19 +381,25 @@ extension TLSConnection {
         var transcript = Transcript(provider: provider, hash: suiteInUse.hash, retainMessages: true)
         transcript.append(raw)
         sendHandshake(.serverHello(serverHello), transcript: &transcript)
-        if let resumed {
+        /// The server's handshake state once its flight is written (full or abbreviated).
+        func makeHandshake(transcript: Transcript, keyShare: (any KeyShareSecret)?, group: NamedGroup?,
+                           scheme: SignatureScheme?, certificateRequest: CertificateRequest12?) -> Server12Handshake {
             var handshake = Server12Handshake(
                 clientRandom: hello.random, serverRandom: serverRandom, suite: suiteInUse,
                 prf: TLS12PRF(provider: provider, hash: suiteInUse.hash), transcript: transcript, extendedMasterSecret: ems,
-                keyShare: nil,
+                keyShare: keyShare,
                 parameters: NegotiatedParameters(
-                    version: .tls12, cipherSuite: suiteInUse.suite, group: nil, serverSignatureScheme: nil,
+                    version: .tls12, cipherSuite: suiteInUse.suite, group: group, serverSignatureScheme: scheme,
                     clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
-                    peerCertificates: [], usedHelloRetryRequest: false, resumed: true),
-                certificateRequest: nil)
-            handshake.masterSecret = resumed.secret
+                    peerCertificates: [], usedHelloRetryRequest: false, resumed: resumed != nil),
+                certificateRequest: certificateRequest)
             handshake.sessionID = sessionID
             handshake.issueTicket = clientWantsTicket
+            return handshake
+        }
+        if let resumed {
+            var handshake = makeHandshake(transcript: transcript, keyShare: nil, group: nil, scheme: nil, certificateRequest: nil)
+            handshake.masterSecret = resumed.secret
             handshake.abbreviated = true
             try sendServerFinishedFlight12(&handshake)
             state = .server12ExpectChangeCipherSpec(handshake)
@@ -419,17 +425,8 @@ extension TLSConnection {
         }
         sendHandshake(.serverHelloDone, transcript: &transcript)
 
-        var handshake = Server12Handshake(
-            clientRandom: hello.random, serverRandom: serverRandom, suite: suite,
-            prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript, extendedMasterSecret: ems,
-            keyShare: share,
-            parameters: NegotiatedParameters(
-                version: .tls12, cipherSuite: suite.suite, group: group, serverSignatureScheme: scheme,
-                clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
-                peerCertificates: [], usedHelloRetryRequest: false, resumed: false),
-            certificateRequest: certificateRequest)
-        handshake.sessionID = sessionID
-        handshake.issueTicket = clientWantsTicket
+        let handshake = makeHandshake(transcript: transcript, keyShare: share, group: group, scheme: scheme,
+                                      certificateRequest: certificateRequest)
         state = certificateRequest != nil ? .server12ExpectCertificate(handshake) : .server12ExpectClientKeyExchange(handshake)
     }
 
