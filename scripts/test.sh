@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+{ command -v gnutls-cli && command -v gnutls-serv; } >/dev/null 2>&1 || missing+=(gnutls-bin)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing test dependencies: ${missing[*]}"

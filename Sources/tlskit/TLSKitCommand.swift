@@ -10,8 +10,28 @@ struct TLSKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlskit",
         abstract: "TLS 1.3 and 1.2 test server and client built on TLSKit.",
-        subcommands: [Serve.self, Connect.self]
+        subcommands: [Serve.self, Connect.self, Verify.self]
     )
+
+    /// ArgumentParser's usual entry point, except that `verify` reports usage errors with exit status 2 like its
+    /// other unusable input (status 1 means "verified and rejected"); other commands keep ArgumentParser's 64.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if arguments.first == "verify" && exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                Self.exit(withError: ExitCode(2))
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Runs a command body so that any failure becomes one line on stderr (`tlskit: error: …`) and exit status 1,

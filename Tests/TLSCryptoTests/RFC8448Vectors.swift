@@ -1,4 +1,4 @@
-// Generated from RFC 8448 (the hex dumps in /work/shared/rfcs/rfc8448.txt); byte-for-byte copies of the trace.
+// Generated from RFC 8448 (the hex dumps in the RFC text); byte-for-byte copies of the trace.
 
 enum RFC8448 {
     /// §3 ClientHello (196 octets).

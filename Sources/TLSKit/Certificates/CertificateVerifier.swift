@@ -1,8 +1,7 @@
 import Foundation
 import SwiftASN1
 import TLSWire
-// The SPI is the non-deprecated way to validate expiry at a caller-chosen time (the request's `now`).
-@_spi(FixedExpiryValidationTime) import X509
+import X509
 
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +25,8 @@ public struct PeerVerificationRequest: Sendable {
     public var role: PeerRole
     /// The name the client connects to: a DNS hostname or an IPv4/IPv6 literal. `nil` skips the identity check.
     public var serverName: String?
+    /// The validation time: every certificate must satisfy notBefore ≤ now ≤ notAfter. Injectable for tests and
+    /// offline checks (`tlskit verify --at`).
     public var now: Date
 
     public init(chainDER: [[UInt8]], role: PeerRole, serverName: String?, now: Date = Date()) {
@@ -48,18 +49,27 @@ public protocol CertificateVerifier: Sendable {
     func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult
 }
 
-/// Standard WebPKI-style verification on swift-certificates: RFC 5280 path validation to `trustRoots`,
-/// the server's identity (DNS name or IP address in the SAN), and the leaf's extended key usage.
+/// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
+/// (VerifierPolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do — validity, basic
+/// constraints and key usage, name constraints, extended key usage and the server's identity — within `limits`.
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
+    /// Work caps per validation; hostile chains fail fast with a `budget:` reason.
+    public var limits: VerificationLimits
 
-    public init(trustRoots: TrustRoots) {
+    public init(trustRoots: TrustRoots, limits: VerificationLimits = .default) {
         self.trustRoots = trustRoots
+        self.limits = limits
     }
 
     public func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult {
         guard !request.chainDER.isEmpty else {
             return .rejected(TLSError(.badCertificate, "peer sent an empty certificate chain"))
+        }
+        // Checked before parsing: a hostile peer should not make us decode hundreds of certificates.
+        guard request.chainDER.count <= limits.maxPeerChainLength else {
+            return .rejected(VerifierRule.budget.error(
+                "peer sent \(request.chainDER.count) certificates, more than \(limits.maxPeerChainLength) (maxPeerChainLength)"))
         }
         var chain: [Certificate] = []
         for (index, der) in request.chainDER.enumerated() {
@@ -71,76 +81,71 @@ public struct X509CertificateVerifier: CertificateVerifier {
 
         let identity = request.role == .server ? request.serverName.map(ServerIdentity.init) : nil
         let usage: ExtendedKeyUsage.Usage = request.role == .server ? .serverAuth : .clientAuth
-        var verifier = Verifier(rootCertificates: CertificateStore(trustRoots.certificates)) {
-            RFC5280Policy(fixedExpiryValidationTime: request.now)
+        let budget = ValidationBudget(limits: limits)
+        // Both stores charge the budget for every issuer they offer the path builder.
+        let roots = BudgetedCertificateStore(trustRoots.certificates, budget: budget, countsPaths: true)
+        let intermediates = BudgetedCertificateStore(Array(chain.dropFirst()), budget: budget, countsPaths: false)
+        var verifier = Verifier(rootCertificates: CertificateStore(custom: roots)) {
+            BudgetPolicy(budget: budget)
+            VersionPolicy()
+            ValidityPolicy(now: request.now)
+            BasicConstraintsPolicy()
+            NameConstraintsPolicy(budget: budget)
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {
-                ServerIdentityPolicy(serverHostname: identity.hostname, serverIP: identity.ip)
+                ServerNamePolicy(identity: identity)
             }
         }
         let diagnostics = DiagnosticLog()
         let result = await verifier.validate(
             leaf: leaf,
-            intermediates: CertificateStore(chain.dropFirst()),
+            intermediates: CertificateStore(custom: intermediates),
             diagnosticCallback: { diagnostics.messages.append($0.description) }
         )
         switch result {
         case .validCertificate(let validated):
             return .trusted(validatedChain: Array(validated))
         case .couldNotValidate(let failures):
-            return .rejected(
-                Self.classify(failures, leaf: leaf, identity: identity, now: request.now, diagnostics: diagnostics.messages))
+            return .rejected(Self.classify(failures, leaf: leaf, budget: budget, diagnostics: diagnostics.messages))
         }
     }
 
-    /// Maps swift-certificates' failure to the alert RFC 8446 §6.2 suggests, with a reason naming what failed.
+    /// Maps the failure to the alert RFC 8446 §6.2 suggests; the reason starts with the rule that failed.
     static func classify(
         _ failures: [CertificateValidationResult.PolicyFailure],
         leaf: Certificate,
-        identity: ServerIdentity?,
-        now: Date,
+        budget: ValidationBudget,
         diagnostics: [String]
     ) -> TLSError {
+        // An exhausted budget explains everything after it, including "no chain found".
+        if let exhausted = budget.exhaustion {
+            return VerifierRule.budget.error(exhausted)
+        }
         guard let first = failures.first else {
             // No candidate chain reached a root, so no policy ran. The verifier also stops here when the leaf
             // carries a critical extension no policy understands.
             if diagnostics.contains(where: { $0.contains("critical extensions that the policy does not understand") }) {
-                return TLSError(
-                    .unsupportedCertificate, "certificate for \(leaf.subject) has an unsupported critical extension")
+                return VerifierRule.criticalExtensions.error(
+                    "certificate \(brief(leaf)) has an unsupported critical extension")
             }
-            return TLSError(
-                .unknownCA, "no chain to a trusted root for \(leaf.subject) (issued by \(leaf.issuer))")
+            return VerifierRule.unknownIssuer.error(
+                "no chain to a trusted root for \(brief(leaf)) (issued by \"\(leaf.issuer)\")")
         }
-        let fullDetail = first.policyFailureReason.description
-        let detail = truncated(fullDetail)
-        if fullDetail.hasPrefix(ExtendedKeyUsagePolicy.marker) {
-            return TLSError(.unsupportedCertificate, detail)
+        let detail = truncated(first.policyFailureReason.description)
+        guard let rule = VerifierRule.of(detail) else {
+            return TLSError(.badCertificate, "certificate chain rejected: \(detail)")
         }
-        // RFC5280Policy's expiry reasons embed the whole certificate; name the offending one briefly instead.
-        if let expired = first.chain.first(where: { now > $0.notValidAfter }) {
-            return TLSError(
-                .certificateExpired,
-                "certificate \(expired.subject) has expired (notValidAfter \(expired.notValidAfter), now \(now))")
-        }
-        if let early = first.chain.first(where: { now < $0.notValidBefore }) {
-            return TLSError(
-                .certificateExpired,
-                "certificate \(early.subject) is not yet valid (notValidBefore \(early.notValidBefore), now \(now))")
-        }
-        if let identity, detail.contains("SAN") || detail.contains("ommon name") {
-            return TLSError(.badCertificate, "certificate is not valid for \(identity.name): \(detail)")
-        }
-        return TLSError(.badCertificate, "certificate chain rejected: \(detail)")
+        return TLSError(rule.alert, detail)
     }
 
-    /// Policy reasons embed whole certificate descriptions; keep alert reasons readable.
+    /// Policy reasons can embed whole certificate descriptions; keep alert reasons readable.
     static func truncated(_ text: String, limit: Int = 400) -> String {
         let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
         return line.count <= limit ? line : String(line.prefix(limit)) + "…"
     }
 }
 
-/// The expected server name, split the way `ServerIdentityPolicy` wants it: an IP literal is matched against
+/// The expected server name, split the way the identity check wants it: an IP literal is matched against
 /// IP-address SANs only, anything else against DNS-name SANs.
 struct ServerIdentity: Sendable {
     var name: String
@@ -159,29 +164,6 @@ struct ServerIdentity: Sendable {
     }
 
     static func isIPLiteral(_ text: String) -> Bool { ipAddressBytes(text) != nil }
-}
-
-/// Requires the leaf to allow `required` (or anyExtendedKeyUsage) when it has an EKU extension at all;
-/// a leaf without the extension is unrestricted (RFC 5280 §4.2.1.12).
-struct ExtendedKeyUsagePolicy: VerifierPolicy {
-    static let marker = "extended key usage:"
-    let required: ExtendedKeyUsage.Usage
-
-    // Claiming EKU lets a leaf mark it critical without being rejected as "unhandled".
-    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [.X509ExtensionID.extendedKeyUsage] }
-
-    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
-        let usages: ExtendedKeyUsage?
-        do { usages = try chain.leaf.extensions.extendedKeyUsage } catch {
-            return .failsToMeetPolicy(reason: "\(Self.marker) malformed extension: \(error)")
-        }
-        guard let usages else { return .meetsPolicy }
-        if usages.contains(required) || usages.contains(.any) { return .meetsPolicy }
-        let name = required == .serverAuth ? "serverAuth" : "clientAuth"
-        let present = usages.map { String(describing: $0) }.joined(separator: ", ")
-        return .failsToMeetPolicy(
-            reason: "\(Self.marker) leaf certificate does not allow \(name) (it allows: \(present))")
-    }
 }
 
 /// Collects verifier diagnostics. Only touched from the one task running `validate`.

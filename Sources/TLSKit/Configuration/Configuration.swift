@@ -83,6 +83,10 @@ public struct TLSClientConfiguration: Sendable {
     public var grease = true
     /// Where session tickets are kept for resumption (share one cache between connections; nil: no resumption).
     public var sessionCache: ClientSessionCache? = nil
+    /// Offer TLS 1.3 early data (0-RTT) when resuming with a ticket that allows it. Even then nothing is sent early
+    /// unless you call `TLSConnection.sendEarlyData(_:)`: early data can be replayed by an attacker, so only send
+    /// requests that are safe to repeat.
+    public var enableEarlyData = false
 
     /// Test seam: reshape the ClientHello before padding and sending (the flag is true for the retry after a
     /// HelloRetryRequest). Used to replay other implementations' traces byte for byte; the engine still enforces
@@ -120,6 +124,15 @@ public struct TLSServerConfiguration: Sendable {
     public var ticketsPerHandshake = 2
     /// How long a ticket may be used, in seconds (at most seven days).
     public var ticketLifetime: UInt32 = 7200
+    /// TLS 1.3 0-RTT: the most early data accepted per connection (0: early data is never accepted). Early data
+    /// arrives through `TLSConnection.takeEarlyData()`, apart from ordinary data, because it may be a replay.
+    public var maxEarlyDataSize: UInt32 = 0
+    /// Remembers which tickets already carried early data, so each is accepted once (shared by configuration copies).
+    public var earlyDataReplayGuard = EarlyDataReplayGuard()
+    /// How far the client's view of a ticket's age may differ from ours before early data is refused (RFC 8446 §8.3).
+    public var earlyDataAgeTolerance: TimeInterval = 10
+    /// TLS 1.2 session IDs (nil: no session-ID resumption; tickets still work). Shared by copies of the configuration.
+    public var sessionIDCache: ServerSessionCache? = ServerSessionCache()
 
     /// Test seams: extra EncryptedExtensions and a fixed HelloRetryRequest cookie, to replay RFC 8448 byte for byte.
     var encryptedExtensionsCustomizer: (@Sendable (inout [Extension]) -> Void)? = nil

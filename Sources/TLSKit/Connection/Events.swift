@@ -15,6 +15,9 @@ public enum TLSEvent: Sendable, Equatable {
     case keyUpdated(TLSDirection)
     /// The peer sent close_notify: no more data will come.
     case peerClosed
+    /// Client: the server accepted (true) or rejected (false) our early data. Rejected data is sent again after the
+    /// handshake, automatically.
+    case earlyDataAccepted(Bool)
 }
 
 /// The outcome of the handshake.

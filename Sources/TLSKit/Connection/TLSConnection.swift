@@ -57,6 +57,13 @@ public final class TLSConnection {
     static let maxWarningAlertsInARow = 4
 
     var receivedFirstClientHello = false
+    // 0-RTT (RFC 8446 §4.2.10). Client: what was offered and sent; server: what arrived.
+    var earlyDataOffered = false
+    var earlyDataAllowance = 0
+    var earlyDataSent: [UInt8] = []
+    var receivedEarlyData: [UInt8] = []
+    /// Whether the server accepted early data (nil: none was offered, or the answer is not in yet).
+    public internal(set) var earlyDataAccepted: Bool?
     /// The version the hello exchange settled on (nil before it has).
     var negotiatedVersion: ProtocolVersion?
     // TLS 1.2 traffic state once connected.
@@ -150,6 +157,50 @@ public final class TLSConnection {
     }
 
     public var isHandshakeComplete: Bool { traffic != nil || tls12Traffic != nil }
+
+    var isReceivingEarlyData: Bool {
+        if case .serverExpectEndOfEarlyData = state { return true }
+        return false
+    }
+
+    /// Client, 0-RTT: how many bytes `sendEarlyData` still accepts (0 when early data is not possible now).
+    public var earlyDataCapacity: Int {
+        guard role == .client, earlyDataOffered, earlyDataAccepted == nil, case .clientExpectServerHello = state else { return 0 }
+        return earlyDataAllowance - earlyDataSent.count
+    }
+
+    /// Client, 0-RTT: sends `plaintext` as early data, before the server has answered. Only possible right after the
+    /// connection was created, when resuming with `enableEarlyData` and a ticket that allows it (see
+    /// `earlyDataCapacity`). Early data can be replayed by an attacker: send only what is safe to repeat. If the
+    /// server rejects it, it is sent again, as ordinary data, right after the handshake.
+    public func sendEarlyData(_ plaintext: [UInt8]) throws(TLSError) {
+        if let failure { throw failure }
+        guard plaintext.count <= earlyDataCapacity else {
+            throw TLSError(.internalError, "early data is not possible now, or exceeds the ticket's max_early_data_size")
+        }
+        earlyDataSent.append(contentsOf: plaintext)
+        do {
+            try records.write(.applicationData, plaintext, to: &output)
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Server, 0-RTT: early data received so far. It may be a replay of an earlier connection's (RFC 8446 §8):
+    /// act on it only if doing so twice is harmless.
+    public func takeEarlyData() -> [UInt8] {
+        defer { receivedEarlyData.removeAll() }
+        return receivedEarlyData
+    }
+
+    /// Client: the server rejected our early data, so it goes out again as ordinary data after the handshake.
+    func earlyDataRejected() {
+        guard earlyDataOffered, earlyDataAccepted == nil else { return }
+        earlyDataAccepted = false
+        queuedApplicationData = earlyDataSent + queuedApplicationData
+        events.append(.earlyDataAccepted(false))
+    }
 
     /// Queues application data. Before the handshake completes it is held and sent right after.
     public func send(_ plaintext: [UInt8]) throws(TLSError) {
@@ -250,6 +301,7 @@ public final class TLSConnection {
     }
 
     private func handleRecord(_ record: PlainRecord) throws(TLSError) {
+        if record.skipped { return }
         if record.contentType != .handshake && !reassembler.isEmpty {
             throw TLSError(.unexpectedMessage, "\(record.contentType) record in the middle of a handshake message")
         }
@@ -267,6 +319,12 @@ public final class TLSConnection {
         case .handshake:
             if peerClosed { throw TLSError(.unexpectedMessage, "handshake data after close_notify") }
             reassembler.append(record.fragment)
+        case .applicationData where isReceivingEarlyData:
+            guard record.wasProtected else { throw TLSError(.unexpectedMessage, "unprotected early data") }
+            receivedEarlyData.append(contentsOf: record.fragment)
+            guard receivedEarlyData.count <= earlyDataAllowance else {
+                throw TLSError(.unexpectedMessage, "more early data than max_early_data_size")
+            }
         case .applicationData:
             guard isHandshakeComplete, record.wasProtected else {
                 throw TLSError(.unexpectedMessage, "application data before the handshake completed")

@@ -125,6 +125,7 @@ extension TLSConnection {
             extensions.append(.ecPointFormats([0]))
             extensions.append(.extendedMasterSecret)
             extensions.append(.renegotiationInfo([]))
+            if config.sessionCache != nil { extensions.append(.sessionTicket([])) }   // RFC 5077: tickets welcome
         }
         if !common.applicationProtocols.isEmpty {
             extensions.append(.alpn(common.applicationProtocols.map { Array($0.utf8) }))
@@ -147,16 +148,26 @@ extension TLSConnection {
 
         var hello = ClientHello(random: clientRandom, legacySessionID: sessionID, cipherSuites: suites, extensions: extensions)
         config.clientHelloCustomizer?(&hello, false)
-        // Resumption: offer the newest cached ticket whose suite hash we can still use (RFC 8446 §4.6.1).
+        // Resumption: offer the newest cached session, if this ClientHello can still use it: a TLS 1.3 ticket whose
+        // suite hash we offer (RFC 8446 §4.6.1), or a TLS 1.2 session ID / ticket for a suite we offer (RFC 5077).
         var session: ClientSession?
-        if offerTLS13, let serverName, let cache = config.sessionCache,
-           let cached = cache.take(serverName: serverName, now: common.now()),
-           let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
-           suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
-            session = cached
+        if let serverName, let cache = config.sessionCache, let cached = cache.take(serverName: serverName, now: common.now()) {
+            if cached.version == .tls13, offerTLS13, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
+               suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
+                session = cached
+            } else if cached.version == .tls12, offerTLS12, suites.contains(cached.cipherSuite) {
+                session = cached
+                // The server echoes this ID when it resumes; for a ticket-only session any fresh ID does.
+                hello.legacySessionID = cached.sessionID.isEmpty ? random.bytes(32) : cached.sessionID
+                if let index = hello.extensions.firstIndex(where: { $0.type == .sessionTicket }) {
+                    hello.extensions[index] = .sessionTicket(cached.ticket)
+                }
+            }
         }
         var raw: [UInt8]
-        if let session {
+        let offerEarlyData = config.enableEarlyData && session?.version == .tls13 && (session?.maxEarlyDataSize ?? 0) > 0
+        if let session, session.version == .tls13 {
+            if offerEarlyData { hello.extensions.append(.earlyData(maxEarlyDataSize: nil)) }
             raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
         } else {
             addPadding(to: &hello)
@@ -168,9 +179,26 @@ extension TLSConnection {
         // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
         records.outgoingLegacyVersion = .tls12
 
-        state = .clientExpectServerHello(ClientHelloSent(
+        var sent = ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
-            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session))
+            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session)
+        if offerEarlyData, let session, let suite = TLS13SuiteParameters(session.cipherSuite) {
+            // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret(PSK), "c e traffic", ClientHello).
+            let schedule = KeySchedule(provider: common.cryptoProvider, hash: suite.hash)
+            var transcript = Transcript(provider: common.cryptoProvider, hash: suite.hash)
+            transcript.append(raw)
+            let secret = schedule.deriveSecret(schedule.earlySecret(psk: session.secret).secret, label: "c e traffic",
+                                               transcriptHash: transcript.currentHash)
+            logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: clientRandom, secret: secret)
+            if config.middleboxCompatibility {
+                sendChangeCipherSpec()   // RFC 8446 §D.4: right after the ClientHello when sending early data
+                sent.sentChangeCipherSpec = true
+            }
+            try installWriteKey(secret: secret, schedule: schedule, aead: suite.aead)
+            earlyDataOffered = true
+            earlyDataAllowance = Int(session.maxEarlyDataSize)
+        }
+        state = .clientExpectServerHello(sent)
     }
 
     /// Adds pre_shared_key for `session` as the last extension, pads, and fills in the binder computed over the
@@ -349,12 +377,17 @@ extension TLSConnection {
             hello.extensions.insert(.cookie(cookie), at: index)
         }
         clientConfig.clientHelloCustomizer?(&hello, true)
+        if earlyDataOffered {
+            // A HelloRetryRequest rejects early data; the second ClientHello goes out unprotected again.
+            records.writeProtection = nil
+            earlyDataRejected()
+        }
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
         transcript.append(raw)
         var next = sent
         // Keep offering the ticket only if its hash matches the suite the HelloRetryRequest fixed.
         var raw2: [UInt8]
-        if let session = sent.offeredSession, TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash {
+        if let session = sent.offeredSession, session.version == .tls13, TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash {
             raw2 = try offerPSK(session, in: &hello, transcriptPrefix: transcript)
         } else {
             hello.extensions.removeAll { $0.type == .preSharedKey }
@@ -433,7 +466,7 @@ extension TLSConnection {
         // Resumption: the server accepted our ticket (RFC 8446 §4.2.11).
         var psk: [UInt8]?
         if let selected = hello.extensions.preSharedKeySelectedIdentity {
-            guard selected == 0, let session = sent.offeredSession,
+            guard selected == 0, let session = sent.offeredSession, session.version == .tls13,
                   TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash else {
                 throw TLSError(.illegalParameter, "the server selected a PSK we did not offer, or one whose hash does not fit its suite")
             }
@@ -460,7 +493,9 @@ extension TLSConnection {
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
         try installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
-        try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+        if !earlyDataOffered || earlyDataAccepted == false {
+            try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+        }   // else the early data key stays until EndOfEarlyData (or until EncryptedExtensions rejects early data)
 
         state = .clientExpectEncryptedExtensions(ClientHandshake(
             serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
@@ -474,6 +509,18 @@ extension TLSConnection {
 
     private func clientHandleEncryptedExtensions(_ ee: EncryptedExtensions, handshake: inout ClientHandshake) throws(TLSError) {
         try checkServerExtensions(ee.extensions, allowed: encryptedExtensionsAllowed, offered: handshake.offeredExtensions, message: "EncryptedExtensions")
+        if earlyDataOffered {
+            if ee.extensions.contains(.earlyData) {
+                guard handshake.resumedSession != nil else {
+                    throw TLSError(.illegalParameter, "early data accepted without accepting our PSK")
+                }
+                earlyDataAccepted = true
+                events.append(.earlyDataAccepted(true))
+            } else {
+                earlyDataRejected()
+                try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
+            }
+        }
         for ext in ee.extensions {
             switch ext {
             case .alpn(let names):
@@ -516,6 +563,11 @@ extension TLSConnection {
             // The CCS precedes our first protected record (change_cipher_spec is never protected).
             sendChangeCipherSpec()
             handshake.sentChangeCipherSpec = true
+        }
+        if earlyDataAccepted == true {
+            // RFC 8446 §4.5: EndOfEarlyData, still under the early data key, then the handshake key.
+            sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
+            try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: schedule, aead: handshake.suite.aead)
         }
 
         var clientScheme: SignatureScheme?

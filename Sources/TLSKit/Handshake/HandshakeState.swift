@@ -16,6 +16,8 @@ enum HandshakeState {
     case serverAwaitingVerification(ServerHandshake)
     case serverExpectCertificateVerify(ServerHandshake)
     case serverExpectFinished(ServerHandshake)
+    /// 0-RTT accepted: early data flows until EndOfEarlyData.
+    case serverExpectEndOfEarlyData(ServerHandshake)
     // TLS 1.2 (RFC 5246 §7.3)
     case client12ExpectCertificate(Client12Handshake)
     case client12AwaitingVerification(Client12Handshake)
@@ -167,9 +169,11 @@ extension TLSConnection {
               let serverName = negotiated?.serverName else { return }
         let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: "resumption",
                                                context: ticket.ticketNonce, length: traffic.schedule.hash.digestLength)
-        cache.store(ClientSession(
+        var session = ClientSession(
             version: .tls13, cipherSuite: traffic.suite.suite, ticket: ticket.ticket, secret: psk,
             ageAdd: ticket.ticketAgeAdd, lifetime: TimeInterval(ticket.ticketLifetime), received: common.now(),
-            serverName: serverName, applicationProtocol: negotiated?.applicationProtocol))
+            serverName: serverName, applicationProtocol: negotiated?.applicationProtocol)
+        session.maxEarlyDataSize = ticket.extensions.maxEarlyDataSize ?? 0
+        cache.store(session)
     }
 }

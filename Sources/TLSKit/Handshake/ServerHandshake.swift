@@ -1,3 +1,5 @@
+import Foundation
+
 /// The server before (and, after a HelloRetryRequest, between) ClientHellos.
 struct ServerStart {
     /// Set once we sent a HelloRetryRequest: what it fixed, and the transcript so far (message_hash(CH1) + HRR).
@@ -94,6 +96,10 @@ extension TLSConnection {
                 clientApplicationSecret: handshake.clientApplicationSecret,
                 serverApplicationSecret: handshake.serverApplicationSecret,
                 exporterMasterSecret: handshake.exporterMasterSecret, resumptionMasterSecret: resumption))
+        case (.serverExpectEndOfEarlyData(var handshake), .endOfEarlyData):
+            handshake.transcript.append(raw)
+            try installReadKey(secret: handshake.clientHandshakeSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
+            state = .serverExpectFinished(handshake)
         case (.connected, _):
             try handlePostHandshake(message)
         default:
@@ -218,6 +224,12 @@ extension TLSConnection {
         }
 
         let resumption = try acceptResumption(hello, raw: raw, suite: suite, serverName: serverName, start: start)
+        let acceptEarlyData = hello.extensions.contains(.earlyData)
+            && shouldAcceptEarlyData(hello, resumption: resumption, suite: suite, applicationProtocol: applicationProtocol, start: start)
+        if hello.extensions.contains(.earlyData) && !acceptEarlyData {
+            // RFC 8446 §4.2.10: skip the early data we will not be able to decrypt.
+            records.rejectedEarlyDataBudget = Int(max(config.maxEarlyDataSize, 16_384)) + 4 * 256
+        }
 
         // ServerHello.
         let (serverShare, sharedSecret) = try provider.respondToKeyShare(share.group, peerShare: share.keyExchange, random: &random)
@@ -248,7 +260,18 @@ extension TLSConnection {
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: serverSecret)
         try installWriteKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
-        try installReadKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+        if acceptEarlyData, let psk = resumption?.state.secret {
+            // The client's early data comes first, under client_early_traffic_secret (RFC 8446 §7.1).
+            var helloOnly = Transcript(provider: provider, hash: suite.hash)
+            helloOnly.append(raw)
+            let earlySecret = schedule.deriveSecret(schedule.earlySecret(psk: psk).secret, label: "c e traffic",
+                                                    transcriptHash: helloOnly.currentHash)
+            logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: hello.random, secret: earlySecret)
+            try installReadKey(secret: earlySecret, schedule: schedule, aead: suite.aead)
+            earlyDataAllowance = Int(config.maxEarlyDataSize)
+        } else {
+            try installReadKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
+        }
 
         // EncryptedExtensions.
         var encrypted: [Extension] = []
@@ -262,6 +285,7 @@ extension TLSConnection {
             }
         }
         if serverName != nil { encrypted.append(.serverName(nil)) }
+        if acceptEarlyData { encrypted.append(.earlyData(maxEarlyDataSize: nil)) }
         if let applicationProtocol { encrypted.append(.alpn([Array(applicationProtocol.utf8)])) }
         config.encryptedExtensionsCustomizer?(&encrypted)
         sendHandshake(.encryptedExtensions(EncryptedExtensions(extensions: encrypted)), transcript: &transcript)
@@ -309,7 +333,11 @@ extension TLSConnection {
                 clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
                 peerCertificates: [], usedHelloRetryRequest: start.helloRetry != nil, resumed: resumption != nil),
             certificateRequest: certificateRequest)
-        state = certificateRequest != nil ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
+        if acceptEarlyData {
+            state = .serverExpectEndOfEarlyData(handshake)
+        } else {
+            state = certificateRequest != nil ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
+        }
     }
 
     private func sendHelloRetryRequest(_ hello: ClientHello, raw: [UInt8], start: ServerStart,
@@ -326,6 +354,10 @@ extension TLSConnection {
                                 cipherSuite: suite.suite, extensions: extensions)
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: raw)
         sendHandshake(.serverHello(retry), transcript: &transcript)
+        if hello.extensions.contains(.earlyData) {
+            // Early data after a HelloRetryRequest is rejected: skip it (it arrives as unreadable application data).
+            records.rejectedEarlyDataBudget = Int(max(serverConfig.maxEarlyDataSize, 16_384)) + 4 * 256
+        }
         let compatibility = !hello.legacySessionID.isEmpty
         if compatibility { sendChangeCipherSpec() }
         state = .serverExpectClientHello(ServerStart(helloRetry: ServerHelloRetry(
@@ -384,12 +416,33 @@ extension TLSConnection {
             let ageAdd = ageAddBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let state = TicketState(
                 version: .tls13, cipherSuite: suite.suite, created: milliseconds(now), lifetime: lifetime, ageAdd: ageAdd,
-                secret: psk, serverName: parameters.serverName ?? "", applicationProtocol: parameters.applicationProtocol ?? "")
+                secret: psk, serverName: parameters.serverName ?? "", applicationProtocol: parameters.applicationProtocol ?? "",
+                maxEarlyDataSize: config.maxEarlyDataSize)
             let ticket = try keys.seal(state.encode(), provider: common.cryptoProvider, random: &random, now: now)
             let message = HandshakeMessage.newSessionTicket(NewSessionTicket(
-                ticketLifetime: lifetime, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket: ticket, extensions: []))
+                ticketLifetime: lifetime, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket: ticket,
+                extensions: config.maxEarlyDataSize > 0 ? [.earlyData(maxEarlyDataSize: config.maxEarlyDataSize)] : []))
             queueHandshake(message.encode(), type: .newSessionTicket)
         }
         flushHandshake()
+    }
+}
+
+extension TLSConnection {
+    /// 0-RTT is accepted only on the first PSK, with the ticket's suite and ALPN, before any HelloRetryRequest, when
+    /// the ticket allows it, the client's idea of the ticket age is close to ours, and the ticket never carried early
+    /// data before (RFC 8446 §4.2.10, §8).
+    func shouldAcceptEarlyData(_ hello: ClientHello, resumption: (index: Int, state: TicketState)?, suite: TLS13SuiteParameters,
+                               applicationProtocol: String?, start: ServerStart) -> Bool {
+        let config = serverConfig
+        guard config.maxEarlyDataSize > 0, let resumption, resumption.index == 0, start.helloRetry == nil,
+              resumption.state.maxEarlyDataSize > 0, resumption.state.cipherSuite == suite.suite,
+              resumption.state.applicationProtocol == (applicationProtocol ?? ""),
+              let identity = hello.extensions.preSharedKeyClient?.identities.first else { return false }
+        let now = common.now()
+        let serverAge = Double(milliseconds(now) &- resumption.state.created)
+        let clientAge = Double(identity.obfuscatedTicketAge &- resumption.state.ageAdd)
+        guard abs(serverAge - clientAge) <= config.earlyDataAgeTolerance * 1000 else { return false }
+        return config.earlyDataReplayGuard.claim(identity.identity, now: now, lifetime: TimeInterval(resumption.state.lifetime))
     }
 }

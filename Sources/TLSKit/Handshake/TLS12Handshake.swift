@@ -1,3 +1,5 @@
+import Foundation
+
 /// TLS 1.2 (RFC 5246) full handshakes with ECDHE and AEAD suites, extended master secret (RFC 7627),
 /// secure-renegotiation signalling (RFC 5746, renegotiation itself refused) and the RFC 8446 §4.1.3 downgrade
 /// sentinel. Both roles.
@@ -27,6 +29,13 @@ struct Client12Handshake {
     var clientSignatureScheme: SignatureScheme? = nil
     var masterSecret: [UInt8] = []
     var group: NamedGroup? = nil
+    /// The session ID the server gave (kept for resumption).
+    var sessionID: [UInt8] = []
+    /// The server announced a NewSessionTicket (session_ticket in its ServerHello).
+    var expectTicket = false
+    var newTicket: NewSessionTicket12? = nil
+    /// Resuming `resumedSession` with an abbreviated handshake (RFC 5246 §7.3).
+    var resumedSession: ClientSession? = nil
 }
 
 struct Server12Handshake {
@@ -36,11 +45,16 @@ struct Server12Handshake {
     var prf: TLS12PRF
     var transcript: Transcript
     var extendedMasterSecret: Bool
-    var keyShare: any KeyShareSecret
+    var keyShare: (any KeyShareSecret)?
     var parameters: NegotiatedParameters
     var certificateRequest: CertificateRequest12?
     var clientCertificates: [[UInt8]] = []
     var masterSecret: [UInt8] = []
+    var sessionID: [UInt8] = []
+    /// Send a NewSessionTicket before our ChangeCipherSpec (the client offered session_ticket).
+    var issueTicket = false
+    /// An abbreviated handshake: we already sent our Finished; the client's ends it.
+    var abbreviated = false
 }
 
 /// Schemes acceptable for TLS 1.2 signatures: no SHA-1, no MD5 (the IANA list of schemes we implement).
@@ -102,10 +116,29 @@ extension TLSConnection {
         var transcript = Transcript(provider: provider, hash: suite.hash, retainMessages: true)
         transcript.append(sent.clientHelloRaw)
         transcript.append(raw)
-        state = .client12ExpectCertificate(Client12Handshake(
+        var handshake = Client12Handshake(
             serverName: sent.serverName, clientRandom: sent.clientHello.random, serverRandom: hello.random,
             suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript,
-            extendedMasterSecret: ems, applicationProtocol: applicationProtocol))
+            extendedMasterSecret: ems, applicationProtocol: applicationProtocol)
+        handshake.sessionID = hello.legacySessionIDEcho
+        handshake.expectTicket = hello.extensions.contains(.sessionTicket)
+        // The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
+        if let session = sent.offeredSession, session.version == .tls12, !hello.legacySessionIDEcho.isEmpty,
+           hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
+            guard session.cipherSuite == suite.suite else {
+                throw TLSError(.illegalParameter, "resumed session with a different cipher suite")
+            }
+            // RFC 7627 §5.3: the extended master secret state must not change on resumption.
+            guard session.extendedMasterSecret == ems else {
+                throw TLSError(.handshakeFailure, "resumption would change the extended master secret state")
+            }
+            handshake.resumedSession = session
+            handshake.masterSecret = session.secret
+            handshake.sessionID = session.sessionID
+            state = .client12ExpectChangeCipherSpec(handshake)
+            return
+        }
+        state = .client12ExpectCertificate(handshake)
     }
 
     func client12Handle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) -> Bool {
@@ -147,6 +180,12 @@ extension TLSConnection {
              (.client12ExpectServerHelloDone(var handshake), .serverHelloDone):
             handshake.transcript.append(raw)
             try client12SendSecondFlight(&handshake)
+        case (.client12ExpectChangeCipherSpec(var handshake), .newSessionTicket12(let ticket)) where handshake.expectTicket:
+            // RFC 5077 §3.3: the ticket comes just before the server's ChangeCipherSpec, and is part of the transcript.
+            handshake.transcript.append(raw)
+            handshake.newTicket = ticket
+            handshake.expectTicket = false
+            state = .client12ExpectChangeCipherSpec(handshake)
         case (.client12ExpectFinished(var handshake), .finished(let finished)):
             let expected = handshake.prf.finishedVerifyData(
                 masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
@@ -154,13 +193,25 @@ extension TLSConnection {
                 throw TLSError(.decryptError, "the server's Finished does not verify")
             }
             handshake.transcript.append(raw)
+            if handshake.resumedSession != nil {
+                // Abbreviated handshake: the server finished first; our ChangeCipherSpec and Finished end it.
+                sendChangeCipherSpec()
+                try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                                     clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+                let verifyData = handshake.prf.finishedVerifyData(
+                    masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
+                sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+                flushHandshake()
+            }
+            storeSession12(handshake)
             state = .connected
             try completeHandshake(
                 NegotiatedParameters(
                     version: .tls12, cipherSuite: handshake.suite.suite, group: handshake.group,
                     serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
                     applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
-                    peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false, resumed: false),
+                    peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
+                    resumed: handshake.resumedSession != nil),
                 traffic: nil,
                 tls12: TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
                                     clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
@@ -306,6 +357,11 @@ extension TLSConnection {
             applicationProtocol = chosen
         }
 
+        // Resumption (RFC 5077 ticket first, then the session-ID cache), only with the same suite and EMS state.
+        let resumed = resumableSession12(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites)
+        let suiteInUse = resumed.flatMap { TLS12SuiteParameters($0.cipherSuite) } ?? suite
+        let clientWantsTicket = extensions.contains(.sessionTicket) && config.sessionTicketKeys != nil
+
         // ServerHello; the random carries the downgrade sentinel when we could have done TLS 1.3.
         var serverRandom = random.bytes(32)
         if common.maximumVersion >= .tls13 {
@@ -315,13 +371,40 @@ extension TLSConnection {
         if secureRenegotiation { serverExtensions.append(.renegotiationInfo([])) }
         if ems { serverExtensions.append(.extendedMasterSecret) }
         if extensions.contains(.ecPointFormats) { serverExtensions.append(.ecPointFormats([0])) }
-        if serverName != nil { serverExtensions.append(.serverName(nil)) }
+        if serverName != nil && resumed == nil { serverExtensions.append(.serverName(nil)) }
         if let applicationProtocol { serverExtensions.append(.alpn([Array(applicationProtocol.utf8)])) }
-        let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: [], cipherSuite: suite.suite,
+        if clientWantsTicket { serverExtensions.append(.sessionTicket([])) }
+        // Resuming: echo the client's session ID. New session: a fresh ID when we cache sessions.
+        let sessionID = resumed != nil ? hello.legacySessionID : (config.sessionIDCache != nil ? random.bytes(32) : [])
+        let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: sessionID, cipherSuite: suiteInUse.suite,
                                       extensions: serverExtensions)
-        var transcript = Transcript(provider: provider, hash: suite.hash, retainMessages: true)
+        var transcript = Transcript(provider: provider, hash: suiteInUse.hash, retainMessages: true)
         transcript.append(raw)
         sendHandshake(.serverHello(serverHello), transcript: &transcript)
+        /// The server's handshake state once its flight is written (full or abbreviated).
+        func makeHandshake(transcript: Transcript, keyShare: (any KeyShareSecret)?, group: NamedGroup?,
+                           scheme: SignatureScheme?, certificateRequest: CertificateRequest12?) -> Server12Handshake {
+            var handshake = Server12Handshake(
+                clientRandom: hello.random, serverRandom: serverRandom, suite: suiteInUse,
+                prf: TLS12PRF(provider: provider, hash: suiteInUse.hash), transcript: transcript, extendedMasterSecret: ems,
+                keyShare: keyShare,
+                parameters: NegotiatedParameters(
+                    version: .tls12, cipherSuite: suiteInUse.suite, group: group, serverSignatureScheme: scheme,
+                    clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
+                    peerCertificates: [], usedHelloRetryRequest: false, resumed: resumed != nil),
+                certificateRequest: certificateRequest)
+            handshake.sessionID = sessionID
+            handshake.issueTicket = clientWantsTicket
+            return handshake
+        }
+        if let resumed {
+            var handshake = makeHandshake(transcript: transcript, keyShare: nil, group: nil, scheme: nil, certificateRequest: nil)
+            handshake.masterSecret = resumed.secret
+            handshake.abbreviated = true
+            try sendServerFinishedFlight12(&handshake)
+            state = .server12ExpectChangeCipherSpec(handshake)
+            return
+        }
         sendHandshake(.certificate12(CertificateMessage12(certificates: identity.chain.derEncoded)), transcript: &transcript)
 
         let share = try provider.generateKeyShare(group, random: &random)
@@ -342,15 +425,8 @@ extension TLSConnection {
         }
         sendHandshake(.serverHelloDone, transcript: &transcript)
 
-        let handshake = Server12Handshake(
-            clientRandom: hello.random, serverRandom: serverRandom, suite: suite,
-            prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript, extendedMasterSecret: ems,
-            keyShare: share,
-            parameters: NegotiatedParameters(
-                version: .tls12, cipherSuite: suite.suite, group: group, serverSignatureScheme: scheme,
-                clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
-                peerCertificates: [], usedHelloRetryRequest: false, resumed: false),
-            certificateRequest: certificateRequest)
+        let handshake = makeHandshake(transcript: transcript, keyShare: share, group: group, scheme: scheme,
+                                      certificateRequest: certificateRequest)
         state = certificateRequest != nil ? .server12ExpectCertificate(handshake) : .server12ExpectClientKeyExchange(handshake)
     }
 
@@ -373,7 +449,8 @@ extension TLSConnection {
             requestVerification(PeerVerificationRequest(
                 chainDER: handshake.clientCertificates, role: .client, serverName: nil, now: common.now()))
         case (.server12ExpectClientKeyExchange(var handshake), .clientKeyExchange(let exchange)):
-            let preMasterSecret = try handshake.keyShare.sharedSecret(serverShare: exchange.publicKey)
+            guard let keyShare = handshake.keyShare else { throw TLSError(.internalError, "no key share") }
+            let preMasterSecret = try keyShare.sharedSecret(serverShare: exchange.publicKey)
             handshake.transcript.append(raw)
             handshake.masterSecret = handshake.extendedMasterSecret
                 ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
@@ -401,13 +478,9 @@ extension TLSConnection {
                 throw TLSError(.decryptError, "the client's Finished does not verify")
             }
             handshake.transcript.append(raw)
-            sendChangeCipherSpec()
-            try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
-                                 clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
-            let verifyData = handshake.prf.finishedVerifyData(
-                masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
-            sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
-            flushHandshake()
+            if !handshake.abbreviated {
+                try sendServerFinishedFlight12(&handshake)
+            }
             var parameters = handshake.parameters
             parameters.peerCertificates = handshake.clientCertificates
             state = .connected
@@ -418,6 +491,72 @@ extension TLSConnection {
             return false
         }
         return true
+    }
+
+    // MARK: - TLS 1.2 resumption (RFC 5246 §7.3, RFC 5077, RFC 7627 §5.3)
+
+    /// The server's last flight: [NewSessionTicket], ChangeCipherSpec, Finished. Caches the session under its ID.
+    private func sendServerFinishedFlight12(_ handshake: inout Server12Handshake) throws(TLSError) {
+        let config = serverConfig
+        let now = common.now()
+        let state = TicketState(
+            version: .tls12, cipherSuite: handshake.suite.suite, created: milliseconds(now),
+            lifetime: min(config.ticketLifetime, 7 * 24 * 3600), ageAdd: 0, secret: handshake.masterSecret,
+            serverName: handshake.parameters.serverName ?? "", applicationProtocol: handshake.parameters.applicationProtocol ?? "",
+            extendedMasterSecret: handshake.extendedMasterSecret)
+        if handshake.issueTicket, let keys = config.sessionTicketKeys {
+            let ticket = try keys.seal(state.encode(), provider: common.cryptoProvider, random: &random, now: now)
+            sendHandshake(.newSessionTicket12(NewSessionTicket12(lifetimeHint: state.lifetime, ticket: ticket)),
+                          transcript: &handshake.transcript)
+        }
+        if !handshake.sessionID.isEmpty && !handshake.abbreviated {
+            config.sessionIDCache?.store(state, sessionID: handshake.sessionID)
+        }
+        sendChangeCipherSpec()
+        try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+        let verifyData = handshake.prf.finishedVerifyData(
+            masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
+        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        flushHandshake()
+    }
+
+    /// A session this ClientHello may resume: from its ticket, else from its session ID; nil means a full handshake.
+    private func resumableSession12(_ hello: ClientHello, serverName: String?, clientEMS: Bool,
+                                    ourSuites: [TLS12SuiteParameters]) -> TicketState? {
+        let config = serverConfig
+        let now = common.now()
+        var candidate: TicketState?
+        if case .sessionTicket(let ticket)? = hello.extensions.first(.sessionTicket), !ticket.isEmpty,
+           let keys = config.sessionTicketKeys, let plaintext = keys.open(ticket, provider: common.cryptoProvider) {
+            candidate = TicketState(decoding: plaintext)
+        }
+        if candidate == nil, !hello.legacySessionID.isEmpty {
+            candidate = config.sessionIDCache?.lookup(hello.legacySessionID, now: now)
+        }
+        guard let state = candidate, state.version == .tls12,
+              milliseconds(now) >= state.created, milliseconds(now) - state.created < UInt64(state.lifetime) * 1000,
+              state.serverName == (serverName ?? ""),
+              state.extendedMasterSecret == clientEMS,
+              hello.cipherSuites.contains(state.cipherSuite),
+              ourSuites.contains(where: { $0.suite == state.cipherSuite }) else { return nil }
+        return state
+    }
+
+    /// Keeps the client's TLS 1.2 session (ID and/or ticket) for resumption.
+    private func storeSession12(_ handshake: Client12Handshake) {
+        guard let cache = clientConfig.sessionCache, let serverName = handshake.serverName else { return }
+        let ticket = handshake.newTicket?.ticket ?? handshake.resumedSession?.ticket ?? []
+        guard !handshake.sessionID.isEmpty || !ticket.isEmpty else { return }
+        let hint = handshake.newTicket.map { TimeInterval($0.lifetimeHint) } ?? 0
+        let lifetime = min(hint > 0 ? hint : 7200, 7 * 24 * 3600)
+        var session = ClientSession(
+            version: .tls12, cipherSuite: handshake.suite.suite, ticket: ticket, secret: handshake.masterSecret, ageAdd: 0,
+            lifetime: lifetime, received: common.now(), serverName: serverName,
+            applicationProtocol: handshake.applicationProtocol)
+        session.sessionID = handshake.sessionID
+        session.extendedMasterSecret = handshake.extendedMasterSecret
+        cache.store(session)
     }
 
     // MARK: - After the handshake

@@ -70,6 +70,8 @@ struct PlainRecord: Sendable {
     var fragment: [UInt8]
     /// True when the record arrived protected (TLSInnerPlaintext), false for a plaintext record.
     var wasProtected: Bool
+    /// Rejected 0-RTT data dropped by the record layer (RFC 8446 §4.2.10); the connection ignores it.
+    var skipped = false
 }
 
 /// The TLS 1.3 record layer: framing, deprotection, fragmentation and protection. It knows nothing about
@@ -91,6 +93,10 @@ struct RecordLayer: Sendable {
     var maxIncomingInnerPlaintext = RecordLimits.maxPlaintext + 1
     /// The legacy_record_version we write: 0x0301 for an initial ClientHello, 0x0303 otherwise (RFC 8446 §5.1).
     var outgoingLegacyVersion: ProtocolVersion = .tls12
+
+    /// Bytes of rejected early data still to be dropped (records we cannot decrypt, or unprotected application data
+    /// after a HelloRetryRequest), RFC 8446 §4.2.10. Zero once a record decrypts.
+    var rejectedEarlyDataBudget = 0
 
     /// Number of buffered, not yet processed bytes (bounded by the caller feeding at most what it reads).
     var bufferedByteCount: Int { inbound.count - inboundStart }
@@ -139,6 +145,10 @@ struct RecordLayer: Sendable {
         }
 
         guard var protection = readProtection else {
+            if type == .applicationData && body.count <= rejectedEarlyDataBudget {
+                rejectedEarlyDataBudget -= body.count
+                return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
+            }
             if type != .applicationData && body.isEmpty {
                 throw TLSError(.unexpectedMessage, "empty \(type) record")
             }
@@ -153,7 +163,16 @@ struct RecordLayer: Sendable {
         guard body.count > protection.aead.algorithm.tagLength else {
             throw TLSError(.badRecordMAC, "protected record too short to hold a tag")
         }
-        var inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
+        var inner: [UInt8]
+        do {
+            inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
+        } catch {
+            // Early data the server rejected is protected under a key it does not use: drop it, within budget.
+            guard body.count <= rejectedEarlyDataBudget else { throw error }
+            rejectedEarlyDataBudget -= body.count
+            return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
+        }
+        rejectedEarlyDataBudget = 0
         try protection.advance()
         readProtection = protection
         // RFC 8446 §5.4: padding does not lift the size limit; the whole TLSInnerPlaintext must fit.

@@ -1,17 +1,24 @@
 import Foundation
 
-/// What a client keeps to resume a session: a TLS 1.3 ticket with its PSK (RFC 8446 §4.6.1).
+/// What a client keeps to resume a session: a TLS 1.3 ticket with its PSK (RFC 8446 §4.6.1), or a TLS 1.2
+/// session (RFC 5246 §7.3 session ID and/or RFC 5077 ticket) with its master secret.
 public struct ClientSession: Sendable, Equatable {
     public let version: ProtocolVersion
     public let cipherSuite: CipherSuite
     public let ticket: [UInt8]
-    /// The resumption PSK (TLS 1.3).
+    /// The resumption PSK (TLS 1.3) or the master secret (TLS 1.2).
     let secret: [UInt8]
     let ageAdd: UInt32
     public let lifetime: TimeInterval
     public let received: Date
     public let serverName: String
     public let applicationProtocol: String?
+    /// TLS 1.2: the session ID the server assigned (empty when it only issued a ticket).
+    public var sessionID: [UInt8] = []
+    /// TLS 1.2: whether the session used the extended master secret (RFC 7627 §5.3: must match on resumption).
+    var extendedMasterSecret = true
+    /// TLS 1.3: the most early data the server accepts with this ticket (0: no 0-RTT).
+    public var maxEarlyDataSize: UInt32 = 0
 
     func isValid(at now: Date) -> Bool {
         let age = now.timeIntervalSince(received)
@@ -88,6 +95,10 @@ struct TicketState: Equatable {
     var secret: [UInt8]
     var serverName: String
     var applicationProtocol: String
+    /// TLS 1.2 sessions: whether the master secret is an extended master secret.
+    var extendedMasterSecret: Bool
+    /// TLS 1.3 tickets: the max_early_data_size announced with the ticket (0: no 0-RTT).
+    var maxEarlyDataSize: UInt32
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 96)
@@ -100,11 +111,14 @@ struct TicketState: Equatable {
         writer.writeVector8(bytes: secret)
         writer.writeVector16(bytes: Array(serverName.utf8))
         writer.writeVector8(bytes: Array(applicationProtocol.utf8))
+        writer.writeUInt8(extendedMasterSecret ? 1 : 0)
+        writer.writeUInt32(maxEarlyDataSize)
         return writer.bytes
     }
 
     init(version: ProtocolVersion, cipherSuite: CipherSuite, created: UInt64, lifetime: UInt32, ageAdd: UInt32,
-         secret: [UInt8], serverName: String, applicationProtocol: String) {
+         secret: [UInt8], serverName: String, applicationProtocol: String, extendedMasterSecret: Bool = true,
+         maxEarlyDataSize: UInt32 = 0) {
         self.version = version
         self.cipherSuite = cipherSuite
         self.created = created
@@ -113,6 +127,8 @@ struct TicketState: Equatable {
         self.secret = secret
         self.serverName = serverName
         self.applicationProtocol = applicationProtocol
+        self.extendedMasterSecret = extendedMasterSecret
+        self.maxEarlyDataSize = maxEarlyDataSize
     }
 
     /// Decodes what we sealed ourselves; authenticated by the AEAD, but still parsed defensively.
@@ -127,6 +143,8 @@ struct TicketState: Equatable {
             secret = try reader.readVector8()
             serverName = String(decoding: try reader.readVector16(), as: UTF8.self)
             applicationProtocol = String(decoding: try reader.readVector8(), as: UTF8.self)
+            extendedMasterSecret = try reader.readUInt8() == 1
+            maxEarlyDataSize = try reader.readUInt32()
             try reader.expectEmpty()
         } catch {
             return nil
@@ -136,4 +154,71 @@ struct TicketState: Equatable {
 
 func milliseconds(_ date: Date) -> UInt64 {
     UInt64(max(0, date.timeIntervalSince1970 * 1000))
+}
+
+/// The server's TLS 1.2 session-ID cache (RFC 5246 §7.3): bounded, least recently used entries dropped first,
+/// entries older than `timeout` ignored. Thread-safe; share one between connections.
+public final class ServerSessionCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [[UInt8]: TicketState] = [:]
+    private var order: [[UInt8]] = []   // least recently used first
+    public let capacity: Int
+    public let timeout: TimeInterval
+
+    public init(capacity: Int = 10_000, timeout: TimeInterval = 7200) {
+        self.capacity = max(1, capacity)
+        self.timeout = timeout
+    }
+
+    func store(_ state: TicketState, sessionID: [UInt8]) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.updateValue(state, forKey: sessionID) != nil { order.removeAll { $0 == sessionID } }
+        order.append(sessionID)
+        while order.count > capacity { entries[order.removeFirst()] = nil }
+    }
+
+    func lookup(_ sessionID: [UInt8], now: Date) -> TicketState? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let state = entries[sessionID] else { return nil }
+        let ageMilliseconds = milliseconds(now) &- state.created
+        guard milliseconds(now) >= state.created, Double(ageMilliseconds) < timeout * 1000 else {
+            entries[sessionID] = nil
+            order.removeAll { $0 == sessionID }
+            return nil
+        }
+        order.removeAll { $0 == sessionID }
+        order.append(sessionID)
+        return state
+    }
+
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.count
+    }
+}
+
+/// Server-side 0-RTT replay protection (RFC 8446 §8.1): each ticket may carry early data once. Remembered for the
+/// ticket lifetime; bounded, and when full it refuses early data rather than forget (fail safe).
+public final class EarlyDataReplayGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [[UInt8]: Date] = [:]
+    public let capacity: Int
+
+    public init(capacity: Int = 100_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// True the first time `ticket` is claimed within `lifetime`; false for a replay (or when the guard is full).
+    func claim(_ ticket: [UInt8], now: Date, lifetime: TimeInterval) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if seen.count >= capacity { seen = seen.filter { now.timeIntervalSince($0.value) < lifetime } }
+        if let first = seen[ticket], now.timeIntervalSince(first) < lifetime { return false }
+        guard seen.count < capacity else { return false }
+        seen[ticket] = now
+        return true
+    }
 }

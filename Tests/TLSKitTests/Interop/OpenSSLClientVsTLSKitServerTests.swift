@@ -128,9 +128,9 @@ final class OpenSSLClientVsTLSKitServerTests: XCTestCase {
     /// .required and s_client has no certificate: we must refuse with certificate_required.
     func testMutualAuthenticationWithoutClientCertificateFails() async throws {
         let pki = try InteropPKI.shared()
-        var configuration = try serverConfiguration(.ecdsaP256)
+        var configuration = try InteropPKI.shared().serverConfiguration(.ecdsaP256)
         configuration.clientAuthentication = .required(.trustRoots(try TrustRoots(pemFile: pki.caPath)))
-        let (listener, client) = try startClient([])
+        let (listener, client) = try OpenSSLProcess.startClient([])
         defer { client.terminate() }
         let server = TLSSocketDriver(connection: try TLSConnection(server: configuration), socket: try listener.accept())
         do {
@@ -172,25 +172,25 @@ final class OpenSSLClientVsTLSKitServerTests: XCTestCase {
     /// We update asking s_client to update too; then s_client's "K" command (update_requested) and "k"
     /// (not requested). Data flows both ways across every update.
     func testKeyUpdate() async throws {
-        let (listener, client) = try startClient([])
+        let (listener, client) = try OpenSSLProcess.startClient([])
         defer { client.terminate() }
         do {
-            let server = try await accept(try serverConfiguration(.ecdsaP256), listener)
-            try await exchange(server, client, bytes: 64 * 1024, seed: 1)
+            let server = try await TLSSocketDriver.accept(try InteropPKI.shared().serverConfiguration(.ecdsaP256), on: listener)
+            try await server.exchange(withOpenSSLClient: client, bytes: 64 * 1024, seed: 1)
 
             try await server.updateKeys(requestPeerUpdate: true)
-            try await exchange(server, client, bytes: 64 * 1024, seed: 2)
+            try await server.exchange(withOpenSSLClient: client, bytes: 64 * 1024, seed: 2)
             XCTAssertEqual(server.count(.keyUpdated(.sent)), 1)
             XCTAssertEqual(server.count(.keyUpdated(.received)), 1, "s_client must answer update_requested")
 
             // "K" alone on a line: s_client sends KeyUpdate(update_requested) with its next write.
             client.writeToStdin("K\n")
             try client.wait(forText: "KEYUPDATE", inStderr: true)
-            try await exchange(server, client, bytes: 64 * 1024, seed: 3)
+            try await server.exchange(withOpenSSLClient: client, bytes: 64 * 1024, seed: 3)
             XCTAssertEqual(server.count(.keyUpdated(.received)), 2)
             XCTAssertEqual(server.count(.keyUpdated(.sent)), 2, "we must answer update_requested")
 
-            try await closeCleanly(server, client)
+            try await server.closeCleanly(withOpenSSLClient: client)
         } catch {
             throw InteropError("KeyUpdate: \(error)\n\(client.diagnostics)")
         }
@@ -200,11 +200,11 @@ final class OpenSSLClientVsTLSKitServerTests: XCTestCase {
 
     /// s_client closes first (end of its stdin): we see close_notify and answer it.
     func testClientInitiatedClose() async throws {
-        let (listener, client) = try startClient([])
+        let (listener, client) = try OpenSSLProcess.startClient([])
         defer { client.terminate() }
         do {
-            let server = try await accept(try serverConfiguration(.ecdsaP256), listener)
-            try await exchange(server, client, bytes: 4096, seed: 4)
+            let server = try await TLSSocketDriver.accept(try InteropPKI.shared().serverConfiguration(.ecdsaP256), on: listener)
+            try await server.exchange(withOpenSSLClient: client, bytes: 4096, seed: 4)
             client.closeStdin()
             try await server.finishAfterPeerClosed()
             XCTAssertTrue(server.connection.peerClosed)
@@ -227,71 +227,20 @@ final class OpenSSLClientVsTLSKitServerTests: XCTestCase {
         configure: (inout TLSServerConfiguration) throws -> Void = { _ in },
         check: (NegotiatedParameters, OpenSSLProcess) throws -> Void
     ) async throws {
-        var configuration = try serverConfiguration(serverKey)
+        var configuration = try InteropPKI.shared().serverConfiguration(serverKey)
         try configure(&configuration)
-        let (listener, client) = try startClient(clientArguments)
+        let (listener, client) = try OpenSSLProcess.startClient(clientArguments)
         defer { client.terminate() }
         do {
-            let server = try await accept(configuration, listener)
+            let server = try await TLSSocketDriver.accept(configuration, on: listener)
             guard let negotiated = server.connection.negotiated else { throw InteropError("no negotiated parameters") }
             // s_client verified our chain for "localhost" (-verify_return_error would have aborted otherwise).
             try client.wait(forText: "Verify return code: 0 (ok)")
             try check(negotiated, client)
-            try await exchange(server, client, bytes: bulkBytes, seed: UInt64(bulkBytes))
-            try await closeCleanly(server, client)
+            try await server.exchange(withOpenSSLClient: client, bytes: bulkBytes, seed: UInt64(bulkBytes))
+            try await server.closeCleanly(withOpenSSLClient: client)
         } catch {
             throw InteropError("\(name): \(error)\n\(client.diagnostics)")
         }
-    }
-
-    /// `bytes` from s_client's stdin to us, then `bytes` of binary data to s_client (found in its stdout).
-    private func exchange(_ server: TLSSocketDriver, _ client: OpenSSLProcess, bytes: Int, seed: UInt64) async throws {
-        let toServer = interopPayload(count: bytes, seed: seed, alphabet: commandFreeAlphabet)
-        client.writeToStdin(toServer)
-        assertSameBytes(try await server.receive(count: bytes), toServer, "data from s_client")
-
-        let toClient = interopPayload(count: bytes, seed: seed &+ 1000)
-        try await server.send(toClient)
-        try client.wait(for: "receiving \(bytes) bytes") { Self.withoutStatusLines($0).containsContiguous(toClient) }
-    }
-
-    /// s_client prints "read R BLOCK" when SSL_read consumed a post-handshake message but no data yet; that
-    /// line can land between two pieces of received data in its stdout.
-    private static func withoutStatusLines(_ output: Data) -> Data {
-        let marker = Data("read R BLOCK\n".utf8)
-        var result = Data()
-        result.reserveCapacity(output.count)
-        var start = output.startIndex
-        while let range = output.range(of: marker, in: start..<output.endIndex) {
-            result.append(output[start..<range.lowerBound])
-            start = range.upperBound
-        }
-        result.append(output[start...])
-        return result
-    }
-
-    private func closeCleanly(_ server: TLSSocketDriver, _ client: OpenSSLProcess) async throws {
-        try await server.closeAndWaitForPeer()
-        XCTAssertTrue(server.events.contains(.peerClosed))
-        // s_client prints "closed" when SSL_read reports close_notify (SSL_ERROR_ZERO_RETURN).
-        try client.wait(forText: "closed\n")
-        XCTAssertTrue(client.waitForExit(), "s_client should exit after the close")
-    }
-
-    private func serverConfiguration(_ key: InteropPKI.ServerKey) throws -> TLSServerConfiguration {
-        let pki = try InteropPKI.shared()
-        return TLSServerConfiguration(
-            certificate: try CertifiedKey(certificatePath: pki.certificatePath(key), keyPath: pki.keyPath(key)))
-    }
-
-    private func accept(_ configuration: TLSServerConfiguration, _ listener: LoopbackListener) async throws -> TLSSocketDriver {
-        let socket = try listener.accept()
-        let driver = TLSSocketDriver(connection: try TLSConnection(server: configuration), socket: socket)
-        try await driver.handshake()
-        return driver
-    }
-
-    private func startClient(_ arguments: [String]) throws -> (LoopbackListener, OpenSSLProcess) {
-        try OpenSSLProcess.startClient(arguments)
     }
 }

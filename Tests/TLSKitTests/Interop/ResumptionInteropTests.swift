@@ -18,33 +18,12 @@ import XCTest
 ///   the handshake, so -reconnect does resume there.
 /// - `s_server` prints "Reused session-id" (also for TLS 1.3 PSK resumption) among its connection details.
 final class ResumptionInteropTests: XCTestCase {
-    // MARK: s_client → TLSKit server
+    // MARK: s_client → TLSKit server, TLS 1.3
 
     /// `-sess_out` on the first connection, `-sess_in` on the second: s_client reports "Reused" and our server
     /// resumed.
     func testOpenSSLClientResumesWithSessOutAndSessIn() async throws {
-        let pki = try InteropPKI.shared()
-        let sessionFile = pki.path("session-\(UUID().uuidString.prefix(8)).pem")
-        defer { try? FileManager.default.removeItem(atPath: sessionFile) }
-        let configuration = try serverConfiguration()
-
-        let (listener, first) = try OpenSSLProcess.startClient(["-sess_out", sessionFile])
-        defer { first.terminate() }
-        let firstServer = try await accept(configuration, listener, first)
-        XCTAssertEqual(firstServer.connection.negotiated?.resumed, false)
-        try first.wait(forText: "New, TLSv1.3, Cipher is ")
-        try await closeAfterTicket(firstServer, first, sessionFile: sessionFile)
-
-        let secondSessionFile = pki.path("session-\(UUID().uuidString.prefix(8)).pem")
-        defer { try? FileManager.default.removeItem(atPath: secondSessionFile) }
-        let (_, second) = try OpenSSLProcess.startClient(["-sess_in", sessionFile, "-sess_out", secondSessionFile], listener: listener)
-        defer { second.terminate() }
-        let secondServer = try await accept(configuration, listener, second)
-        XCTAssertEqual(secondServer.connection.negotiated?.resumed, true, second.diagnostics)
-        XCTAssertEqual(secondServer.connection.negotiated?.peerCertificates, [])
-        try second.wait(forText: "Reused, TLSv1.3, Cipher is ")
-        // The resumed connection brings new tickets too (written over the same file).
-        try await closeAfterTicket(secondServer, second, sessionFile: secondSessionFile)
+        try await sessOutSessIn(clientArguments: [], version: "TLSv1.3", ticket: true)
     }
 
     /// `s_client -reconnect`: six connections. Whatever s_client says for each (New/Reused) must be what our
@@ -56,29 +35,121 @@ final class ResumptionInteropTests: XCTestCase {
                        "OpenSSL 3.0 s_client -reconnect has no ticket yet when it reconnects under TLS 1.3; if this changed, adjust the comment")
     }
 
+    // MARK: s_client → TLSKit server, TLS 1.2
+
+    /// RFC 5077 ticket: s_client offers the session_ticket extension, we issue a ticket and resume from it.
+    func testOpenSSLClientResumesTLS12TicketWithSessOutAndSessIn() async throws {
+        try await sessOutSessIn(clientArguments: ["-tls1_2"], version: "TLSv1.2", ticket: true)
+    }
+
+    /// Session ID: s_client -no_ticket, so we resume from our session-ID cache.
+    func testOpenSSLClientResumesTLS12SessionIDWithSessOutAndSessIn() async throws {
+        try await sessOutSessIn(clientArguments: ["-tls1_2", "-no_ticket"], version: "TLSv1.2", ticket: false)
+    }
+
+    /// Session ID from our side: no ticket keys, so only the session-ID cache can resume.
+    func testOpenSSLClientResumesTLS12WhenOurServerHasNoTicketKeys() async throws {
+        try await sessOutSessIn(clientArguments: ["-tls1_2"], version: "TLSv1.2", ticket: false) { $0.sessionTicketKeys = nil }
+    }
+
+    /// Under TLS 1.2 the session exists when the handshake ends, so `-reconnect` resumes: New, then five Reused.
+    func testOpenSSLClientReconnectTLS12Ticket() async throws {
+        let statuses = try await reconnect(clientArguments: ["-tls1_2"], version: "TLSv1.2")
+        XCTAssertEqual(statuses, ["New"] + Array(repeating: "Reused", count: 5))
+    }
+
+    func testOpenSSLClientReconnectTLS12SessionID() async throws {
+        let statuses = try await reconnect(clientArguments: ["-tls1_2", "-no_ticket"], version: "TLSv1.2")
+        XCTAssertEqual(statuses, ["New"] + Array(repeating: "Reused", count: 5))
+    }
+
     // MARK: TLSKit client → s_server
 
     /// Our client, with a session cache, connects twice to s_server: the second connection is resumed on both sides.
     func testTLSKitClientResumesAgainstOpenSSLServer() async throws {
-        let (server, port) = try OpenSSLProcess.startServer([], naccept: 2)
+        try await resumeAgainstSServer(serverArguments: [], version: .tls13, ticket: true)
+    }
+
+    /// TLS 1.2 with an RFC 5077 ticket from s_server.
+    func testTLSKitClientResumesTLS12TicketAgainstOpenSSLServer() async throws {
+        try await resumeAgainstSServer(serverArguments: ["-tls1_2"], version: .tls12, ticket: true)
+    }
+
+    /// TLS 1.2 with a session ID: s_server -no_ticket issues none.
+    func testTLSKitClientResumesTLS12SessionIDAgainstOpenSSLServer() async throws {
+        try await resumeAgainstSServer(serverArguments: ["-tls1_2", "-no_ticket"], version: .tls12, ticket: false)
+    }
+
+    // MARK: - Harness
+
+    /// s_client `-sess_out F` against our server, then `-sess_in F`: the second connection is "Reused" in s_client's
+    /// words and resumed in ours.
+    /// `ticket`: whether our server issues a ticket on the first connection (else TLS 1.2 resumes by session ID).
+    func sessOutSessIn(clientArguments: [String], version: String, ticket: Bool, configure: (inout TLSServerConfiguration) -> Void = { _ in })
+        async throws
+    {
+        let pki = try InteropPKI.shared()
+        let sessionFile = pki.path("session-\(UUID().uuidString.prefix(8)).pem")
+        let secondSessionFile = pki.path("session-\(UUID().uuidString.prefix(8)).pem")
+        defer {
+            try? FileManager.default.removeItem(atPath: sessionFile)
+            try? FileManager.default.removeItem(atPath: secondSessionFile)
+        }
+        var configuration = try pki.serverConfiguration(.ecdsaP256)
+        configure(&configuration)
+
+        let (listener, first) = try OpenSSLProcess.startClient(["-sess_out", sessionFile] + clientArguments)
+        defer { first.terminate() }
+        let firstServer = try await accept(configuration, listener, first)
+        XCTAssertEqual(firstServer.connection.negotiated?.resumed, false)
+        XCTAssertEqual(newSessionTickets(firstServer, .sent) > 0, ticket, "NewSessionTicket sent on the first connection")
+        try first.wait(forText: "New, \(version), Cipher is ")
+        try await closeAfterSession(firstServer, first, sessionFile: sessionFile, tls13: version == "TLSv1.3")
+
+        let second = try sClient(to: listener, ["-sess_in", sessionFile, "-sess_out", secondSessionFile] + clientArguments)
+        defer { second.terminate() }
+        let secondServer = try await accept(configuration, listener, second)
+        XCTAssertEqual(secondServer.connection.negotiated?.resumed, true, second.diagnostics)
+        XCTAssertEqual(secondServer.connection.negotiated?.peerCertificates, [])
+        try second.wait(forText: "Reused, \(version), Cipher is ")
+        // TLS 1.3: the resumed connection brings new tickets, and s_client writes them out. TLS 1.2: s_client calls
+        // its new-session callback only after a full handshake, so nothing is written on a resumed one.
+        try await closeAfterSession(secondServer, second, sessionFile: version == "TLSv1.3" ? secondSessionFile : nil,
+                                    tls13: version == "TLSv1.3")
+    }
+
+    /// Our client connects twice to `s_server -naccept 2` with one session cache; the second connection resumes
+    /// and s_server says "Reused session-id".
+    /// `ticket`: whether s_server issues a ticket (else TLS 1.2 resumes by session ID).
+    func resumeAgainstSServer(serverArguments: [String], version: ProtocolVersion, ticket: Bool) async throws {
+        let pki = try InteropPKI.shared()
+        let (server, port) = try OpenSSLProcess.startListening(readyText: "ACCEPT") { port in
+            try OpenSSLProcess(
+                ["s_server", "-accept", "127.0.0.1:\(port)", "-naccept", "2",
+                 "-cert", pki.certificatePath(.ecdsaP256), "-key", pki.keyPath(.ecdsaP256)] + serverArguments,
+                in: pki.directory)
+        }
         defer { server.terminate() }
         do {
-            var configuration = try clientConfiguration()
+            var configuration = try pki.clientConfiguration()
             let cache = ClientSessionCache()
             configuration.sessionCache = cache
 
-            let first = try await connect(configuration, port: port)
+            let first = try await TLSSocketDriver.connect(configuration, port: port)
             XCTAssertEqual(first.connection.negotiated?.resumed, false)
-            try await first.run(until: { _ in cache.count(for: "localhost") >= 1 }, "a session ticket from s_server")
+            XCTAssertEqual(first.connection.negotiated?.version, version)
+            // TLS 1.3 tickets come after the handshake; a TLS 1.2 session is cached when the handshake ends.
+            try await first.run(until: { _ in cache.count(for: "localhost") >= 1 }, "a session from s_server")
+            XCTAssertEqual(newSessionTickets(first, .received) > 0, ticket, "NewSessionTicket received on the first connection")
             try await echo(first, server, "first connection\n")
             try await first.closeAndWaitForPeer()
             try server.wait(forText: "DONE")
             XCTAssertFalse(server.stdoutText.contains("Reused session-id"))
 
-            let second = try await connect(configuration, port: port)
+            let second = try await TLSSocketDriver.connect(configuration, port: port)
             let negotiated = try XCTUnwrap(second.connection.negotiated)
             XCTAssertTrue(negotiated.resumed)
-            XCTAssertEqual(negotiated.version, .tls13)
+            XCTAssertEqual(negotiated.version, version)
             XCTAssertEqual(negotiated.peerCertificates, [])
             XCTAssertNil(negotiated.serverSignatureScheme)
             try server.wait(forText: "Reused session-id")
@@ -86,17 +157,15 @@ final class ResumptionInteropTests: XCTestCase {
             try await second.closeAndWaitForPeer()
             XCTAssertTrue(server.waitForExit(), "s_server -naccept 2 should exit after the second connection")
         } catch {
-            throw InteropError("TLSKit client resumption: \(error)\n\(server.diagnostics)")
+            throw InteropError("TLSKit client resumption (\(version)): \(error)\n\(server.diagnostics)")
         }
     }
-
-    // MARK: - Harness
 
     /// Runs `s_client -reconnect` against our server (six connections), returns what s_client printed for each
     /// ("New" or "Reused") after checking it matches what our server negotiated.
     func reconnect(clientArguments: [String], version: String, configure: (inout TLSServerConfiguration) -> Void = { _ in },
                    file: StaticString = #filePath, line: UInt = #line) async throws -> [String] {
-        var configuration = try serverConfiguration()
+        var configuration = try InteropPKI.shared().serverConfiguration(.ecdsaP256)
         configure(&configuration)
         let (listener, client) = try OpenSSLProcess.startClient(["-reconnect"] + clientArguments)
         defer { client.terminate() }
@@ -131,25 +200,26 @@ final class ResumptionInteropTests: XCTestCase {
         return statuses
     }
 
-    private func serverConfiguration() throws -> TLSServerConfiguration {
-        let pki = try InteropPKI.shared()
-        return TLSServerConfiguration(
-            certificate: try CertifiedKey(certificatePath: pki.certificatePath(.ecdsaP256), keyPath: pki.keyPath(.ecdsaP256)))
+    private func newSessionTickets(_ driver: TLSSocketDriver, _ direction: TLSDirection) -> Int {
+        driver.events.filter {
+            if case .handshakeMessage(direction, .newSessionTicket, _) = $0 { return true } else { return false }
+        }.count
     }
 
-    private func clientConfiguration() throws -> TLSClientConfiguration {
-        var configuration = TLSClientConfiguration()
-        configuration.peerVerification = .trustRoots(try TrustRoots(pemFile: try InteropPKI.shared().caPath))
-        return configuration
+    /// A second s_client against the same listener (same arguments as `OpenSSLProcess.startClient`).
+    private func sClient(to listener: LoopbackListener, _ arguments: [String]) throws -> OpenSSLProcess {
+        let pki = try InteropPKI.shared()
+        return try OpenSSLProcess(
+            ["s_client", "-connect", "127.0.0.1:\(listener.port)", "-servername", "localhost",
+             "-CAfile", pki.caPath, "-verify_return_error", "-verify_hostname", "localhost"] + arguments,
+            in: pki.directory)
     }
 
     private func accept(_ configuration: TLSServerConfiguration, _ listener: LoopbackListener, _ client: OpenSSLProcess)
         async throws -> TLSSocketDriver
     {
         do {
-            let socket = try listener.accept()
-            let driver = TLSSocketDriver(connection: try TLSConnection(server: configuration), socket: socket)
-            try await driver.handshake()
+            let driver = try await TLSSocketDriver.accept(configuration, on: listener)
             try client.wait(forText: "Verify return code: 0 (ok)")
             return driver
         } catch {
@@ -157,15 +227,17 @@ final class ResumptionInteropTests: XCTestCase {
         }
     }
 
-    /// Waits until s_client has read a ticket (our tickets follow the handshake) and written it to `sessionFile`,
-    /// closes its stdin (it sends close_notify), answers with ours and waits for s_client to exit.
+    /// Waits until s_client has written the session to `sessionFile`, if given (TLS 1.3: when our first ticket
+    /// arrived after the handshake; TLS 1.2: at the end of a full handshake), closes its stdin (it sends close_notify), answers with
+    /// ours and waits for s_client to exit.
     ///
-    /// The session file is what shows that the ticket arrived: s_client prints "Post-Handshake New Session Ticket
+    /// The file, not stdout, shows that a TLS 1.3 ticket arrived: s_client prints "Post-Handshake New Session Ticket
     /// arrived" into a buffered stdout (a file here), which is only flushed when it exits.
-    private func closeAfterTicket(_ server: TLSSocketDriver, _ client: OpenSSLProcess, sessionFile: String) async throws {
+    private func closeAfterSession(_ server: TLSSocketDriver, _ client: OpenSSLProcess, sessionFile: String?, tls13: Bool) async throws {
         do {
             let deadline = Date().addingTimeInterval(interopTimeout)
-            while !((try? String(contentsOfFile: sessionFile, encoding: .utf8)) ?? "").contains("END SSL SESSION PARAMETERS") {
+            while let sessionFile,
+                  !((try? String(contentsOfFile: sessionFile, encoding: .utf8)) ?? "").contains("END SSL SESSION PARAMETERS") {
                 guard Date() < deadline, client.process.isRunning else {
                     throw InteropError("s_client wrote no session to \(sessionFile)")
                 }
@@ -174,17 +246,10 @@ final class ResumptionInteropTests: XCTestCase {
             client.closeStdin()
             try await server.finishAfterPeerClosed()
             XCTAssertTrue(client.waitForExit(), "s_client should exit after closing")
-            XCTAssertTrue(client.stdoutText.contains("Post-Handshake New Session Ticket arrived"))
+            XCTAssertEqual(client.stdoutText.contains("Post-Handshake New Session Ticket arrived"), tls13)
         } catch {
             throw InteropError("\(error)\n\(client.diagnostics)")
         }
-    }
-
-    private func connect(_ configuration: TLSClientConfiguration, port: UInt16) async throws -> TLSSocketDriver {
-        let socket = try LoopbackSocket.connect(port: port)
-        let driver = TLSSocketDriver(connection: try TLSConnection(client: configuration, serverName: "localhost"), socket: socket)
-        try await driver.handshake()
-        return driver
     }
 
     /// A line to s_server (found in its stdout) and one back.

@@ -104,13 +104,13 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
 
     /// Connecting by IP literal: no SNI is sent and the IP SAN (127.0.0.1) is what gets checked.
     func testIPAddressIdentity() async throws {
-        let (server, port) = try startServer([])
+        let (server, port) = try OpenSSLProcess.startServer([])
         defer { server.terminate() }
         do {
-            let client = try await connect(try clientConfiguration(), port: port, serverName: "127.0.0.1")
+            let client = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port, serverName: "127.0.0.1")
             XCTAssertEqual(client.connection.negotiated?.cipherSuite, .TLS_AES_128_GCM_SHA256)
-            try await exchange(client, server, bytes: 4096, seed: 6)
-            try await closeCleanly(client, server)
+            try await client.exchange(withOpenSSLServer: server, bytes: 4096, seed: 6)
+            try await client.closeCleanly(withOpenSSLServer: server)
         } catch {
             throw InteropError("IP identity: \(error)\n\(server.diagnostics)")
         }
@@ -118,10 +118,10 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
 
     /// A name the certificate does not cover is refused with bad_certificate, and s_server hears the alert.
     func testWrongHostnameIsRejected() async throws {
-        let (server, port) = try startServer([])
+        let (server, port) = try OpenSSLProcess.startServer([])
         defer { server.terminate() }
         do {
-            _ = try await connect(try clientConfiguration(), port: port, serverName: "not-localhost.example")
+            _ = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port, serverName: "not-localhost.example")
             XCTFail("verification of a certificate for localhost succeeded for not-localhost.example")
         } catch let error as TLSError {
             XCTAssertEqual(error.alert, .badCertificate, "\(error)")
@@ -170,14 +170,14 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
     /// We update our key asking s_server to update its; then s_server's "K" command updates its key asking us.
     /// Data flows both ways across every update.
     func testKeyUpdate() async throws {
-        let (server, port) = try startServer([])
+        let (server, port) = try OpenSSLProcess.startServer([])
         defer { server.terminate() }
         do {
-            let client = try await connect(try clientConfiguration(), port: port)
-            try await exchange(client, server, bytes: 64 * 1024, seed: 1)
+            let client = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port)
+            try await client.exchange(withOpenSSLServer: server, bytes: 64 * 1024, seed: 1)
 
             try await client.updateKeys(requestPeerUpdate: true)
-            try await exchange(client, server, bytes: 64 * 1024, seed: 2)
+            try await client.exchange(withOpenSSLServer: server, bytes: 64 * 1024, seed: 2)
             XCTAssertEqual(client.count(.keyUpdated(.sent)), 1)
             XCTAssertEqual(client.count(.keyUpdated(.received)), 1, "s_server must answer update_requested")
 
@@ -185,9 +185,9 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
             server.writeToStdin("K\n")
             try await client.waitFor(count: 2, of: .keyUpdated(.received))
             try await client.run(until: { $0.count(.keyUpdated(.sent)) == 2 && $0.allWritten }, "our answering KeyUpdate")
-            try await exchange(client, server, bytes: 64 * 1024, seed: 3)
+            try await client.exchange(withOpenSSLServer: server, bytes: 64 * 1024, seed: 3)
 
-            try await closeCleanly(client, server)
+            try await client.closeCleanly(withOpenSSLServer: server)
         } catch {
             throw InteropError("KeyUpdate: \(error)\n\(server.diagnostics)")
         }
@@ -198,10 +198,10 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
     /// s_server closes first: in -rev mode (it answers each line reversed) a "CLOSE" line makes it send
     /// close_notify. We see it and answer with ours.
     func testServerInitiatedClose() async throws {
-        let (server, port) = try startServer(["-rev"])
+        let (server, port) = try OpenSSLProcess.startServer(["-rev"])
         defer { server.terminate() }
         do {
-            let client = try await connect(try clientConfiguration(), port: port)
+            let client = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port)
             try await client.send(Array("hello interop\n".utf8))
             let reversed = try await client.receive(count: 14)
             XCTAssertEqual(String(decoding: reversed, as: UTF8.self), "poretni olleh\n")
@@ -218,11 +218,11 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
     /// End of s_server's stdin makes it drop the TCP connection without close_notify: that must not look like
     /// a clean close (truncation is detectable).
     func testServerAbortWithoutCloseNotifyIsNotAClose() async throws {
-        let (server, port) = try startServer([])
+        let (server, port) = try OpenSSLProcess.startServer([])
         defer { server.terminate() }
         do {
-            let client = try await connect(try clientConfiguration(), port: port)
-            try await exchange(client, server, bytes: 4096, seed: 5)
+            let client = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port)
+            try await client.exchange(withOpenSSLServer: server, bytes: 4096, seed: 5)
             server.closeStdin()
             do {
                 try await client.run(until: { _ in false }, "the TCP connection to drop")
@@ -249,58 +249,19 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
         configure: (inout TLSClientConfiguration) throws -> Void = { _ in },
         check: (NegotiatedParameters, OpenSSLProcess) throws -> Void
     ) async throws {
-        let (server, port) = try startServer(serverArguments, key: serverKey)
+        let (server, port) = try OpenSSLProcess.startServer(serverArguments, key: serverKey)
         defer { server.terminate() }
         do {
-            var configuration = try clientConfiguration()
+            var configuration = try InteropPKI.shared().clientConfiguration()
             try configure(&configuration)
-            let client = try await connect(configuration, port: port)
+            let client = try await TLSSocketDriver.connect(configuration, port: port)
             guard let negotiated = client.connection.negotiated else { throw InteropError("no negotiated parameters") }
             try check(negotiated, server)
-            try await exchange(client, server, bytes: bulkBytes, seed: UInt64(bulkBytes))
-            try await closeCleanly(client, server)
+            try await client.exchange(withOpenSSLServer: server, bytes: bulkBytes, seed: UInt64(bulkBytes))
+            try await client.closeCleanly(withOpenSSLServer: server)
         } catch {
             throw InteropError("\(name): \(error)\n\(server.diagnostics)")
         }
-    }
-
-    /// `bytes` of binary data to s_server (found in its stdout), then `bytes` from its stdin to us.
-    private func exchange(_ client: TLSSocketDriver, _ server: OpenSSLProcess, bytes: Int, seed: UInt64) async throws {
-        let toServer = interopPayload(count: bytes, seed: seed)
-        try await client.send(toServer)
-        try server.wait(for: "receiving \(bytes) bytes") { $0.containsContiguous(toServer) }
-
-        let toClient = interopPayload(count: bytes, seed: seed &+ 1000, alphabet: commandFreeAlphabet)
-        server.writeToStdin(toClient)
-        assertSameBytes(try await client.receive(count: bytes), toClient, "data from s_server")
-    }
-
-    private func closeCleanly(_ client: TLSSocketDriver, _ server: OpenSSLProcess) async throws {
-        try await client.closeAndWaitForPeer()
-        XCTAssertTrue(client.events.contains(.peerClosed))
-        // s_server prints DONE when SSL_read reports close_notify (SSL_ERROR_ZERO_RETURN).
-        try server.wait(forText: "DONE")
-        XCTAssertTrue(server.waitForExit(), "s_server -naccept 1 should exit after the connection")
-    }
-
-    private func clientConfiguration() throws -> TLSClientConfiguration {
-        var configuration = TLSClientConfiguration()
-        configuration.peerVerification = .trustRoots(try TrustRoots(pemFile: try InteropPKI.shared().caPath))
-        return configuration
-    }
-
-    private func connect(
-        _ configuration: TLSClientConfiguration, port: UInt16, serverName: String = "localhost"
-    ) async throws -> TLSSocketDriver {
-        let socket = try LoopbackSocket.connect(port: port)
-        let connection = try TLSConnection(client: configuration, serverName: serverName)
-        let driver = TLSSocketDriver(connection: connection, socket: socket)
-        try await driver.handshake()
-        return driver
-    }
-
-    private func startServer(_ arguments: [String], key: InteropPKI.ServerKey = .ecdsaP256) throws -> (OpenSSLProcess, UInt16) {
-        try OpenSSLProcess.startServer(arguments, key: key)
     }
 }
 

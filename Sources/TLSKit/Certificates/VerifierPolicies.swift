@@ -1,0 +1,305 @@
+import Foundation
+import SwiftASN1
+import TLSWire
+import X509
+
+// TLSKit's WebPKI rules as swift-certificates `VerifierPolicy` values (issue 7). They replace RFC5280Policy and
+// ServerIdentityPolicy where those accept what browsers and rustls-webpki reject; see X509CertificateVerifier.
+//
+// Every failure reason starts with "<rule>: " so the verifier can map it to an alert and name the rule.
+
+/// The rules a chain can fail, with the alert RFC 8446 §6.2 suggests for each.
+enum VerifierRule: String, CaseIterable, Sendable {
+    case budget = "budget"
+    case version = "version"
+    case validity = "validity"
+    case basicConstraints = "basic-constraints"
+    case nameConstraints = "name-constraints"
+    case extendedKeyUsage = "extended-key-usage"
+    case serverIdentity = "server-identity"
+    /// No candidate path reached a trust root (raised by the verifier, not a policy).
+    case unknownIssuer = "unknown-ca"
+    /// A certificate carries a critical extension no policy processes (raised by the verifier).
+    case criticalExtensions = "critical-extensions"
+
+    var alert: AlertDescription {
+        switch self {
+        case .validity: return .certificateExpired
+        case .extendedKeyUsage, .criticalExtensions: return .unsupportedCertificate
+        case .unknownIssuer: return .unknownCA
+        case .budget, .version, .basicConstraints, .nameConstraints, .serverIdentity: return .badCertificate
+        }
+    }
+
+    func error(_ message: String) -> TLSError { TLSError(alert, "\(rawValue): \(message)") }
+
+    func fail(_ message: String) -> PolicyEvaluationResult {
+        .failsToMeetPolicy(reason: "\(self.rawValue): \(message)")
+    }
+
+    /// The rule a failure reason came from, if it came from one of ours.
+    static func of(_ reason: String) -> VerifierRule? {
+        allCases.first { reason.hasPrefix($0.rawValue + ": ") }
+    }
+}
+
+/// A certificate named briefly in failure reasons (the full description is pages long).
+func brief(_ certificate: Certificate) -> String { "\"\(certificate.subject)\"" }
+
+// MARK: - Budgets
+
+/// Caps on the work one validation may do, so hostile chains fail fast instead of burning CPU.
+public struct VerificationLimits: Sendable, Hashable {
+    /// Certificates the peer may send (leaf included).
+    public var maxPeerChainLength: Int
+    /// Intermediates between leaf and root in a built path (rustls-webpki allows 6).
+    public var maxIntermediates: Int
+    /// Partial paths the chain builder may try to extend.
+    public var maxCandidatePaths: Int
+    /// Signature verifications during path building (rustls-webpki allows 100).
+    public var maxSignatureChecks: Int
+    /// (name, constraint) comparisons across all candidate paths (rustls-webpki allows 250 000).
+    public var maxNameConstraintComparisons: Int
+
+    public init(
+        maxPeerChainLength: Int = 10,
+        maxIntermediates: Int = 6,
+        maxCandidatePaths: Int = 200,
+        maxSignatureChecks: Int = 100,
+        maxNameConstraintComparisons: Int = 250_000
+    ) {
+        self.maxPeerChainLength = maxPeerChainLength
+        self.maxIntermediates = maxIntermediates
+        self.maxCandidatePaths = maxCandidatePaths
+        self.maxSignatureChecks = maxSignatureChecks
+        self.maxNameConstraintComparisons = maxNameConstraintComparisons
+    }
+
+    public static let `default` = VerificationLimits()
+}
+
+/// Work counters for one validation, shared by the certificate stores and the policies.
+final class ValidationBudget: @unchecked Sendable {
+    private let lock = NSLock()
+    let limits: VerificationLimits
+    private var candidatePaths = 0
+    private var signatureChecks = 0
+    private var nameConstraintComparisons = 0
+    /// Set once a cap is hit; from then on no issuer is offered and every policy evaluation fails.
+    private var exhausted: String?
+
+    init(limits: VerificationLimits) { self.limits = limits }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    var exhaustion: String? { locked { exhausted } }
+
+    /// Accounts for the chain builder extending one partial path with `candidates` issuers, each of which it
+    /// verifies a signature against. Returns false (offer nothing) once a cap is exceeded.
+    func spendIssuerLookup(candidates: Int, countsAsPath: Bool) -> Bool {
+        locked {
+            guard exhausted == nil else { return false }
+            if countsAsPath { candidatePaths += 1 }
+            signatureChecks += candidates
+            if candidatePaths > limits.maxCandidatePaths {
+                exhausted = "more than \(limits.maxCandidatePaths) candidate paths explored (maxCandidatePaths)"
+            } else if signatureChecks > limits.maxSignatureChecks {
+                exhausted = "more than \(limits.maxSignatureChecks) signature checks needed (maxSignatureChecks)"
+            }
+            return exhausted == nil
+        }
+    }
+
+    func spendNameConstraintComparisons(_ count: Int) -> Bool {
+        locked {
+            guard exhausted == nil else { return false }
+            nameConstraintComparisons += count
+            if nameConstraintComparisons > limits.maxNameConstraintComparisons {
+                exhausted = "more than \(limits.maxNameConstraintComparisons) name-constraint comparisons "
+                    + "(maxNameConstraintComparisons)"
+            }
+            return exhausted == nil
+        }
+    }
+}
+
+/// A certificate store that charges every issuer lookup to the budget. The Verifier checks one signature per
+/// issuer it is offered, so limiting what the store hands out bounds both paths and signature checks.
+struct BudgetedCertificateStore: CustomCertificateStore {
+    let bySubject: [DistinguishedName: [Certificate]]
+    let all: Set<Certificate>
+    let budget: ValidationBudget
+    /// The root store is asked first for every partial path, so it counts the paths.
+    let countsPaths: Bool
+
+    init(_ certificates: [Certificate], budget: ValidationBudget, countsPaths: Bool) {
+        self.bySubject = Dictionary(grouping: certificates, by: \.subject)
+        self.all = Set(certificates)
+        self.budget = budget
+        self.countsPaths = countsPaths
+    }
+
+    subscript(subject: DistinguishedName) -> [Certificate]? {
+        get async {
+            let found = bySubject[subject] ?? []
+            guard budget.spendIssuerLookup(candidates: found.count, countsAsPath: countsPaths) else { return nil }
+            return found.isEmpty ? nil : found
+        }
+    }
+
+    func contains(_ certificate: Certificate) async -> Bool { all.contains(certificate) }
+
+    mutating func append(contentsOf certificates: some Sequence<Certificate>) {
+        // Built once per validation; never extended.
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.budget === rhs.budget && lhs.all == rhs.all }
+    func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(budget)) }
+}
+
+/// Fails every path once a budget is exhausted, and paths with too many intermediates.
+struct BudgetPolicy: VerifierPolicy {
+    let budget: ValidationBudget
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        if let exhausted = budget.exhaustion { return VerifierRule.budget.fail(exhausted) }
+        let intermediates = chain.count - 2
+        if intermediates > budget.limits.maxIntermediates {
+            return VerifierRule.budget.fail(
+                "path has \(intermediates) intermediates, more than \(budget.limits.maxIntermediates) (maxIntermediates)")
+        }
+        return .meetsPolicy
+    }
+}
+
+// MARK: - Version and validity
+
+/// RFC 5280 §4.1.2.1: extensions require v3. (Same rule as swift-certificates' VersionPolicy, which is internal.)
+struct VersionPolicy: VerifierPolicy {
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        for certificate in chain where certificate.version == .v1 && !certificate.extensions.isEmpty {
+            return VerifierRule.version.fail("v1 certificate \(brief(certificate)) carries extensions")
+        }
+        return .meetsPolicy
+    }
+}
+
+/// notBefore ≤ now ≤ notAfter for every certificate, compared as exact instants. swift-certificates rounds the
+/// validation time to the nearest second, which accepts a certificate up to half a second outside its validity.
+struct ValidityPolicy: VerifierPolicy {
+    let now: Date
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        for (index, certificate) in chain.enumerated() {
+            let role = index == 0 ? "Leaf" : index == chain.count - 1 ? "Root" : "Intermediate"
+            if certificate.notValidBefore > certificate.notValidAfter {
+                return VerifierRule.validity.fail("\(role) certificate \(brief(certificate)) has notBefore after notAfter")
+            }
+            if now < certificate.notValidBefore {
+                return VerifierRule.validity.fail(
+                    "\(role) certificate \(brief(certificate)) is not yet valid "
+                        + "(notBefore \(certificate.notValidBefore), now \(now))")
+            }
+            if now > certificate.notValidAfter {
+                return VerifierRule.validity.fail(
+                    "\(role) certificate \(brief(certificate)) has expired (notAfter \(certificate.notValidAfter), now \(now))")
+            }
+        }
+        return .meetsPolicy
+    }
+}
+
+// MARK: - Basic constraints and key usage
+
+/// RFC 5280 §4.2.1.3 / §4.2.1.9 as browsers apply them: the end entity is not a CA, every issuer is a CA allowed
+/// to sign certificates, and pathLenConstraint holds. swift-certificates skips key usage entirely and lets a CA
+/// certificate act as the end entity.
+struct BasicConstraintsPolicy: VerifierPolicy {
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] {
+        [.X509ExtensionID.basicConstraints, .X509ExtensionID.keyUsage]
+    }
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        let certificates = Array(chain)
+        guard let leaf = certificates.first else { return VerifierRule.basicConstraints.fail("empty chain") }
+        // A directly trusted certificate (chain of one) is pinned by the user; only path-built leaves are checked.
+        if certificates.count > 1 {
+            do {
+                if case .isCertificateAuthority = try leaf.extensions.basicConstraints {
+                    return VerifierRule.basicConstraints.fail("leaf \(brief(leaf)) is a CA certificate (cA=TRUE), not an end entity")
+                }
+                if let usage = try leaf.extensions.keyUsage, usage.keyCertSign {
+                    return VerifierRule.basicConstraints.fail(
+                        "leaf \(brief(leaf)) has keyUsage keyCertSign, so it is a CA key, not an end entity")
+                }
+            } catch {
+                return VerifierRule.basicConstraints.fail("leaf \(brief(leaf)) has malformed extensions: \(error)")
+            }
+        }
+        for index in certificates.indices.dropFirst() {
+            let issuer = certificates[index]
+            let isRoot = index == certificates.count - 1
+            do {
+                switch try issuer.extensions.basicConstraints {
+                case .isCertificateAuthority(let maxPathLength):
+                    // Non-self-issued intermediates between this CA and the leaf (RFC 5280 §6.1.4 (l)).
+                    let below = certificates[1..<index].filter { $0.issuer != $0.subject }.count
+                    if let maxPathLength, below > maxPathLength {
+                        return VerifierRule.basicConstraints.fail(
+                            "CA \(brief(issuer)) allows path length \(maxPathLength) but \(below) intermediates follow it")
+                    }
+                case .notCertificateAuthority:
+                    return VerifierRule.basicConstraints.fail("issuer \(brief(issuer)) is not a CA (cA=FALSE)")
+                case nil:
+                    // Legacy v1 roots carry no extensions; a trust anchor is trusted by configuration.
+                    if !(isRoot && issuer.version == .v1) {
+                        return VerifierRule.basicConstraints.fail("issuer \(brief(issuer)) has no basicConstraints, so it is not a CA")
+                    }
+                }
+                if let usage = try issuer.extensions.keyUsage, !usage.keyCertSign {
+                    return VerifierRule.basicConstraints.fail("issuer \(brief(issuer)) has keyUsage without keyCertSign")
+                }
+            } catch {
+                return VerifierRule.basicConstraints.fail("issuer \(brief(issuer)) has malformed extensions: \(error)")
+            }
+        }
+        return .meetsPolicy
+    }
+}
+
+// MARK: - Extended key usage
+
+/// A leaf with an EKU extension must list the purpose; an intermediate with one must list it or
+/// anyExtendedKeyUsage (the CA/Browser Forum rule browsers and rustls-webpki apply). No extension: unrestricted.
+struct ExtendedKeyUsagePolicy: VerifierPolicy {
+    let required: ExtendedKeyUsage.Usage
+
+    // Claiming EKU lets a certificate mark it critical without being rejected as "unhandled".
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [.X509ExtensionID.extendedKeyUsage] }
+
+    var purposeName: String { required == .serverAuth ? "serverAuth" : "clientAuth" }
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        // The root is a trust anchor; its extensions are not path constraints.
+        for (index, certificate) in chain.dropLast(chain.count > 1 ? 1 : 0).enumerated() {
+            let usages: ExtendedKeyUsage?
+            do { usages = try certificate.extensions.extendedKeyUsage } catch {
+                return VerifierRule.extendedKeyUsage.fail("malformed extension in \(brief(certificate)): \(error)")
+            }
+            guard let usages else { continue }
+            if usages.contains(required) || (index > 0 && usages.contains(.any)) { continue }
+            let present = usages.map { String(describing: $0) }.joined(separator: ", ")
+            let role = index == 0 ? "leaf certificate" : "intermediate \(brief(certificate))"
+            return VerifierRule.extendedKeyUsage.fail("\(role) does not allow \(purposeName) (it allows: \(present))")
+        }
+        return .meetsPolicy
+    }
+}

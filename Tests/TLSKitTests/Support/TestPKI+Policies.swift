@@ -1,0 +1,91 @@
+import Foundation
+import SwiftASN1
+@testable import TLSKit
+import X509
+
+/// Knobs for certificates that deliberately break (or stress) verifier rules.
+extension TestCA {
+    /// Issues a CA certificate with full control over the CA extensions. `nil` leaves an extension out.
+    /// `subjectName` defaults to `commonName`; pass this CA's own subject to make a self-issued certificate.
+    /// `key` lets several certificates share one key pair (cross-signing, key rollover).
+    func issueCA(
+        commonName: String = "TLSKit Test Intermediate CA",
+        subjectName: DistinguishedName? = nil,
+        key newKey: TestPrivateKey = TestPrivateKey(.ecdsaP256),
+        basicConstraints: BasicConstraints? = .isCertificateAuthority(maxPathLength: nil),
+        keyUsage: KeyUsage? = KeyUsage(keyCertSign: true, cRLSign: true),
+        eku: [ExtendedKeyUsage.Usage]? = nil,
+        nameConstraints: NameConstraints? = nil,
+        dnsNames: [String] = [],
+        notBefore: Date = TestPKI.defaultNotBefore,
+        notAfter: Date = TestPKI.defaultNotAfter
+    ) throws -> TestCA {
+        let subject = try subjectName ?? DistinguishedName { CommonName(commonName) }
+        let extensions = try Certificate.Extensions {
+            if let basicConstraints { Critical(basicConstraints) }
+            if let keyUsage { Critical(keyUsage) }
+            if let eku { try ExtendedKeyUsage(eku) }
+            if let nameConstraints { Critical(nameConstraints) }
+            if !dnsNames.isEmpty { SubjectAlternativeNames(dnsNames.map { .dnsName($0) }) }
+            SubjectKeyIdentifier(hash: newKey.certificateKey.publicKey)
+        }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: newKey.certificateKey.publicKey,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
+            issuer: self.certificate.subject,
+            subject: subject,
+            signatureAlgorithm: key.signatureAlgorithm,
+            extensions: extensions,
+            issuerPrivateKey: key.certificateKey
+        )
+        return TestCA(key: newKey, certificate: certificate, intermediates: [self.certificate] + intermediates)
+    }
+
+    /// Issues an end-entity certificate with full control over its extensions. `sans: nil` omits the
+    /// subjectAltName extension (a CN-only certificate).
+    func issueEndEntity(
+        commonName: String = "TLSKit Test Leaf",
+        sans: [GeneralName]? = [.dnsName("localhost")],
+        basicConstraints: BasicConstraints? = .notCertificateAuthority,
+        keyUsage: KeyUsage? = KeyUsage(digitalSignature: true),
+        eku: [ExtendedKeyUsage.Usage]? = [.serverAuth, .clientAuth],
+        extraExtensions: [Certificate.Extension] = [],
+        notBefore: Date = TestPKI.defaultNotBefore,
+        notAfter: Date = TestPKI.defaultNotAfter
+    ) throws -> TestLeaf {
+        let leafKey = TestPrivateKey(.ecdsaP256)
+        var extensions = try Certificate.Extensions {
+            if let basicConstraints { Critical(basicConstraints) }
+            if let keyUsage { Critical(keyUsage) }
+            if let sans { SubjectAlternativeNames(sans) }
+            if let eku { try ExtendedKeyUsage(eku) }
+        }
+        for extra in extraExtensions { try extensions.append(extra) }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: leafKey.certificateKey.publicKey,
+            notValidBefore: notBefore,
+            notValidAfter: notAfter,
+            issuer: self.certificate.subject,
+            subject: try DistinguishedName { CommonName(commonName) },
+            signatureAlgorithm: key.signatureAlgorithm,
+            extensions: extensions,
+            issuerPrivateKey: key.certificateKey
+        )
+        let presented = [certificate] + ([self.certificate] + intermediates).dropLast()
+        return TestLeaf(key: leafKey, certificate: certificate, chainCertificates: Array(presented), root: root)
+    }
+}
+
+extension GeneralName {
+    /// An iPAddress SAN, or an iPAddress name constraint when `mask` is given.
+    static func ip(_ text: String, mask: String? = nil) throws -> GeneralName {
+        var bytes = try TestPKI.ipBytes(text)
+        if let mask { bytes += try TestPKI.ipBytes(mask) }
+        return .ipAddress(ASN1OctetString(contentBytes: bytes[...]))
+    }
+}

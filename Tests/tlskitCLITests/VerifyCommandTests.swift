@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+
+/// End-to-end tests of `tlskit verify` on a small PKI made with the openssl CLI.
+final class VerifyCommandTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tlskit-verify-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    private func openssl(_ arguments: [String]) throws {
+        let result = try runProgram(try requiredTool("openssl"), arguments)
+        guard result.status == 0 else { throw TestFailure("openssl \(arguments.joined(separator: " ")): \(result.stderr)") }
+    }
+
+    /// A self-signed root `name`.pem / `name`.key.
+    private func makeRoot(_ name: String) throws {
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                     "-keyout", path("\(name).key"), "-out", path("\(name).pem"), "-days", "30",
+                     "-subj", "/CN=\(name)", "-extensions", "v3", "-config", try configFile()])
+    }
+
+    private func configFile() throws -> String {
+        let config = path("openssl.cnf")
+        try "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        return config
+    }
+
+    /// Issues `name`.pem from `issuer` with the given extension lines.
+    private func issue(_ name: String, by issuer: String, extensions: String) throws {
+        try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
+        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                     "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)",
+                     "-config", try configFile()])
+        try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(issuer).pem"),
+                     "-CAkey", path("\(issuer).key"), "-CAcreateserial", "-out", path("\(name).pem"), "-days", "10",
+                     "-extfile", path("\(name).ext")])
+    }
+
+    private static let serverLeaf =
+        "subjectAltName=DNS:www.example.test,IP:192.0.2.10\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+
+    private func verify(_ arguments: [String]) throws -> RunResult {
+        try runProgram(try tlskitBinary(), ["verify"] + arguments)
+    }
+
+    private func assertVerdict(_ result: RunResult, status: Int32, rule: String? = nil, contains text: String? = nil,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        let output = result.stdout + result.stderr
+        XCTAssertEqual(result.status, status, output, file: file, line: line)
+        if let rule { XCTAssertTrue(result.stdout.contains("Failed rule:  \(rule)"), output, file: file, line: line) }
+        if let text { XCTAssertTrue(output.contains(text), "missing '\(text)' in:\n\(output)", file: file, line: line) }
+    }
+
+    func testVerdictsOnAGeneratedPKI() throws {
+        try makeRoot("root")
+        try makeRoot("stranger")
+        try issue("intermediate", by: "root",
+                  extensions: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n")
+        try issue("leaf", by: "intermediate", extensions: Self.serverLeaf)
+        try issue("clientonly", by: "intermediate", extensions: Self.serverLeaf.replacingOccurrences(
+            of: "extendedKeyUsage=serverAuth", with: "extendedKeyUsage=clientAuth"))
+        try issue("caleaf", by: "intermediate", extensions: Self.serverLeaf.replacingOccurrences(
+            of: "CA:FALSE", with: "CA:TRUE"))
+        let ca = ["--cafile", path("root.pem"), "--untrusted", path("intermediate.pem")]
+
+        // Valid: the built chain runs leaf → intermediate → root.
+        let ok = try verify(ca + ["--host", "www.example.test", path("leaf.pem")])
+        assertVerdict(ok, status: 0, contains: "Built chain (3, leaf to root)")
+        XCTAssertTrue(ok.stdout.contains("Verdict:      OK"), ok.stdout)
+        assertVerdict(try verify(ca + ["--ip", "192.0.2.10", path("leaf.pem")]), status: 0)
+
+        // Wrong host, with the names the certificate does carry.
+        assertVerdict(try verify(ca + ["--host", "evil.example.test", path("leaf.pem")]), status: 1,
+                      rule: "server-identity", contains: "DNS:www.example.test")
+        // Expired and not yet valid, via --at.
+        assertVerdict(try verify(ca + ["--at", "2099-01-01", path("leaf.pem")]), status: 1, rule: "validity",
+                      contains: "certificate_expired")
+        assertVerdict(try verify(ca + ["--at", "@946684800", path("leaf.pem")]), status: 1, rule: "validity",
+                      contains: "not yet valid")
+        // Wrong EKU for the purpose; right for the other.
+        assertVerdict(try verify(ca + [path("clientonly.pem")]), status: 1, rule: "extended-key-usage",
+                      contains: "unsupported_certificate")
+        assertVerdict(try verify(ca + ["--purpose", "client", path("clientonly.pem")]), status: 0)
+        // A CA certificate as the end entity.
+        assertVerdict(try verify(ca + [path("caleaf.pem")]), status: 1, rule: "basic-constraints")
+        // Missing intermediate, or the wrong root.
+        assertVerdict(try verify(["--cafile", path("root.pem"), path("leaf.pem")]), status: 1, rule: "unknown-ca",
+                      contains: "--untrusted")
+        assertVerdict(try verify(["--cafile", path("stranger.pem"), "--untrusted", path("intermediate.pem"),
+                                  path("leaf.pem")]), status: 1, rule: "unknown-ca")
+        // --max-depth 0 forbids the intermediate.
+        assertVerdict(try verify(ca + ["--max-depth", "0", path("leaf.pem")]), status: 1, rule: "budget",
+                      contains: "maxIntermediates")
+    }
+
+    func testUnusableInputExitsWithTwo() throws {
+        try makeRoot("root")
+        try issue("leaf", by: "root", extensions: Self.serverLeaf)
+        let ca = ["--cafile", path("root.pem")]
+        assertVerdict(try verify(ca + [path("missing.pem")]), status: 2, contains: "missing.pem")
+        assertVerdict(try verify(["--cafile", path("nothing.pem"), path("leaf.pem")]), status: 2, contains: "nothing.pem")
+        assertVerdict(try verify(ca + ["--host", "a.test", "--ip", "192.0.2.1", path("leaf.pem")]), status: 2,
+                      contains: "exclude each other")
+        assertVerdict(try verify(ca + ["--ip", "not-an-ip", path("leaf.pem")]), status: 2, contains: "--ip")
+        assertVerdict(try verify(ca + ["--at", "yesterday", path("leaf.pem")]), status: 2, contains: "--at")
+        assertVerdict(try verify(ca + ["--purpose", "email", path("leaf.pem")]), status: 2, contains: "--purpose")
+        // ArgumentParser's own usage errors too.
+        assertVerdict(try verify(ca), status: 2, contains: "Missing expected argument")
+        assertVerdict(try verify(ca + ["--max-depth", "deep", path("leaf.pem")]), status: 2, contains: "--max-depth")
+        assertVerdict(try verify(ca + ["--no-such-option", path("leaf.pem")]), status: 2)
+        try "not a certificate\n".write(toFile: path("garbage.pem"), atomically: true, encoding: .utf8)
+        assertVerdict(try verify(ca + [path("garbage.pem")]), status: 2)
+    }
+}
