@@ -301,6 +301,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("Session:           resumed (PSK from a session ticket)"), result.stderr)
     }
 
+    /// The same over TLS 1.2 (RFC 5077 tickets from `tlskit serve`).
+    func testResumptionConnectReconnectOverTLS12ToServe() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", root, "--close-on-eof", "--reconnect", "2",
+            "--max-version", "1.2",
+        ], input: "x")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "x")
+        let lines = reconnectLines(result.stderr, target: "127.0.0.1:\(port)")
+        XCTAssertEqual(lines.map(\.1), ["new session", "resumed", "resumed"], result.stderr)
+        XCTAssertEqual(Set(lines.map(\.2)), ["TLSv1.2"], result.stderr)
+    }
+
     /// Against `openssl s_server -www`: the last connection is resumed, and the status page OpenSSL serves on it
     /// says "Reused".
     func testResumptionConnectReconnectToOpenSSLServerWWW() throws {
