@@ -167,7 +167,10 @@ extension TLSConnection {
         var raw: [UInt8]
         let offerEarlyData = config.enableEarlyData && session?.version == .tls13 && (session?.maxEarlyDataSize ?? 0) > 0
         if let session, session.version == .tls13 {
-            if offerEarlyData { hello.extensions.append(.earlyData(maxEarlyDataSize: nil)) }
+            // Kept where the ClientHello customizer put it, if it did (RFC 8448 §4 replays NSS's extension order).
+            if offerEarlyData && !hello.extensions.contains(where: { $0.type == .earlyData }) {
+                hello.extensions.append(.earlyData(maxEarlyDataSize: nil))
+            }
             raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
         } else {
             addPadding(to: &hello)
