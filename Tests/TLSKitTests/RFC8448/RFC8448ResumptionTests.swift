@@ -6,13 +6,12 @@ import XCTest
 
 @testable import TLSKit
 
-/// RFC 8448 §4 (resumed 0-RTT handshake), as far as TLSKit can follow it without 0-RTT: the resumption PSK from
-/// §3's ticket, the early secret, the PSK binder, the client's resumption ClientHello byte for byte, and the
-/// secrets the client derives from the server's answer.
+/// RFC 8448 §4 (resumed 0-RTT handshake): the resumption PSK from §3's ticket, the early secret, the PSK binder,
+/// and the whole client side byte for byte (ClientHello with the binder, early data, EndOfEarlyData, Finished,
+/// application data, close_notify).
 ///
-/// What is not replayed: TLSKit sends no early data and no EndOfEarlyData, so the client's second flight
-/// (EndOfEarlyData + Finished), the resumption master secret after it and the server role (whose ticket is NSS's
-/// own sealed state, which our TicketKeyRing cannot open) are out of reach until 0-RTT exists.
+/// Not replayed: the server role. Its ticket is NSS's own sealed state, which our TicketKeyRing cannot open, so
+/// our server cannot accept §4's ClientHello.
 final class RFC8448ResumptionTests: XCTestCase {
     struct Section4 {
         let s3: RFC8448Trace.Section
@@ -84,16 +83,18 @@ final class RFC8448ResumptionTests: XCTestCase {
         XCTAssertEqual(binders, [binder], "the binder in the sent ClientHello")
     }
 
-    /// The engine as a client, with §3's ticket in its cache, the trace's random and key share: its resumption
-    /// ClientHello is §4's record byte for byte (pre_shared_key last, padding before it, the binder over the
-    /// truncated hello). NSS's renegotiation_info and early_data are added verbatim by the ClientHello customizer,
-    /// as the other RFC 8448 replays add NSS-only extensions; TLSKit itself sends no early data.
-    /// Then the server's ServerHello (PSK selected) and encrypted flight (no Certificate) are accepted and the
-    /// handshake and application secrets are §4's.
-    func testSection4ClientResumptionClientHelloAndSecrets() async throws {
+    /// The engine as a client, with §3's ticket (max_early_data_size 1024) in its cache, the trace's random and key
+    /// share, and 0-RTT enabled, replays §4's client side byte for byte: the resumption ClientHello (pre_shared_key
+    /// last, padding before it, the binder over the truncated hello), the early data record under the
+    /// client_early_traffic_secret, then — after the server's ServerHello (PSK selected) and encrypted flight (early
+    /// data accepted, no Certificate) — EndOfEarlyData under the early key and Finished under the handshake key,
+    /// application data, and close_notify. NSS's renegotiation_info is added, and its extension order restored,
+    /// by the ClientHello customizer, as in the other RFC 8448 replays.
+    func testSection4Client() async throws {
         let t = try Section4()
+        let s4 = t.s4
         let hello = t.clientHello
-        let privateKeys: [NamedGroup: [[UInt8]]] = [.x25519: [try t.s4.bytes("client", "create an ephemeral x25519 key pair", "private key")]]
+        let privateKeys: [NamedGroup: [[UInt8]]] = [.x25519: [try s4.bytes("client", "create an ephemeral x25519 key pair", "private key")]]
         let provider = TraceKeyShareProvider(privateKeys: privateKeys)
         let random = ScriptedRandomSource([hello.random])
         let keyLog = KeyLogCapture()
@@ -102,10 +103,12 @@ final class RFC8448ResumptionTests: XCTestCase {
         let received = Date(timeIntervalSinceReferenceDate: 800_000_000)
         let now = received.addingTimeInterval(0.0064)
         let cache = ClientSessionCache()
+        let maxEarlyData = try XCTUnwrap(t.ticket.extensions.maxEarlyDataSize)
+        XCTAssertEqual(maxEarlyData, 1024)
         cache.store(ClientSession(
             version: .tls13, cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: t.ticket.ticket, secret: t.psk,
             ageAdd: t.ticket.ticketAgeAdd, lifetime: TimeInterval(t.ticket.ticketLifetime), received: received,
-            serverName: "server", applicationProtocol: nil))
+            serverName: "server", applicationProtocol: nil, maxEarlyDataSize: maxEarlyData))
 
         var config = TLSClientConfiguration()
         config.common.cipherSuites = hello.cipherSuites
@@ -121,6 +124,7 @@ final class RFC8448ResumptionTests: XCTestCase {
         config.middleboxCompatibility = false
         config.keyShareGroups = [.x25519]
         config.sessionCache = cache
+        config.enableEarlyData = true
         // No certificate is expected in a resumed handshake: any verification request fails the test.
         config.peerVerification = .custom(PinnedCertificateVerifier(expectedDER: [], expectedRole: .server))
         let nss = hello.extensions.filter { $0.type == .renegotiationInfo || $0.type == .earlyData }
@@ -135,40 +139,67 @@ final class RFC8448ResumptionTests: XCTestCase {
         }
 
         let client = try TLSConnection(client: config, serverName: "server")
-        assertBytes(client.takeOutput(), try t.s4.bytes("client", "send handshake record", "complete record"), "§4 ClientHello record")
+        assertBytes(client.takeOutput(), try s4.bytes("client", "send handshake record", "complete record"), "§4 ClientHello record")
         XCTAssertEqual(cache.count(for: "server"), 0, "the ticket is single-use")
+        assertBytes(keyLog.secret("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: hello.random) ?? [],
+                    try s4.bytes("client", "derive secret \"tls13 c e traffic\"", "expanded"), "§4 c e traffic (key log)")
+
+        // 0-RTT data.
+        try client.sendEarlyData(try s4.bytes("client", "send application_data record", "payload"))
+        assertBytes(client.takeOutput(), try s4.bytes("client", "send application_data record", "complete record"), "§4 early data record")
 
         // ServerHello: pre_shared_key selected (identity 0); PSK + X25519 key schedule.
-        try client.receive(try t.s4.bytes("server", "send handshake record", "complete record", occurrence: 0))
+        try client.receive(try s4.bytes("server", "send handshake record", "complete record", occurrence: 0))
         guard case .clientExpectEncryptedExtensions(let handshake) = client.state else {
             return XCTFail("§4: client is not waiting for EncryptedExtensions after the ServerHello")
         }
         XCTAssertNotNil(handshake.resumedSession)
+        XCTAssertTrue(client.takeOutput().isEmpty)
         let schedule = handshake.schedule
-        assertBytes(schedule.earlySecret(psk: t.psk).secret, try t.s4.bytes("client", "extract secret \"early\"", "secret"), "early secret")
-        assertBytes(handshake.handshakeSecret.secret, try t.s4.bytes("server", "extract secret \"handshake\"", "secret"), "handshake secret")
+        assertBytes(schedule.earlySecret(psk: t.psk).secret, try s4.bytes("client", "extract secret \"early\"", "secret"), "early secret")
+        assertBytes(handshake.handshakeSecret.secret, try s4.bytes("server", "extract secret \"handshake\"", "secret"), "handshake secret")
         assertBytes(schedule.masterSecret(from: handshake.handshakeSecret).secret,
-                    try t.s4.bytes("server", "extract secret \"master\"", "secret"), "master secret")
-        assertBytes(handshake.clientHandshakeSecret, try t.s4.bytes("server", "derive secret \"tls13 c hs traffic\"", "expanded"), "c hs traffic")
-        assertBytes(handshake.serverHandshakeSecret, try t.s4.bytes("server", "derive secret \"tls13 s hs traffic\"", "expanded"), "s hs traffic")
+                    try s4.bytes("server", "extract secret \"master\"", "secret"), "master secret")
+        assertBytes(handshake.clientHandshakeSecret, try s4.bytes("server", "derive secret \"tls13 c hs traffic\"", "expanded"), "c hs traffic")
+        assertBytes(handshake.serverHandshakeSecret, try s4.bytes("server", "derive secret \"tls13 s hs traffic\"", "expanded"), "s hs traffic")
 
-        // EncryptedExtensions + Finished (no Certificate, no CertificateVerify): the server Finished verifies.
-        try client.receive(try t.s4.bytes("server", "send handshake record", "complete record", occurrence: 1))
+        // EncryptedExtensions (early data accepted) + Finished, no Certificate: EndOfEarlyData, then Finished.
+        _ = client.takeEvents()
+        try client.receive(try s4.bytes("server", "send handshake record", "complete record", occurrence: 1))
         XCTAssertNil(client.pendingVerification, "a resumed handshake must not ask for certificate verification")
         XCTAssertTrue(client.isHandshakeComplete)
         XCTAssertNil(client.failure)
+        XCTAssertTrue(client.takeEvents().contains(.earlyDataAccepted(true)))
+        assertBytes(client.takeOutput(),
+                    try s4.bytes("client", "send handshake record", "complete record", occurrence: 1)
+                        + s4.bytes("client", "send handshake record", "complete record", occurrence: 2),
+                    "§4 EndOfEarlyData and Finished records")
         let negotiated = try XCTUnwrap(client.negotiated)
         XCTAssertTrue(negotiated.resumed)
         XCTAssertEqual(negotiated.peerCertificates, [])
         XCTAssertNil(negotiated.serverSignatureScheme)
-        for (label, action) in [("CLIENT_TRAFFIC_SECRET_0", "c ap traffic"), ("SERVER_TRAFFIC_SECRET_0", "s ap traffic"),
+        for (label, action) in [("CLIENT_HANDSHAKE_TRAFFIC_SECRET", "c hs traffic"), ("SERVER_HANDSHAKE_TRAFFIC_SECRET", "s hs traffic"),
+                                ("CLIENT_TRAFFIC_SECRET_0", "c ap traffic"), ("SERVER_TRAFFIC_SECRET_0", "s ap traffic"),
                                 ("EXPORTER_SECRET", "exp master")] {
-            let logged = keyLog.secret(label, clientRandom: hello.random)
-            XCTAssertNotNil(logged, label)
-            assertBytes(logged ?? [], try t.s4.bytes("server", "derive secret \"tls13 \(action)\"", "expanded"), "§4 \(action) (key log)")
+            assertBytes(keyLog.secret(label, clientRandom: hello.random) ?? [],
+                        try s4.bytes("server", "derive secret \"tls13 \(action)\"", "expanded"), "§4 \(action) (key log)")
         }
-        // The trace's client sends EndOfEarlyData before its Finished (it sent 0-RTT data); TLSKit has no 0-RTT,
-        // so its Finished covers a different transcript and is not compared.
+        let traffic = try XCTUnwrap(client.traffic)
+        assertBytes(traffic.resumptionMasterSecret, try s4.bytes("client", "derive secret \"tls13 res master\"", "expanded"),
+                    "§4 resumption master secret")
+
+        // Application data both ways, then close_notify both ways.
+        try client.send(try s4.bytes("client", "send application_data record", "payload", occurrence: 1))
+        assertBytes(client.takeOutput(), try s4.bytes("client", "send application_data record", "complete record", occurrence: 1),
+                    "§4 client application data record")
+        try client.receive(try s4.bytes("server", "send application_data record", "complete record"))
+        assertBytes(client.takeApplicationData(), try s4.bytes("server", "send application_data record", "payload"), "§4 server application data")
+        client.close()
+        assertBytes(client.takeOutput(), try s4.bytes("client", "send alert record", "complete record"), "§4 client close_notify record")
+        _ = client.takeEvents()
+        try client.receive(try s4.bytes("server", "send alert record", "complete record"))
+        XCTAssertEqual(client.takeEvents(), [.peerClosed])
+        XCTAssertNil(client.failure)
         XCTAssertTrue(random.failures.value.isEmpty, "\(random.failures.value)")
         XCTAssertEqual(random.remaining, 0)
     }
