@@ -153,6 +153,41 @@ final class EarlyDataInteropTests: XCTestCase {
         }
     }
 
+    /// s_server without -early_data issues tickets without the early_data extension (max_early_data 0): our
+    /// client then offers no 0-RTT at all (capacity 0, sendEarlyData refused) and simply resumes. (A ticket from
+    /// another, -early_data s_server cannot be used here: each s_server process has its own random ticket key, and
+    /// with -early_data its tickets are entries of that process's session cache.)
+    func testNoEarlyDataOfferedWithTicketFromServerWithoutEarlyData() async throws {
+        let server = try startPersistentServer([])
+        defer { server.process.terminate() }
+        do {
+            let configuration = try earlyDataClientConfiguration()
+            let cache = try XCTUnwrap(configuration.sessionCache)
+            let first = TLSSocketDriver(
+                connection: try TLSConnection(client: configuration, serverName: "localhost"),
+                socket: try LoopbackSocket.connect(port: server.port))
+            try await first.handshake()
+            try await first.run(until: { _ in cache.count(for: "localhost") > 0 }, "a NewSessionTicket from s_server")
+            try await first.closeAndWaitForPeer()
+
+            let mark = server.process.stdout.count
+            let connection = try TLSConnection(client: configuration, serverName: "localhost")
+            XCTAssertEqual(connection.earlyDataCapacity, 0)
+            XCTAssertThrowsError(try connection.sendEarlyData(earlyRequest))
+            let client = TLSSocketDriver(connection: connection, socket: try LoopbackSocket.connect(port: server.port))
+            try await client.handshake()
+            XCTAssertEqual(connection.negotiated?.resumed, true)
+            XCTAssertNil(connection.earlyDataAccepted, "no early data was offered")
+            XCTAssertFalse(client.events.contains(.earlyDataAccepted(true)) || client.events.contains(.earlyDataAccepted(false)))
+            try server.process.wait(forText: "Reused session-id", after: mark)
+            try await client.exchange(withOpenSSLServer: server.process, bytes: 1024, seed: 76)
+            try await client.closeAndWaitForPeer()
+            try server.process.wait(forText: "DONE", after: mark)
+        } catch {
+            throw InteropError("s_server without -early_data: \(error)\n\(server.process.diagnostics)")
+        }
+    }
+
     // MARK: openssl s_client -early_data → TLSKit server
 
     func testOpenSSLClientEarlyDataAcceptedByOurServer() async throws {
