@@ -167,7 +167,8 @@ extension TLSConnection {
         var raw: [UInt8]
         let offerEarlyData = config.enableEarlyData && session?.version == .tls13 && (session?.maxEarlyDataSize ?? 0) > 0
         if let session, session.version == .tls13 {
-            // Kept where the ClientHello customizer put it, if it did (RFC 8448 §4 replays NSS's extension order).
+            // A clientHelloCustomizer may already have placed early_data (to mirror another implementation's
+            // extension order, e.g. NSS's in RFC 8448 §4): keep it where it is, never twice.
             if offerEarlyData && !hello.extensions.contains(where: { $0.type == .earlyData }) {
                 hello.extensions.append(.earlyData(maxEarlyDataSize: nil))
             }
