@@ -55,6 +55,8 @@ public enum HandshakeType: UInt8, Sendable, CustomStringConvertible {
     case certificateVerify = 15
     case clientKeyExchange = 16
     case finished = 20
+    /// TLS 1.2 only (RFC 6066 §8); TLS 1.3 carries the status in the Certificate message.
+    case certificateStatus = 22
     case keyUpdate = 24
     case messageHash = 254
 
@@ -73,6 +75,7 @@ public enum HandshakeType: UInt8, Sendable, CustomStringConvertible {
         case .certificateVerify: return "CertificateVerify"
         case .clientKeyExchange: return "ClientKeyExchange"
         case .finished: return "Finished"
+        case .certificateStatus: return "CertificateStatus"
         case .keyUpdate: return "KeyUpdate"
         case .messageHash: return "message_hash"
         }

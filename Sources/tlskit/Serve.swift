@@ -45,6 +45,10 @@ struct Serve: AsyncParsableCommand {
         valueName: "file"))
     var rootCertOut: String?
 
+    @Option(name: .customLong("ocsp-response"), help: ArgumentHelp(
+        "A DER OCSP response for the certificate, stapled for clients that ask (status_request).", valueName: "file"))
+    var ocspResponse: String?
+
     @OptionGroup var tls: TLSOptions
 
     func run() async throws {
@@ -54,7 +58,7 @@ struct Serve: AsyncParsableCommand {
     private func serve() async throws {
         // Identity: the given files, or a fresh ephemeral one.
         let ephemeral: (identity: CertifiedKey, rootCertificatePEM: String)?
-        let certifiedKey: CertifiedKey
+        var certifiedKey: CertifiedKey
         if let loaded = try identity.load() {
             certifiedKey = loaded
             ephemeral = nil
@@ -64,6 +68,9 @@ struct Serve: AsyncParsableCommand {
             ephemeral = generated
         }
 
+        if let ocspResponse {
+            certifiedKey.ocspResponse = Array(try Data(contentsOf: URL(fileURLWithPath: ocspResponse)))
+        }
         var configuration = TLSServerConfiguration(certificate: certifiedKey)
         try tls.apply(to: &configuration.common)
         if let clientCA {

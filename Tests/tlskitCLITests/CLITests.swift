@@ -42,11 +42,13 @@ final class CLITests: XCTestCase {
     }
 
     /// A CA and a leaf for localhost/127.0.0.1 made with the openssl CLI (EKU serverAuth and clientAuth).
-    private func makeOpenSSLIdentity() throws -> (ca: String, caKey: String, cert: String, key: String) {
+    /// `ocspResponder` adds an AIA OCSP URI to the leaf (nothing listens there: responses are made with `openssl ocsp`).
+    private func makeOpenSSLIdentity(ocspResponder: Bool = false) throws -> (ca: String, caKey: String, cert: String, key: String) {
         let openssl = try requiredTool("openssl")
         let ca = path("ca.pem"), caKey = path("ca.key"), cert = path("leaf.pem"), key = path("leaf.key")
         let csr = path("leaf.csr"), ext = path("leaf.ext")
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n"
+        let aia = ocspResponder ? "authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/\n" : ""
+        try ("subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n" + aia)
             .write(toFile: ext, atomically: true, encoding: .utf8)
         let steps: [[String]] = [
             ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", caKey,
@@ -61,6 +63,22 @@ final class CLITests: XCTestCase {
             guard result.status == 0 else { throw TestFailure("openssl \(step.joined(separator: " ")) failed: \(result.stderr)") }
         }
         return (ca, caKey, cert, key)
+    }
+
+    /// A DER OCSP response for the identity's leaf, signed by its CA, saying good or revoked.
+    private func makeOCSPResponse(_ identity: (ca: String, caKey: String, cert: String, key: String), revoked: Bool) throws -> String {
+        let openssl = try requiredTool("openssl")
+        let serialResult = try runProgram(openssl, ["x509", "-in", identity.cert, "-noout", "-serial"])
+        let serial = serialResult.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+        let index = path(revoked ? "index-revoked.txt" : "index-good.txt"), output = path(revoked ? "revoked.der" : "good.der")
+        let status = revoked ? "R\t301231000000Z\t240101000000Z,keyCompromise" : "V\t301231000000Z\t"
+        try "\(status)\t\(serial)\tunknown\t/CN=localhost\n".write(toFile: index, atomically: true, encoding: .utf8)
+        let result = try runProgram(openssl, [
+            "ocsp", "-index", index, "-rsigner", identity.ca, "-rkey", identity.caKey, "-CA", identity.ca,
+            "-issuer", identity.ca, "-cert", identity.cert, "-respout", output, "-ndays", "1", "-no_nonce",
+        ])
+        guard result.status == 0 else { throw TestFailure("openssl ocsp failed: \(result.stderr)") }
+        return output
     }
 
     /// The checks every bad-input case shares: non-zero exit and exactly one line on stderr, no stack trace.
@@ -348,6 +366,50 @@ final class CLITests: XCTestCase {
         let anonymous = try tlskit(["connect", "localhost:\(port)", "--cafile", identity.ca], input: request)
         XCTAssertNotEqual(anonymous.status, 0, anonymous.stderr)
         XCTAssertTrue(anonymous.stderr.contains("certificate_required"), anonymous.stderr)
+    }
+
+    // MARK: OCSP stapling, both directions
+
+    func testOpenSSLClientSeesOurStapledOCSPResponse() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity(ocspResponder: true)
+        let response = try makeOCSPResponse(identity, revoked: false)
+        let (port, _) = try startServer(["--cert", identity.cert, "--key", identity.key, "--ocsp-response", response],
+                                        ephemeral: false)
+        for version in ["-tls1_3", "-tls1_2"] {
+            let result = try runProgram(openssl, [
+                "s_client", version, "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", identity.ca,
+                "-status", "-verify_return_error",
+            ], input: "")
+            XCTAssertTrue(result.stdout.contains("OCSP Response Status: successful"), "\(version): \(result.stdout)")
+            XCTAssertTrue(result.stdout.contains("Cert Status: good"), "\(version): \(result.stdout)")
+            XCTAssertTrue(result.stdout.contains("Verify return code: 0 (ok)"), "\(version): \(result.stdout)")
+        }
+    }
+
+    func testConnectChecksOpenSSLServersStaple() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity(ocspResponder: true)
+        for (revoked, version) in [(false, "1.3"), (false, "1.2"), (true, "1.3"), (true, "1.2")] {
+            let response = try makeOCSPResponse(identity, revoked: revoked)
+            let port = try freePort()
+            let server = try ChildProcess(openssl, [
+                "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-www", "-status_file", response,
+            ])
+            children.append(server)
+            try server.waitForOutput("ACCEPT")
+            let result = try tlskit([
+                "connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost",
+                "--min-version", version, "--max-version", version,
+            ], input: "GET / HTTP/1.0\r\n\r\n")
+            if revoked {
+                XCTAssertNotEqual(result.status, 0, "TLS \(version)")
+                XCTAssertTrue(result.stderr.contains("certificate_revoked"), "TLS \(version): \(result.stderr)")
+            } else {
+                XCTAssertEqual(result.status, 0, "TLS \(version): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains("Verification:      OK"), result.stderr)
+            }
+        }
     }
 
     // MARK: Bad input: one line, non-zero exit

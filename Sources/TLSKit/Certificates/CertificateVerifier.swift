@@ -28,12 +28,16 @@ public struct PeerVerificationRequest: Sendable {
     /// The validation time: every certificate must satisfy notBefore ≤ now ≤ notAfter. Injectable for tests and
     /// offline checks (`tlskit verify --at`).
     public var now: Date
+    /// The DER OCSPResponse the server stapled for its leaf (RFC 6066 §8, RFC 8446 §4.4.2.1), if any.
+    public var stapledOCSPResponse: [UInt8]?
 
-    public init(chainDER: [[UInt8]], role: PeerRole, serverName: String?, now: Date = Date()) {
+    public init(chainDER: [[UInt8]], role: PeerRole, serverName: String?, now: Date = Date(),
+                stapledOCSPResponse: [UInt8]? = nil) {
         self.chainDER = chainDER
         self.role = role
         self.serverName = serverName
         self.now = now
+        self.stapledOCSPResponse = stapledOCSPResponse
     }
 }
 
@@ -52,14 +56,19 @@ public protocol CertificateVerifier: Sendable {
 /// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
 /// (VerifierPolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do — validity, basic
 /// constraints and key usage, name constraints, extended key usage and the server's identity — within `limits`.
+/// A stapled OCSP response, when the peer sent one, is checked last (StapledOCSPPolicy.swift, `ocspFailureMode`).
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
     /// Work caps per validation; hostile chains fail fast with a `budget:` reason.
     public var limits: VerificationLimits
+    /// What to do with a stapled OCSP response that cannot be used; see `OCSPStaplingFailureMode`. A response that
+    /// says the leaf is revoked is certificate_revoked either way.
+    public var ocspFailureMode: OCSPStaplingFailureMode
 
-    public init(trustRoots: TrustRoots, limits: VerificationLimits = .default) {
+    public init(trustRoots: TrustRoots, limits: VerificationLimits = .default, ocspFailureMode: OCSPStaplingFailureMode = .soft) {
         self.trustRoots = trustRoots
         self.limits = limits
+        self.ocspFailureMode = ocspFailureMode
     }
 
     public func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult {
@@ -94,6 +103,10 @@ public struct X509CertificateVerifier: CertificateVerifier {
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {
                 ServerNamePolicy(identity: identity)
+            }
+            // Last, so that a broken chain is reported as such rather than as an OCSP problem.
+            if let stapled = request.stapledOCSPResponse {
+                StapledOCSPPolicy(response: stapled, mode: ocspFailureMode, now: request.now)
             }
         }
         let diagnostics = DiagnosticLog()

@@ -7,6 +7,10 @@ import X509
 public struct CertifiedKey: Sendable {
     public let chain: CertificateChain
     public let privateKey: any SigningKey
+    /// A DER OCSPResponse for the leaf, stapled when the client asks for it (status_request): in the leaf's
+    /// CertificateEntry in TLS 1.3, as a CertificateStatus message in TLS 1.2. Refresh it before its nextUpdate;
+    /// TLSKit sends it as given.
+    public var ocspResponse: [UInt8]? = nil
 
     /// Pairs a chain with its key, checking that the key belongs to the leaf certificate.
     public init(chain: CertificateChain, privateKey: any SigningKey) throws(CertificateLoadingError) {

@@ -17,6 +17,10 @@ enum VerifierRule: String, CaseIterable, Sendable {
     case nameConstraints = "name-constraints"
     case extendedKeyUsage = "extended-key-usage"
     case serverIdentity = "server-identity"
+    /// A stapled OCSP response says the leaf is revoked.
+    case revoked = "revoked"
+    /// A stapled OCSP response is unusable (hard-fail mode only).
+    case ocspStatus = "ocsp-status"
     /// No candidate path reached a trust root (raised by the verifier, not a policy).
     case unknownIssuer = "unknown-ca"
     /// A certificate carries a critical extension no policy processes (raised by the verifier).
@@ -27,6 +31,8 @@ enum VerifierRule: String, CaseIterable, Sendable {
         case .validity: return .certificateExpired
         case .extendedKeyUsage, .criticalExtensions: return .unsupportedCertificate
         case .unknownIssuer: return .unknownCA
+        case .revoked: return .certificateRevoked
+        case .ocspStatus: return .badCertificateStatusResponse
         case .budget, .version, .basicConstraints, .nameConstraints, .serverIdentity: return .badCertificate
         }
     }

@@ -87,6 +87,9 @@ public struct TLSClientConfiguration: Sendable {
     /// unless you call `TLSConnection.sendEarlyData(_:)`: early data can be replayed by an attacker, so only send
     /// requests that are safe to repeat.
     public var enableEarlyData = false
+    /// Ask the server to staple an OCSP response (status_request, RFC 6066 §8). A stapled response is passed to the
+    /// verifier (`PeerVerificationRequest.stapledOCSPResponse`); `X509CertificateVerifier` checks it.
+    public var requestOCSPStapling = true
 
     /// Test seam: reshape the ClientHello before padding and sending (the flag is true for the retry after a
     /// HelloRetryRequest). Used to replay other implementations' traces byte for byte; the engine still enforces

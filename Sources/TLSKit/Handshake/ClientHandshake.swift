@@ -119,6 +119,7 @@ extension TLSConnection {
         var extensions: [Extension] = []
         if config.grease { extensions.append(.unknown(ExtensionType(rawValue: grease(3)), [])) }
         if let serverName, !isIPAddressLiteral(serverName) { extensions.append(.serverName(serverName)) }
+        if config.requestOCSPStapling { extensions.append(.statusRequest(CertificateStatusCodec.ocspRequestBody)) }
         extensions.append(.supportedGroups(advertisedGroups))
         if offerTLS12 {
             // TLS 1.2 protections: uncompressed points only, extended master secret, secure renegotiation signal.
@@ -291,12 +292,14 @@ extension TLSConnection {
             guard !certificate.entries.isEmpty else {
                 throw TLSError(.decodeError, "the server sent an empty Certificate")   // RFC 8446 §4.4.2.4
             }
-            try checkCertificateEntries(certificate)
+            let stapled = try checkCertificateEntries(certificate, offered: handshake.offeredExtensions)
             handshake.serverCertificates = certificate.entries.map(\.certificateDER)
             handshake.transcript.append(raw)
             state = .clientAwaitingVerification(handshake)
-            requestVerification(PeerVerificationRequest(
-                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
+            var request = PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now())
+            request.stapledOCSPResponse = stapled
+            requestVerification(request)
         case (.clientExpectCertificateVerify(var handshake), .certificateVerify(let verify)):
             guard common.signatureAlgorithms.contains(verify.algorithm), isAllowedInTLS13CertificateVerify(verify.algorithm) else {
                 throw TLSError(.illegalParameter, "the server signed with \(verify.algorithm), which we did not offer for TLS 1.3")
@@ -325,16 +328,22 @@ extension TLSConnection {
         }
     }
 
-    private func checkCertificateEntries(_ certificate: CertificateMessage) throws(TLSError) {
+    /// Checks the entries' extensions and returns the OCSP response stapled to the leaf, if any. Only status_request
+    /// on the leaf, and only if we offered it, may appear (RFC 8446 §4.4.2: others are unsupported_extension).
+    private func checkCertificateEntries(_ certificate: CertificateMessage, offered: Set<ExtensionType>) throws(TLSError) -> [UInt8]? {
         guard certificate.entries.count <= maxPeerChainLength else {
             throw TLSError(.badCertificate, "peer chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
         }
-        for entry in certificate.entries {
-            // We request neither OCSP stapling nor SCTs, so no per-certificate extension may appear.
-            if let ext = entry.extensions.first {
-                throw TLSError(.unsupportedExtension, "certificate entry carries \(ext.type), which was not requested")
+        var stapled: [UInt8]?
+        for (index, entry) in certificate.entries.enumerated() {
+            for ext in entry.extensions {
+                guard case .statusRequest(let body) = ext, index == 0, offered.contains(.statusRequest) else {
+                    throw TLSError(.unsupportedExtension, "certificate entry \(index) carries \(ext.type), which was not requested")
+                }
+                stapled = try CertificateStatusCodec.decodeOCSPResponse(body)
             }
         }
+        return stapled
     }
 
     // MARK: HelloRetryRequest

@@ -20,6 +20,8 @@ enum HandshakeState {
     case serverExpectEndOfEarlyData(ServerHandshake)
     // TLS 1.2 (RFC 5246 §7.3)
     case client12ExpectCertificate(Client12Handshake)
+    /// After the Certificate, when the server acknowledged status_request.
+    case client12ExpectCertificateStatus(Client12Handshake)
     case client12AwaitingVerification(Client12Handshake)
     case client12ExpectServerKeyExchange(Client12Handshake)
     case client12ExpectCertificateRequestOrDone(Client12Handshake)

@@ -303,7 +303,13 @@ extension TLSConnection {
 
         // Certificate and CertificateVerify (a resumed handshake is authenticated by the PSK instead), Finished.
         if resumption == nil {
-            let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
+            var entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
+            // OCSP stapling (RFC 8446 §4.4.2.1): only if the client asked for an OCSP status.
+            if let response = identity.ocspResponse, !response.isEmpty, !entries.isEmpty,
+               case .statusRequest(let request)? = extensions.first(.statusRequest),
+               request.first == CertificateStatusCodec.ocsp {
+                entries[0].extensions = [.statusRequest(CertificateStatusCodec.encode(ocspResponse: response))]
+            }
             sendHandshake(.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)), transcript: &transcript)
             let content = certificateVerifyContent(server: true, transcriptHash: transcript.currentHash)
             let signature = try identity.privateKey.sign(scheme: scheme, message: content)

@@ -23,6 +23,8 @@ struct Client12Handshake {
     var extendedMasterSecret: Bool
     var applicationProtocol: String?
     var serverCertificates: [[UInt8]] = []
+    /// The server acknowledged status_request: a CertificateStatus may follow its Certificate (RFC 6066 §8).
+    var expectCertificateStatus = false
     var serverParameters: ServerECDHParameters? = nil
     var serverSignatureScheme: SignatureScheme? = nil
     var certificateRequest: CertificateRequest12? = nil
@@ -72,6 +74,7 @@ func isAllowedInTLS12(_ scheme: SignatureScheme) -> Bool {
 /// Extensions a TLS 1.2 ServerHello may carry (each only if we offered it).
 private let serverHello12Extensions: Set<ExtensionType> = [
     .renegotiationInfo, .extendedMasterSecret, .ecPointFormats, .alpn, .serverName, .sessionTicket, .recordSizeLimit,
+    .statusRequest,
 ]
 
 /// The groups TLS 1.2 ECDHE can use.
@@ -122,6 +125,10 @@ extension TLSConnection {
             extendedMasterSecret: ems, applicationProtocol: applicationProtocol)
         handshake.sessionID = hello.legacySessionIDEcho
         handshake.expectTicket = hello.extensions.contains(.sessionTicket)
+        if case .statusRequest(let body)? = hello.extensions.first(.statusRequest) {
+            guard body.isEmpty else { throw TLSError(.decodeError, "status_request in ServerHello must be empty") }
+            handshake.expectCertificateStatus = true
+        }
         // The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
         if let session = sent.offeredSession, session.version == .tls12, !hello.legacySessionIDEcho.isEmpty,
            hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
@@ -152,6 +159,24 @@ extension TLSConnection {
             }
             handshake.serverCertificates = certificate.certificates
             handshake.transcript.append(raw)
+            if handshake.expectCertificateStatus {
+                // Verification waits for the stapled response.
+                state = .client12ExpectCertificateStatus(handshake)
+                return true
+            }
+            state = .client12AwaitingVerification(handshake)
+            requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
+        case (.client12ExpectCertificateStatus(var handshake), .certificateStatus(let response)):
+            handshake.transcript.append(raw)
+            state = .client12AwaitingVerification(handshake)
+            requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now(),
+                stapledOCSPResponse: response))
+        case (.client12ExpectCertificateStatus(let handshake), _):
+            // RFC 6066 §8: the server may acknowledge status_request and still send no CertificateStatus. Verify
+            // without one, then handle this message as if it came right after the Certificate.
+            reassembler.pushBack(raw)
             state = .client12AwaitingVerification(handshake)
             requestVerification(PeerVerificationRequest(
                 chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
@@ -374,6 +399,13 @@ extension TLSConnection {
         if serverName != nil && resumed == nil { serverExtensions.append(.serverName(nil)) }
         if let applicationProtocol { serverExtensions.append(.alpn([Array(applicationProtocol.utf8)])) }
         if clientWantsTicket { serverExtensions.append(.sessionTicket([])) }
+        // OCSP stapling (RFC 6066 §8): acknowledge with an empty status_request, then send CertificateStatus.
+        var staple: [UInt8]?
+        if resumed == nil, let response = identity.ocspResponse, !response.isEmpty,
+           case .statusRequest(let request)? = extensions.first(.statusRequest), request.first == CertificateStatusCodec.ocsp {
+            staple = response
+            serverExtensions.append(.statusRequest([]))
+        }
         // Resuming: echo the client's session ID. New session: a fresh ID when we cache sessions.
         let sessionID = resumed != nil ? hello.legacySessionID : (config.sessionIDCache != nil ? random.bytes(32) : [])
         let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: sessionID, cipherSuite: suiteInUse.suite,
@@ -406,6 +438,7 @@ extension TLSConnection {
             return
         }
         sendHandshake(.certificate12(CertificateMessage12(certificates: identity.chain.derEncoded)), transcript: &transcript)
+        if let staple { sendHandshake(.certificateStatus(ocspResponse: staple), transcript: &transcript) }
 
         let share = try provider.generateKeyShare(group, random: &random)
         let parameters = ServerECDHParameters(group: group, publicKey: share.publicShare)

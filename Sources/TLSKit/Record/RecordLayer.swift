@@ -297,6 +297,9 @@ struct HandshakeReassembler: Sendable {
 
     mutating func append(_ fragment: [UInt8]) { buffer.append(contentsOf: fragment) }
 
+    /// Puts a whole message back in front, to be returned again by the next `nextMessage()`.
+    mutating func pushBack(_ raw: [UInt8]) { buffer.insert(contentsOf: raw, at: 0) }
+
     /// The next whole message as (type byte, body, full bytes including the header), or nil if incomplete.
     mutating func nextMessage() throws(TLSError) -> (type: UInt8, body: [UInt8], raw: [UInt8])? {
         guard buffer.count >= 4 else { return nil }

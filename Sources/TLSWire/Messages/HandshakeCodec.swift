@@ -218,6 +218,7 @@ extension HandshakeMessage {
         case .certificate12(let m): m.encode(into: &w)
         case .certificateRequest12(let m): m.encode(into: &w)
         case .newSessionTicket12(let m): m.encode(into: &w)
+        case .certificateStatus(let response): w.writeBytes(CertificateStatusCodec.encode(ocspResponse: response))
         }
     }
 
@@ -231,7 +232,7 @@ extension HandshakeMessage {
     /// - TLS 1.3 (and anything later): types TLS 1.3 does not use (or unknown ones) are unexpected_message.
     /// - TLS 1.2 and earlier: HelloRequest, ClientHello, ServerHello, NewSessionTicket (RFC 5077),
     ///   Certificate, ServerKeyExchange (ECDHE), CertificateRequest, ServerHelloDone,
-    ///   CertificateVerify, ClientKeyExchange (ECDHE), Finished; TLS-1.3-only and unknown types
+    ///   CertificateVerify, ClientKeyExchange (ECDHE), Finished, CertificateStatus (RFC 6066); TLS-1.3-only and unknown types
     ///   are unexpected_message. HelloRequest/ServerHelloDone with a body are decode_error.
     public static func decode(type: UInt8, body: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
         if version < .tls13 { return try decodeTLS12(type: type, body: body) }
@@ -252,7 +253,7 @@ extension HandshakeMessage {
         case .certificateVerify: return .certificateVerify(try CertificateVerify(decoding: &r))
         case .finished: return .finished(try Finished(decoding: &r))
         case .keyUpdate: return .keyUpdate(try KeyUpdateRequest(decoding: &r))
-        case .helloRequest, .serverKeyExchange, .serverHelloDone, .clientKeyExchange, .messageHash:
+        case .helloRequest, .serverKeyExchange, .serverHelloDone, .clientKeyExchange, .certificateStatus, .messageHash:
             throw .unexpectedMessage("handshake type \(known) is not used in TLS 1.3")
         }
     }

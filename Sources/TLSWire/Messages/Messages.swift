@@ -246,6 +246,8 @@ public enum HandshakeMessage: Hashable, Sendable {
     case certificate12(CertificateMessage12)
     case certificateRequest12(CertificateRequest12)
     case newSessionTicket12(NewSessionTicket12)
+    /// TLS 1.2 CertificateStatus (RFC 6066 §8): the DER OCSPResponse it carries.
+    case certificateStatus(ocspResponse: [UInt8])
 
     public var type: HandshakeType {
         switch self {
@@ -266,6 +268,7 @@ public enum HandshakeMessage: Hashable, Sendable {
         case .certificate12: return .certificate
         case .certificateRequest12: return .certificateRequest
         case .newSessionTicket12: return .newSessionTicket
+        case .certificateStatus: return .certificateStatus
         }
     }
 }

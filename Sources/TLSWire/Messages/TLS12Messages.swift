@@ -230,6 +230,7 @@ extension HandshakeMessage {
         case .certificateVerify: return .certificateVerify(try CertificateVerify(decoding: &r))
         case .clientKeyExchange: return .clientKeyExchange(try ClientKeyExchange(decoding: &r))
         case .finished: return .finished(try Finished(decoding: &r))
+        case .certificateStatus: return .certificateStatus(ocspResponse: try CertificateStatusCodec.decodeOCSPResponse(body))
         case .endOfEarlyData, .encryptedExtensions, .keyUpdate, .messageHash:
             throw .unexpectedMessage("handshake type \(known) is not used in TLS 1.2")
         }

@@ -162,6 +162,7 @@ struct Scenario {
         config.common = commonConfiguration(provider: provider, random: random, keyLog: keyLog)
         config.common.minimumVersion = .tls13   // the trace's client offers TLS 1.3 only (supported_versions 03 04)
         config.grease = false
+        config.requestOCSPStapling = false   // NSS's trace ClientHello has no status_request
         config.middleboxCompatibility = compatibilityMode
         config.keyShareGroups = clientHello1.extensions.keyShareClient?.map(\.group)
         config.peerVerification = .custom(PinnedCertificateVerifier(expectedDER: serverCertificate, expectedRole: .server))
