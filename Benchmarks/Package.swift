@@ -33,5 +33,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )

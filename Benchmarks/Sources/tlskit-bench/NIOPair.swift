@@ -65,7 +65,7 @@ struct NIOContender {
             let serverContext = try NIOSSLContext(configuration: server)
             let clientContext = try NIOSSLContext(configuration: client)
             makeClient = { try NIOSSLClientHandler(context: clientContext, serverHostname: "localhost") }
-            makeServer = { NIOSSLServerHandler(context: serverContext) }
+            makeServer = { NIOSSLServerHandler(context: serverContext) as ChannelHandler }
         }
     }
 
@@ -101,7 +101,7 @@ struct NIOContender {
             try channel.pipeline.syncOperations.addHandler(makeClient())
             try channel.pipeline.syncOperations.addHandler(clientEnd)
         }
-        try await client.connect(to: address)
+        try await client.connect(to: address).get()
         split.charge(0, since: mark)
         mark = Mark.now()
         let serverEnd = EndOfPipeline()
@@ -110,7 +110,7 @@ struct NIOContender {
             try channel.pipeline.syncOperations.addHandler(makeServer())
             try channel.pipeline.syncOperations.addHandler(serverEnd)
         }
-        try await server.connect(to: address)
+        try await server.connect(to: address).get()
         split.charge(1, since: mark)
         let pair = Pair(client: client, server: server, clientEnd: clientEnd, serverEnd: serverEnd)
         var idle = 0
@@ -133,7 +133,7 @@ struct NIOContender {
     }
 
     func handshakes(_ count: Int) async throws -> HandshakeStats {
-        for _ in 0..<max(2, count / 10) { await try handshake().pair.close() }
+        for _ in 0..<max(2, count / 10) { try await handshake().pair.close() }
         var samples: [Split] = []
         for _ in 0..<count {
             let (pair, split) = try await handshake()
@@ -145,7 +145,6 @@ struct NIOContender {
 
     func bulk(bytes: Int) async throws -> BulkStats {
         let (pair, _) = try await handshake()
-        defer { Task { await pair.close() } }
         var chunk = ByteBufferAllocator().buffer(capacity: chunkSize)
         chunk.writeRepeatingByte(0x61, count: chunkSize)
         for _ in 0..<32 {
@@ -166,6 +165,7 @@ struct NIOContender {
             total.charge(1, since: mark)
         }
         let received = pair.serverEnd.received - start
+        await pair.close()
         guard received == records * chunkSize else { throw BenchError("\(kind) bulk lost data: \(received)") }
         return BulkStats(total: total, bytes: records * chunkSize, records: records)
     }
@@ -175,7 +175,7 @@ struct NIOContender {
         var servers: [NIOAsyncTestingChannel] = []
         clients.reserveCapacity(connections)
         servers.reserveCapacity(connections)
-        await try handshake().pair.close()
+        try await handshake().pair.close()
         for _ in 0..<connections {
             let (pair, _) = try await handshake()
             clients.append(pair.client)

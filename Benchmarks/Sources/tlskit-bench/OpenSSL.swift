@@ -69,7 +69,8 @@ final class OpenSSLContender {
         let (client, server, _) = try handshake()
         _ = bench_ossl_transfer(server.pointer, client.pointer)
         var buffer = [UInt8](repeating: 0, count: 256)
-        _ = bench_ossl_read_all(client.pointer, &buffer, Int32(buffer.count))
+        let capacity = Int32(buffer.count)
+        _ = bench_ossl_read_all(client.pointer, &buffer, capacity)
         guard bench_ossl_save_session(client.pointer) == 1 else { throw BenchError("OpenSSL: no resumable session") }
         return client
     }
@@ -87,21 +88,22 @@ final class OpenSSLContender {
         let c = client.pointer, s = server.pointer
         let chunk = [UInt8](repeating: 0x61, count: chunkSize)
         var buffer = [UInt8](repeating: 0, count: 2 * chunkSize)
+        let capacity = Int32(buffer.count)
         for _ in 0..<32 {
             _ = bench_ossl_write(c, chunk, Int32(chunkSize))
             _ = bench_ossl_transfer(c, s)
-            _ = bench_ossl_read_all(s, &buffer, Int32(buffer.count))
+            _ = bench_ossl_read_all(s, &buffer, capacity)
         }
         let records = max(1, bytes / chunkSize)
         var total = Split()
         var received = 0
         for _ in 0..<records {
             var mark = Mark.now()
-            guard bench_ossl_write(c, chunk, Int32(chunkSize)) == chunkSize else { throw BenchError("SSL_write") }
+            guard Int(bench_ossl_write(c, chunk, Int32(chunkSize))) == chunkSize else { throw BenchError("SSL_write") }
             total.charge(0, since: mark)
             mark = Mark.now()
             _ = bench_ossl_transfer(c, s)
-            let n = bench_ossl_read_all(s, &buffer, Int32(buffer.count))
+            let n = bench_ossl_read_all(s, &buffer, capacity)
             total.charge(1, since: mark)
             guard n >= 0 else { throw BenchError("SSL_read") }
             received += Int(n)

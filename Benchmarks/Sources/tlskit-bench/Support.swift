@@ -16,6 +16,7 @@ struct Settings: Codable {
     var certificates = "Benchmarks/.certs"
     var json = "Benchmarks/results/latest.json"
     var only: String? = nil        // run only rows whose section contains this (e.g. "bulk")
+    var contenders: String? = nil  // comma-separated subset of TLSKit,OpenSSL,TLSKit-NIO,BoringSSL-NIO (for profiling)
 
     static func load() -> Settings {
         var s = Settings()
@@ -43,6 +44,9 @@ struct Settings: Codable {
         var only = ""
         string("BENCH_ONLY", "--only", &only)
         s.only = only.isEmpty ? nil : only
+        var contenders = ""
+        string("BENCH_CONTENDERS", "--contenders", &contenders)
+        s.contenders = contenders.isEmpty ? nil : contenders.lowercased()
         return s
     }
 }

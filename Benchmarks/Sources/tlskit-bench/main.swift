@@ -32,6 +32,11 @@ var rows: [Row] = []
 func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 
 func attempt<T>(_ what: String, _ body: () async throws -> T) async -> T? {
+    if let selected = settings.contenders {
+        let names = selected.split(separator: ",").map(String.init)
+        let key = what == "swift-nio-ssl" ? "boringssl-nio" : what == "TLSKit NIO" ? "tlskit-nio" : what.lowercased()
+        guard names.contains(key) else { return nil }
+    }
     do { return try await body() } catch {
         log("  \(what): \(error) (n/a)")
         return nil
@@ -117,8 +122,10 @@ if wanted("bulk") {
         let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).bulk(bytes: bytes) }
         let tlskitNIO = await attempt("TLSKit NIO") { try await NIOContender(.tlskit, setup, certificates).bulk(bytes: bytes) }
         // BoringSSL picks the TLS 1.3 suite itself (AES-128-GCM with AES-NI): only the AES-128-GCM rows compare.
-        let boring = boringCanDoIt
-            ? await attempt("swift-nio-ssl") { try await NIOContender(.nioSSL, setup, certificates).bulk(bytes: bytes) } : nil
+        var boring: BulkStats? = nil
+        if boringCanDoIt {
+            boring = await attempt("swift-nio-ssl") { try await NIOContender(.nioSSL, setup, certificates).bulk(bytes: bytes) }
+        }
         add("bulk", "\(name): send", "MB/s", tlskit: engine?.sendMBps, openssl: openssl?.sendMBps,
             tlskitNIO: tlskitNIO?.sendMBps, boring: boring?.sendMBps)
         add("bulk", "\(name): receive", "MB/s", tlskit: engine?.receiveMBps, openssl: openssl?.receiveMBps,
