@@ -51,5 +51,8 @@ struct Setup {
         case .chacha20poly1305: return "TLS_CHACHA20_POLY1305_SHA256"
         }
     }
-    var opensslGroups: String { group == .x25519 ? "X25519" : "X25519MLKEM768" }
+    var opensslGroups: String {
+        let first = group == .x25519 ? "X25519" : "X25519MLKEM768"
+        return version == 12 ? first + ":P-256" : first  // TLS 1.2: the ECDSA certificate's curve must be offered
+    }
 }

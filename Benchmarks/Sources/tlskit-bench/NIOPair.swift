@@ -15,6 +15,12 @@ final class EndOfPipeline: ChannelInboundHandler, @unchecked Sendable {
     private var _received = 0
     var completed: Bool { lock.withLock { _completed } }
     var received: Int { lock.withLock { _received } }
+    private var _error: Error?
+    var error: Error? { lock.withLock { _error } }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        lock.withLock { if _error == nil { _error = error } }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data).readableBytes
@@ -55,7 +61,8 @@ struct NIOContender {
             let curve: NIOTLSCurve = setup.group == .x25519 ? .x25519 : .x25519_MLKEM768
             server.minimumTLSVersion = version; server.maximumTLSVersion = version
             client.minimumTLSVersion = version; client.maximumTLSVersion = version
-            server.curves = [curve]; client.curves = [curve]
+            let curves: [NIOTLSCurve] = setup.version == 12 ? [curve, .secp256r1] : [curve]
+            server.curves = curves; client.curves = curves
             if setup.version == 12 {
                 let cipher: NIOTLSCipher = setup.key == .ecdsa
                     ? .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 : .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
@@ -75,10 +82,29 @@ struct NIOContender {
         let clientEnd: EndOfPipeline
         let serverEnd: EndOfPipeline
 
+        /// Closes both sides the way a peer would: close_notify both ways, then any shutdown timer fires.
+        /// (Awaiting `finish()` at once would wait forever for swift-nio-ssl's close_notify exchange.)
         func close() async {
+            client.close(promise: nil)
+            for _ in 0..<3 {
+                _ = try? await NIOContender.transfer(client, server)
+                _ = try? await NIOContender.transfer(server, client)
+            }
+            await client.testingEventLoop.advanceTime(by: .seconds(600))
+            await server.testingEventLoop.advanceTime(by: .seconds(600))
+            if client.isActive || server.isActive { server.close(promise: nil) }
+            await server.testingEventLoop.advanceTime(by: .seconds(600))
             _ = try? await client.finish(acceptAlreadyClosed: true)
             _ = try? await server.finish(acceptAlreadyClosed: true)
         }
+    }
+
+    /// Closes one channel without its peer (the memory rows): drops what it writes, fires its shutdown timers.
+    static func discard(_ channel: NIOAsyncTestingChannel) async {
+        channel.close(promise: nil)
+        await channel.testingEventLoop.advanceTime(by: .seconds(600))
+        while (try? await channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+        _ = try? await channel.finish(acceptAlreadyClosed: true)
     }
 
     /// Moves every outbound buffer of `from` into `to`'s pipeline; returns the bytes moved.
@@ -101,7 +127,9 @@ struct NIOContender {
             try channel.pipeline.syncOperations.addHandler(makeClient())
             try channel.pipeline.syncOperations.addHandler(clientEnd)
         }
+        debug("client channel made")
         try await client.connect(to: address).get()
+        debug("client connected")
         split.charge(0, since: mark)
         mark = Mark.now()
         let serverEnd = EndOfPipeline()
@@ -111,17 +139,23 @@ struct NIOContender {
             try channel.pipeline.syncOperations.addHandler(serverEnd)
         }
         try await server.connect(to: address).get()
+        debug("server connected")
         split.charge(1, since: mark)
         let pair = Pair(client: client, server: server, clientEnd: clientEnd, serverEnd: serverEnd)
         var idle = 0
-        while idle < 20_000 {
+        while idle < 5_000 {
             mark = Mark.now()
             let toServer = try await Self.transfer(client, server)
             split.charge(1, since: mark)
             mark = Mark.now()
             let toClient = try await Self.transfer(server, client)
+            debug("round: \(toServer) bytes to server, \(toClient) to client; completed \(clientEnd.completed) \(serverEnd.completed)")
             if toServer == 0 && toClient == 0 {
                 if clientEnd.completed && serverEnd.completed { return (pair, split) }
+                if let error = clientEnd.error ?? serverEnd.error {
+                    await pair.close()
+                    throw BenchError("\(kind) NIO handshake failed: \(error)")
+                }
                 // TLSKit's client verifies the chain on a task; wait for it (charged to the client).
                 idle += 1
                 try await Task.sleep(nanoseconds: 20_000)
@@ -182,12 +216,15 @@ struct NIOContender {
             servers.append(pair.server)
         }
         let both = heapInUse()
-        for channel in clients { _ = try? await channel.finish(acceptAlreadyClosed: true) }
+        for channel in clients { await NIOContender.discard(channel) }
         clients.removeAll(keepingCapacity: true)
         let serversOnly = heapInUse()
-        for channel in servers { _ = try? await channel.finish(acceptAlreadyClosed: true) }
+        for channel in servers { await NIOContender.discard(channel) }
         servers.removeAll(keepingCapacity: true)
         return MemoryStats(clientBytes: Double(both - serversOnly) / Double(connections),
                            serverBytes: Double(serversOnly - heapInUse()) / Double(connections))
     }
 }
+
+let debugging = ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil
+func debug(_ text: @autoclosure () -> String) { if debugging { log(text()) } }

@@ -27,7 +27,9 @@ struct TLSKitEngineContender {
         }
         client.common.minimumVersion = version; client.common.maximumVersion = version
         server.common.minimumVersion = version; server.common.maximumVersion = version
-        client.common.supportedGroups = [group]; server.common.supportedGroups = [group]
+        // TLS 1.2 needs the ECDSA certificate's curve among the client's groups (RFC 8422 §5.1); X25519 stays first.
+        let groups: [NamedGroup] = setup.version == 12 ? [group, .secp256r1] : [group]
+        client.common.supportedGroups = groups; server.common.supportedGroups = groups
         client.common.cipherSuites = [suite]; server.common.cipherSuites = [suite]
         client.keyShareGroups = [group]
         client.grease = false  // neither OpenSSL nor swift-nio-ssl's defaults send GREASE
