@@ -47,5 +47,7 @@ int bench_ossl_session_reused(bench_ossl_conn *conn);
 const char *bench_ossl_cipher_name(bench_ossl_conn *conn);
 const char *bench_ossl_version_name(bench_ossl_conn *conn);
 const char *bench_ossl_group_name(bench_ossl_conn *conn);
+/// CPU ns for `iterations` EVP AEAD seals (decrypt = 0) or opens (decrypt = 1) of 16 KiB with libcrypto; -1 on failure.
+int64_t bench_ossl_aead_ns(const char *name, int iterations, int decrypt);
 
 #endif
