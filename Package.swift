@@ -88,10 +88,13 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
+        // Test-only: counts heap allocations for the allocation regression guard (replaces malloc in the test
+        // executable only; see Tests/AllocationCounter/AllocationCounter.c).
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(
             name: "TLSKitTests",
             dependencies: [
-                "TLSKit", "TLSWire", "TLSCrypto",
+                "TLSKit", "TLSWire", "TLSCrypto", "AllocationCounter",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),

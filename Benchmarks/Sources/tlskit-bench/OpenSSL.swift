@@ -1,0 +1,133 @@
+import CBenchSupport
+
+/// The system OpenSSL 3 (libssl) with memory BIOs; the bench moves bytes between the two SSL objects.
+final class OpenSSLContender {
+    enum Resumption { case none, tls13Ticket, tls12SessionID, tls12Ticket }
+    let clientContext: OpaquePointer
+    let serverContext: OpaquePointer
+    let resumption: Resumption
+
+    init(_ setup: Setup, _ certificates: BenchCertificates, resumption: Resumption = .none) throws {
+        let leaf = certificates.leaf(setup.key)
+        let tickets: Int32 = (resumption == .tls13Ticket || resumption == .tls12Ticket) ? 1 : 0
+        let serverCache: Int32 = resumption == .tls12SessionID ? 1 : 0
+        guard let server = bench_ossl_ctx_new(1, Int32(setup.version), leaf.certificate, leaf.key, nil,
+                                              setup.opensslCiphers, setup.opensslGroups, tickets, serverCache),
+              let client = bench_ossl_ctx_new(0, Int32(setup.version), nil, nil, certificates.rootPEM,
+                                              setup.opensslCiphers, setup.opensslGroups, tickets, 1)
+        else { throw BenchError("OpenSSL context for \(setup) failed") }
+        serverContext = server
+        clientContext = client
+        self.resumption = resumption
+    }
+
+    deinit {
+        bench_ossl_ctx_free(clientContext)
+        bench_ossl_ctx_free(serverContext)
+    }
+
+    final class Connection {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { bench_ossl_conn_free(pointer) }
+    }
+
+    /// One handshake (resuming `session`'s saved session if given).
+    func handshake(resuming session: Connection? = nil) throws -> (client: Connection, server: Connection, split: Split) {
+        var split = Split()
+        var mark = Mark.now()
+        guard let c = bench_ossl_conn_new(clientContext, "localhost") else { throw BenchError("SSL_new") }
+        let client = Connection(c)
+        if let session { bench_ossl_offer_session(c, session.pointer) }
+        var clientState = bench_ossl_handshake(c)
+        split.charge(0, since: mark)
+        mark = Mark.now()
+        guard let s = bench_ossl_conn_new(serverContext, nil) else { throw BenchError("SSL_new") }
+        let server = Connection(s)
+        split.charge(1, since: mark)
+        var serverState: Int32 = 0
+        for _ in 0..<16 {
+            mark = Mark.now()
+            let toServer = bench_ossl_transfer(c, s)
+            if serverState != 1 || toServer > 0 { serverState = bench_ossl_handshake(s) }
+            split.charge(1, since: mark)
+            mark = Mark.now()
+            let toClient = bench_ossl_transfer(s, c)
+            if clientState != 1 || toClient > 0 { clientState = bench_ossl_handshake(c) }
+            split.charge(0, since: mark)
+            if clientState < 0 || serverState < 0 { throw BenchError("OpenSSL handshake failed") }
+            if clientState == 1 && serverState == 1 && toServer == 0 && toClient == 0 {
+                if session != nil && bench_ossl_session_reused(c) != 1 { throw BenchError("OpenSSL did not resume") }
+                return (client, server, split)
+            }
+        }
+        throw BenchError("OpenSSL handshake did not complete")
+    }
+
+    /// A client connection holding a resumable session (TLS 1.3: after reading the server's ticket).
+    func sessionSource() throws -> Connection {
+        let (client, server, _) = try handshake()
+        _ = bench_ossl_transfer(server.pointer, client.pointer)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let capacity = Int32(buffer.count)
+        _ = bench_ossl_read_all(client.pointer, &buffer, capacity)
+        guard bench_ossl_save_session(client.pointer) == 1 else { throw BenchError("OpenSSL: no resumable session") }
+        return client
+    }
+
+    func handshakes(_ count: Int) throws -> HandshakeStats {
+        let source = resumption == .none ? nil : try sessionSource()
+        for _ in 0..<max(2, count / 10) { _ = try handshake(resuming: source) }
+        var samples: [Split] = []
+        for _ in 0..<count { samples.append(try handshake(resuming: source).split) }
+        return HandshakeStats(samples: samples)
+    }
+
+    func bulk(bytes: Int) throws -> BulkStats {
+        let (client, server, _) = try handshake()
+        let c = client.pointer, s = server.pointer
+        let chunk = [UInt8](repeating: 0x61, count: chunkSize)
+        var buffer = [UInt8](repeating: 0, count: 2 * chunkSize)
+        let capacity = Int32(buffer.count)
+        for _ in 0..<32 {
+            _ = bench_ossl_write(c, chunk, Int32(chunkSize))
+            _ = bench_ossl_transfer(c, s)
+            _ = bench_ossl_read_all(s, &buffer, capacity)
+        }
+        let records = max(1, bytes / chunkSize)
+        var total = Split()
+        var received = 0
+        for _ in 0..<records {
+            var mark = Mark.now()
+            guard Int(bench_ossl_write(c, chunk, Int32(chunkSize))) == chunkSize else { throw BenchError("SSL_write") }
+            total.charge(0, since: mark)
+            mark = Mark.now()
+            _ = bench_ossl_transfer(c, s)
+            let n = bench_ossl_read_all(s, &buffer, capacity)
+            total.charge(1, since: mark)
+            guard n >= 0 else { throw BenchError("SSL_read") }
+            received += Int(n)
+        }
+        guard received == records * chunkSize else { throw BenchError("OpenSSL bulk lost data: \(received)") }
+        return BulkStats(total: total, bytes: records * chunkSize, records: records)
+    }
+
+    func memory(connections: Int) throws -> MemoryStats {
+        var clients: [Connection] = []
+        var servers: [Connection] = []
+        clients.reserveCapacity(connections)
+        servers.reserveCapacity(connections)
+        _ = try handshake()
+        for _ in 0..<connections {
+            let (c, s, _) = try handshake()
+            clients.append(c)
+            servers.append(s)
+        }
+        let both = heapInUse()
+        clients.removeAll(keepingCapacity: true)
+        let serversOnly = heapInUse()
+        servers.removeAll(keepingCapacity: true)
+        return MemoryStats(clientBytes: Double(both - serversOnly) / Double(connections),
+                           serverBytes: Double(serversOnly - heapInUse()) / Double(connections))
+    }
+}

@@ -1,0 +1,219 @@
+// tlskit-bench: TLSKit against OpenSSL 3 and BoringSSL (swift-nio-ssl), everything in memory in one process.
+// Prints one table and writes the same rows as JSON. See Benchmarks/README.md.
+import CBenchSupport
+import Foundation
+
+struct Row: Codable {
+    var section: String
+    var name: String
+    var unit: String
+    var tlskit: Double?
+    var openssl: Double?
+    var tlskitOverOpenSSL: Double?
+    var tlskitNIO: Double?
+    var boringSSLNIO: Double?
+    var tlskitNIOOverBoringSSL: Double?
+}
+
+struct Report: Codable {
+    var date: String
+    var loadAverageBefore: String
+    var loadAverageAfter: String
+    var cores: Int
+    var settings: Settings
+    var note: String
+    var rows: [Row]
+}
+
+let settings = Settings.load()
+let loadBefore = machineLoad()
+var rows: [Row] = []
+
+func log(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+
+func attempt<T>(_ what: String, _ body: () async throws -> T) async -> T? {
+    if let selected = settings.contenders {
+        let names = selected.split(separator: ",").map(String.init)
+        let key = what == "swift-nio-ssl" ? "boringssl-nio" : what == "TLSKit NIO" ? "tlskit-nio" : what.lowercased()
+        guard names.contains(key) else { return nil }
+    }
+    do { return try await body() } catch {
+        log("  \(what): \(error) (n/a)")
+        return nil
+    }
+}
+
+func add(_ section: String, _ name: String, _ unit: String,
+         tlskit: Double? = nil, openssl: Double? = nil, tlskitNIO: Double? = nil, boring: Double? = nil) {
+    func clean(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
+    func ratio(_ a: Double?, _ b: Double?) -> Double? {
+        guard let a = clean(a), let b = clean(b), b != 0 else { return nil }
+        return a / b
+    }
+    rows.append(Row(section: section, name: name, unit: unit, tlskit: clean(tlskit), openssl: clean(openssl),
+                    tlskitOverOpenSSL: ratio(tlskit, openssl), tlskitNIO: clean(tlskitNIO), boringSSLNIO: clean(boring),
+                    tlskitNIOOverBoringSSL: ratio(tlskitNIO, boring)))
+}
+
+func wanted(_ section: String) -> Bool { settings.only.map { section.lowercased().contains($0.lowercased()) } ?? true }
+
+let certificates: BenchCertificates
+do { certificates = try BenchCertificates(directory: settings.certificates) } catch {
+    log("\(error)")
+    exit(2)
+}
+log("tlskit-bench: load average \(loadBefore), \(ProcessInfo.processInfo.activeProcessorCount) cores; settings \(settings)")
+
+// ---- Full handshakes ----
+let handshakeScenarios: [(String, Setup)] = [
+    ("TLS 1.3 full, X25519, ECDSA P-256", Setup(version: 13, group: .x25519, key: .ecdsa)),
+    ("TLS 1.3 full, X25519, RSA-2048", Setup(version: 13, group: .x25519, key: .rsa)),
+    ("TLS 1.3 full, X25519MLKEM768, ECDSA P-256", Setup(version: 13, group: .x25519MLKEM768, key: .ecdsa)),
+    ("TLS 1.2 full, ECDHE-ECDSA-AES128-GCM-SHA256", Setup(version: 12, group: .x25519, key: .ecdsa)),
+]
+if wanted("handshake") {
+    for (name, setup) in handshakeScenarios {
+        log("handshake: \(name)")
+        let n = settings.handshakes
+        let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).handshakes(n) }
+        let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).handshakes(n) }
+        let tlskitNIO = await attempt("TLSKit NIO") { try await NIOContender(.tlskit, setup, certificates).handshakes(n) }
+        let boring = await attempt("swift-nio-ssl") { try await NIOContender(.nioSSL, setup, certificates).handshakes(n) }
+        add("handshake", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
+            tlskitNIO: tlskitNIO?.clientMicros, boring: boring?.clientMicros)
+        add("handshake", "\(name): server", "µs CPU", tlskit: engine?.serverMicros, openssl: openssl?.serverMicros,
+            tlskitNIO: tlskitNIO?.serverMicros, boring: boring?.serverMicros)
+        add("allocations", "\(name): client", "allocs/handshake", tlskit: engine?.clientAllocations,
+            openssl: openssl?.clientAllocations, tlskitNIO: tlskitNIO?.clientAllocations, boring: boring?.clientAllocations)
+        add("allocations", "\(name): server", "allocs/handshake", tlskit: engine?.serverAllocations,
+            openssl: openssl?.serverAllocations, tlskitNIO: tlskitNIO?.serverAllocations, boring: boring?.serverAllocations)
+    }
+}
+
+// ---- Resumed handshakes (TLSKit has no resumption yet; swift-nio-ssl exposes no session API) ----
+if wanted("resumed") {
+    let resumed: [(String, Setup, OpenSSLContender.Resumption)] = [
+        ("TLS 1.3 resumed (ticket), X25519", Setup(version: 13), .tls13Ticket),
+        ("TLS 1.2 resumed (session ID)", Setup(version: 12), .tls12SessionID),
+        ("TLS 1.2 resumed (ticket)", Setup(version: 12), .tls12Ticket),
+    ]
+    for (name, setup, resumption) in resumed {
+        log("resumed: \(name)")
+        let openssl = await attempt("OpenSSL") {
+            try OpenSSLContender(setup, certificates, resumption: resumption).handshakes(settings.handshakes)
+        }
+        add("resumed", "\(name): client", "µs CPU", openssl: openssl?.clientMicros)
+        add("resumed", "\(name): server", "µs CPU", openssl: openssl?.serverMicros)
+    }
+}
+
+// ---- Bulk transfer, 16 KiB writes ----
+let bulkScenarios: [(String, Setup, Bool)] = [
+    ("TLS 1.3 AES-128-GCM", Setup(version: 13, cipher: .aes128gcm), true),
+    ("TLS 1.3 AES-256-GCM", Setup(version: 13, cipher: .aes256gcm), false),
+    ("TLS 1.3 ChaCha20-Poly1305", Setup(version: 13, cipher: .chacha20poly1305), false),
+    ("TLS 1.2 AES-128-GCM (ECDHE-ECDSA)", Setup(version: 12), true),
+]
+if wanted("bulk") {
+    let bytes = settings.bulkMiB << 20
+    for (name, setup, boringCanDoIt) in bulkScenarios {
+        log("bulk: \(name)")
+        let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).bulk(bytes: bytes) }
+        let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).bulk(bytes: bytes) }
+        let tlskitNIO = await attempt("TLSKit NIO") { try await NIOContender(.tlskit, setup, certificates).bulk(bytes: bytes) }
+        // BoringSSL picks the TLS 1.3 suite itself (AES-128-GCM with AES-NI): only the AES-128-GCM rows compare.
+        var boring: BulkStats? = nil
+        if boringCanDoIt {
+            boring = await attempt("swift-nio-ssl") { try await NIOContender(.nioSSL, setup, certificates).bulk(bytes: bytes) }
+        }
+        add("bulk", "\(name): send", "MB/s", tlskit: engine?.sendMBps, openssl: openssl?.sendMBps,
+            tlskitNIO: tlskitNIO?.sendMBps, boring: boring?.sendMBps)
+        add("bulk", "\(name): receive", "MB/s", tlskit: engine?.receiveMBps, openssl: openssl?.receiveMBps,
+            tlskitNIO: tlskitNIO?.receiveMBps, boring: boring?.receiveMBps)
+        if setup.version == 13 && setup.cipher == .aes128gcm || setup.version == 12 {
+            add("allocations", "16 KiB record, \(name): send", "allocs/record", tlskit: engine?.sendAllocationsPerRecord,
+                openssl: openssl?.sendAllocationsPerRecord, tlskitNIO: tlskitNIO?.sendAllocationsPerRecord,
+                boring: boring?.sendAllocationsPerRecord)
+            add("allocations", "16 KiB record, \(name): receive", "allocs/record",
+                tlskit: engine?.receiveAllocationsPerRecord, openssl: openssl?.receiveAllocationsPerRecord,
+                tlskitNIO: tlskitNIO?.receiveAllocationsPerRecord, boring: boring?.receiveAllocationsPerRecord)
+        }
+    }
+}
+
+// ---- Ceiling: raw AEAD, 16 KiB blocks ----
+if wanted("ceiling") {
+    log("ceiling: AEAD primitives")
+    for cipher in [Cipher.aes128gcm, .aes256gcm, .chacha20poly1305] {
+        let crypto = await attempt("swift-crypto") { try Ceiling.swiftCrypto(cipher, bytes: settings.bulkMiB << 20) }
+        let evp = Ceiling.openssl(cipher, bytes: settings.bulkMiB << 20)
+        add("ceiling", "\(cipher.rawValue) seal 16 KiB (swift-crypto | libcrypto EVP)", "MB/s", tlskit: crypto?.seal, openssl: evp?.seal)
+        add("ceiling", "\(cipher.rawValue) open 16 KiB (swift-crypto | libcrypto EVP)", "MB/s", tlskit: crypto?.open, openssl: evp?.open)
+    }
+}
+
+// ---- Memory: idle established connections ----
+if wanted("memory") {
+    let setup = Setup(version: 13)
+    log("memory: \(settings.connections) idle connections (NIO: \(settings.nioConnections))")
+    let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).memory(connections: settings.connections) }
+    let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).memory(connections: settings.connections) }
+    let tlskitNIO = await attempt("TLSKit NIO") {
+        try await NIOContender(.tlskit, setup, certificates).memory(connections: settings.nioConnections)
+    }
+    let boring = await attempt("swift-nio-ssl") {
+        try await NIOContender(.nioSSL, setup, certificates).memory(connections: settings.nioConnections)
+    }
+    add("memory", "idle TLS 1.3 connection: client", "heap bytes", tlskit: engine?.clientBytes,
+        openssl: openssl?.clientBytes, tlskitNIO: tlskitNIO?.clientBytes, boring: boring?.clientBytes)
+    add("memory", "idle TLS 1.3 connection: server", "heap bytes", tlskit: engine?.serverBytes,
+        openssl: openssl?.serverBytes, tlskitNIO: tlskitNIO?.serverBytes, boring: boring?.serverBytes)
+}
+
+// ---- The table ----
+let loadAfter = machineLoad()
+func format(_ v: Double?) -> String {
+    guard let v else { return "n/a" }
+    if v >= 1000 { return String(format: "%.0f", v) }
+    if v >= 100 { return String(format: "%.1f", v) }
+    return String(format: "%.2f", v)
+}
+func formatRatio(_ v: Double?) -> String { v.map { String(format: "%.2f×", $0) } ?? "n/a" }
+let header = ["scenario", "unit", "TLSKit", "OpenSSL", "TLSKit/OpenSSL", "TLSKit-NIO", "BoringSSL-NIO", "TLSKit-NIO/BoringSSL"]
+var lines: [[String]] = [header]
+var lastSection = ""
+for row in rows {
+    if row.section != lastSection { lines.append(["[\(row.section)]", "", "", "", "", "", "", ""]); lastSection = row.section }
+    lines.append([row.name, row.unit, format(row.tlskit), format(row.openssl), formatRatio(row.tlskitOverOpenSSL),
+                  format(row.tlskitNIO), format(row.boringSSLNIO), formatRatio(row.tlskitNIOOverBoringSSL)])
+}
+let widths = (0..<header.count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+func render(_ cells: [String]) -> String {
+    cells.enumerated().map { i, cell in
+        let pad = String(repeating: " ", count: widths[i] - cell.count)
+        return i < 2 ? cell + pad : pad + cell
+    }.joined(separator: "  ")
+}
+print("TLSKit benchmark — in memory, one process; CPU time per side (CLOCK_PROCESS_CPUTIME_ID), medians for handshakes")
+print("load average before \(loadBefore), after \(loadAfter) on \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print(render(lines[0]))
+print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+for line in lines.dropFirst() { print(render(line)) }
+print("µs, allocs, bytes: lower is better; MB/s (10^6 B of plaintext per CPU second): higher is better. n/a: not supported or not measured.")
+
+let formatter = ISO8601DateFormatter()
+let report = Report(
+    date: formatter.string(from: Date()), loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
+    cores: ProcessInfo.processInfo.activeProcessorCount, settings: settings,
+    note: "TLSKit = engine (TLSConnection); TLSKit-NIO and BoringSSL-NIO = TLSKitNIO handlers and swift-nio-ssl handlers on NIOAsyncTestingChannel; OpenSSL = system libssl with memory BIOs",
+    rows: rows)
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+do {
+    let url = URL(fileURLWithPath: settings.json)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try encoder.encode(report).write(to: url)
+    print("JSON: \(settings.json)")
+} catch {
+    log("could not write \(settings.json): \(error)")
+}

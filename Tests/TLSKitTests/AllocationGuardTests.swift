@@ -1,0 +1,107 @@
+import AllocationCounter
+import Foundation
+import TLSKit
+import XCTest
+
+/// Allocation regression guard (issue 6): counts, not times, so it does not flake on a loaded machine.
+/// One in-memory TLS 1.3 handshake (X25519, ECDSA P-256, chain verified against a root) and one 16 KiB record
+/// must stay under ceilings set at about 1.5 × what was measured when the guard was written (debug build, the way
+/// the test suite runs). Each figure is the minimum over several repetitions after a warm-up, so one-time costs
+/// (metadata, lazily built tables) and stray allocations by other threads never count against the engine.
+/// If a change makes TLSKit allocate less, lower the ceiling; if it must allocate more, raise it deliberately.
+final class AllocationGuardTests: XCTestCase {
+    /// Measured 2026-11-29 (debug build, Swift 6.3.1, Linux x86_64); each run repeated the same count within ±15.
+    static let handshakeCeiling: Int64 = 30_000  // measured 19,898
+    static let recordCeiling: Int64 = 40  // measured 27
+
+    struct Fixture {
+        let client: TLSClientConfiguration
+        let server: TLSServerConfiguration
+
+        init() throws {
+            let (identity, rootPEM) = try CertifiedKey.ephemeral(dnsNames: ["localhost"])
+            var server = TLSServerConfiguration(certificate: identity)
+            var client = TLSClientConfiguration()
+            client.peerVerification = .trustRoots(TrustRoots(certificates: try CertificateChain(pem: rootPEM).certificates))
+            client.common.minimumVersion = .tls13; client.common.maximumVersion = .tls13
+            server.common.minimumVersion = .tls13; server.common.maximumVersion = .tls13
+            client.common.supportedGroups = [.x25519]; server.common.supportedGroups = [.x25519]
+            client.common.cipherSuites = [.TLS_AES_128_GCM_SHA256]; server.common.cipherSuites = [.TLS_AES_128_GCM_SHA256]
+            client.keyShareGroups = [.x25519]
+            client.grease = false
+            self.client = client
+            self.server = server
+        }
+
+        /// A complete handshake, both sides, verification included.
+        func handshake() async throws -> (TLSConnection, TLSConnection) {
+            let client = try TLSConnection(client: self.client, serverName: "localhost")
+            let server = try TLSConnection(server: self.server)
+            var toServer = client.takeOutput()
+            for _ in 0..<16 {
+                if !toServer.isEmpty {
+                    try server.receive(toServer)
+                    while server.pendingVerification != nil { try await server.performPendingVerification() }
+                }
+                let toClient = server.takeOutput()
+                if !toClient.isEmpty {
+                    try client.receive(toClient)
+                    while client.pendingVerification != nil { try await client.performPendingVerification() }
+                }
+                toServer = client.takeOutput()
+                if toServer.isEmpty && toClient.isEmpty && client.isHandshakeComplete && server.isHandshakeComplete {
+                    return (client, server)
+                }
+            }
+            throw TLSConfigurationError("handshake did not complete")
+        }
+    }
+
+    private func requireCounter() throws {
+        let before = tlskit_test_allocation_count()
+        let probe = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        probe.deallocate()
+        if tlskit_test_allocation_count() == before {
+            throw XCTSkip("allocations cannot be counted on this platform (the counter replaces glibc's malloc)")
+        }
+    }
+
+    func testOneHandshakeStaysUnderTheAllocationCeiling() async throws {
+        try requireCounter()
+        let fixture = try Fixture()
+        for _ in 0..<2 { _ = try await fixture.handshake() }
+        var counts: [Int64] = []
+        for _ in 0..<5 {
+            let before = tlskit_test_allocation_count()
+            let pair = try await fixture.handshake()
+            counts.append(tlskit_test_allocation_count() - before)
+            withExtendedLifetime(pair) {}
+        }
+        let measured = counts.min()!
+        print("allocation guard: one TLS 1.3 handshake (client + server) = \(measured) allocations (runs: \(counts)); ceiling \(Self.handshakeCeiling)")
+        XCTAssertLessThanOrEqual(measured, Self.handshakeCeiling,
+                                 "one handshake now allocates \(measured) times (ceiling \(Self.handshakeCeiling))")
+    }
+
+    func testOne16KiBRecordStaysUnderTheAllocationCeiling() async throws {
+        try requireCounter()
+        let (client, server) = try await Fixture().handshake()
+        let chunk = [UInt8](repeating: 0x61, count: 16 * 1024)
+        var counts: [Int64] = []
+        for round in 0..<12 {
+            let before = tlskit_test_allocation_count()
+            try client.send(chunk)
+            let wire = client.takeOutput()
+            try server.receive(wire)
+            let plaintext = server.takeApplicationData()
+            let count = tlskit_test_allocation_count() - before
+            XCTAssertEqual(plaintext.count, chunk.count)
+            XCTAssertLessThan(wire.count, chunk.count + 64, "one record")
+            if round >= 2 { counts.append(count) }
+        }
+        let measured = counts.min()!
+        print("allocation guard: one 16 KiB record (send + receive) = \(measured) allocations (runs: \(counts)); ceiling \(Self.recordCeiling)")
+        XCTAssertLessThanOrEqual(measured, Self.recordCeiling,
+                                 "one 16 KiB record now allocates \(measured) times (ceiling \(Self.recordCeiling))")
+    }
+}
