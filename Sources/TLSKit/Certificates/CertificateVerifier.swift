@@ -113,13 +113,15 @@ public struct X509CertificateVerifier: CertificateVerifier {
         let result = await verifier.validate(
             leaf: leaf,
             intermediates: CertificateStore(custom: intermediates),
-            diagnosticCallback: { diagnostics.messages.append($0.description) }
+            // Keep the values; render text only if validation fails (rendering is a third of a handshake's CPU).
+            diagnosticCallback: { diagnostics.entries.append($0) }
         )
         switch result {
         case .validCertificate(let validated):
             return .trusted(validatedChain: Array(validated))
         case .couldNotValidate(let failures):
-            return .rejected(Self.classify(failures, leaf: leaf, budget: budget, diagnostics: diagnostics.messages))
+            return .rejected(Self.classify(failures, leaf: leaf, budget: budget,
+                                           diagnostics: diagnostics.entries.map(\.description)))
         }
     }
 
@@ -181,7 +183,7 @@ struct ServerIdentity: Sendable {
 
 /// Collects verifier diagnostics. Only touched from the one task running `validate`.
 private final class DiagnosticLog {
-    var messages: [String] = []
+    var entries: [VerificationDiagnostic] = []
 }
 
 /// Accepts every certificate without any check. Anyone on the network path can impersonate the peer;
