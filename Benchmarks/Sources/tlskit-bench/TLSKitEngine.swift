@@ -11,6 +11,7 @@ struct TLSKitEngineContender {
         let identity = try CertifiedKey(
             chain: try CertificateChain(pem: leaf.certificate), privateKey: try PrivateKeyLoader.load(pem: leaf.key))
         var server = TLSServerConfiguration(certificate: identity)
+        server.sessionTicketKeys = nil   // full-handshake rows: no tickets, as for the other contenders
         var client = TLSClientConfiguration()
         client.peerVerification = .trustRoots(TrustRoots(certificates: try CertificateChain(pem: certificates.rootPEM).certificates))
         let version: ProtocolVersion = setup.version == 12 ? .tls12 : .tls13
