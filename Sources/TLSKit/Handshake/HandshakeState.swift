@@ -149,6 +149,12 @@ extension TLSConnection {
         }
         guard let traffic else { throw TLSError(.internalError, "no traffic keys") }
         let fragment = records.maxOutgoingFragment
+        let recordsNeeded = UInt64(max(1, (plaintext.count + fragment - 1) / fragment))
+        if records.recordsWrittenWithCurrentKey + recordsNeeded < traffic.suite.recordLimitPerKey {
+            // The common case: no key update falls inside this write, so hand it over whole (no per-record copy).
+            try records.write(.applicationData, plaintext, to: &output)
+            return
+        }
         var offset = 0
         repeat {
             if records.recordsWrittenWithCurrentKey >= traffic.suite.recordLimitPerKey {
