@@ -22,6 +22,14 @@ public enum PeerVerification: Sendable {
     }
 }
 
+/// TLS 1.3 PSK key-exchange modes (RFC 8446 §4.2.9).
+public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
+    /// psk_ke: resumption without a fresh (EC)DHE exchange — no forward secrecy for that connection. Opt-in only.
+    case pskOnly = 0
+    /// psk_dhe_ke: resumption with a fresh (EC)DHE exchange (the default).
+    case pskWithDHE = 1
+}
+
 /// Settings shared by both roles.
 public struct TLSCommonConfiguration: Sendable {
     /// Cipher suites in preference order: the TLS 1.3 suites, then TLS 1.2 ECDHE with AEAD (no CBC, no static RSA).
@@ -54,6 +62,9 @@ public struct TLSCommonConfiguration: Sendable {
     /// TLS 1.3 record padding: each protected record's plaintext is padded with zeros to a multiple of this size
     /// (nil: no padding). Hides exact lengths at the cost of bandwidth.
     public var recordPaddingBlockSize: Int? = nil
+    /// TLS 1.3 resumption modes, in preference order. psk_ke (`.pskOnly`) gives up forward secrecy; add it only if
+    /// you need it.
+    public var pskKeyExchangeModes: [PSKKeyExchangeMode] = [.pskWithDHE]
     /// Largest handshake message accepted from the peer.
     public var maxHandshakeMessageSize: Int = 64 * 1024
     /// Receives NSS key-log lines (SSLKEYLOGFILE format). The only way a secret leaves the engine.

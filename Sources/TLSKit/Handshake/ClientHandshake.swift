@@ -19,7 +19,7 @@ struct ClientHandshake {
     var clientRandom: [UInt8]
     var schedule: KeySchedule
     var suite: TLS13SuiteParameters
-    var group: NamedGroup
+    var group: NamedGroup?
     var transcript: Transcript
     var handshakeSecret: HandshakeSecret
     var clientHandshakeSecret: [UInt8]
@@ -137,7 +137,7 @@ extension TLSConnection {
         }
         if offerTLS13 {
             extensions.append(.keyShareClient(entries))
-            extensions.append(.pskKeyExchangeModes([1]))   // psk_dhe_ke
+            extensions.append(.pskKeyExchangeModes(common.pskKeyExchangeModes.map(\.rawValue)))
             extensions.append(.supportedVersionsClient(versions))
         }
         if let limit = common.recordSizeLimit { extensions.append(.recordSizeLimit(limit)) }
@@ -468,13 +468,19 @@ extension TLSConnection {
         guard let suite = TLS13SuiteParameters(hello.cipherSuite) else {
             throw TLSError(.illegalParameter, "ServerHello chose a suite we did not offer")
         }
-        guard let serverShare = hello.extensions.keyShareServer else {
-            throw TLSError(.missingExtension, "ServerHello without key_share")
+        let serverShare = hello.extensions.keyShareServer
+        var sharedSecret = [UInt8](repeating: 0, count: suite.hash.digestLength)   // psk_ke: no (EC)DHE input
+        if let serverShare {
+            guard let share = sent.keyShares.first(where: { $0.group == serverShare.group }) else {
+                throw TLSError(.illegalParameter, "ServerHello key_share for \(serverShare.group), which we sent no share for")
+            }
+            sharedSecret = try share.sharedSecret(serverShare: serverShare.keyExchange)
+        } else {
+            // Only a psk_ke resumption we offered may come without key_share (RFC 8446 §4.2.9).
+            guard hello.extensions.preSharedKeySelectedIdentity != nil, common.pskKeyExchangeModes.contains(.pskOnly) else {
+                throw TLSError(.missingExtension, "ServerHello without key_share")
+            }
         }
-        guard let share = sent.keyShares.first(where: { $0.group == serverShare.group }) else {
-            throw TLSError(.illegalParameter, "ServerHello key_share for \(serverShare.group), which we sent no share for")
-        }
-        let sharedSecret = try share.sharedSecret(serverShare: serverShare.keyExchange)
 
         // Resumption: the server accepted our ticket (RFC 8446 §4.2.11).
         var psk: [UInt8]?
@@ -512,7 +518,7 @@ extension TLSConnection {
 
         state = .clientExpectEncryptedExtensions(ClientHandshake(
             serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
-            group: serverShare.group, transcript: transcript, handshakeSecret: handshakeSecret,
+            group: serverShare?.group, transcript: transcript, handshakeSecret: handshakeSecret,
             clientHandshakeSecret: clientSecret, serverHandshakeSecret: serverSecret,
             offeredExtensions: sent.offeredExtensions, sentChangeCipherSpec: sent.sentChangeCipherSpec,
             usedHelloRetryRequest: sent.helloRetry != nil, resumedSession: psk != nil ? sent.offeredSession : nil))

@@ -180,28 +180,40 @@ extension TLSConnection {
             throw TLSError(.handshakeFailure, "no cipher suite in common")
         }
 
+        // PSK mode (RFC 8446 §4.2.9): the first of ours the client offers. A psk_ke resumption needs no key share,
+        // so it is settled before a group is chosen.
+        let clientModes = extensions.pskKeyExchangeModes ?? []
+        let pskMode = common.pskKeyExchangeModes.first { clientModes.contains($0.rawValue) }
+        let pskOnlyResumption = pskMode == .pskOnly
+            ? try acceptResumption(hello, raw: raw, suite: suite, serverName: extensions.serverNameValue, start: start, mode: .pskOnly)
+            : nil
+
         // Group and key share.
-        let mutualGroups = common.supportedGroups.filter { clientGroups.contains($0) && provider.supports(group: $0) }
-        guard let preferred = mutualGroups.first else {
-            throw TLSError(.handshakeFailure, "no key-exchange group in common")
-        }
-        let share: KeyShareEntry?
-        if let retry = start.helloRetry {
-            guard shares.count == 1, let only = shares.first, only.group == retry.group else {
-                throw TLSError(.illegalParameter, "second ClientHello must carry exactly one key share, for \(retry.group)")
+        var selectedShare: KeyShareEntry?
+        if pskOnlyResumption == nil {
+            let mutualGroups = common.supportedGroups.filter { clientGroups.contains($0) && provider.supports(group: $0) }
+            guard let preferred = mutualGroups.first else {
+                throw TLSError(.handshakeFailure, "no key-exchange group in common")
             }
-            if let cookie = retry.cookie, extensions.cookie != cookie {
-                throw TLSError(.illegalParameter, "second ClientHello does not echo our cookie")
+            let share: KeyShareEntry?
+            if let retry = start.helloRetry {
+                guard shares.count == 1, let only = shares.first, only.group == retry.group else {
+                    throw TLSError(.illegalParameter, "second ClientHello must carry exactly one key share, for \(retry.group)")
+                }
+                if let cookie = retry.cookie, extensions.cookie != cookie {
+                    throw TLSError(.illegalParameter, "second ClientHello does not echo our cookie")
+                }
+                share = only
+            } else if config.enforceGroupPreference {
+                share = shares.first { $0.group == preferred }
+            } else {
+                share = mutualGroups.lazy.compactMap { group in shares.first { $0.group == group } }.first
             }
-            share = only
-        } else if config.enforceGroupPreference {
-            share = shares.first { $0.group == preferred }
-        } else {
-            share = mutualGroups.lazy.compactMap { group in shares.first { $0.group == group } }.first
-        }
-        guard let share else {
-            try sendHelloRetryRequest(hello, raw: raw, start: start, suite: suite, group: preferred)
-            return
+            guard let share else {
+                try sendHelloRetryRequest(hello, raw: raw, start: start, suite: suite, group: preferred)
+                return
+            }
+            selectedShare = share
         }
 
         // Identity, signature scheme, ALPN.
@@ -223,7 +235,10 @@ extension TLSConnection {
             applicationProtocol = chosen
         }
 
-        let resumption = try acceptResumption(hello, raw: raw, suite: suite, serverName: serverName, start: start)
+        var resumption = pskOnlyResumption
+        if resumption == nil && pskMode == .pskWithDHE {
+            resumption = try acceptResumption(hello, raw: raw, suite: suite, serverName: serverName, start: start, mode: .pskWithDHE)
+        }
         let acceptEarlyData = hello.extensions.contains(.earlyData)
             && shouldAcceptEarlyData(hello, resumption: resumption, suite: suite, applicationProtocol: applicationProtocol, start: start)
         if hello.extensions.contains(.earlyData) && !acceptEarlyData {
@@ -232,10 +247,13 @@ extension TLSConnection {
         }
 
         // ServerHello.
-        let (serverShare, sharedSecret) = try provider.respondToKeyShare(share.group, peerShare: share.keyExchange, random: &random)
-        var serverHelloExtensions: [Extension] = [
-            .keyShareServer(KeyShareEntry(group: share.group, keyExchange: serverShare)), .supportedVersionsServer(.tls13),
-        ]
+        var serverHelloExtensions: [Extension] = [.supportedVersionsServer(.tls13)]
+        var sharedSecret = [UInt8](repeating: 0, count: suite.hash.digestLength)   // psk_ke: no (EC)DHE input
+        if let share = selectedShare {
+            let (serverShare, secret) = try provider.respondToKeyShare(share.group, peerShare: share.keyExchange, random: &random)
+            sharedSecret = secret
+            serverHelloExtensions.insert(.keyShareServer(KeyShareEntry(group: share.group, keyExchange: serverShare)), at: 0)
+        }
         if let resumption { serverHelloExtensions.insert(.preSharedKeyServer(selectedIdentity: UInt16(resumption.index)), at: 0) }
         let serverHello = ServerHello(
             random: random.bytes(32), legacySessionIDEcho: hello.legacySessionID, cipherSuite: suite.suite,
@@ -334,7 +352,7 @@ extension TLSConnection {
             clientApplicationSecret: clientAppSecret, serverApplicationSecret: serverAppSecret,
             exporterMasterSecret: exporterSecret,
             parameters: NegotiatedParameters(
-                version: .tls13, cipherSuite: suite.suite, group: share.group,
+                version: .tls13, cipherSuite: suite.suite, group: selectedShare?.group,
                 serverSignatureScheme: resumption == nil ? scheme : nil,
                 clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
                 peerCertificates: [], usedHelloRetryRequest: start.helloRetry != nil, resumed: resumption != nil),
@@ -380,10 +398,11 @@ extension TLSConnection {
     /// The first offered ticket we sealed, that is still valid for this server name and suite hash, and whose
     /// binder verifies. A ticket we cannot use just means a full handshake; a wrong binder is decrypt_error.
     func acceptResumption(_ hello: ClientHello, raw: [UInt8], suite: TLS13SuiteParameters, serverName: String?,
-                          start: ServerStart) throws(TLSError) -> (index: Int, state: TicketState)? {
+                          start: ServerStart, mode: PSKKeyExchangeMode) throws(TLSError) -> (index: Int, state: TicketState)? {
         guard let keys = serverConfig.sessionTicketKeys,
               let offer = hello.extensions.preSharedKeyClient,
-              hello.extensions.pskKeyExchangeModes?.contains(1) == true else { return nil }   // psk_dhe_ke
+              common.pskKeyExchangeModes.contains(mode),
+              hello.extensions.pskKeyExchangeModes?.contains(mode.rawValue) == true else { return nil }
         let provider = common.cryptoProvider
         let now = milliseconds(common.now())
         for (index, identity) in offer.identities.prefix(maxPSKIdentitiesTried).enumerated() {

@@ -176,6 +176,28 @@ final class ResumptionTests: XCTestCase {
         XCTAssertEqual(s.negotiated?.resumed, true)
     }
 
+    func testPSKOnlyModeIsOptInOnBothSides() async throws {
+        let clock = TestClock()
+        var (client, server) = try makeConfigs(clock: clock)
+        client.common.pskKeyExchangeModes = [.pskOnly]
+        try await connect(client, server)
+        // The server does not allow psk_ke: a full handshake.
+        let (full, _) = try await connect(client, server)
+        XCTAssertEqual(full.negotiated?.resumed, false)
+        // Both opted in: resumption without key exchange (no key_share in the ServerHello, no group).
+        server.common.pskKeyExchangeModes = [.pskWithDHE, .pskOnly]
+        let (c, s) = try await connect(client, server)
+        XCTAssertEqual(c.negotiated?.resumed, true)
+        XCTAssertEqual(s.negotiated?.resumed, true)
+        XCTAssertNil(c.negotiated?.group)
+        XCTAssertNil(s.negotiated?.group)
+        // A client offering both modes gets psk_dhe_ke from a server that prefers it.
+        client.common.pskKeyExchangeModes = [.pskWithDHE, .pskOnly]
+        let (both, _) = try await connect(client, server)
+        XCTAssertEqual(both.negotiated?.resumed, true)
+        XCTAssertNotNil(both.negotiated?.group)
+    }
+
     func testServerWithoutTicketKeysSendsNoTickets() async throws {
         let clock = TestClock()
         var (client, server) = try makeConfigs(clock: clock)
