@@ -543,11 +543,7 @@ extension TLSConnection {
         for ext in ee.extensions {
             switch ext {
             case .alpn(let names):
-                guard names.count == 1, let name = String(validatingUTF8Bytes: names[0]),
-                      common.applicationProtocols.contains(name) else {
-                    throw TLSError(.illegalParameter, "the server selected an ALPN protocol we did not offer")
-                }
-                handshake.applicationProtocol = name
+                handshake.applicationProtocol = try acceptedApplicationProtocol(names)
             case .recordSizeLimit(let limit):
                 guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
                 // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.

@@ -218,22 +218,13 @@ extension TLSConnection {
 
         // Identity, signature scheme, ALPN.
         let serverName = extensions.serverNameValue
-        guard let identity = config.certificateSelector?(serverName) ?? config.certificate else {
-            throw TLSError(.unrecognizedName, "no certificate for server name \(serverName ?? "(none)")")
-        }
+        let identity = try serverIdentity(for: serverName)
         guard let scheme = identity.privateKey.supportedSchemes.first(where: {
             clientSchemes.contains($0) && isAllowedInTLS13CertificateVerify($0)
         }) else {
             throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
         }
-        var applicationProtocol: String?
-        if !common.applicationProtocols.isEmpty, let offered = extensions.alpnProtocols {
-            let offeredNames = offered.compactMap { String(validatingUTF8Bytes: $0) }
-            guard let chosen = common.applicationProtocols.first(where: { offeredNames.contains($0) }) else {
-                throw TLSError(.noApplicationProtocol, "no ALPN protocol in common (client offered \(offeredNames))")
-            }
-            applicationProtocol = chosen
-        }
+        let applicationProtocol = try selectApplicationProtocol(offered: extensions.alpnProtocols)
 
         var resumption = pskOnlyResumption
         if resumption == nil && pskMode == .pskWithDHE {

@@ -105,10 +105,7 @@ extension TLSConnection {
         }
         var applicationProtocol: String?
         if case .alpn(let names)? = hello.extensions.first(.alpn) {
-            guard names.count == 1, let name = String(validatingUTF8Bytes: names[0]), common.applicationProtocols.contains(name) else {
-                throw TLSError(.illegalParameter, "the server selected an ALPN protocol we did not offer")
-            }
-            applicationProtocol = name
+            applicationProtocol = try acceptedApplicationProtocol(names)
         }
         if case .ecPointFormats(let formats)? = hello.extensions.first(.ecPointFormats), !formats.contains(0) {
             throw TLSError(.illegalParameter, "the server does not accept uncompressed points")
@@ -359,9 +356,7 @@ extension TLSConnection {
             throw TLSError(.handshakeFailure, "the client sent no signature_algorithms (SHA-1 signatures are refused)")
         }
         let serverName = extensions.serverNameValue
-        guard let identity = config.certificateSelector?(serverName) ?? config.certificate else {
-            throw TLSError(.unrecognizedName, "no certificate for server name \(serverName ?? "(none)")")
-        }
+        let identity = try serverIdentity(for: serverName)
         let usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
         let ourSuites = common.cipherSuites.compactMap(TLS12SuiteParameters.init)
         let candidates = config.preferServerCipherOrder
@@ -373,14 +368,7 @@ extension TLSConnection {
         guard let scheme = usableSchemes.first(where: { suite.accepts([$0]) }) else {
             throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
         }
-        var applicationProtocol: String?
-        if !common.applicationProtocols.isEmpty, let offered = extensions.alpnProtocols {
-            let offeredNames = offered.compactMap { String(validatingUTF8Bytes: $0) }
-            guard let chosen = common.applicationProtocols.first(where: { offeredNames.contains($0) }) else {
-                throw TLSError(.noApplicationProtocol, "no ALPN protocol in common (client offered \(offeredNames))")
-            }
-            applicationProtocol = chosen
-        }
+        let applicationProtocol = try selectApplicationProtocol(offered: extensions.alpnProtocols)
 
         // Resumption (RFC 5077 ticket first, then the session-ID cache), only with the same suite and EMS state.
         let resumed = resumableSession12(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites)
