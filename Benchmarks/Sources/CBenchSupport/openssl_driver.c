@@ -98,6 +98,9 @@ bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni) {
 void bench_ossl_conn_free(bench_ossl_conn *conn) {
     if (!conn) return;
     if (conn->session) SSL_SESSION_free(conn->session);
+    // Count the connection as cleanly closed: SSL_free after an unclean end drops its session from the cache and
+    // marks it not resumable (ssl_clear_bad_session), which would make every resumed row a full handshake.
+    SSL_set_shutdown(conn->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(conn->ssl);  // frees both BIOs
     free(conn);
 }

@@ -40,16 +40,20 @@ struct NIOContender {
     let kind: Kind
     let makeClient: @Sendable () throws -> ChannelHandler
     let makeServer: @Sendable () throws -> ChannelHandler
+    let resumption: Resumption
 
-    init(_ kind: Kind, _ setup: Setup, _ certificates: BenchCertificates) throws {
+    init(_ kind: Kind, _ setup: Setup, _ certificates: BenchCertificates, resumption: Resumption = .none) throws {
         self.kind = kind
+        self.resumption = resumption
         switch kind {
         case .tlskit:
-            let engine = try TLSKitEngineContender(setup, certificates)
+            let engine = try TLSKitEngineContender(setup, certificates, resumption: resumption)
             let client = engine.client, server = engine.server
             makeClient = { TLSKitClientHandler(configuration: client, serverName: "localhost", handshakeTimeout: nil) }
             makeServer = { TLSKitServerHandler(configuration: server, handshakeTimeout: nil) }
         case .nioSSL:
+            // swift-nio-ssl has no API to keep or offer a client session, so it cannot resume.
+            guard resumption == .none else { throw BenchError("swift-nio-ssl exposes no session resumption") }
             let leaf = certificates.leaf(setup.key)
             var server = TLSConfiguration.makeServerConfiguration(
                 certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(leaf.certificate.utf8), format: .pem))],
@@ -117,7 +121,7 @@ struct NIOContender {
         return moved
     }
 
-    func handshake() async throws -> (pair: Pair, split: Split) {
+    func handshake(priming: Bool = false) async throws -> (pair: Pair, split: Split) {
         var split = Split()
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: 443)
         var mark = Mark.now()
@@ -151,7 +155,16 @@ struct NIOContender {
             let toClient = try await Self.transfer(server, client)
             debug("round: \(toServer) bytes to server, \(toClient) to client; completed \(clientEnd.completed) \(serverEnd.completed)")
             if toServer == 0 && toClient == 0 {
-                if clientEnd.completed && serverEnd.completed { return (pair, split) }
+                if clientEnd.completed && serverEnd.completed {
+                    if resumption != .none && !priming {
+                        let handler = try await client.pipeline.handler(type: TLSKitClientHandler.self).get()
+                        guard handler.negotiated?.resumed == true else {
+                            await pair.close()
+                            throw BenchError("TLSKit NIO did not resume")
+                        }
+                    }
+                    return (pair, split)
+                }
                 if let error = clientEnd.error ?? serverEnd.error {
                     await pair.close()
                     throw BenchError("\(kind) NIO handshake failed: \(error)")
@@ -167,6 +180,7 @@ struct NIOContender {
     }
 
     func handshakes(_ count: Int) async throws -> HandshakeStats {
+        if resumption != .none { try await handshake(priming: true).pair.close() }
         for _ in 0..<max(2, count / 10) { try await handshake().pair.close() }
         var samples: [Split] = []
         for _ in 0..<count {

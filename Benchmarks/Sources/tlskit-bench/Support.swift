@@ -117,6 +117,9 @@ struct MemoryStats {
 
 let chunkSize = 16 * 1024
 
+/// What the resumed-handshake rows resume (none: full handshakes, no tickets or session cache at all).
+enum Resumption { case none, tls13Ticket, tls12SessionID, tls12Ticket }
+
 /// Heap in use after giving free memory back; settles the numbers used by the memory rows.
 func heapInUse() -> Int64 {
     bench_heap_trim()

@@ -5,14 +5,29 @@ import TLSKit
 struct TLSKitEngineContender {
     let client: TLSClientConfiguration
     let server: TLSServerConfiguration
+    let resumption: Resumption
 
-    init(_ setup: Setup, _ certificates: BenchCertificates) throws {
+    init(_ setup: Setup, _ certificates: BenchCertificates, resumption: Resumption = .none) throws {
         let leaf = certificates.leaf(setup.key)
         let identity = try CertifiedKey(
             chain: try CertificateChain(pem: leaf.certificate), privateKey: try PrivateKeyLoader.load(pem: leaf.key))
         var server = TLSServerConfiguration(certificate: identity)
-        server.sessionTicketKeys = nil   // full-handshake rows: no tickets, as for the other contenders
         var client = TLSClientConfiguration()
+        // Full-handshake rows: no tickets and no session cache, as for the other contenders. Resumed rows: one
+        // ticket per handshake (as the OpenSSL contender's server), or the session-ID cache alone.
+        switch resumption {
+        case .none:
+            server.sessionTicketKeys = nil
+            server.sessionIDCache = nil
+        case .tls13Ticket, .tls12Ticket:
+            server.sessionIDCache = nil
+            server.ticketsPerHandshake = 1
+            client.sessionCache = ClientSessionCache()
+        case .tls12SessionID:
+            server.sessionTicketKeys = nil
+            client.sessionCache = ClientSessionCache()
+        }
+        self.resumption = resumption
         client.peerVerification = .trustRoots(TrustRoots(certificates: try CertificateChain(pem: certificates.rootPEM).certificates))
         let version: ProtocolVersion = setup.version == 12 ? .tls12 : .tls13
         let group: NamedGroup = setup.group == .x25519 ? .x25519 : .X25519MLKEM768
@@ -39,7 +54,9 @@ struct TLSKitEngineContender {
     }
 
     /// One full handshake; CPU time and allocations charged to the side doing the work.
-    func handshake() async throws -> (client: TLSConnection, server: TLSConnection, split: Split) {
+    /// With resumption on, each handshake resumes the session the previous one left in the client's cache (TLS 1.3
+    /// tickets are single-use, and every resumed handshake brings a fresh one); `priming` allows the first to be full.
+    func handshake(priming: Bool = false) async throws -> (client: TLSConnection, server: TLSConnection, split: Split) {
         var split = Split()
         var mark = Mark.now()
         let client = try TLSConnection(client: self.client, serverName: "localhost")
@@ -64,6 +81,9 @@ struct TLSKitEngineContender {
             toServer = client.takeOutput()
             split.charge(0, since: mark)
             if toServer.isEmpty && toClient.isEmpty && client.isHandshakeComplete && server.isHandshakeComplete {
+                if resumption != .none && client.negotiated?.resumed != true && !priming {
+                    throw BenchError("TLSKit did not resume")
+                }
                 return (client, server, split)
             }
         }
@@ -71,6 +91,7 @@ struct TLSKitEngineContender {
     }
 
     func handshakes(_ count: Int) async throws -> HandshakeStats {
+        if resumption != .none { _ = try await handshake(priming: true) }
         for _ in 0..<max(2, count / 10) { _ = try await handshake() }  // warm-up
         var samples: [Split] = []
         samples.reserveCapacity(count)

@@ -90,20 +90,33 @@ if wanted("handshake") {
     }
 }
 
-// ---- Resumed handshakes (TLSKit has no resumption yet; swift-nio-ssl exposes no session API) ----
+// ---- Resumed handshakes (swift-nio-ssl exposes no client session API: n/a) ----
 if wanted("resumed") {
-    let resumed: [(String, Setup, OpenSSLContender.Resumption)] = [
+    let resumed: [(String, Setup, Resumption)] = [
         ("TLS 1.3 resumed (ticket), X25519", Setup(version: 13), .tls13Ticket),
         ("TLS 1.2 resumed (session ID)", Setup(version: 12), .tls12SessionID),
         ("TLS 1.2 resumed (ticket)", Setup(version: 12), .tls12Ticket),
     ]
     for (name, setup, resumption) in resumed {
         log("resumed: \(name)")
-        let openssl = await attempt("OpenSSL") {
-            try OpenSSLContender(setup, certificates, resumption: resumption).handshakes(settings.handshakes)
+        let n = settings.handshakes
+        let engine = await attempt("TLSKit") {
+            try await TLSKitEngineContender(setup, certificates, resumption: resumption).handshakes(n)
         }
-        add("resumed", "\(name): client", "µs CPU", openssl: openssl?.clientMicros)
-        add("resumed", "\(name): server", "µs CPU", openssl: openssl?.serverMicros)
+        let openssl = await attempt("OpenSSL") {
+            try OpenSSLContender(setup, certificates, resumption: resumption).handshakes(n)
+        }
+        let tlskitNIO = await attempt("TLSKit NIO") {
+            try await NIOContender(.tlskit, setup, certificates, resumption: resumption).handshakes(n)
+        }
+        add("resumed", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
+            tlskitNIO: tlskitNIO?.clientMicros)
+        add("resumed", "\(name): server", "µs CPU", tlskit: engine?.serverMicros, openssl: openssl?.serverMicros,
+            tlskitNIO: tlskitNIO?.serverMicros)
+        add("allocations", "\(name): client", "allocs/handshake", tlskit: engine?.clientAllocations,
+            openssl: openssl?.clientAllocations, tlskitNIO: tlskitNIO?.clientAllocations)
+        add("allocations", "\(name): server", "allocs/handshake", tlskit: engine?.serverAllocations,
+            openssl: openssl?.serverAllocations, tlskitNIO: tlskitNIO?.serverAllocations)
     }
 }
 
@@ -182,7 +195,10 @@ func formatRatio(_ v: Double?) -> String { v.map { String(format: "%.2f×", $0) 
 let header = ["scenario", "unit", "TLSKit", "OpenSSL", "TLSKit/OpenSSL", "TLSKit-NIO", "BoringSSL-NIO", "TLSKit-NIO/BoringSSL"]
 var lines: [[String]] = [header]
 var lastSection = ""
-for row in rows {
+// Rows grouped by section, sections in the order they first appear.
+var sectionOrder: [String] = []
+for row in rows where !sectionOrder.contains(row.section) { sectionOrder.append(row.section) }
+for row in sectionOrder.flatMap({ section in rows.filter { $0.section == section } }) {
     if row.section != lastSection { lines.append(["[\(row.section)]", "", "", "", "", "", "", ""]); lastSection = row.section }
     lines.append([row.name, row.unit, format(row.tlskit), format(row.openssl), formatRatio(row.tlskitOverOpenSSL),
                   format(row.tlskitNIO), format(row.boringSSLNIO), formatRatio(row.tlskitNIOOverBoringSSL)])
