@@ -55,7 +55,11 @@ func add(_ section: String, _ name: String, _ unit: String,
                     tlskitNIOOverBoringSSL: ratio(tlskitNIO, boring)))
 }
 
-func wanted(_ section: String) -> Bool { settings.only.map { section.lowercased().contains($0.lowercased()) } ?? true }
+/// `--only TEXT` keeps the sections, or the scenarios, whose name contains TEXT (e.g. "bulk", "TLS 1.2 resumed").
+func wanted(_ section: String, _ scenario: String? = nil) -> Bool {
+    guard let only = settings.only?.lowercased() else { return true }
+    return section.lowercased().contains(only) || (scenario?.lowercased().contains(only) ?? false)
+}
 
 let certificates: BenchCertificates
 do { certificates = try BenchCertificates(directory: settings.certificates) } catch {
@@ -71,8 +75,8 @@ let handshakeScenarios: [(String, Setup)] = [
     ("TLS 1.3 full, X25519MLKEM768, ECDSA P-256", Setup(version: 13, group: .x25519MLKEM768, key: .ecdsa)),
     ("TLS 1.2 full, ECDHE-ECDSA-AES128-GCM-SHA256", Setup(version: 12, group: .x25519, key: .ecdsa)),
 ]
-if wanted("handshake") {
-    for (name, setup) in handshakeScenarios {
+do {
+    for (name, setup) in handshakeScenarios where wanted("handshake", name) {
         log("handshake: \(name)")
         let n = settings.handshakes
         let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).handshakes(n) }
@@ -91,13 +95,13 @@ if wanted("handshake") {
 }
 
 // ---- Resumed handshakes (swift-nio-ssl exposes no client session API: n/a) ----
-if wanted("resumed") {
+do {
     let resumed: [(String, Setup, Resumption)] = [
         ("TLS 1.3 resumed (ticket), X25519", Setup(version: 13), .tls13Ticket),
         ("TLS 1.2 resumed (session ID)", Setup(version: 12), .tls12SessionID),
         ("TLS 1.2 resumed (ticket)", Setup(version: 12), .tls12Ticket),
     ]
-    for (name, setup, resumption) in resumed {
+    for (name, setup, resumption) in resumed where wanted("resumed", name) {
         log("resumed: \(name)")
         let n = settings.handshakes
         let engine = await attempt("TLSKit") {
@@ -127,9 +131,9 @@ let bulkScenarios: [(String, Setup, Bool)] = [
     ("TLS 1.3 ChaCha20-Poly1305", Setup(version: 13, cipher: .chacha20poly1305), false),
     ("TLS 1.2 AES-128-GCM (ECDHE-ECDSA)", Setup(version: 12), true),
 ]
-if wanted("bulk") {
+do {
     let bytes = settings.bulkMiB << 20
-    for (name, setup, boringCanDoIt) in bulkScenarios {
+    for (name, setup, boringCanDoIt) in bulkScenarios where wanted("bulk", name) {
         log("bulk: \(name)")
         let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).bulk(bytes: bytes) }
         let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).bulk(bytes: bytes) }
