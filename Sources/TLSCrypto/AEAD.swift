@@ -1,4 +1,9 @@
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import TLSWire
 
 /// Record protection on swift-crypto's AES-GCM and ChaCha20-Poly1305. The `SymmetricKey` is built once per
@@ -15,7 +20,8 @@ struct SwiftCryptoAEAD: RecordAEAD {
         self.key = SymmetricKey(data: key)
     }
 
-    func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8] {
+    func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: ArraySlice<UInt8>,
+              appendingTo output: inout [UInt8]) throws(TLSError) {
         // AES.GCM.Nonce would accept longer nonces; TLS 1.3 always uses exactly 12 bytes (RFC 8446 §5.3).
         guard nonce.count == algorithm.nonceLength else {
             throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
@@ -25,11 +31,11 @@ struct SwiftCryptoAEAD: RecordAEAD {
             case .aes128GCM, .aes256GCM:
                 let box = try AES.GCM.seal(
                     plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: additionalData)
-                return Self.join(box.ciphertext, box.tag)
+                Self.append(box.ciphertext, box.tag, to: &output)
             case .chacha20Poly1305:
                 let box = try ChaChaPoly.seal(
                     plaintext, using: key, nonce: ChaChaPoly.Nonce(data: nonce), authenticating: additionalData)
-                return Self.join(box.ciphertext, box.tag)
+                Self.append(box.ciphertext, box.tag, to: &output)
             }
         } catch {
             // Not expected: key and nonce sizes are checked above.
@@ -37,7 +43,8 @@ struct SwiftCryptoAEAD: RecordAEAD {
         }
     }
 
-    func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: [UInt8]) throws(TLSError) -> [UInt8] {
+    func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: ArraySlice<UInt8>,
+              appendingTo output: inout [UInt8]) throws(TLSError) {
         let tagLength = algorithm.tagLength
         guard ciphertextAndTag.count >= tagLength else {
             throw TLSError(.badRecordMAC, "record shorter than the \(tagLength)-byte AEAD tag")
@@ -45,29 +52,29 @@ struct SwiftCryptoAEAD: RecordAEAD {
         guard nonce.count == algorithm.nonceLength else {
             throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
         }
-        let split = ciphertextAndTag.count - tagLength
+        let split = ciphertextAndTag.endIndex - tagLength
         let ciphertext = ciphertextAndTag[..<split]
         let tag = ciphertextAndTag[split...]
+        let plaintext: Data
         do {
             switch algorithm {
             case .aes128GCM, .aes256GCM:
                 let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
-                return Array(try AES.GCM.open(box, using: key, authenticating: additionalData))
+                plaintext = try AES.GCM.open(box, using: key, authenticating: additionalData)
             case .chacha20Poly1305:
                 let box = try ChaChaPoly.SealedBox(
                     nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
-                return Array(try ChaChaPoly.open(box, using: key, authenticating: additionalData))
+                plaintext = try ChaChaPoly.open(box, using: key, authenticating: additionalData)
             }
         } catch {
             throw TLSError(.badRecordMAC, "record authentication failed")
         }
+        output.append(contentsOf: plaintext)
     }
 
-    private static func join(_ ciphertext: some Collection<UInt8>, _ tag: some Collection<UInt8>) -> [UInt8] {
-        var out = [UInt8]()
-        out.reserveCapacity(ciphertext.count + tag.count)
-        out.append(contentsOf: ciphertext)
-        out.append(contentsOf: tag)
-        return out
+    private static func append(_ ciphertext: Data, _ tag: Data, to output: inout [UInt8]) {
+        output.reserveCapacity(output.count + ciphertext.count + tag.count)
+        output.append(contentsOf: ciphertext)
+        output.append(contentsOf: tag)
     }
 }

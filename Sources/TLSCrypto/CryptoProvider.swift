@@ -11,6 +11,10 @@ public protocol CryptoProvider: Sendable {
 
     func hmac(_ algorithm: HashAlgorithm, key: [UInt8], data: [UInt8]) -> [UInt8]
 
+    /// HMAC keyed once for several messages (the TLS 1.2 PRF's P_hash, HKDF-Expand's blocks): the key's inner and
+    /// outer pads are processed once instead of per message. The default calls `hmac` for each message.
+    func makeHMAC(_ algorithm: HashAlgorithm, key: [UInt8]) -> any KeyedHMAC
+
     /// HKDF-Extract (RFC 5869 §2.2). An empty salt means `HashLen` zero bytes.
     func hkdfExtract(_ algorithm: HashAlgorithm, salt: [UInt8], inputKeyingMaterial: [UInt8]) -> [UInt8]
 
@@ -40,6 +44,27 @@ public protocol CryptoProvider: Sendable {
 
     /// Whether `generateKeyShare` / `respondToKeyShare` support `group`.
     func supports(group: NamedGroup) -> Bool
+}
+
+/// An HMAC with its key set (see `CryptoProvider.makeHMAC`).
+public protocol KeyedHMAC: Sendable {
+    /// HMAC(key, data).
+    func authenticationCode(_ data: [UInt8]) -> [UInt8]
+}
+
+extension CryptoProvider {
+    public func makeHMAC(_ algorithm: HashAlgorithm, key: [UInt8]) -> any KeyedHMAC {
+        PerMessageHMAC(provider: self, algorithm: algorithm, key: key)
+    }
+}
+
+/// The default `KeyedHMAC`: one `hmac` call per message.
+private struct PerMessageHMAC: KeyedHMAC {
+    let provider: any CryptoProvider
+    let algorithm: HashAlgorithm
+    let key: [UInt8]
+
+    func authenticationCode(_ data: [UInt8]) -> [UInt8] { provider.hmac(algorithm, key: key, data: data) }
 }
 
 public enum HashAlgorithm: Sendable, Hashable {
@@ -81,12 +106,34 @@ public enum AEADAlgorithm: Sendable, Hashable {
 }
 
 /// Record protection with one key. Nonces are built by the record layer (RFC 8446 §5.3).
+/// The requirements append to a buffer the caller owns, so a record is sealed straight into the output and opened
+/// straight into its plaintext, without an intermediate array per record.
 public protocol RecordAEAD: Sendable {
     var algorithm: AEADAlgorithm { get }
+    /// Seals `plaintext` and appends ciphertext || tag to `output`.
+    func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: ArraySlice<UInt8>,
+              appendingTo output: inout [UInt8]) throws(TLSError)
+    /// Opens ciphertext || tag and appends the plaintext to `output`; throws `bad_record_mac` (leaving `output` as
+    /// it was) when authentication fails.
+    func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: ArraySlice<UInt8>,
+              appendingTo output: inout [UInt8]) throws(TLSError)
+}
+
+extension RecordAEAD {
     /// Returns ciphertext || tag.
-    func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8]
+    public func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(plaintext.count + algorithm.tagLength)
+        try seal(nonce: nonce, additionalData: additionalData, plaintext: plaintext[...], appendingTo: &output)
+        return output
+    }
+
     /// Takes ciphertext || tag; throws `bad_record_mac` when authentication fails.
-    func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: [UInt8]) throws(TLSError) -> [UInt8]
+    public func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: [UInt8]) throws(TLSError) -> [UInt8] {
+        var output: [UInt8] = []
+        try open(nonce: nonce, additionalData: additionalData, ciphertextAndTag: ciphertextAndTag[...], appendingTo: &output)
+        return output
+    }
 }
 
 /// The client's half of a key exchange, kept until the server's share arrives.

@@ -1,3 +1,4 @@
+import Crypto
 import TLSCrypto
 import XCTest
 
@@ -81,5 +82,32 @@ final class HashAndKDFTests: XCTestCase {
         let prk = provider.hkdfExtract(.sha384, salt: [], inputKeyingMaterial: [1, 2, 3])
         XCTAssertEqual(prk.count, 48)
         XCTAssertEqual(provider.hkdfExpand(.sha384, pseudoRandomKey: prk, info: [], length: 100).count, 100)
+    }
+    /// The provider's HKDF-Expand (one keyed HMAC for all blocks) against swift-crypto's own `HKDF.expand`, for every
+    /// hash, lengths around the block boundaries and up to the RFC's 255-block limit.
+    func testHKDFExpandMatchesSwiftCrypto() {
+        let prk = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        let info = Array("tls13 derived".utf8)
+        for length in [1, 12, 31, 32, 33, 48, 64, 65, 100, 255 * 32] {
+            XCTAssertEqual(provider.hkdfExpand(.sha256, pseudoRandomKey: prk, info: info, length: length),
+                           HKDF<SHA256>.expand(pseudoRandomKey: prk, info: info, outputByteCount: length).withUnsafeBytes { Array($0) },
+                           "SHA-256, \(length) bytes")
+            XCTAssertEqual(provider.hkdfExpand(.sha384, pseudoRandomKey: prk, info: info, length: length),
+                           HKDF<SHA384>.expand(pseudoRandomKey: prk, info: info, outputByteCount: length).withUnsafeBytes { Array($0) },
+                           "SHA-384, \(length) bytes")
+        }
+        XCTAssertEqual(provider.hkdfExpand(.sha256, pseudoRandomKey: prk, info: info, length: 255 * 32 + 1), [],
+                       "beyond 255 blocks nothing is derived")
+    }
+
+    /// A keyed HMAC used for several messages gives each message's own HMAC (the keyed state is not consumed).
+    func testKeyedHMACReusesItsKey() {
+        let key = Array("key".utf8)
+        for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
+            let mac = provider.makeHMAC(algorithm, key: key)
+            for message in [[], Array("one".utf8), Array("two".utf8), [UInt8](repeating: 9, count: 300)] {
+                XCTAssertEqual(mac.authenticationCode(message), provider.hmac(algorithm, key: key, data: message))
+            }
+        }
     }
 }

@@ -147,8 +147,10 @@ public final class TLSConnection {
 
     /// Decrypted application data received so far.
     public func takeApplicationData() -> [UInt8] {
-        defer { applicationData.removeAll(keepingCapacity: true) }
-        return applicationData
+        // Handed over whole; the next record's plaintext becomes the new buffer (no copy, no spare allocation).
+        let data = applicationData
+        applicationData = []
+        return data
     }
 
     public func takeEvents() -> [TLSEvent] {
@@ -339,7 +341,8 @@ public final class TLSConnection {
                 emptyRecordsInARow = 0
                 keyUpdatesInARow = 0
                 warningAlertsInARow = 0
-                applicationData.append(contentsOf: record.fragment)
+                // Nothing waiting to be taken (the usual case): hand over the decrypted array itself.
+                if applicationData.isEmpty { applicationData = record.fragment } else { applicationData.append(contentsOf: record.fragment) }
             }
         }
     }

@@ -7,12 +7,14 @@ struct TLS12PRF: Sendable {
         let labelAndSeed = Array(label.utf8) + seed
         var output: [UInt8] = []
         output.reserveCapacity(length + hash.digestLength)
+        let mac = provider.makeHMAC(hash, key: secret)  // one key for every block
         var a = labelAndSeed   // A(0)
         while output.count < length {
-            a = provider.hmac(hash, key: secret, data: a)
-            output.append(contentsOf: provider.hmac(hash, key: secret, data: a + labelAndSeed))
+            a = mac.authenticationCode(a)
+            output.append(contentsOf: mac.authenticationCode(a + labelAndSeed))
         }
-        return Array(output.prefix(length))
+        output.removeSubrange(length...)
+        return output
     }
 
     /// RFC 7627 §4: master_secret = PRF(pre_master_secret, "extended master secret", session_hash)[0..47].

@@ -79,6 +79,8 @@ struct PlainRecord: Sendable {
 struct RecordLayer: Sendable {
     private var inbound: [UInt8] = []
     private var inboundStart = 0
+    /// The TLSInnerPlaintext of the record being sealed; kept so its storage is reused record after record.
+    private var sealScratch: [UInt8] = []
 
     var readProtection: RecordProtection?
     var writeProtection: RecordProtection?
@@ -102,9 +104,11 @@ struct RecordLayer: Sendable {
     var bufferedByteCount: Int { inbound.count - inboundStart }
 
     mutating func receive(_ bytes: [UInt8]) {
-        if inboundStart > 0 && inboundStart == inbound.count {
-            inbound.removeAll(keepingCapacity: true)
+        if inboundStart == inbound.count {
+            // Nothing buffered: take the caller's array as it is (no copy; records are sliced out of it).
+            inbound = bytes
             inboundStart = 0
+            return
         } else if inboundStart > 32 * 1024 {
             inbound.removeSubrange(0..<inboundStart)
             inboundStart = 0
@@ -115,7 +119,11 @@ struct RecordLayer: Sendable {
     /// The next complete record, deprotected, or nil when more bytes are needed.
     mutating func nextRecord() throws(TLSError) -> PlainRecord? {
         let available = inbound.count - inboundStart
-        guard available >= RecordLimits.headerLength else { return nil }
+        guard available >= RecordLimits.headerLength else {
+            // Everything consumed: let the storage go (an idle connection holds no receive buffer).
+            if available == 0 && !inbound.isEmpty { inbound = []; inboundStart = 0 }
+            return nil
+        }
         let h = inboundStart
         let rawType = inbound[h]
         let versionMajor = inbound[h + 1]
@@ -135,13 +143,13 @@ struct RecordLayer: Sendable {
         guard available >= RecordLimits.headerLength + length else { return nil }
 
         let bodyStart = h + RecordLimits.headerLength
-        let header = Array(inbound[h..<bodyStart])
-        let body = Array(inbound[bodyStart..<(bodyStart + length)])
+        // A view into the buffer, not a copy: protected bodies go straight to the AEAD.
+        let body = inbound[bodyStart..<(bodyStart + length)]
         inboundStart = bodyStart + length
 
         // change_cipher_spec is never protected (RFC 8446 §5); the handshake decides whether it is allowed.
         if type == .changeCipherSpec {
-            return PlainRecord(contentType: type, fragment: body, wasProtected: false)
+            return PlainRecord(contentType: type, fragment: Array(body), wasProtected: false)
         }
 
         guard var protection = readProtection else {
@@ -152,7 +160,7 @@ struct RecordLayer: Sendable {
             if type != .applicationData && body.isEmpty {
                 throw TLSError(.unexpectedMessage, "empty \(type) record")
             }
-            return PlainRecord(contentType: type, fragment: body, wasProtected: false)
+            return PlainRecord(contentType: type, fragment: Array(body), wasProtected: false)
         }
         if protection.framing != .tls13 {
             return try openTLS12(type: type, body: body, protection: &protection)
@@ -163,9 +171,12 @@ struct RecordLayer: Sendable {
         guard body.count > protection.aead.algorithm.tagLength else {
             throw TLSError(.badRecordMAC, "protected record too short to hold a tag")
         }
-        var inner: [UInt8]
+        let header = Array(inbound[h..<bodyStart])
+        var inner: [UInt8] = []
+        inner.reserveCapacity(body.count)
         do {
-            inner = try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body)
+            try protection.aead.open(nonce: protection.nonce(), additionalData: header, ciphertextAndTag: body,
+                                     appendingTo: &inner)
         } catch {
             // Early data the server rejected is protected under a key it does not use: drop it, within budget.
             guard body.count <= rejectedEarlyDataBudget else { throw error }
@@ -201,17 +212,20 @@ struct RecordLayer: Sendable {
     }
 
     /// TLS 1.2 AEAD records: the content type is in the clear, the plaintext carries no inner type.
-    private mutating func openTLS12(type: ContentType, body: [UInt8], protection: inout RecordProtection) throws(TLSError) -> PlainRecord {
+    private mutating func openTLS12(type: ContentType, body: ArraySlice<UInt8>, protection: inout RecordProtection) throws(TLSError) -> PlainRecord {
         let explicitLength = protection.framing == .tls12ExplicitNonce ? 8 : 0
         let tagLength = protection.aead.algorithm.tagLength
         guard body.count >= explicitLength + tagLength else {
             throw TLSError(.badRecordMAC, "protected record too short for its nonce and tag")
         }
-        let nonce = explicitLength > 0 ? protection.iv + body[0..<explicitLength] : protection.nonce()
+        let sealedStart = body.startIndex + explicitLength
+        let nonce = explicitLength > 0 ? protection.iv + body[body.startIndex..<sealedStart] : protection.nonce()
         let plaintextLength = body.count - explicitLength - tagLength
         let additionalData = protection.tls12AdditionalData(type: type, length: plaintextLength)
-        let plaintext = try protection.aead.open(nonce: nonce, additionalData: additionalData,
-                                                 ciphertextAndTag: Array(body[explicitLength...]))
+        var plaintext: [UInt8] = []
+        plaintext.reserveCapacity(plaintextLength)
+        try protection.aead.open(nonce: nonce, additionalData: additionalData, ciphertextAndTag: body[sealedStart...],
+                                 appendingTo: &plaintext)
         try protection.advance()
         readProtection = protection
         guard plaintext.count <= RecordLimits.maxPlaintext else {
@@ -254,34 +268,48 @@ struct RecordLayer: Sendable {
         if protection.framing != .tls13 {
             let additionalData = protection.tls12AdditionalData(type: type, length: fragment.count)
             let nonce = protection.nonce()
-            let sealed = try protection.aead.seal(nonce: nonce, additionalData: additionalData, plaintext: Array(fragment))
             let explicit = protection.framing == .tls12ExplicitNonce ? protection.sequenceBytes : []
-            try protection.advance()
-            writeProtection = protection
-            let length = explicit.count + sealed.count
+            let length = explicit.count + fragment.count + protection.aead.algorithm.tagLength
+            // Header and explicit nonce first, then the AEAD appends ciphertext || tag behind them.
+            let recordStart = output.count
+            output.reserveCapacity(recordStart + RecordLimits.headerLength + length)
             output.append(contentsOf: [type.rawValue, 0x03, 0x03, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)])
             output.append(contentsOf: explicit)
-            output.append(contentsOf: sealed)
+            do {
+                try protection.aead.seal(nonce: nonce, additionalData: additionalData, plaintext: fragment, appendingTo: &output)
+            } catch {
+                output.removeSubrange(recordStart...)
+                throw error
+            }
+            try protection.advance()
+            writeProtection = protection
             return
         }
-        var inner = [UInt8]()
-        inner.reserveCapacity(fragment.count + 1 + protection.aead.algorithm.tagLength)
-        inner.append(contentsOf: fragment)
-        inner.append(type.rawValue)
+        // TLSInnerPlaintext (content || type || padding), built in a buffer kept for the next record.
+        sealScratch.removeAll(keepingCapacity: true)
+        sealScratch.append(contentsOf: fragment)
+        sealScratch.append(type.rawValue)
         if paddingBlockSize > 1 {
-            let padded = min((inner.count + paddingBlockSize - 1) / paddingBlockSize * paddingBlockSize, maxOutgoingFragment + 1)
-            inner.append(contentsOf: repeatElement(0, count: padded - inner.count))
+            let padded = min((sealScratch.count + paddingBlockSize - 1) / paddingBlockSize * paddingBlockSize, maxOutgoingFragment + 1)
+            sealScratch.append(contentsOf: repeatElement(0, count: padded - sealScratch.count))
         }
-        let length = inner.count + protection.aead.algorithm.tagLength
+        let length = sealScratch.count + protection.aead.algorithm.tagLength
         let header: [UInt8] = [
             ContentType.applicationData.rawValue, 0x03, 0x03,
             UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
         ]
-        let sealed = try protection.aead.seal(nonce: protection.nonce(), additionalData: header, plaintext: inner)
+        let recordStart = output.count
+        output.reserveCapacity(recordStart + RecordLimits.headerLength + length)
+        output.append(contentsOf: header)
+        do {
+            try protection.aead.seal(nonce: protection.nonce(), additionalData: header, plaintext: sealScratch[...],
+                                     appendingTo: &output)
+        } catch {
+            output.removeSubrange(recordStart...)
+            throw error
+        }
         try protection.advance()
         writeProtection = protection
-        output.append(contentsOf: header)
-        output.append(contentsOf: sealed)
     }
 }
 

@@ -322,12 +322,14 @@ struct NSSTicketOpeningProvider: CryptoProvider {
         let ticket: [UInt8]
         let sealedState: [UInt8]
         var algorithm: AEADAlgorithm { .aes256GCM }
-        func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: [UInt8]) throws(TLSError) -> [UInt8] {
+        func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: ArraySlice<UInt8>,
+                  appendingTo output: inout [UInt8]) throws(TLSError) {
             throw TLSError(.internalError, "the RFC 8448 replay seals no tickets")
         }
-        func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: [UInt8]) throws(TLSError) -> [UInt8] {
+        func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: ArraySlice<UInt8>,
+                  appendingTo output: inout [UInt8]) throws(TLSError) {
             guard additionalData + nonce + ciphertextAndTag == ticket else { throw TLSError(.badRecordMAC, "not the trace's ticket") }
-            return sealedState
+            output.append(contentsOf: sealedState)
         }
     }
 

@@ -209,11 +209,11 @@ final class ResumptionTests: XCTestCase {
     func testTicketKeyFileRoundTrip() throws {
         let bytes = (0..<96).map { UInt8($0) }
         let path = NSTemporaryDirectory() + "tlskit-ticket-keys-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let ring = try TicketKeyRing(keyFile: path)
         XCTAssertEqual(ring.currentKeys.map(\.name), [Array(bytes[0..<16]), Array(bytes[48..<64])])
-        FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(50)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes.prefix(50))))
         XCTAssertThrowsError(try TicketKeyRing(keyFile: path))
     }
 }
