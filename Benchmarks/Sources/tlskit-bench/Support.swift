@@ -13,6 +13,7 @@ struct Settings: Codable {
     var connections = 10_000       // idle connections held for the memory rows
     var nioConnections = 10_000    // the same for the two NIO contenders
     var allocationRounds = 50      // handshakes/records averaged for the allocation rows
+    var rounds = 3                 // handshake and bulk rows: contenders take turns, this many times
     var certificates = "Benchmarks/.certs"
     var json = "Benchmarks/results/latest.json"
     var only: String? = nil        // run only rows whose section contains this (e.g. "bulk")
@@ -39,6 +40,8 @@ struct Settings: Codable {
         int("BENCH_CONNECTIONS", "--connections", &s.connections)
         int("BENCH_NIO_CONNECTIONS", "--nio-connections", &s.nioConnections)
         int("BENCH_ALLOC_ROUNDS", "--alloc-rounds", &s.allocationRounds)
+        int("BENCH_ROUNDS", "--rounds", &s.rounds)
+        s.rounds = max(1, s.rounds)
         string("BENCH_CERTS", "--certs", &s.certificates)
         string("BENCH_JSON", "--json", &s.json)
         var only = ""
@@ -79,18 +82,21 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
-/// Per-handshake results of one contender in one scenario.
+/// Per-handshake results of one contender in one scenario (the samples of every round).
 struct HandshakeStats {
-    var clientMicros: Double   // median CPU µs per handshake, client side
-    var serverMicros: Double   // median CPU µs per handshake, server side
-    var clientAllocations: Double
-    var serverAllocations: Double
+    var samples: [Split]
 
-    init(samples: [Split]) {
-        clientMicros = median(samples.map { Double($0.cpu[0]) / 1000 })
-        serverMicros = median(samples.map { Double($0.cpu[1]) / 1000 })
-        clientAllocations = median(samples.map { Double($0.allocations[0]) })
-        serverAllocations = median(samples.map { Double($0.allocations[1]) })
+    var clientMicros: Double { median(samples.map { Double($0.cpu[0]) / 1000 }) }   // median CPU µs, client side
+    var serverMicros: Double { median(samples.map { Double($0.cpu[1]) / 1000 }) }   // median CPU µs, server side
+    var clientAllocations: Double { median(samples.map { Double($0.allocations[0]) }) }
+    var serverAllocations: Double { median(samples.map { Double($0.allocations[1]) }) }
+
+    init(samples: [Split]) { self.samples = samples }
+
+    /// All rounds' samples together.
+    static func merged(_ rounds: [HandshakeStats]?) -> HandshakeStats? {
+        guard let rounds, !rounds.isEmpty else { return nil }
+        return HandshakeStats(samples: rounds.flatMap(\.samples))
     }
 }
 
@@ -106,6 +112,16 @@ struct BulkStats {
         receiveMBps = Double(bytes) / (Double(total.cpu[1]) / 1e9) / 1e6
         sendAllocationsPerRecord = Double(total.allocations[0]) / Double(records)
         receiveAllocationsPerRecord = Double(total.allocations[1]) / Double(records)
+    }
+
+    /// The median round for each figure (a round the machine disturbed does not move the result).
+    static func merged(_ rounds: [BulkStats]?) -> BulkStats? {
+        guard let rounds, var result = rounds.first else { return nil }
+        result.sendMBps = median(rounds.map(\.sendMBps))
+        result.receiveMBps = median(rounds.map(\.receiveMBps))
+        result.sendAllocationsPerRecord = median(rounds.map(\.sendAllocationsPerRecord))
+        result.receiveAllocationsPerRecord = median(rounds.map(\.receiveAllocationsPerRecord))
+        return result
     }
 }
 

@@ -43,6 +43,19 @@ func attempt<T>(_ what: String, _ body: () async throws -> T) async -> T? {
     }
 }
 
+/// Measures the contenders in `settings.rounds` rounds, taking turns within each round, so that a busy phase of the
+/// shared machine falls on every contender alike instead of on whichever ran then. A contender that fails (or is
+/// filtered out) is dropped: nil.
+func inRounds<T>(_ contenders: [(String, () async throws -> T)]) async -> [[T]?] {
+    var results: [[T]?] = contenders.map { _ in [] }
+    for _ in 0..<settings.rounds {
+        for (i, (name, body)) in contenders.enumerated() where results[i] != nil {
+            if let result = await attempt(name, body) { results[i]?.append(result) } else { results[i] = nil }
+        }
+    }
+    return results
+}
+
 func add(_ section: String, _ name: String, _ unit: String,
          tlskit: Double? = nil, openssl: Double? = nil, tlskitNIO: Double? = nil, boring: Double? = nil) {
     func clean(_ v: Double?) -> Double? { v.flatMap { $0.isFinite ? $0 : nil } }
@@ -78,11 +91,14 @@ let handshakeScenarios: [(String, Setup)] = [
 do {
     for (name, setup) in handshakeScenarios where wanted("handshake", name) {
         log("handshake: \(name)")
-        let n = settings.handshakes
-        let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).handshakes(n) }
-        let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).handshakes(n) }
-        let tlskitNIO = await attempt("TLSKit NIO") { try await NIOContender(.tlskit, setup, certificates).handshakes(n) }
-        let boring = await attempt("swift-nio-ssl") { try await NIOContender(.nioSSL, setup, certificates).handshakes(n) }
+        let n = max(1, settings.handshakes / settings.rounds)
+        let measured = await inRounds([
+            ("TLSKit", { try await TLSKitEngineContender(setup, certificates).handshakes(n) }),
+            ("OpenSSL", { try OpenSSLContender(setup, certificates).handshakes(n) }),
+            ("TLSKit NIO", { try await NIOContender(.tlskit, setup, certificates).handshakes(n) }),
+            ("swift-nio-ssl", { try await NIOContender(.nioSSL, setup, certificates).handshakes(n) }),
+        ]).map(HandshakeStats.merged)
+        let (engine, openssl, tlskitNIO, boring) = (measured[0], measured[1], measured[2], measured[3])
         add("handshake", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
             tlskitNIO: tlskitNIO?.clientMicros, boring: boring?.clientMicros)
         add("handshake", "\(name): server", "µs CPU", tlskit: engine?.serverMicros, openssl: openssl?.serverMicros,
@@ -103,16 +119,13 @@ do {
     ]
     for (name, setup, resumption) in resumed where wanted("resumed", name) {
         log("resumed: \(name)")
-        let n = settings.handshakes
-        let engine = await attempt("TLSKit") {
-            try await TLSKitEngineContender(setup, certificates, resumption: resumption).handshakes(n)
-        }
-        let openssl = await attempt("OpenSSL") {
-            try OpenSSLContender(setup, certificates, resumption: resumption).handshakes(n)
-        }
-        let tlskitNIO = await attempt("TLSKit NIO") {
-            try await NIOContender(.tlskit, setup, certificates, resumption: resumption).handshakes(n)
-        }
+        let n = max(1, settings.handshakes / settings.rounds)
+        let measured = await inRounds([
+            ("TLSKit", { try await TLSKitEngineContender(setup, certificates, resumption: resumption).handshakes(n) }),
+            ("OpenSSL", { try OpenSSLContender(setup, certificates, resumption: resumption).handshakes(n) }),
+            ("TLSKit NIO", { try await NIOContender(.tlskit, setup, certificates, resumption: resumption).handshakes(n) }),
+        ]).map(HandshakeStats.merged)
+        let (engine, openssl, tlskitNIO) = (measured[0], measured[1], measured[2])
         add("resumed", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
             tlskitNIO: tlskitNIO?.clientMicros)
         add("resumed", "\(name): server", "µs CPU", tlskit: engine?.serverMicros, openssl: openssl?.serverMicros,
@@ -135,14 +148,19 @@ do {
     let bytes = settings.bulkMiB << 20
     for (name, setup, boringCanDoIt) in bulkScenarios where wanted("bulk", name) {
         log("bulk: \(name)")
-        let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).bulk(bytes: bytes) }
-        let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).bulk(bytes: bytes) }
-        let tlskitNIO = await attempt("TLSKit NIO") { try await NIOContender(.tlskit, setup, certificates).bulk(bytes: bytes) }
+        let perRound = max(chunkSize, bytes / settings.rounds)
+        var contenders: [(String, () async throws -> BulkStats)] = [
+            ("TLSKit", { try await TLSKitEngineContender(setup, certificates).bulk(bytes: perRound) }),
+            ("OpenSSL", { try OpenSSLContender(setup, certificates).bulk(bytes: perRound) }),
+            ("TLSKit NIO", { try await NIOContender(.tlskit, setup, certificates).bulk(bytes: perRound) }),
+        ]
         // BoringSSL picks the TLS 1.3 suite itself (AES-128-GCM with AES-NI): only the AES-128-GCM rows compare.
-        var boring: BulkStats? = nil
         if boringCanDoIt {
-            boring = await attempt("swift-nio-ssl") { try await NIOContender(.nioSSL, setup, certificates).bulk(bytes: bytes) }
+            contenders.append(("swift-nio-ssl", { try await NIOContender(.nioSSL, setup, certificates).bulk(bytes: perRound) }))
         }
+        let measured = await inRounds(contenders).map(BulkStats.merged)
+        let (engine, openssl, tlskitNIO) = (measured[0], measured[1], measured[2])
+        let boring = boringCanDoIt ? measured[3] : nil
         add("bulk", "\(name): send", "MB/s", tlskit: engine?.sendMBps, openssl: openssl?.sendMBps,
             tlskitNIO: tlskitNIO?.sendMBps, boring: boring?.sendMBps)
         add("bulk", "\(name): receive", "MB/s", tlskit: engine?.receiveMBps, openssl: openssl?.receiveMBps,
