@@ -263,7 +263,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// `read()` (data decrypted during a read the handler issued itself, for the handshake, waits for one).
     private func deliverApplicationData(context: ChannelHandlerContext, force: Bool = false) {
         guard let connection else { return }
-        pendingPlaintext.append(contentsOf: connection.takeApplicationData())
+        let decrypted = connection.takeApplicationData()
+        if pendingPlaintext.isEmpty { pendingPlaintext = decrypted } else { pendingPlaintext.append(contentsOf: decrypted) }
         guard !pendingPlaintext.isEmpty else { return }
         let autoRead = (try? context.channel.syncOptions?.getOption(.autoRead)) ?? true
         guard force || autoRead || readRequested else { return }
@@ -272,7 +273,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func deliverPendingPlaintext(context: ChannelHandlerContext) {
         let plaintext = pendingPlaintext
-        pendingPlaintext.removeAll()
+        pendingPlaintext = []
         deliveredData = true
         readRequested = false
         context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
