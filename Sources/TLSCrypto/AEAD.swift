@@ -52,19 +52,22 @@ struct SwiftCryptoAEAD: RecordAEAD {
         guard nonce.count == algorithm.nonceLength else {
             throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
         }
-        let split = ciphertextAndTag.endIndex - tagLength
-        let ciphertext = ciphertextAndTag[..<split]
-        let tag = ciphertextAndTag[split...]
         let plaintext: Data
         do {
             switch algorithm {
             case .aes128GCM, .aes256GCM:
-                let box = try AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
+                let split = ciphertextAndTag.endIndex - tagLength
+                let box = try AES.GCM.SealedBox(
+                    nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertextAndTag[..<split], tag: ciphertextAndTag[split...])
                 plaintext = try AES.GCM.open(box, using: key, authenticating: additionalData)
             case .chacha20Poly1305:
-                let box = try ChaChaPoly.SealedBox(
-                    nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag)
-                plaintext = try ChaChaPoly.open(box, using: key, authenticating: additionalData)
+                // ChaChaPoly's `SealedBox(nonce:ciphertext:tag:)` joins its parts with a generic `+` that walks the
+                // record byte by byte; the inlinable `SealedBox(combined:)` copies nonce || ciphertext || tag at once.
+                var combined: [UInt8] = []
+                combined.reserveCapacity(nonce.count + ciphertextAndTag.count)
+                combined.append(contentsOf: nonce)
+                combined.append(contentsOf: ciphertextAndTag)
+                plaintext = try ChaChaPoly.open(ChaChaPoly.SealedBox(combined: combined), using: key, authenticating: additionalData)
             }
         } catch {
             throw TLSError(.badRecordMAC, "record authentication failed")
