@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOTLS
 import TLSKit
@@ -292,28 +293,52 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
     }
 
-    /// The async certificate verifier runs off the loop; its verdict comes back to the loop to resume the engine.
+    /// Runs the (async) certificate verifier. It starts right here on the event loop (`Task.immediate`), like
+    /// swift-nio-ssl's inline verification: TLSKit's X509 verifier never suspends, so the verdict is usually back
+    /// before this returns and the handshake goes on without leaving the loop (no thread hop, and the handler works on
+    /// `EmbeddedChannel`). A verifier that does suspend (say, fetching something) finishes later; its verdict then
+    /// comes back to the loop through `execute`.
     private func startVerification(context: ChannelHandlerContext) {
         guard !verifying, let work = connection?.pendingVerificationWork else { return }
         verifying = true
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask { await work() }.whenSuccess { result in
-            let (handler, context) = bound.value
-            handler.verifying = false
-            guard !handler.closed, let connection = handler.connection else { return }
-            do {
-                try connection.completeVerification(result)
-                handler.pumpEngine(context: context)
-            } catch {
-                handler.pumpEngine(context: context)
-                handler.failAndClose(context: context, error: error)
+        let loop = context.eventLoop
+        let rendezvous = VerificationRendezvous()
+        #if compiler(>=6.2)
+        Task.immediate {
+            let result = await work()
+            if !rendezvous.offerInline(result) {
+                loop.execute { bound.value.0.finishVerification(result, context: bound.value.1, inline: false) }
             }
-            // Records buffered behind the chain (a server's 0.5-RTT data) may have been delivered here, outside a
-            // read cycle: close the cycle so readers that act on channelReadComplete see it.
-            if handler.deliveredData {
-                handler.deliveredData = false
-                context.fireChannelReadComplete()
+        }
+        #else
+        Task {
+            let result = await work()
+            if !rendezvous.offerInline(result) {
+                loop.execute { bound.value.0.finishVerification(result, context: bound.value.1, inline: false) }
             }
+        }
+        #endif
+        if let result = rendezvous.closeInlineWindow() {
+            finishVerification(result, context: context, inline: true)
+        }
+    }
+
+    private func finishVerification(_ result: PeerVerificationResult, context: ChannelHandlerContext, inline: Bool) {
+        verifying = false
+        guard !closed, let connection else { return }
+        do {
+            try connection.completeVerification(result)
+            pumpEngine(context: context)
+        } catch {
+            pumpEngine(context: context)
+            failAndClose(context: context, error: error)
+        }
+        // Records buffered behind the chain (a server's 0.5-RTT data) may have been delivered outside a read cycle
+        // when the verdict came back later: close the cycle so readers that act on channelReadComplete see it.
+        if !inline && deliveredData {
+            deliveredData = false
+            context.fireChannelReadComplete()
         }
     }
 
@@ -398,3 +423,28 @@ public final class TLSKitServerHandler: TLSKitHandler {
 
 @available(*, unavailable)
 extension TLSKitHandler: Sendable {}
+
+/// Hands a verification verdict from the verifier's task to the handler: inline if it arrives before
+/// `startVerification` returns, through the event loop otherwise. Whichever side comes second decides.
+private final class VerificationRendezvous: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var inlineWindowOpen = true
+    private var result: PeerVerificationResult?
+
+    /// Called by the task with its verdict: true if it was taken inline.
+    func offerInline(_ verdict: PeerVerificationResult) -> Bool {
+        lock.withLock {
+            guard inlineWindowOpen else { return false }
+            result = verdict
+            return true
+        }
+    }
+
+    /// Called once `Task.immediate` returned: the verdict if it is already there.
+    func closeInlineWindow() -> PeerVerificationResult? {
+        lock.withLock {
+            inlineWindowOpen = false
+            return result
+        }
+    }
+}
