@@ -8,38 +8,34 @@ import TLSKit
 import TLSKitNIO
 
 /// Notes TLSUserEvent.handshakeCompleted and drops plaintext that reaches the end of the pipeline (counting it).
-final class EndOfPipeline: ChannelInboundHandler, @unchecked Sendable {
+final class EndOfPipeline: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    private let lock = NSLock()
-    private var _completed = false
-    private var _received = 0
-    var completed: Bool { lock.withLock { _completed } }
-    var received: Int { lock.withLock { _received } }
-    private var _error: Error?
-    var error: Error? { lock.withLock { _error } }
+    private(set) var completed = false
+    private(set) var received = 0
+    private(set) var error: Error?
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        lock.withLock { if _error == nil { _error = error } }
+        if self.error == nil { self.error = error }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data).readableBytes
-        lock.withLock { _received += bytes }
+        received += unwrapInboundIn(data).readableBytes
     }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent { lock.withLock { _completed = true } }
+        if case .handshakeCompleted = event as? TLSUserEvent { completed = true }
         context.fireUserInboundEventTriggered(event)
     }
 }
 
-/// A TLS handler pair on two NIOAsyncTestingChannels: swift-nio-ssl (BoringSSL) or TLSKit's own NIO handlers.
-/// NIOAsyncTestingChannel rather than EmbeddedChannel because TLSKit's handler runs certificate verification
-/// as a task (`makeFutureWithTask`), which needs a thread-safe event loop; both contenders get the same channel.
+/// A TLS handler pair on two plain `EmbeddedChannel`s: swift-nio-ssl (BoringSSL) or TLSKit's own NIO handlers.
+/// Everything runs on the calling thread (TLSKit's handler verifies the chain inline on the event loop, as
+/// swift-nio-ssl does), so the methods are synchronous: an EmbeddedChannel must stay on the thread that made it.
 struct NIOContender {
     enum Kind { case tlskit, nioSSL }
     let kind: Kind
-    let makeClient: @Sendable () throws -> ChannelHandler
-    let makeServer: @Sendable () throws -> ChannelHandler
+    let makeClient: () throws -> ChannelHandler
+    let makeServer: () throws -> ChannelHandler
     let resumption: Resumption
 
     init(_ kind: Kind, _ setup: Setup, _ certificates: BenchCertificates, resumption: Resumption = .none) throws {
@@ -81,168 +77,145 @@ struct NIOContender {
     }
 
     struct Pair {
-        let client: NIOAsyncTestingChannel
-        let server: NIOAsyncTestingChannel
+        let client: EmbeddedChannel
+        let server: EmbeddedChannel
         let clientEnd: EndOfPipeline
         let serverEnd: EndOfPipeline
 
         /// Closes both sides the way a peer would: close_notify both ways, then any shutdown timer fires.
-        /// (Awaiting `finish()` at once would wait forever for swift-nio-ssl's close_notify exchange.)
-        func close() async {
+        func close() {
             client.close(promise: nil)
             for _ in 0..<3 {
-                _ = try? await NIOContender.transfer(client, server)
-                _ = try? await NIOContender.transfer(server, client)
+                _ = try? NIOContender.transfer(client, server)
+                _ = try? NIOContender.transfer(server, client)
             }
-            await client.testingEventLoop.advanceTime(by: .seconds(600))
-            await server.testingEventLoop.advanceTime(by: .seconds(600))
+            client.embeddedEventLoop.advanceTime(by: .seconds(600))
+            server.embeddedEventLoop.advanceTime(by: .seconds(600))
             if client.isActive || server.isActive { server.close(promise: nil) }
-            await server.testingEventLoop.advanceTime(by: .seconds(600))
-            _ = try? await client.finish(acceptAlreadyClosed: true)
-            _ = try? await server.finish(acceptAlreadyClosed: true)
+            server.embeddedEventLoop.advanceTime(by: .seconds(600))
+            _ = try? client.finish(acceptAlreadyClosed: true)
+            _ = try? server.finish(acceptAlreadyClosed: true)
         }
     }
 
     /// Closes one channel without its peer (the memory rows): drops what it writes, fires its shutdown timers.
-    static func discard(_ channel: NIOAsyncTestingChannel) async {
+    static func discard(_ channel: EmbeddedChannel) {
         channel.close(promise: nil)
-        await channel.testingEventLoop.advanceTime(by: .seconds(600))
-        while (try? await channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
-        _ = try? await channel.finish(acceptAlreadyClosed: true)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(600))
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+        _ = try? channel.finish(acceptAlreadyClosed: true)
     }
 
     /// Moves every outbound buffer of `from` into `to`'s pipeline; returns the bytes moved.
-    static func transfer(_ from: NIOAsyncTestingChannel, _ to: NIOAsyncTestingChannel) async throws -> Int {
+    static func transfer(_ from: EmbeddedChannel, _ to: EmbeddedChannel) throws -> Int {
         var moved = 0
-        while let buffer = try await from.readOutbound(as: ByteBuffer.self) {
+        while let buffer = try from.readOutbound(as: ByteBuffer.self) {
             moved += buffer.readableBytes
-            try await to.writeInbound(buffer)
+            try to.writeInbound(buffer)
         }
         return moved
     }
 
-    func handshake(priming: Bool = false) async throws -> (pair: Pair, split: Split) {
+    func handshake(priming: Bool = false) throws -> (pair: Pair, split: Split) {
         var split = Split()
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: 443)
         var mark = Mark.now()
         let clientEnd = EndOfPipeline()
-        let makeClient = self.makeClient
-        let client = try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandler(makeClient())
-            try channel.pipeline.syncOperations.addHandler(clientEnd)
-        }
-        debug("client channel made")
-        try await client.connect(to: address).get()
-        debug("client connected")
+        let client = EmbeddedChannel()
+        try client.pipeline.syncOperations.addHandler(makeClient())
+        try client.pipeline.syncOperations.addHandler(clientEnd)
+        try client.connect(to: address).wait()
         split.charge(0, since: mark)
         mark = Mark.now()
         let serverEnd = EndOfPipeline()
-        let makeServer = self.makeServer
-        let server = try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandler(makeServer())
-            try channel.pipeline.syncOperations.addHandler(serverEnd)
-        }
-        try await server.connect(to: address).get()
-        debug("server connected")
+        let server = EmbeddedChannel()
+        try server.pipeline.syncOperations.addHandler(makeServer())
+        try server.pipeline.syncOperations.addHandler(serverEnd)
+        try server.connect(to: address).wait()
         split.charge(1, since: mark)
         let pair = Pair(client: client, server: server, clientEnd: clientEnd, serverEnd: serverEnd)
-        var idle = 0
-        while idle < 5_000 {
+        for _ in 0..<16 {
             mark = Mark.now()
-            let toServer = try await Self.transfer(client, server)
+            let toServer = try Self.transfer(client, server)
             split.charge(1, since: mark)
             mark = Mark.now()
-            let toClient = try await Self.transfer(server, client)
-            debug("round: \(toServer) bytes to server, \(toClient) to client; completed \(clientEnd.completed) \(serverEnd.completed)")
-            if toServer == 0 && toClient == 0 {
-                if clientEnd.completed && serverEnd.completed {
-                    if resumption != .none && !priming {
-                        let handler = try await client.pipeline.handler(type: TLSKitClientHandler.self).get()
-                        guard handler.negotiated?.resumed == true else {
-                            await pair.close()
-                            throw BenchError("TLSKit NIO did not resume")
-                        }
-                    }
-                    return (pair, split)
-                }
-                if let error = clientEnd.error ?? serverEnd.error {
-                    await pair.close()
-                    throw BenchError("\(kind) NIO handshake failed: \(error)")
-                }
-                // TLSKit's client verifies the chain on a task; wait for the flight it writes when the task is done
-                // (charged to the client). Waiting on the write, not polling, keeps timer wake-ups out of the figure.
-                idle += 1
-                if !clientEnd.completed {
-                    let flight = try await client.waitForOutboundWrite(as: ByteBuffer.self)
-                    split.charge(0, since: mark)
-                    mark = Mark.now()
-                    try await server.writeInbound(flight)
-                    split.charge(1, since: mark)
-                    continue
-                }
-                try await Task.sleep(nanoseconds: 20_000)
-            }
+            let toClient = try Self.transfer(server, client)
             split.charge(0, since: mark)
+            debug("round: \(toServer) bytes to server, \(toClient) to client; completed \(clientEnd.completed) \(serverEnd.completed)")
+            guard toServer == 0 && toClient == 0 else { continue }
+            if clientEnd.completed && serverEnd.completed {
+                if resumption != .none && !priming {
+                    let handler = try client.pipeline.syncOperations.handler(type: TLSKitClientHandler.self)
+                    guard handler.negotiated?.resumed == true else {
+                        pair.close()
+                        throw BenchError("TLSKit NIO did not resume")
+                    }
+                }
+                return (pair, split)
+            }
+            let error = clientEnd.error ?? serverEnd.error
+            pair.close()
+            throw BenchError("\(kind) NIO handshake stalled: \(error.map { "\($0)" } ?? "no error")")
         }
-        await pair.close()
+        pair.close()
         throw BenchError("\(kind) NIO handshake did not complete")
     }
 
-    func handshakes(_ count: Int) async throws -> HandshakeStats {
-        if resumption != .none { try await handshake(priming: true).pair.close() }
-        for _ in 0..<max(2, count / 10) { try await handshake().pair.close() }
+    func handshakes(_ count: Int) throws -> HandshakeStats {
+        if resumption != .none { try handshake(priming: true).pair.close() }
+        for _ in 0..<max(2, count / 10) { try handshake().pair.close() }
         var samples: [Split] = []
         for _ in 0..<count {
-            let (pair, split) = try await handshake()
+            let (pair, split) = try handshake()
             samples.append(split)
-            await pair.close()
+            pair.close()
         }
         return HandshakeStats(samples: samples)
     }
 
-    func bulk(bytes: Int) async throws -> BulkStats {
-        let (pair, _) = try await handshake()
+    func bulk(bytes: Int) throws -> BulkStats {
+        let (pair, _) = try handshake()
+        defer { pair.close() }
         var chunk = ByteBufferAllocator().buffer(capacity: chunkSize)
         chunk.writeRepeatingByte(0x61, count: chunkSize)
         for _ in 0..<32 {
-            try await pair.client.writeOutbound(chunk)
-            _ = try await Self.transfer(pair.client, pair.server)
+            try pair.client.writeOutbound(chunk)
+            _ = try Self.transfer(pair.client, pair.server)
         }
         let start = pair.serverEnd.received
         let records = max(1, bytes / chunkSize)
         var total = Split()
         for _ in 0..<records {
             var mark = Mark.now()
-            try await pair.client.writeOutbound(chunk)
-            let wire = try await pair.client.readOutbound(as: ByteBuffer.self)
+            try pair.client.writeOutbound(chunk)
+            let wire = try pair.client.readOutbound(as: ByteBuffer.self)
             total.charge(0, since: mark)
             mark = Mark.now()
-            if let wire { try await pair.server.writeInbound(wire) }
-            _ = try await Self.transfer(pair.client, pair.server)
+            if let wire { try pair.server.writeInbound(wire) }
+            _ = try Self.transfer(pair.client, pair.server)
             total.charge(1, since: mark)
         }
         let received = pair.serverEnd.received - start
-        await pair.close()
         guard received == records * chunkSize else { throw BenchError("\(kind) bulk lost data: \(received)") }
         return BulkStats(total: total, bytes: records * chunkSize, records: records)
     }
 
-    func memory(connections: Int) async throws -> MemoryStats {
-        var clients: [NIOAsyncTestingChannel] = []
-        var servers: [NIOAsyncTestingChannel] = []
+    func memory(connections: Int) throws -> MemoryStats {
+        var clients: [EmbeddedChannel] = []
+        var servers: [EmbeddedChannel] = []
         clients.reserveCapacity(connections)
         servers.reserveCapacity(connections)
-        try await handshake().pair.close()
+        try handshake().pair.close()
         for _ in 0..<connections {
-            let (pair, _) = try await handshake()
+            let (pair, _) = try handshake()
             clients.append(pair.client)
             servers.append(pair.server)
         }
         let both = heapInUse()
-        for channel in clients { await NIOContender.discard(channel) }
+        for channel in clients { NIOContender.discard(channel) }
         clients.removeAll(keepingCapacity: true)
         let serversOnly = heapInUse()
-        for channel in servers { await NIOContender.discard(channel) }
+        for channel in servers { NIOContender.discard(channel) }
         servers.removeAll(keepingCapacity: true)
         return MemoryStats(clientBytes: Double(both - serversOnly) / Double(connections),
                            serverBytes: Double(serversOnly - heapInUse()) / Double(connections))

@@ -95,8 +95,8 @@ do {
         let measured = await inRounds([
             ("TLSKit", { try await TLSKitEngineContender(setup, certificates).handshakes(n) }),
             ("OpenSSL", { try OpenSSLContender(setup, certificates).handshakes(n) }),
-            ("TLSKit NIO", { try await NIOContender(.tlskit, setup, certificates).handshakes(n) }),
-            ("swift-nio-ssl", { try await NIOContender(.nioSSL, setup, certificates).handshakes(n) }),
+            ("TLSKit NIO", { try NIOContender(.tlskit, setup, certificates).handshakes(n) }),
+            ("swift-nio-ssl", { try NIOContender(.nioSSL, setup, certificates).handshakes(n) }),
         ]).map(HandshakeStats.merged)
         let (engine, openssl, tlskitNIO, boring) = (measured[0], measured[1], measured[2], measured[3])
         add("handshake", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
@@ -123,7 +123,7 @@ do {
         let measured = await inRounds([
             ("TLSKit", { try await TLSKitEngineContender(setup, certificates, resumption: resumption).handshakes(n) }),
             ("OpenSSL", { try OpenSSLContender(setup, certificates, resumption: resumption).handshakes(n) }),
-            ("TLSKit NIO", { try await NIOContender(.tlskit, setup, certificates, resumption: resumption).handshakes(n) }),
+            ("TLSKit NIO", { try NIOContender(.tlskit, setup, certificates, resumption: resumption).handshakes(n) }),
         ]).map(HandshakeStats.merged)
         let (engine, openssl, tlskitNIO) = (measured[0], measured[1], measured[2])
         add("resumed", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
@@ -152,11 +152,11 @@ do {
         var contenders: [(String, () async throws -> BulkStats)] = [
             ("TLSKit", { try await TLSKitEngineContender(setup, certificates).bulk(bytes: perRound) }),
             ("OpenSSL", { try OpenSSLContender(setup, certificates).bulk(bytes: perRound) }),
-            ("TLSKit NIO", { try await NIOContender(.tlskit, setup, certificates).bulk(bytes: perRound) }),
+            ("TLSKit NIO", { try NIOContender(.tlskit, setup, certificates).bulk(bytes: perRound) }),
         ]
         // BoringSSL picks the TLS 1.3 suite itself (AES-128-GCM with AES-NI): only the AES-128-GCM rows compare.
         if boringCanDoIt {
-            contenders.append(("swift-nio-ssl", { try await NIOContender(.nioSSL, setup, certificates).bulk(bytes: perRound) }))
+            contenders.append(("swift-nio-ssl", { try NIOContender(.nioSSL, setup, certificates).bulk(bytes: perRound) }))
         }
         let measured = await inRounds(contenders).map(BulkStats.merged)
         let (engine, openssl, tlskitNIO) = (measured[0], measured[1], measured[2])
@@ -194,10 +194,10 @@ if wanted("memory") {
     let engine = await attempt("TLSKit") { try await TLSKitEngineContender(setup, certificates).memory(connections: settings.connections) }
     let openssl = await attempt("OpenSSL") { try OpenSSLContender(setup, certificates).memory(connections: settings.connections) }
     let tlskitNIO = await attempt("TLSKit NIO") {
-        try await NIOContender(.tlskit, setup, certificates).memory(connections: settings.nioConnections)
+        try NIOContender(.tlskit, setup, certificates).memory(connections: settings.nioConnections)
     }
     let boring = await attempt("swift-nio-ssl") {
-        try await NIOContender(.nioSSL, setup, certificates).memory(connections: settings.nioConnections)
+        try NIOContender(.nioSSL, setup, certificates).memory(connections: settings.nioConnections)
     }
     add("memory", "idle TLS 1.3 connection: client", "heap bytes", tlskit: engine?.clientBytes,
         openssl: openssl?.clientBytes, tlskitNIO: tlskitNIO?.clientBytes, boring: boring?.clientBytes)
@@ -243,7 +243,7 @@ let formatter = ISO8601DateFormatter()
 let report = Report(
     date: formatter.string(from: Date()), loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
     cores: ProcessInfo.processInfo.activeProcessorCount, settings: settings,
-    note: "TLSKit = engine (TLSConnection); TLSKit-NIO and BoringSSL-NIO = TLSKitNIO handlers and swift-nio-ssl handlers on NIOAsyncTestingChannel; OpenSSL = system libssl with memory BIOs",
+    note: "TLSKit = engine (TLSConnection); TLSKit-NIO and BoringSSL-NIO = TLSKitNIO handlers and swift-nio-ssl handlers on EmbeddedChannel; OpenSSL = system libssl with memory BIOs",
     rows: rows)
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
