@@ -48,8 +48,34 @@ public protocol CryptoProvider: Sendable {
 
 /// An HMAC with its key set (see `CryptoProvider.makeHMAC`).
 public protocol KeyedHMAC: Sendable {
+    var algorithm: HashAlgorithm { get }
     /// HMAC(key, data).
     func authenticationCode(_ data: [UInt8]) -> [UInt8]
+}
+
+extension KeyedHMAC {
+    /// HKDF-Expand (RFC 5869 §2.3) with this HMAC's key as the PRK: T(i) = HMAC(PRK, T(i-1) || info || i), the
+    /// first `length` bytes of T(1) || T(2) || …. Empty beyond 255 blocks (the RFC's limit; the engine never asks).
+    /// Expanding several labels from one secret on one keyed HMAC processes the key once.
+    public func hkdfExpand(info: [UInt8], length: Int) -> [UInt8] {
+        let digestLength = algorithm.digestLength
+        let blocks = (length + digestLength - 1) / digestLength
+        guard length > 0, blocks <= 255 else { return [] }
+        var okm: [UInt8] = []
+        okm.reserveCapacity(blocks * digestLength)
+        var input: [UInt8] = []
+        input.reserveCapacity(digestLength + info.count + 1)
+        for counter in 1...UInt8(blocks) {
+            input.append(contentsOf: info)
+            input.append(counter)
+            let block = authenticationCode(input)
+            okm.append(contentsOf: block)
+            input.removeAll(keepingCapacity: true)
+            input.append(contentsOf: block)
+        }
+        okm.removeSubrange(length...)
+        return okm
+    }
 }
 
 extension CryptoProvider {

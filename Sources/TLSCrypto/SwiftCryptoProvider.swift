@@ -44,29 +44,16 @@ public struct SwiftCryptoProvider: CryptoProvider {
     public func makeHMAC(_ algorithm: HashAlgorithm, key: [UInt8]) -> any KeyedHMAC {
         let key = SymmetricKey(data: key)
         switch algorithm {
-        case .sha256: return SwiftCryptoKeyedHMAC(keyed: HMAC<SHA256>(key: key))
-        case .sha384: return SwiftCryptoKeyedHMAC(keyed: HMAC<SHA384>(key: key))
-        case .sha512: return SwiftCryptoKeyedHMAC(keyed: HMAC<SHA512>(key: key))
+        case .sha256: return SwiftCryptoKeyedHMAC(algorithm: algorithm, keyed: HMAC<SHA256>(key: key))
+        case .sha384: return SwiftCryptoKeyedHMAC(algorithm: algorithm, keyed: HMAC<SHA384>(key: key))
+        case .sha512: return SwiftCryptoKeyedHMAC(algorithm: algorithm, keyed: HMAC<SHA512>(key: key))
         }
     }
 
-    /// RFC 5869 §2.3: T(i) = HMAC(PRK, T(i-1) || info || i), OKM = the first `length` bytes of T(1) || T(2) || …
-    /// on one keyed swift-crypto HMAC (its `HKDF.expand` re-keys an HMAC for every block and copies through
-    /// SecureBytes; this is the same computation, checked against RFC 5869's vectors and `HKDF.expand`).
+    /// HKDF-Expand on one keyed swift-crypto HMAC (`KeyedHMAC.hkdfExpand`); swift-crypto's `HKDF.expand` re-keys an
+    /// HMAC for every block and copies through SecureBytes. Checked against RFC 5869 and `HKDF.expand`.
     public func hkdfExpand(_ algorithm: HashAlgorithm, pseudoRandomKey: [UInt8], info: [UInt8], length: Int) -> [UInt8] {
-        // `length` comes from the engine's own constants (never the peer); RFC 5869 allows 255 blocks at most.
-        let blocks = (length + algorithm.digestLength - 1) / algorithm.digestLength
-        guard length > 0, blocks <= 255 else { return [] }
-        let mac = makeHMAC(algorithm, key: pseudoRandomKey)
-        var okm: [UInt8] = []
-        okm.reserveCapacity(blocks * algorithm.digestLength)
-        var block: [UInt8] = []
-        for counter in 1...UInt8(blocks) {
-            block = mac.authenticationCode(block + info + [counter])
-            okm.append(contentsOf: block)
-        }
-        okm.removeSubrange(length...)
-        return okm
+        makeHMAC(algorithm, key: pseudoRandomKey).hkdfExpand(info: info, length: length)
     }
 
     // MARK: Record protection
@@ -116,6 +103,7 @@ func bytes(of value: some ContiguousBytes) -> [UInt8] {
 /// swift-crypto's HMAC after the key is set; each message works on a copy (HMAC and its hashers are
 /// copy-on-write values), so the keyed state is reused.
 struct SwiftCryptoKeyedHMAC<H: HashFunction & Sendable>: KeyedHMAC {
+    let algorithm: HashAlgorithm
     let keyed: HMAC<H>
 
     func authenticationCode(_ data: [UInt8]) -> [UInt8] {

@@ -505,8 +505,9 @@ extension TLSConnection {
         let schedule = KeySchedule(provider: provider, hash: suite.hash)
         let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: psk), sharedSecret: sharedSecret)
         let hash = transcript.currentHash
-        let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: hash)
-        let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: hash)
+        let handshakeTrafficSecrets = schedule.deriveSecrets(
+            handshakeSecret.secret, labels: ["c hs traffic", "s hs traffic"], transcriptHash: hash)
+        let (clientSecret, serverSecret) = (handshakeTrafficSecrets[0], handshakeTrafficSecrets[1])
         let clientRandom = sent.clientHello.random
         negotiatedVersion = .tls13
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
@@ -566,9 +567,9 @@ extension TLSConnection {
         let schedule = handshake.schedule
         let master = schedule.masterSecret(from: handshake.handshakeSecret)
         let hashAfterServerFinished = handshake.transcript.currentHash
-        let clientAppSecret = schedule.deriveSecret(master.secret, label: "c ap traffic", transcriptHash: hashAfterServerFinished)
-        let serverAppSecret = schedule.deriveSecret(master.secret, label: "s ap traffic", transcriptHash: hashAfterServerFinished)
-        let exporterSecret = schedule.deriveSecret(master.secret, label: "exp master", transcriptHash: hashAfterServerFinished)
+        let applicationSecrets = schedule.deriveSecrets(
+            master.secret, labels: ["c ap traffic", "s ap traffic", "exp master"], transcriptHash: hashAfterServerFinished)
+        let (clientAppSecret, serverAppSecret, exporterSecret) = (applicationSecrets[0], applicationSecrets[1], applicationSecrets[2])
         logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: clientAppSecret)
         logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: serverAppSecret)
         logKey("EXPORTER_SECRET", clientRandom: handshake.clientRandom, secret: exporterSecret)

@@ -6,16 +6,28 @@ struct KeySchedule: Sendable {
 
     /// HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 §7.1).
     func expandLabel(_ secret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
+        expandLabel(provider.makeHMAC(hash, key: secret), label: label, context: context, length: length)
+    }
+
+    /// HKDF-Expand-Label with the secret already keyed into an HMAC: several labels from one secret (traffic key and
+    /// IV, the secrets of one stage) process the key once.
+    func expandLabel(_ keyedSecret: any KeyedHMAC, label: String, context: [UInt8], length: Int) -> [UInt8] {
         var info = ByteWriter(reservingCapacity: 10 + label.utf8.count + context.count)
         info.writeUInt16(UInt16(length))
         info.writeVector8 { $0.writeBytes("tls13 ".utf8); $0.writeBytes(label.utf8) }
         info.writeVector8(bytes: context)
-        return provider.hkdfExpand(hash, pseudoRandomKey: secret, info: info.bytes, length: length)
+        return keyedSecret.hkdfExpand(info: info.bytes, length: length)
     }
 
     /// Derive-Secret(Secret, Label, Messages) with the transcript hash already computed.
     func deriveSecret(_ secret: [UInt8], label: String, transcriptHash: [UInt8]) -> [UInt8] {
         expandLabel(secret, label: label, context: transcriptHash, length: hash.digestLength)
+    }
+
+    /// Derive-Secret for several labels over the same secret and transcript hash, in order.
+    func deriveSecrets(_ secret: [UInt8], labels: [String], transcriptHash: [UInt8]) -> [[UInt8]] {
+        let keyed = provider.makeHMAC(hash, key: secret)
+        return labels.map { expandLabel(keyed, label: $0, context: transcriptHash, length: hash.digestLength) }
     }
 
     var emptyHash: [UInt8] { provider.makeHash(hash).finalize() }
@@ -37,8 +49,9 @@ struct KeySchedule: Sendable {
 
     /// [sender]_write_key and [sender]_write_iv (RFC 8446 §7.3).
     func trafficKeys(secret: [UInt8], aead: AEADAlgorithm) -> (key: [UInt8], iv: [UInt8]) {
-        (expandLabel(secret, label: "key", context: [], length: aead.keyLength),
-         expandLabel(secret, label: "iv", context: [], length: aead.nonceLength))
+        let keyed = provider.makeHMAC(hash, key: secret)
+        return (expandLabel(keyed, label: "key", context: [], length: aead.keyLength),
+                expandLabel(keyed, label: "iv", context: [], length: aead.nonceLength))
     }
 
     /// application_traffic_secret_N+1 (RFC 8446 §7.2).

@@ -264,8 +264,9 @@ extension TLSConnection {
         let schedule = KeySchedule(provider: provider, hash: suite.hash)
         let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: resumption?.state.secret), sharedSecret: sharedSecret)
         let helloHash = transcript.currentHash
-        let clientSecret = schedule.deriveSecret(handshakeSecret.secret, label: "c hs traffic", transcriptHash: helloHash)
-        let serverSecret = schedule.deriveSecret(handshakeSecret.secret, label: "s hs traffic", transcriptHash: helloHash)
+        let handshakeTrafficSecrets = schedule.deriveSecrets(
+            handshakeSecret.secret, labels: ["c hs traffic", "s hs traffic"], transcriptHash: helloHash)
+        let (clientSecret, serverSecret) = (handshakeTrafficSecrets[0], handshakeTrafficSecrets[1])
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: serverSecret)
         try installWriteKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
@@ -329,9 +330,9 @@ extension TLSConnection {
 
         let master = schedule.masterSecret(from: handshakeSecret)
         let finishedHash = transcript.currentHash
-        let clientAppSecret = schedule.deriveSecret(master.secret, label: "c ap traffic", transcriptHash: finishedHash)
-        let serverAppSecret = schedule.deriveSecret(master.secret, label: "s ap traffic", transcriptHash: finishedHash)
-        let exporterSecret = schedule.deriveSecret(master.secret, label: "exp master", transcriptHash: finishedHash)
+        let applicationSecrets = schedule.deriveSecrets(
+            master.secret, labels: ["c ap traffic", "s ap traffic", "exp master"], transcriptHash: finishedHash)
+        let (clientAppSecret, serverAppSecret, exporterSecret) = (applicationSecrets[0], applicationSecrets[1], applicationSecrets[2])
         logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: hello.random, secret: clientAppSecret)
         logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: hello.random, secret: serverAppSecret)
         logKey("EXPORTER_SECRET", clientRandom: hello.random, secret: exporterSecret)
