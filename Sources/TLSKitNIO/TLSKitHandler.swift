@@ -349,21 +349,25 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         flushRequested = false
-        let writes = bufferedWrites
-        bufferedWrites.removeAll()
         var plaintext: [UInt8] = []
-        plaintext.reserveCapacity(writes.reduce(0) { $0 + $1.0.readableBytes })
-        for (buffer, _) in writes { plaintext.append(contentsOf: buffer.readableBytesView) }
+        plaintext.reserveCapacity(bufferedWrites.reduce(0) { $0 + $1.0.readableBytes })
+        for (buffer, _) in bufferedWrites { plaintext.append(contentsOf: buffer.readableBytesView) }
+        let promises = bufferedWrites.compactMap(\.1)
+        // Emptied before anything below can run a promise callback that writes again.
+        bufferedWrites.removeAll(keepingCapacity: true)
         do {
             try connection.send(plaintext)
         } catch {
-            for (_, promise) in writes { promise?.fail(error) }
+            for promise in promises { promise.fail(error) }
             failAndClose(context: context, error: error)
             return
         }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        for (_, writePromise) in writes {
-            if let writePromise { promise.futureResult.cascade(to: writePromise) }
+        // The records carry every write of this flush: one write's promise is passed on as it is, several share one.
+        var promise = promises.first
+        if promises.count > 1 {
+            let shared = context.eventLoop.makePromise(of: Void.self)
+            for writePromise in promises { shared.futureResult.cascade(to: writePromise) }
+            promise = shared
         }
         writeEngineOutput(context: context, promise: promise)
     }
