@@ -304,20 +304,20 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let rendezvous = VerificationRendezvous()
-        #if compiler(>=6.2)
-        Task.immediate {
+        let verify: @Sendable () async -> Void = {
             let result = await work()
             if !rendezvous.offerInline(result) {
                 loop.execute { bound.value.0.finishVerification(result, context: bound.value.1, inline: false) }
             }
+        }
+        #if compiler(>=6.2)
+        if #available(macOS 26.0, iOS 26.0, watchOS 26.0, tvOS 26.0, visionOS 26.0, *) {
+            Task.immediate(operation: verify)
+        } else {
+            Task(operation: verify)  // older Apple systems: the verdict always comes back through execute
         }
         #else
-        Task {
-            let result = await work()
-            if !rendezvous.offerInline(result) {
-                loop.execute { bound.value.0.finishVerification(result, context: bound.value.1, inline: false) }
-            }
-        }
+        Task(operation: verify)
         #endif
         if let result = rendezvous.closeInlineWindow() {
             finishVerification(result, context: context, inline: true)
