@@ -139,8 +139,21 @@ public final class TLSConnection {
     public func takeOutput() -> [UInt8] {
         flushHandshake()
         keyUpdateAnswerPending = false
-        defer { output.removeAll(keepingCapacity: true) }
-        return output
+        // Handed over whole; no storage is kept back (an idle connection holds no output buffer).
+        let bytes = output
+        output = []
+        return bytes
+    }
+
+    /// `takeOutput()` for callers that copy the bytes out at once (into a socket or a `ByteBuffer`): the pending
+    /// output is swapped into `buffer`, and `buffer`'s storage (its old contents dropped) becomes the engine's next
+    /// output buffer. Passing the same array every time keeps two buffers alternating instead of allocating a new
+    /// one per call.
+    public func takeOutput(into buffer: inout [UInt8]) {
+        flushHandshake()
+        keyUpdateAnswerPending = false
+        buffer.removeAll(keepingCapacity: true)
+        swap(&buffer, &output)
     }
 
     public var hasOutput: Bool { !output.isEmpty || !pendingHandshakeBytes.isEmpty }

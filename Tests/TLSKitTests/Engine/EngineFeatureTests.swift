@@ -559,3 +559,32 @@ final class EngineCipherOrderTests: XCTestCase {
         XCTAssertEqual(serverHello.cipherSuite, .TLS_AES_256_GCM_SHA384)
     }
 }
+
+final class EngineOutputBufferTests: XCTestCase {
+    // MARK: Output buffers
+
+    /// takeOutput(into:) hands over the same bytes takeOutput() would, drops what the buffer held before, and leaves
+    /// nothing behind; records written with the swapped-in storage decrypt on the other side in order.
+    func testTakeOutputIntoSwapsBuffersAndKeepsTheStream() async throws {
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: EngineFixtures.serverConfiguration())
+        await pair.handshake()
+        XCTAssertTrue(pair.client.isHandshakeComplete && pair.server.isHandshakeComplete)
+        var buffer: [UInt8] = Array("stale bytes from an earlier write".utf8)
+        var received: [UInt8] = []
+        var sent: [UInt8] = []
+        for round in 0..<6 {
+            let payload = testPayload(count: 3000 + 7000 * round, seed: UInt64(round))
+            sent += payload
+            try pair.client.send(payload)
+            pair.client.takeOutput(into: &buffer)
+            XCTAssertFalse(pair.client.hasOutput)
+            XCTAssertEqual(pair.client.takeOutput(), [], "nothing left behind")
+            try pair.server.receive(buffer)
+            received += pair.server.takeApplicationData()
+        }
+        XCTAssertEqual(received, sent)
+        // Nothing pending: the buffer comes back empty.
+        pair.client.takeOutput(into: &buffer)
+        XCTAssertEqual(buffer, [])
+    }
+}
