@@ -13,7 +13,7 @@ struct Settings: Codable {
     var connections = 10_000       // idle connections held for the memory rows
     var nioConnections = 10_000    // the same for the two NIO contenders
     var allocationRounds = 50      // handshakes/records averaged for the allocation rows
-    var rounds = 3                 // handshake and bulk rows: contenders take turns, this many times
+    var rounds = 5                 // handshake and bulk rows: contenders take turns, this many times
     var certificates = "Benchmarks/.certs"
     var json = "Benchmarks/results/latest.json"
     var only: String? = nil        // run only rows whose section contains this (e.g. "bulk")

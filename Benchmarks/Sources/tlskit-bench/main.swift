@@ -43,13 +43,17 @@ func attempt<T>(_ what: String, _ body: () async throws -> T) async -> T? {
     }
 }
 
-/// Measures the contenders in `settings.rounds` rounds, taking turns within each round, so that a busy phase of the
-/// shared machine falls on every contender alike instead of on whichever ran then. A contender that fails (or is
+/// Measures the contenders in `settings.rounds` rounds, taking turns within each round (in a rotating order), so that a
+/// busy phase of the shared machine falls on every contender alike instead of on whichever ran then. A contender that fails (or is
 /// filtered out) is dropped: nil.
 func inRounds<T>(_ contenders: [(String, () async throws -> T)]) async -> [[T]?] {
     var results: [[T]?] = contenders.map { _ in [] }
-    for _ in 0..<settings.rounds {
-        for (i, (name, body)) in contenders.enumerated() where results[i] != nil {
+    for round in 0..<settings.rounds {
+        // Each round starts with the next contender, so none always runs first (on a fresh heap, say).
+        for k in 0..<contenders.count {
+            let i = (round + k) % contenders.count
+            let (name, body) = contenders[i]
+            guard results[i] != nil else { continue }
             if let result = await attempt(name, body) { results[i]?.append(result) } else { results[i] = nil }
         }
     }
