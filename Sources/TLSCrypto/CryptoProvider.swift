@@ -42,6 +42,15 @@ public protocol CryptoProvider: Sendable {
         signature: [UInt8]
     ) throws(TLSError)
 
+    /// The same for a TLS 1.2 signature (ServerKeyExchange, CertificateVerify): there the ECDSA schemes name only the
+    /// hash, and the key may be on any curve (RFC 5246 §7.4.1.4.1, RFC 8422 §5.10). The default is `verifySignature`.
+    func verifyTLS12Signature(
+        scheme: SignatureScheme,
+        subjectPublicKeyInfo: [UInt8],
+        message: [UInt8],
+        signature: [UInt8]
+    ) throws(TLSError)
+
     /// Whether `generateKeyShare` / `respondToKeyShare` support `group`.
     func supports(group: NamedGroup) -> Bool
 }
@@ -79,6 +88,12 @@ extension KeyedHMAC {
 }
 
 extension CryptoProvider {
+    public func verifyTLS12Signature(
+        scheme: SignatureScheme, subjectPublicKeyInfo: [UInt8], message: [UInt8], signature: [UInt8]
+    ) throws(TLSError) {
+        try verifySignature(scheme: scheme, subjectPublicKeyInfo: subjectPublicKeyInfo, message: message, signature: signature)
+    }
+
     public func makeHMAC(_ algorithm: HashAlgorithm, key: [UInt8]) -> any KeyedHMAC {
         PerMessageHMAC(provider: self, algorithm: algorithm, key: key)
     }

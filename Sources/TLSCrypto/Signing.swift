@@ -53,7 +53,11 @@ enum PeerPublicKey {
 }
 
 enum SignatureVerifier {
-    static func verify(scheme: SignatureScheme, subjectPublicKeyInfo: [UInt8], message: [UInt8], signature: [UInt8])
+    /// `ecdsaCurveBound`: TLS 1.3 binds each ECDSA scheme to its curve (RFC 8446 §4.2.3). In TLS 1.2 the same code
+    /// points mean ECDSA with that hash on whatever curve the key uses (RFC 5246 §7.4.1.4.1, RFC 8422 §5.10), and
+    /// servers use them so: OpenSSL signs with a P-384 key under ecdsa_secp256r1_sha256 when the client lists it first.
+    static func verify(scheme: SignatureScheme, subjectPublicKeyInfo: [UInt8], message: [UInt8], signature: [UInt8],
+                       ecdsaCurveBound: Bool = true)
         throws(TLSError)
     {
         guard let hash = supportedSchemeHash(scheme) else {
@@ -61,7 +65,22 @@ enum SignatureVerifier {
         }
         let key = try PeerPublicKey(subjectPublicKeyInfo: subjectPublicKeyInfo)
         let valid: Bool
+        let ecdsaScheme = scheme == .ecdsa_secp256r1_sha256 || scheme == .ecdsa_secp384r1_sha384
         switch (scheme, key) {
+        case (_, .p256(let key)) where ecdsaScheme && !ecdsaCurveBound:
+            guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else {
+                throw badSignature(scheme)
+            }
+            valid = hash == .sha384
+                ? key.isValidSignature(sig, for: SHA384.hash(data: message))
+                : key.isValidSignature(sig, for: SHA256.hash(data: message))
+        case (_, .p384(let key)) where ecdsaScheme && !ecdsaCurveBound:
+            guard let sig = try? P384.Signing.ECDSASignature(derRepresentation: signature) else {
+                throw badSignature(scheme)
+            }
+            valid = hash == .sha384
+                ? key.isValidSignature(sig, for: SHA384.hash(data: message))
+                : key.isValidSignature(sig, for: SHA256.hash(data: message))
         case (.ecdsa_secp256r1_sha256, .p256(let key)):
             guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else {
                 throw badSignature(scheme)

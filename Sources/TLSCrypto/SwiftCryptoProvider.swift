@@ -91,6 +91,17 @@ public struct SwiftCryptoProvider: CryptoProvider {
         try SignatureVerifier.verify(
             scheme: scheme, subjectPublicKeyInfo: subjectPublicKeyInfo, message: message, signature: signature)
     }
+
+    public func verifyTLS12Signature(
+        scheme: SignatureScheme,
+        subjectPublicKeyInfo: [UInt8],
+        message: [UInt8],
+        signature: [UInt8]
+    ) throws(TLSError) {
+        try SignatureVerifier.verify(
+            scheme: scheme, subjectPublicKeyInfo: subjectPublicKeyInfo, message: message, signature: signature,
+            ecdsaCurveBound: false)
+    }
 }
 
 /// The bytes of a digest or MAC. (`Array(digest)` would go through the generic Sequence path, element by

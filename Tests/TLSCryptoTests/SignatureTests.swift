@@ -125,6 +125,49 @@ final class SignatureTests: XCTestCase {
         }
     }
 
+    /// TLS 1.2's meaning of the ECDSA code points: the hash only, any curve (RFC 5246 §7.4.1.4.1, RFC 8422 §5.10).
+    func testTLS12ECDSASchemesNameOnlyTheHash() throws {
+        let p256Key = P256.Signing.PrivateKey()
+        let p384Key = P384.Signing.PrivateKey()
+        let p256 = ECDSAP256SigningKey(p256Key)
+        let p384 = ECDSAP384SigningKey(p384Key)
+        // A P-384 key signing SHA-256 (what OpenSSL does under ecdsa_secp256r1_sha256 in TLS 1.2), and the reverse.
+        let p384WithSHA256 = Array(try p384Key.signature(for: SHA256.hash(data: message)).derRepresentation)
+        let p256WithSHA384 = Array(try p256Key.signature(for: SHA384.hash(data: message)).derRepresentation)
+        XCTAssertNoThrow(try provider.verifyTLS12Signature(
+            scheme: .ecdsa_secp256r1_sha256, subjectPublicKeyInfo: p384.subjectPublicKeyInfo, message: message,
+            signature: p384WithSHA256))
+        XCTAssertNoThrow(try provider.verifyTLS12Signature(
+            scheme: .ecdsa_secp384r1_sha384, subjectPublicKeyInfo: p256.subjectPublicKeyInfo, message: message,
+            signature: p256WithSHA384))
+        // The curve-matched pairs still verify, TLS 1.3 still binds the curve, and the hash is still enforced.
+        XCTAssertNoThrow(try provider.verifyTLS12Signature(
+            scheme: .ecdsa_secp384r1_sha384, subjectPublicKeyInfo: p384.subjectPublicKeyInfo, message: message,
+            signature: try p384.sign(scheme: .ecdsa_secp384r1_sha384, message: message)))
+        assertThrowsAlert(.illegalParameter) { () throws(TLSError) in
+            try provider.verifySignature(
+                scheme: .ecdsa_secp256r1_sha256, subjectPublicKeyInfo: p384.subjectPublicKeyInfo, message: message,
+                signature: p384WithSHA256)
+        }
+        assertThrowsAlert(.decryptError) { () throws(TLSError) in
+            try provider.verifyTLS12Signature(
+                scheme: .ecdsa_secp384r1_sha384, subjectPublicKeyInfo: p384.subjectPublicKeyInfo, message: message,
+                signature: p384WithSHA256)
+        }
+        assertThrowsAlert(.decryptError) { () throws(TLSError) in
+            try provider.verifyTLS12Signature(
+                scheme: .ecdsa_secp256r1_sha256, subjectPublicKeyInfo: p384.subjectPublicKeyInfo,
+                message: Array("other content".utf8), signature: p384WithSHA256)
+        }
+        // An ECDSA scheme still needs an EC key.
+        let ed25519 = Ed25519SigningKey(Curve25519.Signing.PrivateKey())
+        assertThrowsAlert(.illegalParameter) { () throws(TLSError) in
+            try provider.verifyTLS12Signature(
+                scheme: .ecdsa_secp256r1_sha256, subjectPublicKeyInfo: ed25519.subjectPublicKeyInfo, message: message,
+                signature: p384WithSHA256)
+        }
+    }
+
     func testSchemeKeyTypeMismatchIsIllegalParameter() throws {
         let keys = try allKeys()
         let mismatches: [(SignatureScheme, Int)] = [

@@ -188,7 +188,8 @@ extension TLSConnection {
             }
             let signed = handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
-            try common.cryptoProvider.verifySignature(scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
+            try common.cryptoProvider.verifyTLS12Signature(
+                scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
             handshake.serverParameters = exchange.parameters
             handshake.serverSignatureScheme = scheme
             handshake.group = group
@@ -486,7 +487,7 @@ extension TLSConnection {
                 throw TLSError(.illegalParameter, "the client signed with \(verify.algorithm), which we did not request")
             }
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.clientCertificates[0])
-            try common.cryptoProvider.verifySignature(
+            try common.cryptoProvider.verifyTLS12Signature(
                 scheme: verify.algorithm, subjectPublicKeyInfo: spki, message: handshake.transcript.messages ?? [],
                 signature: verify.signature)
             handshake.parameters.clientSignatureScheme = verify.algorithm

@@ -9,7 +9,8 @@ import XCTest
 /// - version negotiation between 1.2-only and 1.2+1.3 configurations;
 /// - renegotiation refused without harm (s_client "R", s_server HelloRequest "R");
 /// - TLS_FALLBACK_SCSV → inappropriate_fallback;
-/// - RSA ServerKeyExchange signatures: rsa_pss_rsae_* and rsa_pkcs1_* accepted, SHA-1 never.
+/// - RSA ServerKeyExchange signatures: rsa_pss_rsae_* and rsa_pkcs1_* accepted, SHA-1 never;
+/// - a P-384 server signing SHA-256 under ecdsa_secp256r1_sha256 (TLS 1.2's meaning of the ECDSA schemes).
 final class TLS12InteropTests: XCTestCase {
     private static let bulk = 64 * 1024
 
@@ -297,6 +298,24 @@ final class TLS12InteropTests: XCTestCase {
                 let offered = server.stdoutText.components(separatedBy: "\n").first { $0.hasPrefix("Signature Algorithms: ") } ?? ""
                 XCTAssertFalse(offered.contains("SHA1"), "our ClientHello offers SHA-1: \(offered)")
                 try await client.exchange(withOpenSSLServer: server, bytes: 1024, seed: 51)
+                try await client.closeCleanly(withOpenSSLServer: server)
+            }
+        }
+    }
+
+    /// A P-384 server key in TLS 1.2: s_server signs ServerKeyExchange with the first ECDSA scheme our ClientHello lists,
+    /// ecdsa_secp256r1_sha256, i.e. SHA-256 on P-384, which TLS 1.2 allows (the scheme names only the hash there,
+    /// RFC 5246 §7.4.1.4.1, RFC 8422 §5.10). Asking s_server for SHA-384 gives the curve-matched pair; both work.
+    func testECDSAP384ServerSigningWithEitherHash() async throws {
+        for (sigalgs, scheme) in [(nil, SignatureScheme.ecdsa_secp256r1_sha256), ("ECDSA+SHA384", .ecdsa_secp384r1_sha384)] {
+            let arguments = ["-tls1_2"] + (sigalgs.map { ["-sigalgs", $0] } ?? [])
+            try await withOpenSSLServer(
+                "P-384 ServerKeyExchange \(sigalgs ?? "default")", arguments, key: .ecdsaP384,
+                try InteropPKI.shared().clientConfiguration()
+            ) { client, server in
+                XCTAssertEqual(client.connection.negotiated?.version, .tls12)
+                XCTAssertEqual(client.connection.negotiated?.serverSignatureScheme, scheme)
+                try await client.exchange(withOpenSSLServer: server, bytes: 1024, seed: 53)
                 try await client.closeCleanly(withOpenSSLServer: server)
             }
         }
