@@ -67,30 +67,21 @@ enum SignatureVerifier {
         let valid: Bool
         let ecdsaScheme = scheme == .ecdsa_secp256r1_sha256 || scheme == .ecdsa_secp384r1_sha384
         switch (scheme, key) {
-        case (_, .p256(let key)) where ecdsaScheme && !ecdsaCurveBound:
+        // Each curve accepts its own scheme, and in TLS 1.2 the other ECDSA scheme's hash too.
+        case (_, .p256(let key)) where ecdsaScheme && (scheme == .ecdsa_secp256r1_sha256 || !ecdsaCurveBound):
             guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else {
                 throw badSignature(scheme)
             }
             valid = hash == .sha384
                 ? key.isValidSignature(sig, for: SHA384.hash(data: message))
                 : key.isValidSignature(sig, for: SHA256.hash(data: message))
-        case (_, .p384(let key)) where ecdsaScheme && !ecdsaCurveBound:
+        case (_, .p384(let key)) where ecdsaScheme && (scheme == .ecdsa_secp384r1_sha384 || !ecdsaCurveBound):
             guard let sig = try? P384.Signing.ECDSASignature(derRepresentation: signature) else {
                 throw badSignature(scheme)
             }
             valid = hash == .sha384
                 ? key.isValidSignature(sig, for: SHA384.hash(data: message))
                 : key.isValidSignature(sig, for: SHA256.hash(data: message))
-        case (.ecdsa_secp256r1_sha256, .p256(let key)):
-            guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else {
-                throw badSignature(scheme)
-            }
-            valid = key.isValidSignature(sig, for: message)
-        case (.ecdsa_secp384r1_sha384, .p384(let key)):
-            guard let sig = try? P384.Signing.ECDSASignature(derRepresentation: signature) else {
-                throw badSignature(scheme)
-            }
-            valid = key.isValidSignature(sig, for: message)
         case (.ed25519, .ed25519(let key)):
             valid = key.isValidSignature(signature, for: message)
         case (.rsa_pss_rsae_sha256, .rsa(let key)), (.rsa_pss_rsae_sha384, .rsa(let key)),

@@ -137,11 +137,9 @@ public final class TLSConnection {
 
     /// Bytes to write to the network (handshake records, protected application data, alerts).
     public func takeOutput() -> [UInt8] {
-        flushHandshake()
-        keyUpdateAnswerPending = false
         // Handed over whole; no storage is kept back (an idle connection holds no output buffer).
-        let bytes = output
-        output = []
+        var bytes: [UInt8] = []
+        takeOutput(into: &bytes)
         return bytes
     }
 
