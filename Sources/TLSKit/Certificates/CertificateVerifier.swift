@@ -51,6 +51,12 @@ public enum PeerVerificationResult: Sendable {
 /// Decides whether the peer's certificate chain is acceptable.
 public protocol CertificateVerifier: Sendable {
     func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult
+
+    /// Names the policy this verifier applies. A session (TLS 1.3 ticket, TLS 1.2 session) keeps the peer identity
+    /// it was created with, and is resumed only by a connection whose verifier reports the same identifier as the
+    /// one that accepted that identity. The default is the type's name: override it when instances of one type
+    /// apply different policies (other roots, other pins). `X509CertificateVerifier` names its roots by content.
+    var policyIdentifier: String { get }
 }
 
 /// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
@@ -207,9 +213,15 @@ public struct InsecureNoVerification: CertificateVerifier {
 /// Verification by a user closure, e.g. certificate pinning or verifying against a private policy.
 public struct CustomCertificateVerifier: CertificateVerifier {
     public let body: @Sendable (PeerVerificationRequest) async -> PeerVerificationResult
+    /// See `CertificateVerifier.policyIdentifier`. Closures cannot be compared, so by default each verifier value
+    /// is its own policy (sessions it verified resume only where this same value verifies); give processes that
+    /// share tickets and apply the same closure the same identifier.
+    public let policyIdentifier: String
 
-    public init(_ body: @escaping @Sendable (PeerVerificationRequest) async -> PeerVerificationResult) {
+    public init(policyIdentifier: String? = nil,
+                _ body: @escaping @Sendable (PeerVerificationRequest) async -> PeerVerificationResult) {
         self.body = body
+        self.policyIdentifier = policyIdentifier ?? "custom:" + UUID().uuidString
     }
 
     public func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult {

@@ -58,9 +58,13 @@ public final class TLSConnection {
 
     var receivedFirstClientHello = false
     // 0-RTT (RFC 8446 §4.2.10). Client: what was offered and sent; server: what arrived.
-    var earlyDataOffered = false
+    /// Client: the session whose ticket we sent early data under (nil: no early data offered).
+    var earlyDataTicket: ClientSession?
+    var earlyDataOffered: Bool { earlyDataTicket != nil }
     var earlyDataAllowance = 0
     var earlyDataSent: [UInt8] = []
+    /// Client: early data the server rejected and that was not resent (the ALPN protocol changed).
+    var rejectedEarlyData: [UInt8] = []
     var receivedEarlyData: [UInt8] = []
     /// Whether the server accepted early data (nil: none was offered, or the answer is not in yet).
     public internal(set) var earlyDataAccepted: Bool?
@@ -185,7 +189,9 @@ public final class TLSConnection {
     /// Client, 0-RTT: sends `plaintext` as early data, before the server has answered. Only possible right after the
     /// connection was created, when resuming with `enableEarlyData` and a ticket that allows it (see
     /// `earlyDataCapacity`). Early data can be replayed by an attacker: send only what is safe to repeat. If the
-    /// server rejects it, it is sent again, as ordinary data, right after the handshake.
+    /// server rejects it, it is sent again, as ordinary data, right after the handshake — but only when the server
+    /// selected the ticket's ALPN protocol; otherwise it would mean something else (RFC 8446 §4.2.10: MUST NOT be
+    /// resent automatically), so it is handed back through `takeRejectedEarlyData()` instead.
     public func sendEarlyData(_ plaintext: [UInt8]) throws(TLSError) {
         if let failure { throw failure }
         guard plaintext.count <= earlyDataCapacity else {
@@ -207,12 +213,32 @@ public final class TLSConnection {
         return receivedEarlyData
     }
 
-    /// Client: the server rejected our early data, so it goes out again as ordinary data after the handshake.
+    /// Client, 0-RTT: early data the server rejected and that was not sent again, because the server selected another
+    /// ALPN protocol than the one the ticket was issued under (RFC 8446 §4.2.10). Decide yourself whether and how to
+    /// send it again under the new protocol. Empty in every other case.
+    public func takeRejectedEarlyData() -> [UInt8] {
+        defer { rejectedEarlyData.removeAll() }
+        return rejectedEarlyData
+    }
+
+    /// Client: the server rejected our early data (HelloRetryRequest, or EncryptedExtensions without early_data).
+    /// What happens to the data is settled once the ALPN protocol is known (`settleRejectedEarlyData`).
     func earlyDataRejected() {
         guard earlyDataOffered, earlyDataAccepted == nil else { return }
         earlyDataAccepted = false
-        queuedApplicationData = earlyDataSent + queuedApplicationData
         events.append(.earlyDataAccepted(false))
+    }
+
+    /// Client: rejected early data goes out again as ordinary data after the handshake when the ALPN protocol is the
+    /// ticket's (`resend`), else it is handed back to the application.
+    func settleRejectedEarlyData(resend: Bool) {
+        guard !earlyDataSent.isEmpty else { return }
+        if resend {
+            queuedApplicationData = earlyDataSent + queuedApplicationData
+        } else {
+            rejectedEarlyData = earlyDataSent
+        }
+        earlyDataSent = []
     }
 
     /// Queues application data. Before the handshake completes it is held and sent right after.

@@ -152,7 +152,8 @@ extension TLSConnection {
         // Resumption: offer the newest cached session, if this ClientHello can still use it: a TLS 1.3 ticket whose
         // suite hash we offer (RFC 8446 §4.6.1), or a TLS 1.2 session ID / ticket for a suite we offer (RFC 5077).
         var session: ClientSession?
-        if let serverName, let cache = config.sessionCache, let cached = cache.take(serverName: serverName, now: common.now()) {
+        if let serverName, let cache = config.sessionCache,
+           let cached = cache.take(serverName: serverName, now: common.now(), where: { clientMayResume($0, serverName: serverName) }) {
             if cached.version == .tls13, offerTLS13, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
                suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
                 session = cached
@@ -200,7 +201,7 @@ extension TLSConnection {
                 sent.sentChangeCipherSpec = true
             }
             try installWriteKey(secret: secret, schedule: schedule, aead: suite.aead)
-            earlyDataOffered = true
+            earlyDataTicket = session
             earlyDataAllowance = Int(session.maxEarlyDataSize)
         }
         state = .clientExpectServerHello(sent)
@@ -529,26 +530,12 @@ extension TLSConnection {
 
     private func clientHandleEncryptedExtensions(_ ee: EncryptedExtensions, handshake: inout ClientHandshake) throws(TLSError) {
         try checkServerExtensions(ee.extensions, allowed: encryptedExtensionsAllowed, offered: handshake.offeredExtensions, message: "EncryptedExtensions")
-        if earlyDataOffered {
-            if ee.extensions.contains(.earlyData) {
-                guard handshake.resumedSession != nil else {
-                    throw TLSError(.illegalParameter, "early data accepted without accepting our PSK")
-                }
-                earlyDataAccepted = true
-                events.append(.earlyDataAccepted(true))
-            } else {
-                earlyDataRejected()
-                try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
-            }
-        }
         for ext in ee.extensions {
             switch ext {
             case .alpn(let names):
                 handshake.applicationProtocol = try acceptedApplicationProtocol(names)
             case .recordSizeLimit(let limit):
-                guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
-                // RFC 8449 §4: in TLS 1.3 the limit counts the inner content type byte.
-                records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - 1)
+                try applyPeerRecordSizeLimit(limit, tls13: true)
                 // The server answered, so the limit we announced is negotiated: enforce it on what we receive.
                 if let ourLimit = common.recordSizeLimit {
                     records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
@@ -557,6 +544,26 @@ extension TLSConnection {
                 guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
             default:
                 continue
+            }
+        }
+        // 0-RTT: the answer comes with the ALPN choice, which decides what happens to rejected early data.
+        if let ticket = earlyDataTicket {
+            if ee.extensions.contains(.earlyData) {
+                guard handshake.resumedSession != nil else {
+                    throw TLSError(.illegalParameter, "early data accepted without accepting our PSK")
+                }
+                // RFC 8446 §4.2.10: accepting early data means keeping the ticket's cipher suite and ALPN protocol.
+                guard handshake.suite.suite == ticket.cipherSuite, handshake.applicationProtocol == ticket.applicationProtocol else {
+                    throw TLSError(.illegalParameter, "early data accepted with another cipher suite or ALPN protocol than the ticket's")
+                }
+                earlyDataAccepted = true
+                events.append(.earlyDataAccepted(true))
+            } else {
+                earlyDataRejected()
+                try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
+            }
+            if earlyDataAccepted == false {
+                settleRejectedEarlyData(resend: handshake.applicationProtocol == ticket.applicationProtocol)
             }
         }
     }
@@ -610,18 +617,23 @@ extension TLSConnection {
         let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
         try installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
 
+        // The server identity this connection has: verified just now, or the one the resumed session carries.
+        let serverAuthentication = handshake.resumedSession?.serverAuthentication ?? verifiedAuthentication(
+            chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme)
         state = .connected
         try completeHandshake(
             NegotiatedParameters(
                 version: .tls13, cipherSuite: handshake.suite.suite, group: handshake.group,
-                serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: clientScheme,
+                serverSignatureScheme: handshake.resumedSession != nil ? serverAuthentication.peerSignatureScheme : handshake.serverSignatureScheme,
+                clientSignatureScheme: clientScheme,
                 applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
-                peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: handshake.usedHelloRetryRequest,
+                peerCertificates: handshake.resumedSession != nil ? serverAuthentication.peerCertificates : handshake.serverCertificates,
+                usedHelloRetryRequest: handshake.usedHelloRetryRequest,
                 resumed: handshake.resumedSession != nil),
             traffic: TrafficState(
                 schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
                 serverApplicationSecret: serverAppSecret, exporterMasterSecret: exporterSecret,
-                resumptionMasterSecret: resumptionSecret))
+                resumptionMasterSecret: resumptionSecret, peerAuthentication: serverAuthentication))
     }
 }
 

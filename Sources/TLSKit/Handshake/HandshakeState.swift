@@ -46,6 +46,8 @@ struct TrafficState: Sendable {
     var serverApplicationSecret: [UInt8]
     let exporterMasterSecret: [UInt8]
     let resumptionMasterSecret: [UInt8]
+    /// The peer identity the connection has (what tickets received on it carry into resumption).
+    var peerAuthentication: SessionAuthentication = .anonymous
 }
 
 /// Signed content of a CertificateVerify (RFC 8446 §4.4.3).
@@ -182,6 +184,7 @@ extension TLSConnection {
             ageAdd: ticket.ticketAgeAdd, lifetime: TimeInterval(ticket.ticketLifetime), received: common.now(),
             serverName: serverName, applicationProtocol: negotiated?.applicationProtocol)
         session.maxEarlyDataSize = ticket.extensions.maxEarlyDataSize ?? 0
+        session.serverAuthentication = traffic.peerAuthentication
         cache.store(session)
     }
 }
@@ -205,6 +208,13 @@ extension TLSConnection {
             throw TLSError(.illegalParameter, "the server selected an ALPN protocol we did not offer")
         }
         return name
+    }
+
+    /// RFC 8449 §4: the peer's record_size_limit caps the plaintext of every record we send from the next flight on.
+    /// In TLS 1.3 the limit counts the inner content type byte; in TLS 1.2 it is the plaintext itself.
+    func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError) {
+        guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
+        records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - (tls13 ? 1 : 0))
     }
 
     /// Server: the identity for the client's server_name (the selector first, then the default certificate).

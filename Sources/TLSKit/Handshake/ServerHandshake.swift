@@ -28,6 +28,10 @@ struct ServerHandshake {
     var parameters: NegotiatedParameters
     var certificateRequest: CertificateRequest?
     var clientCertificates: [[UInt8]] = []
+    /// Resumed: the client authentication the ticket carries (nil in a full handshake, where it is verified now).
+    var resumedAuthentication: SessionAuthentication? = nil
+    /// The client listed a psk_key_exchange_mode we support: tickets are worth sending.
+    var clientCanResume = true
 }
 
 extension TLSConnection {
@@ -86,11 +90,20 @@ extension TLSConnection {
             let resumption = handshake.schedule.deriveSecret(
                 handshake.masterSecret.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
             try installReadKey(secret: handshake.clientApplicationSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
+            // The tickets we issue carry the client identity this connection has: verified just now, or resumed.
+            let authentication = handshake.resumedAuthentication ?? verifiedAuthentication(
+                chain: handshake.clientCertificates, signatureScheme: handshake.parameters.clientSignatureScheme)
             var parameters = handshake.parameters
             parameters.peerCertificates = handshake.clientCertificates
+            if let resumed = handshake.resumedAuthentication {
+                parameters.peerCertificates = resumed.peerCertificates
+                parameters.clientSignatureScheme = resumed.peerSignatureScheme
+            }
             state = .connected
-            try sendSessionTickets(resumptionSecret: resumption, schedule: handshake.schedule, suite: handshake.suite,
-                                   parameters: parameters)
+            if handshake.clientCanResume {
+                try sendSessionTickets(resumptionSecret: resumption, schedule: handshake.schedule, suite: handshake.suite,
+                                       parameters: parameters, clientAuthentication: authentication)
+            }
             try completeHandshake(parameters, traffic: TrafficState(
                 schedule: handshake.schedule, suite: handshake.suite,
                 clientApplicationSecret: handshake.clientApplicationSecret,
@@ -150,6 +163,10 @@ extension TLSConnection {
         }
         guard let clientSchemes = extensions.signatureAlgorithms else {
             throw TLSError(.missingExtension, "ClientHello without signature_algorithms")
+        }
+        // RFC 8446 §4.2.9: a client offering pre_shared_key MUST send psk_key_exchange_modes; the server MUST abort.
+        if extensions.preSharedKeyClient != nil && extensions.pskKeyExchangeModes == nil {
+            throw TLSError(.missingExtension, "ClientHello offers pre_shared_key without psk_key_exchange_modes")
         }
         // RFC 8446 §4.2.8: one share per group, each for a group in supported_groups, in the same order.
         var lastIndex = -1
@@ -286,8 +303,7 @@ extension TLSConnection {
         // EncryptedExtensions.
         var encrypted: [Extension] = []
         if let clientLimit = extensions.recordSizeLimit {
-            guard clientLimit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(clientLimit) is below 64") }
-            records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(clientLimit) - 1)
+            try applyPeerRecordSizeLimit(clientLimit, tls13: true)
             if let ourLimit = common.recordSizeLimit {
                 encrypted.append(.recordSizeLimit(ourLimit))
                 // Negotiated: from the client's handshake-protected flight on, its records obey our limit.
@@ -338,7 +354,7 @@ extension TLSConnection {
         logKey("EXPORTER_SECRET", clientRandom: hello.random, secret: exporterSecret)
         try installWriteKey(secret: serverAppSecret, schedule: schedule, aead: suite.aead)
 
-        let handshake = ServerHandshake(
+        var handshake = ServerHandshake(
             clientRandom: hello.random, schedule: schedule, suite: suite, transcript: transcript,
             clientHandshakeSecret: clientSecret, masterSecret: master,
             clientApplicationSecret: clientAppSecret, serverApplicationSecret: serverAppSecret,
@@ -349,6 +365,9 @@ extension TLSConnection {
                 clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
                 peerCertificates: [], usedHelloRetryRequest: start.helloRetry != nil, resumed: resumption != nil),
             certificateRequest: certificateRequest)
+        handshake.resumedAuthentication = resumption?.state.clientAuthentication
+        // RFC 8446 §4.2.9: no tickets for a client that can use none of our PSK modes.
+        handshake.clientCanResume = pskMode != nil
         if acceptEarlyData {
             state = .serverExpectEndOfEarlyData(handshake)
         } else {
@@ -403,6 +422,7 @@ extension TLSConnection {
                   TLS13SuiteParameters(state.cipherSuite)?.hash == suite.hash,
                   now >= state.created, now - state.created < UInt64(state.lifetime) * 1000,
                   state.serverName == (serverName ?? ""),
+                  serverMayResume(clientAuthentication: state.clientAuthentication),
                   index < offer.binders.count else { continue }
             // The binder covers the ClientHello up to the binders list (and the HelloRetryRequest exchange before it).
             let bindersLength = 2 + offer.binders.reduce(0) { $0 + 1 + $1.count }
@@ -421,7 +441,7 @@ extension TLSConnection {
 
     /// Sends `ticketsPerHandshake` NewSessionTicket messages, each a TicketState sealed with the ticket keys.
     func sendSessionTickets(resumptionSecret: [UInt8], schedule: KeySchedule, suite: TLS13SuiteParameters,
-                            parameters: NegotiatedParameters) throws(TLSError) {
+                            parameters: NegotiatedParameters, clientAuthentication: SessionAuthentication) throws(TLSError) {
         let config = serverConfig
         guard let keys = config.sessionTicketKeys, config.ticketsPerHandshake > 0 else { return }
         let lifetime = min(config.ticketLifetime, 7 * 24 * 3600)
@@ -434,7 +454,7 @@ extension TLSConnection {
             let state = TicketState(
                 version: .tls13, cipherSuite: suite.suite, created: milliseconds(now), lifetime: lifetime, ageAdd: ageAdd,
                 secret: psk, serverName: parameters.serverName ?? "", applicationProtocol: parameters.applicationProtocol ?? "",
-                maxEarlyDataSize: config.maxEarlyDataSize)
+                maxEarlyDataSize: config.maxEarlyDataSize, clientAuthentication: clientAuthentication)
             let ticket = try keys.seal(state.encode(), provider: common.cryptoProvider, random: &random, now: now)
             let message = HandshakeMessage.newSessionTicket(NewSessionTicket(
                 ticketLifetime: lifetime, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket: ticket,
@@ -455,6 +475,8 @@ extension TLSConnection {
         guard config.maxEarlyDataSize > 0, let resumption, resumption.index == 0, start.helloRetry == nil,
               resumption.state.maxEarlyDataSize > 0, resumption.state.cipherSuite == suite.suite,
               resumption.state.applicationProtocol == (applicationProtocol ?? ""),
+              // RFC 8446 §8.2: a ticket from before the replay guard started may have carried early data already.
+              resumption.state.created >= milliseconds(config.earlyDataReplayGuard.startedAt),
               let identity = hello.extensions.preSharedKeyClient?.identities.first else { return false }
         let now = common.now()
         let serverAge = Double(milliseconds(now) &- resumption.state.created)

@@ -57,6 +57,8 @@ struct Server12Handshake {
     var issueTicket = false
     /// An abbreviated handshake: we already sent our Finished; the client's ends it.
     var abbreviated = false
+    /// Resumed: the client authentication the session carries (nil in a full handshake, where it is verified now).
+    var resumedAuthentication: SessionAuthentication? = nil
 }
 
 /// Schemes acceptable for TLS 1.2 signatures: no SHA-1, no MD5 (the IANA list of schemes we implement).
@@ -84,6 +86,11 @@ extension TLSConnection {
     // MARK: - Client
 
     func clientHandleServerHello12(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
+        // RFC 8446 §4.2.10: a client that offered 0-RTT MUST abort on a TLS 1.2 (or older) ServerHello; our early data
+        // went out under a TLS 1.3 key. protocol_version, as BoringSSL sends (SSL_R_WRONG_VERSION_ON_EARLY_DATA).
+        if earlyDataOffered {
+            throw TLSError(.protocolVersion, "the server chose TLS 1.2 after we offered TLS 1.3 early data")
+        }
         let tail = Array(hello.random.suffix(8))
         if sent.offeredTLS13 && (tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11) {
             throw TLSError(.illegalParameter, "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
@@ -109,6 +116,9 @@ extension TLSConnection {
         }
         if case .ecPointFormats(let formats)? = hello.extensions.first(.ecPointFormats), !formats.contains(0) {
             throw TLSError(.illegalParameter, "the server does not accept uncompressed points")
+        }
+        if let limit = hello.extensions.recordSizeLimit {
+            try applyPeerRecordSizeLimit(limit, tls13: false)
         }
         negotiatedVersion = .tls12
         records.outgoingLegacyVersion = .tls12
@@ -139,6 +149,10 @@ extension TLSConnection {
             handshake.resumedSession = session
             handshake.masterSecret = session.secret
             handshake.sessionID = session.sessionID
+            // The resumed connection reports what the original handshake established (RFC 5077 §3.4).
+            handshake.serverCertificates = session.serverAuthentication.peerCertificates
+            handshake.serverSignatureScheme = session.serverAuthentication.peerSignatureScheme
+            handshake.group = session.group
             state = .client12ExpectChangeCipherSpec(handshake)
             return
         }
@@ -388,6 +402,11 @@ extension TLSConnection {
         if serverName != nil && resumed == nil { serverExtensions.append(.serverName(nil)) }
         if let applicationProtocol { serverExtensions.append(.alpn([Array(applicationProtocol.utf8)])) }
         if clientWantsTicket { serverExtensions.append(.sessionTicket([])) }
+        if let clientLimit = extensions.recordSizeLimit {
+            // RFC 8449: the client's limit caps what we send; ours is announced when configured.
+            try applyPeerRecordSizeLimit(clientLimit, tls13: false)
+            if let ourLimit = common.recordSizeLimit { serverExtensions.append(.recordSizeLimit(min(ourLimit, 16_384))) }
+        }
         // OCSP stapling (RFC 6066 §8): acknowledge with an empty status_request, then send CertificateStatus.
         var staple: [UInt8]?
         if resumed == nil, let response = identity.ocspResponse, !response.isEmpty,
@@ -422,6 +441,9 @@ extension TLSConnection {
             var handshake = makeHandshake(transcript: transcript, keyShare: nil, group: nil, scheme: nil, certificateRequest: nil)
             handshake.masterSecret = resumed.secret
             handshake.abbreviated = true
+            handshake.resumedAuthentication = resumed.clientAuthentication
+            handshake.clientCertificates = resumed.clientAuthentication.peerCertificates
+            handshake.parameters.clientSignatureScheme = resumed.clientAuthentication.peerSignatureScheme
             try sendServerFinishedFlight12(&handshake)
             state = .server12ExpectChangeCipherSpec(handshake)
             return
@@ -521,11 +543,14 @@ extension TLSConnection {
     private func sendServerFinishedFlight12(_ handshake: inout Server12Handshake) throws(TLSError) {
         let config = serverConfig
         let now = common.now()
+        // The session carries the client identity this connection has: verified just now, or resumed.
+        let authentication = handshake.resumedAuthentication ?? verifiedAuthentication(
+            chain: handshake.clientCertificates, signatureScheme: handshake.parameters.clientSignatureScheme)
         let state = TicketState(
             version: .tls12, cipherSuite: handshake.suite.suite, created: milliseconds(now),
             lifetime: min(config.ticketLifetime, 7 * 24 * 3600), ageAdd: 0, secret: handshake.masterSecret,
             serverName: handshake.parameters.serverName ?? "", applicationProtocol: handshake.parameters.applicationProtocol ?? "",
-            extendedMasterSecret: handshake.extendedMasterSecret)
+            extendedMasterSecret: handshake.extendedMasterSecret, clientAuthentication: authentication)
         if handshake.issueTicket, let keys = config.sessionTicketKeys {
             let ticket = try keys.seal(state.encode(), provider: common.cryptoProvider, random: &random, now: now)
             sendHandshake(.newSessionTicket12(NewSessionTicket12(lifetimeHint: state.lifetime, ticket: ticket)),
@@ -560,6 +585,7 @@ extension TLSConnection {
               milliseconds(now) >= state.created, milliseconds(now) - state.created < UInt64(state.lifetime) * 1000,
               state.serverName == (serverName ?? ""),
               state.extendedMasterSecret == clientEMS,
+              serverMayResume(clientAuthentication: state.clientAuthentication),
               hello.cipherSuites.contains(state.cipherSuite),
               ourSuites.contains(where: { $0.suite == state.cipherSuite }) else { return nil }
         return state
@@ -578,6 +604,9 @@ extension TLSConnection {
             applicationProtocol: handshake.applicationProtocol)
         session.sessionID = handshake.sessionID
         session.extendedMasterSecret = handshake.extendedMasterSecret
+        session.serverAuthentication = handshake.resumedSession?.serverAuthentication ?? verifiedAuthentication(
+            chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme)
+        session.group = handshake.group
         cache.store(session)
     }
 

@@ -136,7 +136,10 @@ struct RecordLayer: Sendable {
             throw TLSError(.decodeError, "record with legacy version major \(versionMajor) (SSL 2.0 or garbage)")
         }
         let protected = readProtection.map { $0.framing != .tls13 || type == .applicationData } ?? false
-        let limit = protected && type != .changeCipherSpec ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
+        // Rejected early data is protected even when we hold no read key (after a HelloRetryRequest): the
+        // protected-record limit applies to what we skip (RFC 8446 §4.2.10, §5.2).
+        let skippable = type == .applicationData && rejectedEarlyDataBudget > 0
+        let limit = (protected || skippable) && type != .changeCipherSpec ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
         guard length <= limit else {
             throw TLSError(.recordOverflow, "record of \(length) bytes exceeds the limit of \(limit)")
         }

@@ -19,6 +19,14 @@ public struct ClientSession: Sendable, Equatable {
     var extendedMasterSecret = true
     /// TLS 1.3: the most early data the server accepts with this ticket (0: no 0-RTT).
     public var maxEarlyDataSize: UInt32 = 0
+    /// How the server was authenticated in the full handshake that created the session: its chain, the verification
+    /// policy that accepted it, the leaf's expiry. A resumed connection reports this chain as its peer's.
+    var serverAuthentication = SessionAuthentication.anonymous
+    /// TLS 1.2: the key-exchange group of the original handshake (reported again on resumption).
+    var group: NamedGroup? = nil
+
+    /// The server's certificate chain as verified in the handshake that created this session (DER, leaf first).
+    public var peerCertificates: [[UInt8]] { serverAuthentication.peerCertificates }
 
     func isValid(at now: Date) -> Bool {
         let age = now.timeIntervalSince(received)
@@ -60,13 +68,17 @@ public final class ClientSessionCache: @unchecked Sendable {
         }
     }
 
-    /// The newest still-valid session for `serverName`, removed from the cache.
-    func take(serverName: String, now: Date) -> ClientSession? {
+    /// The newest still-valid session for `serverName` that `usable` accepts, removed from the cache. Sessions it
+    /// does not accept stay (another configuration sharing the cache may resume them).
+    func take(serverName: String, now: Date, where usable: (ClientSession) -> Bool = { _ in true }) -> ClientSession? {
         lock.lock()
         defer { lock.unlock() }
         guard var list = sessions[serverName] else { return nil }
         list.removeAll { !$0.isValid(at: now) }
-        let session = list.popLast()
+        var session: ClientSession?
+        if let index = list.lastIndex(where: usable) {
+            session = list.remove(at: index)
+        }
         sessions[serverName] = list.isEmpty ? nil : list
         if list.isEmpty { order.removeAll { $0 == serverName } }
         return session
@@ -99,9 +111,15 @@ struct TicketState: Equatable {
     var extendedMasterSecret: Bool
     /// TLS 1.3 tickets: the max_early_data_size announced with the ticket (0: no 0-RTT).
     var maxEarlyDataSize: UInt32
+    /// The client certificate the original handshake verified (anonymous when there was none).
+    var clientAuthentication: SessionAuthentication
+
+    /// Bumped whenever the layout changes: a ticket in an older layout is just not resumed.
+    static let formatVersion: UInt8 = 2
 
     func encode() -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 96)
+        writer.writeUInt8(Self.formatVersion)
         writer.writeUInt16(version.rawValue)
         writer.writeUInt16(cipherSuite.rawValue)
         writer.writeUInt32(UInt32(truncatingIfNeeded: created >> 32))
@@ -113,12 +131,13 @@ struct TicketState: Equatable {
         writer.writeVector8(bytes: Array(applicationProtocol.utf8))
         writer.writeUInt8(extendedMasterSecret ? 1 : 0)
         writer.writeUInt32(maxEarlyDataSize)
+        clientAuthentication.encode(into: &writer)
         return writer.bytes
     }
 
     init(version: ProtocolVersion, cipherSuite: CipherSuite, created: UInt64, lifetime: UInt32, ageAdd: UInt32,
          secret: [UInt8], serverName: String, applicationProtocol: String, extendedMasterSecret: Bool = true,
-         maxEarlyDataSize: UInt32 = 0) {
+         maxEarlyDataSize: UInt32 = 0, clientAuthentication: SessionAuthentication = .anonymous) {
         self.version = version
         self.cipherSuite = cipherSuite
         self.created = created
@@ -129,12 +148,14 @@ struct TicketState: Equatable {
         self.applicationProtocol = applicationProtocol
         self.extendedMasterSecret = extendedMasterSecret
         self.maxEarlyDataSize = maxEarlyDataSize
+        self.clientAuthentication = clientAuthentication
     }
 
     /// Decodes what we sealed ourselves; authenticated by the AEAD, but still parsed defensively.
     init?(decoding bytes: [UInt8]) {
         var reader = ByteReader(bytes)
         do {
+            guard try reader.readUInt8() == Self.formatVersion else { return nil }
             version = ProtocolVersion(rawValue: try reader.readUInt16())
             cipherSuite = CipherSuite(rawValue: try reader.readUInt16())
             created = UInt64(try reader.readUInt32()) << 32 | UInt64(try reader.readUInt32())
@@ -145,6 +166,7 @@ struct TicketState: Equatable {
             applicationProtocol = String(decoding: try reader.readVector8(), as: UTF8.self)
             extendedMasterSecret = try reader.readUInt8() == 1
             maxEarlyDataSize = try reader.readUInt32()
+            clientAuthentication = try SessionAuthentication(decoding: &reader)
             try reader.expectEmpty()
         } catch {
             return nil
@@ -202,13 +224,23 @@ public final class ServerSessionCache: @unchecked Sendable {
 
 /// Server-side 0-RTT replay protection (RFC 8446 §8.1): each ticket may carry early data once. Remembered for the
 /// ticket lifetime; bounded, and when full it refuses early data rather than forget (fail safe).
+///
+/// The memory of used tickets lives in this process only, while ticket keys may outlive it (a key file) or be shared
+/// by a fleet. So (RFC 8446 §8.2's rule for a restarted server): early data is accepted only with tickets issued
+/// after this guard started; older tickets still resume, with 1-RTT data only. The guarantee, then: one process
+/// accepts each ticket's early data at most once. Servers that share ticket keys each keep their own guard, so an
+/// attacker can replay a ClientHello's early data once to each of them — keep `maxEarlyDataSize` at 0 on a fleet
+/// unless every request that may arrive early is safe to repeat (RFC 8446 §8, Appendix E.5).
 public final class EarlyDataReplayGuard: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [[UInt8]: Date] = [:]
     public let capacity: Int
+    /// Tickets issued before this moment never carry early data here (their use before a restart is not known).
+    public let startedAt: Date
 
-    public init(capacity: Int = 100_000) {
+    public init(capacity: Int = 100_000, startedAt: Date = Date()) {
         self.capacity = max(1, capacity)
+        self.startedAt = startedAt
     }
 
     /// True the first time `ticket` is claimed within `lifetime`; false for a replay (or when the guard is full).

@@ -150,8 +150,10 @@ final class ResumptionInteropTests: XCTestCase {
             let negotiated = try XCTUnwrap(second.connection.negotiated)
             XCTAssertTrue(negotiated.resumed)
             XCTAssertEqual(negotiated.version, version)
-            XCTAssertEqual(negotiated.peerCertificates, [])
-            XCTAssertNil(negotiated.serverSignatureScheme)
+            // The resumed connection reports what the first handshake verified.
+            XCTAssertEqual(negotiated.peerCertificates, first.connection.negotiated?.peerCertificates)
+            XCTAssertFalse(negotiated.peerCertificates.isEmpty)
+            XCTAssertEqual(negotiated.serverSignatureScheme, first.connection.negotiated?.serverSignatureScheme)
             try server.wait(forText: "Reused session-id")
             try await echo(second, server, "second connection\n")
             try await second.closeAndWaitForPeer()

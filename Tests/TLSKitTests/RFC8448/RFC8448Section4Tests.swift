@@ -58,7 +58,9 @@ final class RFC8448Section4Tests: XCTestCase {
         let negotiated = try XCTUnwrap(client.negotiated)
         XCTAssertEqual(negotiated.resumed, true)
         XCTAssertEqual(negotiated.cipherSuite, .TLS_AES_128_GCM_SHA256)
-        XCTAssertNil(negotiated.serverSignatureScheme)
+        // What §3's handshake established, carried by the session: the server's chain and signature scheme.
+        XCTAssertEqual(negotiated.serverSignatureScheme, s.s3.serverSignature.algorithm)
+        XCTAssertEqual(negotiated.peerCertificates, [try XCTUnwrap(s.s3.serverCertificate)])
         XCTAssertEqual(negotiated.group, .x25519)
 
         // Application data both ways (sequence numbers restart at 0 under the application keys).
@@ -250,12 +252,18 @@ struct Section4 {
 
     /// The client §3 would have kept: the ticket, its PSK, received `ticketAgeMilliseconds` (+ 0.5 so the engine's
     /// truncation to whole milliseconds gives exactly that) before `now`.
-    var session: ClientSession {
-        ClientSession(
+    /// It carries the server authentication of §3's handshake: the trace's certificate, accepted by the pinning verifier
+    /// the client configuration uses (a session from an unverified server is never resumed).
+    func session(verifiedBy verification: PeerVerification) throws -> ClientSession {
+        var session = ClientSession(
             version: .tls13, cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: ticket.ticket, secret: psk,
             ageAdd: ticket.ticketAgeAdd, lifetime: TimeInterval(ticket.ticketLifetime),
             received: now.addingTimeInterval(-(Double(ticketAgeMilliseconds) + 0.5) / 1000),
             serverName: "server", applicationProtocol: nil, maxEarlyDataSize: maxEarlyDataSize)
+        let certificate = try XCTUnwrap(s3.serverCertificate)
+        session.serverAuthentication = try XCTUnwrap(SessionAuthentication(
+            verifiedChain: [certificate], verifier: try verification.makeVerifier(), signatureScheme: s3.serverSignature.algorithm))
+        return session
     }
 
     func clientConfiguration(provider: TraceKeyShareProvider, random: ScriptedRandomSource, keyLog: KeyLogCapture) throws -> TLSClientConfiguration {
@@ -267,7 +275,7 @@ struct Section4 {
         let now = self.now
         config.common.now = { now }
         let cache = ClientSessionCache()
-        cache.store(session)
+        cache.store(try session(verifiedBy: config.peerVerification))
         config.sessionCache = cache
         config.enableEarlyData = true
         // NSS's §4 extensions and order. The engine adds padding and pre_shared_key (last) itself; early_data is
@@ -304,7 +312,9 @@ struct Section4 {
         config.common.cryptoProvider = NSSTicketOpeningProvider(
             base: provider, ringKey: ringKey, ticket: ticket.ticket, sealedState: state.encode())
         config.maxEarlyDataSize = maxEarlyDataSize
-        config.earlyDataReplayGuard = EarlyDataReplayGuard()
+        // The trace's ticket dates from before any guard of this process started (RFC 8446 §8.2): a guard that
+        // started before the ticket was issued accepts its early data once.
+        config.earlyDataReplayGuard = EarlyDataReplayGuard(startedAt: Date(timeIntervalSince1970: 0))
         config.ticketsPerHandshake = 0   // §4's server sends no NewSessionTicket
         return config
     }

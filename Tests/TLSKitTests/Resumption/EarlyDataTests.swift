@@ -5,26 +5,12 @@ import XCTest
 /// TLS 1.3 0-RTT (RFC 8446 §2.3, §4.2.10, §8): opt-in on both sides, replay protection, rejection handled by
 /// resending after the handshake, and early data kept apart from ordinary data on the server.
 final class EarlyDataTests: XCTestCase {
-    static let ca = Result { try TestPKI.makeCA() }
-    let request = Array("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+    let request = EarlyDataFixtures.request
 
-    func makeConfigs() throws -> (TLSClientConfiguration, TLSServerConfiguration) {
-        let ca = try Self.ca.get()
-        var client = TLSClientConfiguration()
-        client.peerVerification = .trustRoots(ca.trustRoots)
-        client.sessionCache = ClientSessionCache()
-        client.enableEarlyData = true
-        var server = TLSServerConfiguration(certificate: try ca.issueLeaf().certifiedKey)
-        server.maxEarlyDataSize = 16_384
-        return (client, server)
-    }
+    func makeConfigs() throws -> (TLSClientConfiguration, TLSServerConfiguration) { try EarlyDataFixtures.makeConfigs() }
 
-    /// A full handshake that leaves tickets in the client's cache.
     func prime(_ client: TLSClientConfiguration, _ server: TLSServerConfiguration) async throws {
-        let c = try TLSConnection(client: client, serverName: "localhost")
-        let s = try TLSConnection(server: server)
-        try await shuttle(c, s)
-        XCTAssertTrue(c.isHandshakeComplete)
+        try await EarlyDataFixtures.prime(client, server)
     }
 
     func testEarlyDataAcceptedAndKeptApart() async throws {

@@ -59,8 +59,9 @@ final class ResumptionTests: XCTestCase {
         let (c, s) = try await connect(client, server)
         XCTAssertEqual(c.negotiated?.resumed, true)
         XCTAssertEqual(s.negotiated?.resumed, true)
-        XCTAssertEqual(c.negotiated?.peerCertificates, [])
-        XCTAssertNil(c.negotiated?.serverSignatureScheme)
+        // The resumed connection reports the chain the first handshake verified (RFC 5077 §3.4, RFC 8446 §4.6.1).
+        XCTAssertEqual(c.negotiated?.peerCertificates, first.negotiated?.peerCertificates)
+        XCTAssertEqual(c.negotiated?.serverSignatureScheme, first.negotiated?.serverSignatureScheme)
         XCTAssertFalse(c.takeEvents().contains { if case .handshakeMessage(_, .certificate, _) = $0 { return true } else { return false } })
         // Single-use tickets: one was consumed, two new ones arrived.
         XCTAssertEqual(client.sessionCache?.count(for: "localhost"), 3)
@@ -179,9 +180,9 @@ final class ResumptionTests: XCTestCase {
     func testPSKOnlyModeIsOptInOnBothSides() async throws {
         let clock = TestClock()
         var (client, server) = try makeConfigs(clock: clock)
+        try await connect(client, server)   // two tickets
         client.common.pskKeyExchangeModes = [.pskOnly]
-        try await connect(client, server)
-        // The server does not allow psk_ke: a full handshake.
+        // The server does not allow psk_ke: a full handshake (which brings no tickets: RFC 8446 §4.2.9 SHOULD NOT).
         let (full, _) = try await connect(client, server)
         XCTAssertEqual(full.negotiated?.resumed, false)
         // Both opted in: resumption without key exchange (no key_share in the ServerHello, no group).

@@ -1,0 +1,189 @@
+import Foundation
+import XCTest
+@testable import TLSKit
+
+/// A client and a server that both do 0-RTT, sharing one CA.
+enum EarlyDataFixtures {
+    static let ca = Result { try TestPKI.makeCA() }
+    static let request = Array("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+
+    static func makeConfigs() throws -> (TLSClientConfiguration, TLSServerConfiguration) {
+        let ca = try Self.ca.get()
+        var client = TLSClientConfiguration()
+        client.peerVerification = .trustRoots(ca.trustRoots)
+        client.sessionCache = ClientSessionCache()
+        client.enableEarlyData = true
+        var server = TLSServerConfiguration(certificate: try ca.issueLeaf().certifiedKey)
+        server.maxEarlyDataSize = 16_384
+        return (client, server)
+    }
+
+    /// A full handshake that leaves tickets in the client's cache.
+    static func prime(_ client: TLSClientConfiguration, _ server: TLSServerConfiguration) async throws {
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        let s = try TLSConnection(server: server)
+        try await shuttle(c, s)
+        XCTAssertTrue(c.isHandshakeComplete)
+    }
+}
+
+/// RFC 8446 §4.2.10 and §8 rules for 0-RTT that an outside review found broken (issue 11, findings 5 and 10).
+final class EarlyDataConformanceTests: XCTestCase {
+    let request = EarlyDataFixtures.request
+
+    func makeConfigs() throws -> (TLSClientConfiguration, TLSServerConfiguration) { try EarlyDataFixtures.makeConfigs() }
+
+    func prime(_ client: TLSClientConfiguration, _ server: TLSServerConfiguration) async throws {
+        try await EarlyDataFixtures.prime(client, server)
+    }
+
+    /// A ticket issued under "h2"; the server now selects "http/1.1" (and so rejects the early data). The HTTP/2
+    /// preface must not reach the server as HTTP/1.1 data: it is handed back to the application.
+    func testRejectedEarlyDataIsNotResentUnderAnotherApplicationProtocol() async throws {
+        var (client, server) = try makeConfigs()
+        client.common.applicationProtocols = ["h2", "http/1.1"]
+        server.common.applicationProtocols = ["h2"]
+        try await prime(client, server)
+        server.common.applicationProtocols = ["http/1.1"]
+        let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        try c.sendEarlyData(preface)
+        let s = try TLSConnection(server: server)
+        try await shuttle(c, s)
+        XCTAssertEqual(c.negotiated?.applicationProtocol, "http/1.1")
+        XCTAssertEqual(c.earlyDataAccepted, false)
+        XCTAssertEqual(s.takeEarlyData(), [])
+        XCTAssertEqual(s.takeApplicationData(), [], "rejected early data was resent under another ALPN protocol")
+        XCTAssertEqual(c.takeRejectedEarlyData(), preface)
+        XCTAssertEqual(c.takeRejectedEarlyData(), [])
+    }
+
+    /// The same ALPN protocol: the rejected data is resent, and nothing is handed back.
+    func testRejectedEarlyDataIsResentUnderTheSameApplicationProtocol() async throws {
+        var (client, server) = try makeConfigs()
+        client.common.applicationProtocols = ["h2"]
+        server.common.applicationProtocols = ["h2"]
+        try await prime(client, server)
+        server.maxEarlyDataSize = 0
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        try c.sendEarlyData(request)
+        let s = try TLSConnection(server: server)
+        try await shuttle(c, s)
+        XCTAssertEqual(c.earlyDataAccepted, false)
+        XCTAssertEqual(s.takeApplicationData(), request)
+        XCTAssertEqual(c.takeRejectedEarlyData(), [])
+    }
+
+    /// After a HelloRetryRequest the server skips the client's early data without a read key: a record of the
+    /// largest protected size (2^14 + 256) is skipped, not a record_overflow.
+    func testFullSizeEarlyDataRecordIsSkippedAfterHelloRetryRequest() async throws {
+        var (client, server) = try makeConfigs()
+        try await prime(client, server)
+        client.keyShareGroups = [.x25519]
+        server.common.supportedGroups = [.secp384r1]
+        let data = [UInt8](repeating: 0x42, count: 16_384)
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        try c.sendEarlyData(data)
+        let flight = WireRecord.parse(c.takeOutput()).records
+        XCTAssertTrue(flight.contains { $0.contentType == ContentType.applicationData.rawValue && $0.body.count > 16_384 },
+                      "the test needs an early-data record above 2^14 bytes")
+        let s = try TLSConnection(server: server)
+        try s.receive(flight.bytes)
+        XCTAssertNil(s.failure)
+        try await shuttle(c, s)
+        XCTAssertNil(c.failure)
+        XCTAssertEqual(c.negotiated?.usedHelloRetryRequest, true)
+        XCTAssertEqual(s.takeApplicationData(), data)
+    }
+
+    /// A client that offered early data and gets a TLS 1.2 ServerHello aborts (RFC 8446 §4.2.10) instead of going on
+    /// with its early data sent under a TLS 1.3 key.
+    func testTLS12ServerHelloAfterEarlyDataIsProtocolVersion() async throws {
+        var (client, server) = try makeConfigs()
+        try await prime(client, server)
+        server.common.maximumVersion = .tls12
+        let pair = try InMemoryPair(client: client, server: server, serverName: "localhost")
+        try pair.client.sendEarlyData(request)
+        // Only the ClientHello reaches the server (a TLS 1.2 server cannot read the early data after it).
+        let hello = pair.takeFlight(.clientToServer).filter { $0.contentType == ContentType.handshake.rawValue }
+        await pair.deliver(hello.bytes, .clientToServer)
+        XCTAssertNil(pair.serverError)
+        await pair.step(.serverToClient)
+        XCTAssertEqual(pair.clientError?.alert, .protocolVersion)
+        XCTAssertNil(pair.client.negotiated)
+        XCTAssertFalse(pair.takeFlight(.clientToServer).contains { $0.contentType == ContentType.handshake.rawValue },
+                       "the client went on with the TLS 1.2 handshake")
+    }
+
+    /// RFC 8446 §8.2: tickets issued before the replay guard started (a restart, with ticket keys kept in a file)
+    /// never carry early data: the guard cannot know whether they already did.
+    func testTicketsFromBeforeTheReplayGuardStartedCarryNoEarlyData() async throws {
+        var (client, server) = try makeConfigs()
+        try await prime(client, server)
+        // The "restarted" server: same ticket keys, a fresh guard.
+        server.earlyDataReplayGuard = EarlyDataReplayGuard(startedAt: Date().addingTimeInterval(1))
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        try c.sendEarlyData(request)
+        let s = try TLSConnection(server: server)
+        try await shuttle(c, s)
+        XCTAssertEqual(c.negotiated?.resumed, true, "the ticket still resumes")
+        XCTAssertEqual(c.earlyDataAccepted, false)
+        XCTAssertEqual(s.takeEarlyData(), [])
+        XCTAssertEqual(s.takeApplicationData(), request, "rejected early data is resent as 1-RTT data")
+    }
+
+    /// A server that accepts early data must keep the ticket's cipher suite and ALPN protocol (RFC 8446 §4.2.10).
+    func testAcceptingEarlyDataUnderAnotherProtocolIsIllegalParameter() async throws {
+        var (client, server) = try makeConfigs()
+        client.common.applicationProtocols = ["h2", "http/1.1"]
+        server.common.applicationProtocols = ["h2"]
+        try await prime(client, server)
+        // A broken server: it accepts early data but selects another protocol.
+        server.common.applicationProtocols = ["http/1.1"]
+        server.encryptedExtensionsCustomizer = { extensions in
+            if !extensions.contains(where: { $0.type == .earlyData }) { extensions.append(.earlyData(maxEarlyDataSize: nil)) }
+        }
+        let pair = try InMemoryPair(client: client, server: server, serverName: "localhost")
+        try pair.client.sendEarlyData(request)
+        await pair.run()
+        XCTAssertEqual(pair.clientError?.alert, .illegalParameter)
+    }
+}
+
+/// RFC 8449 record_size_limit in TLS 1.2 (issue 11, finding 10): the client applies the server's limit.
+final class TLS12RecordSizeLimitTests: XCTestCase {
+    func testTLS12ClientAndServerHonourTheNegotiatedRecordSizeLimit() async throws {
+        var client = EngineFixtures.clientConfiguration()
+        var server = EngineFixtures.serverConfiguration()
+        client.common.maximumVersion = .tls12
+        server.common.maximumVersion = .tls12
+        client.common.recordSizeLimit = 2_000
+        server.common.recordSizeLimit = 1_000
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.run()
+        XCTAssertNil(pair.clientError)
+        XCTAssertEqual(pair.client.negotiated?.version, .tls12)
+        try pair.client.send([UInt8](repeating: 1, count: 5_000))
+        try pair.server.send([UInt8](repeating: 2, count: 5_000))
+        let fromClient = pair.takeFlight(.clientToServer)
+        let fromServer = pair.takeFlight(.serverToClient)
+        // TLS 1.2 AES-GCM records: 8-byte explicit nonce + plaintext + 16-byte tag.
+        XCTAssertEqual(fromClient.map(\.body.count).max(), 1_000 + 8 + 16, "the client ignored the server's record_size_limit")
+        XCTAssertEqual(fromServer.map(\.body.count).max(), 2_000 + 8 + 16)
+        try pair.server.receive(fromClient.bytes)
+        try pair.client.receive(fromServer.bytes)
+        XCTAssertEqual(pair.server.takeApplicationData().count, 5_000)
+        XCTAssertEqual(pair.client.takeApplicationData().count, 5_000)
+    }
+
+    func testTLS12RecordSizeLimitBelow64IsIllegalParameter() async throws {
+        var client = EngineFixtures.clientConfiguration()
+        var server = EngineFixtures.serverConfiguration()
+        client.common.maximumVersion = .tls12
+        server.common.maximumVersion = .tls12
+        client.common.recordSizeLimit = 63
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.run()
+        XCTAssertEqual(pair.serverError?.alert, .illegalParameter)
+    }
+}
