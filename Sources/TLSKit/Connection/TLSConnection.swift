@@ -49,8 +49,8 @@ public final class TLSConnection {
     var keyUpdatesInARow = 0
     var emptyRecordsInARow = 0
     var warningAlertsInARow = 0
-    /// A KeyUpdate answering the peer's update_requested sits in `output`, not yet taken: further requests that
-    /// arrive while we are silent are covered by it (RFC 8446 §4.6.3: several KeyUpdates, a single update).
+    /// We answered the peer's update_requested and have sent no application data since: further requests that
+    /// arrive while we are silent — in this read or later ones — are covered by it (RFC 8446 §4.6.3).
     var keyUpdateAnswerPending = false
     static let maxKeyUpdatesInARow = 32
     static let maxEmptyRecordsInARow = 32
@@ -153,7 +153,6 @@ public final class TLSConnection {
     /// one per call.
     public func takeOutput(into buffer: inout [UInt8]) {
         flushHandshake()
-        keyUpdateAnswerPending = false
         buffer.removeAll(keepingCapacity: true)
         swap(&buffer, &output)
     }
@@ -393,6 +392,13 @@ public final class TLSConnection {
             if !peerClosed {
                 peerClosed = true
                 events.append(.peerClosed)
+            }
+        case .unrecognizedName where alert.level == .warning && role == .client && negotiatedVersion == nil:
+            // RFC 6066 §3 lets a server warn that it does not know the name; before the ServerHello it cannot be a
+            // TLS 1.3 alert yet. BoringSSL and OpenSSL carry on; bounded like every warning.
+            warningAlertsInARow += 1
+            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+                throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
             }
         case .userCanceled:
             // RFC 8446 §6.1: user_canceled is followed by close_notify; tolerate a few, never an unbounded stream.

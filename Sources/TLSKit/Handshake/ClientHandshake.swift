@@ -315,9 +315,7 @@ extension TLSConnection {
         case (.clientExpectFinished(var handshake), .finished(let finished)):
             let expected = handshake.schedule.finishedVerifyData(
                 baseKey: handshake.serverHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
-            guard constantTimeEquals(expected, finished.verifyData) else {
-                throw TLSError(.decryptError, "the server's Finished does not verify")
-            }
+            try checkFinished(finished, expected: expected)
             handshake.transcript.append(raw)
             try clientSendSecondFlight(&handshake)
         case (.connected, _):
@@ -352,6 +350,11 @@ extension TLSConnection {
     private func clientHandleHelloRetryRequest(_ hrr: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
         guard sent.helloRetry == nil else {
             throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
+        }
+        // RFC 8446 §5.1: a message after the HelloRetryRequest in the same flight would straddle the ClientHello we
+        // are about to send; detected before anything goes out.
+        guard reassembler.isEmpty else {
+            throw TLSError(.unexpectedMessage, "handshake data after the HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
         // RFC 8446 §4.2: cookie is the one extension a server may send unsolicited, and only in a HelloRetryRequest.
@@ -514,6 +517,11 @@ extension TLSConnection {
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
         try installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
+        if clientConfig.middleboxCompatibility && !sent.sentChangeCipherSpec && !earlyDataOffered {
+            // RFC 8446 §D.4: the CCS goes before our first protected record — whatever that is, an alert included —
+            // so it is sent as soon as the ServerHello is processed, as BoringSSL does.
+            sendChangeCipherSpec()
+        }
         if !earlyDataOffered || earlyDataAccepted == false {
             try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
         }   // else the early data key stays until EndOfEarlyData (or until EncryptedExtensions rejects early data)
@@ -522,7 +530,8 @@ extension TLSConnection {
             serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
             group: serverShare?.group, transcript: transcript, handshakeSecret: handshakeSecret,
             clientHandshakeSecret: clientSecret, serverHandshakeSecret: serverSecret,
-            offeredExtensions: sent.offeredExtensions, sentChangeCipherSpec: sent.sentChangeCipherSpec,
+            offeredExtensions: sent.offeredExtensions,
+            sentChangeCipherSpec: sent.sentChangeCipherSpec || (clientConfig.middleboxCompatibility && !earlyDataOffered),
             usedHelloRetryRequest: sent.helloRetry != nil, resumedSession: psk != nil ? sent.offeredSession : nil))
     }
 

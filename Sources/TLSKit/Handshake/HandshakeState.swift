@@ -50,6 +50,17 @@ struct TrafficState: Sendable {
     var peerAuthentication: SessionAuthentication = .anonymous
 }
 
+/// The peer's Finished, both versions and roles. A verify_data of the wrong length cannot be parsed: decode_error
+/// (RFC 8446 §4.4.4, §6; RFC 5246 §7.4.9), checked before the constant-time comparison, which fails with decrypt_error.
+func checkFinished(_ finished: Finished, expected: [UInt8]) throws(TLSError) {
+    guard finished.verifyData.count == expected.count else {
+        throw TLSError(.decodeError, "Finished of \(finished.verifyData.count) bytes, expected \(expected.count)")
+    }
+    guard constantTimeEquals(expected, finished.verifyData) else {
+        throw TLSError(.decryptError, "the peer's Finished does not verify")
+    }
+}
+
 /// Signed content of a CertificateVerify (RFC 8446 §4.4.3).
 func certificateVerifyContent(server: Bool, transcriptHash: [UInt8]) -> [UInt8] {
     var content = [UInt8](repeating: 0x20, count: 64)
@@ -145,6 +156,8 @@ extension TLSConnection {
 
     /// Protects application data, updating our key first whenever the AEAD usage limit (RFC 8446 §5.5) is near.
     func writeApplicationData(_ plaintext: [UInt8]) throws(TLSError) {
+        // Data sent after our KeyUpdate answer: a later update_requested needs an answer of its own (§4.6.3).
+        keyUpdateAnswerPending = false
         if tls12Traffic != nil {
             try records.write(.applicationData, plaintext, to: &output)
             return

@@ -83,9 +83,7 @@ extension TLSConnection {
              (.serverExpectFinished(var handshake), .finished(let finished)):
             let expected = handshake.schedule.finishedVerifyData(
                 baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
-            guard constantTimeEquals(expected, finished.verifyData) else {
-                throw TLSError(.decryptError, "the client's Finished does not verify")
-            }
+            try checkFinished(finished, expected: expected)
             handshake.transcript.append(raw)
             let resumption = handshake.schedule.deriveSecret(
                 handshake.masterSecret.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
@@ -152,6 +150,11 @@ extension TLSConnection {
             throw TLSError(.protocolVersion, "the client does not offer TLSv1.3")
         }
         negotiatedVersion = .tls13
+        if start.helloRetry != nil {
+            // RFC 8446 §4.2.10: early data may be skipped only until the second ClientHello; after it, a record that
+            // fails to decrypt is bad_record_mac (§5.2).
+            records.rejectedEarlyDataBudget = 0
+        }
         guard hello.legacyCompressionMethods == [0] else {
             throw TLSError(.illegalParameter, "TLS 1.3 ClientHello must offer exactly the null compression method")
         }
@@ -287,6 +290,8 @@ extension TLSConnection {
         logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: clientSecret)
         logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: serverSecret)
         try installWriteKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
+        // Until the client's first protected record, a client that gives up may still send its alert in the clear.
+        records.plaintextAlertsAllowed = true
         if acceptEarlyData, let psk = resumption?.state.secret {
             // The client's early data comes first, under client_early_traffic_secret (RFC 8446 §7.1).
             var helloOnly = Transcript(provider: provider, hash: suite.hash)

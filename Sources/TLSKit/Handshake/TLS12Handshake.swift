@@ -73,10 +73,12 @@ func isAllowedInTLS12(_ scheme: SignatureScheme) -> Bool {
     }
 }
 
-/// Extensions a TLS 1.2 ServerHello may carry (each only if we offered it).
-private let serverHello12Extensions: Set<ExtensionType> = [
-    .renegotiationInfo, .extendedMasterSecret, .ecPointFormats, .alpn, .serverName, .sessionTicket, .recordSizeLimit,
-    .statusRequest,
+/// Extensions that exist only in TLS 1.3 (RFC 8446 §4.2): in a TLS 1.2 ServerHello they are illegal_parameter. Any
+/// other extension we offered may be echoed (RFC 5246 §7.4.1.4 forbids only unsolicited ones); unknown meaning is
+/// ignored, as BoringSSL and OpenSSL do for e.g. an echoed supported_groups.
+private let tls13OnlyExtensions: Set<ExtensionType> = [
+    .keyShare, .preSharedKey, .earlyData, .supportedVersions, .cookie, .pskKeyExchangeModes, .postHandshakeAuth,
+    .signatureAlgorithmsCert, .certificateAuthorities, .oidFilters,
 ]
 
 /// The groups TLS 1.2 ECDHE can use.
@@ -101,8 +103,14 @@ extension TLSConnection {
         guard hello.legacyCompressionMethod == 0 else {
             throw TLSError(.illegalParameter, "ServerHello chose a compression method")
         }
-        try checkServerExtensions(hello.extensions, allowed: serverHello12Extensions, offered: sent.offeredExtensions,
-                                  message: "TLS 1.2 ServerHello")
+        try checkServerExtensions(hello.extensions, allowed: sent.offeredExtensions.subtracting(tls13OnlyExtensions),
+                                  offered: sent.offeredExtensions, message: "TLS 1.2 ServerHello")
+        // A full handshake must not echo the random session ID of our TLS 1.3 compatibility mode: that would claim
+        // the resumption of a session that never existed (BoringSSL: illegal_parameter).
+        let offeredTLS12Session = sent.offeredSession?.version == .tls12
+        if !offeredTLS12Session && !hello.legacySessionIDEcho.isEmpty && hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
+            throw TLSError(.illegalParameter, "the server echoed our session ID, resuming a session we never offered")
+        }
         if case .renegotiationInfo(let data)? = hello.extensions.first(.renegotiationInfo), !data.isEmpty {
             throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake")
         }
@@ -226,9 +234,7 @@ extension TLSConnection {
         case (.client12ExpectFinished(var handshake), .finished(let finished)):
             let expected = handshake.prf.finishedVerifyData(
                 masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
-            guard constantTimeEquals(expected, finished.verifyData) else {
-                throw TLSError(.decryptError, "the server's Finished does not verify")
-            }
+            try checkFinished(finished, expected: expected)
             handshake.transcript.append(raw)
             if handshake.resumedSession != nil {
                 // Abbreviated handshake: the server finished first; our ChangeCipherSpec and Finished end it.
@@ -299,10 +305,15 @@ extension TLSConnection {
     // MARK: - ChangeCipherSpec (a real message in TLS 1.2)
 
     func handleChangeCipherSpec12(_ fragment: [UInt8]) throws(TLSError) {
-        guard fragment == [0x01] else { throw TLSError(.decodeError, "malformed change_cipher_spec") }
+        // RFC 5246 names no alert; OpenSSL and BoringSSL answer unexpected_message (SSL_R_BAD_CHANGE_CIPHER_SPEC).
+        guard fragment == [0x01] else { throw TLSError(.unexpectedMessage, "malformed change_cipher_spec") }
         guard reassembler.isEmpty else { throw TLSError(.unexpectedMessage, "change_cipher_spec inside a handshake message") }
         switch state {
         case .client12ExpectChangeCipherSpec(let handshake):
+            // RFC 5077 §3.3: a server that acknowledged session_ticket sends a NewSessionTicket before this.
+            guard !handshake.expectTicket else {
+                throw TLSError(.unexpectedMessage, "change_cipher_spec without the NewSessionTicket the ServerHello announced")
+            }
             try installTLS12Keys(suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
                                  clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
             state = .client12ExpectFinished(handshake)
@@ -518,9 +529,7 @@ extension TLSConnection {
         case (.server12ExpectFinished(var handshake), .finished(let finished)):
             let expected = handshake.prf.finishedVerifyData(
                 masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
-            guard constantTimeEquals(expected, finished.verifyData) else {
-                throw TLSError(.decryptError, "the client's Finished does not verify")
-            }
+            try checkFinished(finished, expected: expected)
             handshake.transcript.append(raw)
             if !handshake.abbreviated {
                 try sendServerFinishedFlight12(&handshake)

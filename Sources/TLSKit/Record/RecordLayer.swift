@@ -99,6 +99,8 @@ struct RecordLayer: Sendable {
     /// Bytes of rejected early data still to be dropped (records we cannot decrypt, or unprotected application data
     /// after a HelloRetryRequest), RFC 8446 §4.2.10. Zero once a record decrypts.
     var rejectedEarlyDataBudget = 0
+    /// Server, TLS 1.3: until the client's first protected record arrives, a plaintext alert is still read.
+    var plaintextAlertsAllowed = false
 
     /// Number of buffered, not yet processed bytes (bounded by the caller feeding at most what it reads).
     var bufferedByteCount: Int { inbound.count - inboundStart }
@@ -156,7 +158,8 @@ struct RecordLayer: Sendable {
         }
 
         guard var protection = readProtection else {
-            if type == .applicationData && body.count <= rejectedEarlyDataBudget {
+            // Only while a budget is open: a zero-length record must not slip through a zero budget (RFC 8446 §5.1).
+            if type == .applicationData && rejectedEarlyDataBudget > 0 && body.count <= rejectedEarlyDataBudget {
                 rejectedEarlyDataBudget -= body.count
                 return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
             }
@@ -169,9 +172,19 @@ struct RecordLayer: Sendable {
             return try openTLS12(type: type, body: body, protection: &protection)
         }
         guard type == .applicationData else {
+            // A peer that aborts before it has our keys (a TLS 1.3 client right after our Finished) may send its
+            // alert in the clear; OpenSSL does. Take it as the peer's reason rather than answer unexpected_message.
+            if type == .alert && plaintextAlertsAllowed {
+                return PlainRecord(contentType: type, fragment: Array(body), wasProtected: false)
+            }
             throw TLSError(.unexpectedMessage, "unprotected \(type) record after keys were established")
         }
         guard body.count > protection.aead.algorithm.tagLength else {
+            // Rejected early data too short to hold a tag is skipped like any other that fails (RFC 8446 §4.2.10).
+            if rejectedEarlyDataBudget > 0 && body.count <= rejectedEarlyDataBudget {
+                rejectedEarlyDataBudget -= body.count
+                return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
+            }
             throw TLSError(.badRecordMAC, "protected record too short to hold a tag")
         }
         let header = Array(inbound[h..<bodyStart])
@@ -182,11 +195,12 @@ struct RecordLayer: Sendable {
                                      appendingTo: &inner)
         } catch {
             // Early data the server rejected is protected under a key it does not use: drop it, within budget.
-            guard body.count <= rejectedEarlyDataBudget else { throw error }
+            guard rejectedEarlyDataBudget > 0 && body.count <= rejectedEarlyDataBudget else { throw error }
             rejectedEarlyDataBudget -= body.count
             return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
         }
         rejectedEarlyDataBudget = 0
+        plaintextAlertsAllowed = false
         try protection.advance()
         readProtection = protection
         // RFC 8446 §5.4: padding does not lift the size limit; the whole TLSInnerPlaintext must fit.
@@ -324,6 +338,18 @@ struct HandshakeReassembler: Sendable {
 
     init(maxMessageSize: Int) { self.maxMessageSize = maxMessageSize }
 
+    /// The longest body each type's own fields allow (RFC 8446 §4, RFC 5246 §7.4). A ClientHello: version 2, random
+    /// 32, session ID 1 + 32, cipher suites 2 + 65534, compression 1 + 255, extensions 2 + 65535 = 131,396.
+    static let structuralMaximum: [HandshakeType: Int] = [
+        .clientHello: 131_396,
+        .serverHello: 2 + 32 + 1 + 32 + 2 + 1 + 2 + 65_535,
+        .finished: 64,   // the longest hash, SHA-512
+        .keyUpdate: 1,
+        .endOfEarlyData: 0,
+        .serverHelloDone: 0,
+        .helloRequest: 0,
+    ]
+
     var isEmpty: Bool { buffer.isEmpty }
 
     mutating func append(_ fragment: [UInt8]) { buffer.append(contentsOf: fragment) }
@@ -335,7 +361,13 @@ struct HandshakeReassembler: Sendable {
     mutating func nextMessage() throws(TLSError) -> (type: UInt8, body: [UInt8], raw: [UInt8])? {
         guard buffer.count >= 4 else { return nil }
         let length = Int(buffer[1]) << 16 | Int(buffer[2]) << 8 | Int(buffer[3])
-        guard length <= maxMessageSize else {
+        let type = HandshakeType(rawValue: buffer[0])
+        // Longer than its type can be at all: it cannot be parsed, decode_error (RFC 8446 §6).
+        if let type, let most = Self.structuralMaximum[type], length > most {
+            throw TLSError(.decodeError, "\(type) of \(length) bytes; it cannot be longer than \(most)")
+        }
+        // A ClientHello may use everything its fields can hold; other messages stay within the configured limit.
+        guard length <= maxMessageSize || type == .clientHello else {
             throw TLSError(.illegalParameter, "handshake message of \(length) bytes exceeds the limit of \(maxMessageSize)")
         }
         guard buffer.count >= 4 + length else { return nil }

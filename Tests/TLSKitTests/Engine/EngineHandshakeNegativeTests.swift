@@ -378,10 +378,15 @@ final class EngineHandshakeNegativeTests: XCTestCase {
     }
 
     func testHandshakeMessageOverTheLimit() async throws {
-        // A header announcing more than the limit is refused at once, before the body arrives.
+        // A ClientHello header announcing more than a ClientHello's fields can hold (131,396 bytes) cannot be parsed:
+        // decode_error at once, before the body arrives.
         let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
-        let error = await feed(server, WireRecord(.handshake, version: 0x0301, body: [1, 0x01, 0x00, 0x01]).bytes)
-        assertPlaintextAlert(server, .illegalParameter, thrown: error)
+        let error = await feed(server, WireRecord(.handshake, version: 0x0301, body: [1, 0x02, 0x01, 0x45]).bytes)
+        assertPlaintextAlert(server, .decodeError, thrown: error)
+        // A Finished longer than any hash, likewise.
+        let other = try TLSConnection(server: EngineFixtures.serverConfiguration())
+        let finishedError = await feed(other, WireRecord(.handshake, version: 0x0301, body: [20, 0x00, 0x00, 0x41]).bytes)
+        assertPlaintextAlert(other, .decodeError, thrown: finishedError)
 
         // A real Certificate message bigger than a client's configured limit.
         var client = EngineFixtures.clientConfiguration()
@@ -389,6 +394,20 @@ final class EngineHandshakeNegativeTests: XCTestCase {
         client.common.supportedGroups = [.x25519]
         let pair = try makePair(client: client)
         await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
+    }
+
+    func testValidClientHelloAbove64KiBIsAccepted() async throws {
+        // 20,000 cipher suites and 30,000 bytes of padding: a ClientHello of about 70 KB, within what its fields hold.
+        var client = EngineFixtures.clientConfiguration()
+        client.clientHelloCustomizer = { hello, _ in
+            hello.cipherSuites += (0..<20_000).map { CipherSuite(rawValue: 0x5000 &+ UInt16($0)) }
+            hello.extensions.insert(.unknown(ExtensionType(rawValue: 0xFE01), [UInt8](repeating: 0, count: 30_000)), at: 0)
+        }
+        let pair = try makePair(client: client)
+        await pair.run()
+        XCTAssertGreaterThan(pair.records(.clientToServer).filter { $0.contentType == ContentType.handshake.rawValue }.count, 4)
+        XCTAssertNil(pair.serverError)
+        XCTAssertTrue(pair.server.isHandshakeComplete)
     }
 
     func testSecondClientHelloOnEstablishedConnectionIsUnexpectedMessage() async throws {
