@@ -55,7 +55,8 @@ public protocol CertificateVerifier: Sendable {
 
 /// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
 /// (VerifierPolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do — validity, basic
-/// constraints and key usage, name constraints, extended key usage and the server's identity — within `limits`.
+/// constraints and key usage, signature algorithms (no SHA-1 or MD5 below the trust anchor), name constraints,
+/// extended key usage and the server's identity — within `limits`.
 /// A stapled OCSP response, when the peer sent one, is checked last (StapledOCSPPolicy.swift, `ocspFailureMode`).
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
@@ -99,6 +100,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
             VersionPolicy()
             ValidityPolicy(now: request.now)
             BasicConstraintsPolicy()
+            WeakSignaturePolicy()
             NameConstraintsPolicy(budget: budget)
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {
