@@ -93,7 +93,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
         let usage: ExtendedKeyUsage.Usage = request.role == .server ? .serverAuth : .clientAuth
         let budget = ValidationBudget(limits: limits)
         // Both stores charge the budget for every issuer they offer the path builder.
-        let roots = BudgetedCertificateStore(trustRoots.certificates, budget: budget, countsPaths: true)
+        let roots = BudgetedCertificateStore(trustRoots.index, budget: budget, countsPaths: true)
         let intermediates = BudgetedCertificateStore(Array(chain.dropFirst()), budget: budget, countsPaths: false)
         var verifier = Verifier(rootCertificates: CertificateStore(custom: roots)) {
             BudgetPolicy(budget: budget)

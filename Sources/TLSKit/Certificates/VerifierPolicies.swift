@@ -138,34 +138,39 @@ final class ValidationBudget: @unchecked Sendable {
 /// A certificate store that charges every issuer lookup to the budget. The Verifier checks one signature per
 /// issuer it is offered, so limiting what the store hands out bounds both paths and signature checks.
 struct BudgetedCertificateStore: CustomCertificateStore {
-    let bySubject: [DistinguishedName: [Certificate]]
-    let all: Set<Certificate>
+    /// Shared and immutable: the trust roots' index is built once per `TrustRoots`, not per validation.
+    let index: CertificateIndex
     let budget: ValidationBudget
     /// The root store is asked first for every partial path, so it counts the paths.
     let countsPaths: Bool
 
-    init(_ certificates: [Certificate], budget: ValidationBudget, countsPaths: Bool) {
-        self.bySubject = Dictionary(grouping: certificates, by: \.subject)
-        self.all = Set(certificates)
+    init(_ index: CertificateIndex, budget: ValidationBudget, countsPaths: Bool) {
+        self.index = index
         self.budget = budget
         self.countsPaths = countsPaths
     }
 
+    init(_ certificates: [Certificate], budget: ValidationBudget, countsPaths: Bool) {
+        self.init(CertificateIndex(certificates), budget: budget, countsPaths: countsPaths)
+    }
+
     subscript(subject: DistinguishedName) -> [Certificate]? {
         get async {
-            let found = bySubject[subject] ?? []
+            let found = index.bySubject[subject] ?? []
             guard budget.spendIssuerLookup(candidates: found.count, countsAsPath: countsPaths) else { return nil }
             return found.isEmpty ? nil : found
         }
     }
 
-    func contains(_ certificate: Certificate) async -> Bool { all.contains(certificate) }
+    func contains(_ certificate: Certificate) async -> Bool { index.all.contains(certificate) }
 
     mutating func append(contentsOf certificates: some Sequence<Certificate>) {
-        // Built once per validation; never extended.
+        // Never extended: the stores are built for one validation (the index may be shared between them).
     }
 
-    static func == (lhs: Self, rhs: Self) -> Bool { lhs.budget === rhs.budget && lhs.all == rhs.all }
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.budget === rhs.budget && (lhs.index === rhs.index || lhs.index.all == rhs.index.all)
+    }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(budget)) }
 }
 
