@@ -23,7 +23,9 @@ public struct PeerVerificationRequest: Sendable {
 
     public var chainDER: [[UInt8]]
     public var role: PeerRole
-    /// The name the client connects to: a DNS hostname or an IPv4/IPv6 literal. `nil` skips the identity check.
+    /// The name the client connects to: a DNS hostname (matched against dNSName SANs) or an IPv4/IPv6 literal
+    /// (matched against iPAddress SANs only). `nil` skips the identity check: a `TLSConnection` asks for that only
+    /// with `TLSClientConfiguration.insecureSkipServerIdentityCheck`, and for client certificates (which have none).
     public var serverName: String?
     /// The validation time: every certificate must satisfy notBefore ≤ now ≤ notAfter. Injectable for tests and
     /// offline checks (`tlskit verify --at`).
