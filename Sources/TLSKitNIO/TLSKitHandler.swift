@@ -409,6 +409,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 /// The client side: starts the handshake as soon as the channel is active.
 public final class TLSKitClientHandler: TLSKitHandler {
     /// `serverName` is sent as SNI (unless it is an IP literal) and checked against the server's certificate.
+    /// Without one the handler fails with `TLSKitNIOError.configuration` when the channel becomes active, unless
+    /// the configuration sets `insecureSkipServerIdentityCheck` (see `TLSConnection.init(client:serverName:)`).
     public init(configuration: TLSClientConfiguration, serverName: String?, handshakeTimeout: TimeAmount? = .seconds(10)) {
         super.init(handshakeTimeout: handshakeTimeout) {
             try TLSConnection(client: configuration, serverName: serverName)

@@ -16,8 +16,8 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Builds a path from the certificate through the --untrusted intermediates (and any further certificates \
             in the certificate's own file) to a trusted root, then applies TLSKit's checks: validity, basic \
-            constraints and key usage, name constraints, extended key usage and, with --host or --ip, the server \
-            identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
+            constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), name constraints, \
+            extended key usage and, with --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
             the input is unusable (unreadable files, bad options).
             """
     )
@@ -169,6 +169,10 @@ struct Verify: AsyncParsableCommand {
             return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
                 + "keyCertSign and respect pathLenConstraint"
         case "name-constraints": return "an issuing CA is not allowed to certify one of the certificate's names"
+        case "weak-signature":
+            return "a certificate below the root is signed with SHA-1 or MD5, which TLSKit (like browsers, Go and "
+                + "rustls) refuses; have the CA reissue it signed with SHA-256 or stronger (only a root's own "
+                + "self-signature may use SHA-1)"
         case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
         case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
         default: return nil

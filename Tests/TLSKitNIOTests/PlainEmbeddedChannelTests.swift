@@ -15,7 +15,7 @@ final class PlainEmbeddedChannelTests: XCTestCase {
         let serverRecorder = Recorder()
 
         init(client clientConfiguration: TLSClientConfiguration, server serverConfiguration: TLSServerConfiguration,
-             serverName: String = "localhost") throws {
+             serverName: String? = "localhost") throws {
             try client.pipeline.syncOperations.addHandlers(
                 TLSKitClientHandler(configuration: clientConfiguration, serverName: serverName, handshakeTimeout: nil),
                 clientRecorder)
@@ -82,5 +82,28 @@ final class PlainEmbeddedChannelTests: XCTestCase {
         XCTAssertEqual(pair.serverRecorder.state.value.tlsErrors.map(\.alert), [.badCertificate])
         XCTAssertEqual(pair.serverRecorder.state.value.tlsErrors.first?.origin, .peer)
         XCTAssertFalse(pair.client.isActive)
+    }
+
+    /// No server name: the handler fails with a configuration error before sending anything, unless the
+    /// configuration explicitly skips the identity check (then the chain is still verified).
+    func testNoServerNameFailsUnlessTheIdentityCheckIsSkipped() throws {
+        let identity = try TestIdentity()
+        let refused = try Pair(client: identity.clientConfiguration(), server: identity.serverConfiguration(), serverName: nil)
+        defer { refused.finish() }
+        try refused.pump()
+        let errors = refused.clientRecorder.state.value.nioErrors
+        XCTAssertEqual(errors.count, 1, "\(errors)")
+        if case .configuration = errors.first {} else { XCTFail("expected a configuration error, got \(errors)") }
+        XCTAssertTrue(refused.clientRecorder.state.value.handshakeEvents.isEmpty)
+        XCTAssertTrue(refused.serverRecorder.state.value.handshakeEvents.isEmpty)
+        XCTAssertFalse(refused.client.isActive)
+
+        var skipping = identity.clientConfiguration()
+        skipping.insecureSkipServerIdentityCheck = true
+        let allowed = try Pair(client: skipping, server: identity.serverConfiguration(), serverName: nil)
+        defer { allowed.finish() }
+        try allowed.pump()
+        XCTAssertEqual(allowed.clientRecorder.state.value.handshakeEvents, [nil])
+        XCTAssertTrue(allowed.clientRecorder.state.value.errors.isEmpty)
     }
 }

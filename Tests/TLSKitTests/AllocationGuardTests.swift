@@ -14,6 +14,9 @@ final class AllocationGuardTests: XCTestCase {
     /// Lowered when the verifier diagnostics, record-path and digest work brought the counts to 8,795 and 23.
     static let handshakeCeiling: Int64 = 13_000  // measured 8,795
     static let recordCeiling: Int64 = 35  // measured 23
+    /// Creating one client connection with `.systemTrustRoots` (issue 11 item 9), measured 2026-12-06: 326,788 when
+    /// every connection re-read and re-parsed the 139-certificate system bundle, 229 once it is cached per process.
+    static let systemTrustClientCeiling: Int64 = 345  // measured 229
 
     struct Fixture {
         let client: TLSClientConfiguration
@@ -88,6 +91,26 @@ final class AllocationGuardTests: XCTestCase {
         print("allocation guard: one TLS 1.3 handshake (client + server) = \(measured) allocations (runs: \(counts)); ceiling \(Self.handshakeCeiling)")
         XCTAssertLessThanOrEqual(measured, Self.handshakeCeiling,
                                  "one handshake now allocates \(measured) times (ceiling \(Self.handshakeCeiling))")
+    }
+
+    /// Creating a client connection that verifies with the system trust store: the bundle is parsed once per
+    /// process, not per connection (issue 11 item 9), so this is the ClientHello and the key shares.
+    func testCreatingOneSystemTrustClientConnectionStaysUnderTheAllocationCeiling() throws {
+        try requireCounter()
+        var configuration = TLSClientConfiguration()
+        configuration.peerVerification = .systemTrustRoots
+        for _ in 0..<2 { _ = try TLSConnection(client: configuration, serverName: "example.com") }
+        var counts: [Int64] = []
+        for _ in 0..<5 {
+            let before = tlskit_test_allocation_count()
+            let connection = try TLSConnection(client: configuration, serverName: "example.com")
+            counts.append(tlskit_test_allocation_count() - before)
+            withExtendedLifetime(connection) {}
+        }
+        let measured = counts.min()!
+        print("allocation guard: one client connection with .systemTrustRoots = \(measured) allocations (runs: \(counts)); ceiling \(Self.systemTrustClientCeiling)")
+        XCTAssertLessThanOrEqual(measured, Self.systemTrustClientCeiling,
+                                 "creating one client connection now allocates \(measured) times (ceiling \(Self.systemTrustClientCeiling))")
     }
 
     func testOne16KiBRecordStaysUnderTheAllocationCeiling() async throws {

@@ -129,6 +129,36 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "1.0.2.7"), .badCertificate)
     }
 
+    /// Issue 11 item 4: an IP server name is matched against iPAddress SANs only. The address written as a dNSName
+    /// SAN or as the subject CN does not count, nor do spellings that turn an address into a "hostname".
+    func testIPServerNameIgnoresDNSSANsAndTheCommonName() async throws {
+        let ca = try TestPKI.makeCA()
+        for address in ["192.0.2.7", "2001:db8::7"] {
+            let asDNS = try ca.issueEndEntity(commonName: address, sans: [.dnsName(address)])
+            assertRejected(try await verify(asDNS, roots: ca.trustRoots, serverName: address),
+                           .badCertificate, containing: "server-identity")
+            let cnOnly = try ca.issueEndEntity(commonName: address, sans: nil)
+            assertRejected(try await verify(cnOnly, roots: ca.trustRoots, serverName: address),
+                           .badCertificate, containing: "server-identity")
+            let cnAndOtherSAN = try ca.issueEndEntity(commonName: address, sans: [.dnsName("localhost")])
+            assertRejected(try await verify(cnAndOtherSAN, roots: ca.trustRoots, serverName: address),
+                           .badCertificate, containing: "server-identity")
+            let ipSAN = try ca.issueEndEntity(commonName: "unrelated", sans: [try .ip(address)])
+            assertTrusted(try await verify(ipSAN, roots: ca.trustRoots, serverName: address))
+        }
+        // A trailing dot or a short form ("127.1") is not an IP literal, and a name whose last label is numeric is
+        // not a DNS name either (rustls-webpki's rule): it must not match a dNSName SAN spelling the address.
+        let dotted = try ca.issueEndEntity(sans: [.dnsName("192.0.2.7"), .dnsName("127.1"), try .ip("192.0.2.7")])
+        for name in ["192.0.2.7.", "127.1"] {
+            assertRejected(try await verify(dotted, roots: ca.trustRoots, serverName: name),
+                           .badCertificate, containing: "server-identity")
+        }
+        // Hostnames with digits elsewhere are ordinary names.
+        let digits = try ca.issueEndEntity(sans: [.dnsName("1.example.com"), .dnsName("host.123a")])
+        assertTrusted(try await verify(digits, roots: ca.trustRoots, serverName: "1.example.com"))
+        assertTrusted(try await verify(digits, roots: ca.trustRoots, serverName: "host.123a"))
+    }
+
     // MARK: Name constraints
 
     func testNameConstraintsCoverEverySANIncludingWildcards() async throws {

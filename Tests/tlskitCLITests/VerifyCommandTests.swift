@@ -21,11 +21,17 @@ final class VerifyCommandTests: XCTestCase {
         guard result.status == 0 else { throw TestFailure("openssl \(arguments.joined(separator: " ")): \(result.stderr)") }
     }
 
-    /// A self-signed root `name`.pem / `name`.key.
-    private func makeRoot(_ name: String) throws {
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    /// `-newkey` arguments: ECDSA P-256, or RSA 2048 (which OpenSSL can sign with SHA-1).
+    private static func newKey(rsa: Bool) -> [String] {
+        rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    }
+
+    /// A self-signed root `name`.pem / `name`.key, self-signed with `digest` if given.
+    private func makeRoot(_ name: String, rsa: Bool = false, digest: String? = nil) throws {
+        try openssl(["req", "-x509"] + Self.newKey(rsa: rsa) + ["-nodes",
                      "-keyout", path("\(name).key"), "-out", path("\(name).pem"), "-days", "30",
-                     "-subj", "/CN=\(name)", "-extensions", "v3", "-config", try configFile()])
+                     "-subj", "/CN=\(name)", "-extensions", "v3", "-config", try configFile()]
+                    + (digest.map { ["-\($0)"] } ?? []))
     }
 
     private func configFile() throws -> String {
@@ -35,15 +41,16 @@ final class VerifyCommandTests: XCTestCase {
         return config
     }
 
-    /// Issues `name`.pem from `issuer` with the given extension lines.
-    private func issue(_ name: String, by issuer: String, extensions: String) throws {
+    /// Issues `name`.pem from `issuer` with the given extension lines; `digest` is the issuer's signature hash.
+    private func issue(_ name: String, by issuer: String, extensions: String, rsa: Bool = false,
+                       digest: String? = nil) throws {
         try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
-        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        try openssl(["req"] + Self.newKey(rsa: rsa) + ["-nodes",
                      "-keyout", path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)",
                      "-config", try configFile()])
         try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(issuer).pem"),
                      "-CAkey", path("\(issuer).key"), "-CAcreateserial", "-out", path("\(name).pem"), "-days", "10",
-                     "-extfile", path("\(name).ext")])
+                     "-extfile", path("\(name).ext")] + (digest.map { ["-\($0)"] } ?? []))
     }
 
     private static let serverLeaf =
@@ -101,6 +108,32 @@ final class VerifyCommandTests: XCTestCase {
         // --max-depth 0 forbids the intermediate.
         assertVerdict(try verify(ca + ["--max-depth", "0", path("leaf.pem")]), status: 1, rule: "budget",
                       contains: "maxIntermediates")
+    }
+
+    /// SHA-1 signatures below the root fail the `weak-signature` rule, with a hint; a root's own SHA-1
+    /// self-signature does not matter.
+    func testSHA1SignedChainsAreRejectedWithAnExplanation() throws {
+        let ca = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+        try makeRoot("root", rsa: true)
+        try issue("sha1leaf", by: "root", extensions: Self.serverLeaf, digest: "sha1")
+        try issue("sha1intermediate", by: "root", extensions: ca, rsa: true, digest: "sha1")
+        try issue("leaf", by: "sha1intermediate", extensions: Self.serverLeaf)
+        try issue("goodleaf", by: "root", extensions: Self.serverLeaf)
+        let trust = ["--cafile", path("root.pem"), "--host", "www.example.test"]
+
+        let leaf = try verify(trust + [path("sha1leaf.pem")])
+        assertVerdict(leaf, status: 1, rule: "weak-signature", contains: "SHA-1")
+        XCTAssertTrue(leaf.stdout.contains("TLS alert:    bad_certificate"), leaf.stdout)
+        XCTAssertTrue(leaf.stdout.contains("Hint:") && leaf.stdout.contains("SHA-256 or stronger"), leaf.stdout)
+        assertVerdict(try verify(trust + ["--untrusted", path("sha1intermediate.pem"), path("leaf.pem")]), status: 1,
+                      rule: "weak-signature", contains: "intermediate")
+        assertVerdict(try verify(trust + [path("goodleaf.pem")]), status: 0)
+
+        // A root self-signed with SHA-1 is still a trust anchor.
+        try makeRoot("sha1root", rsa: true, digest: "sha1")
+        try issue("underSHA1Root", by: "sha1root", extensions: Self.serverLeaf)
+        assertVerdict(try verify(["--cafile", path("sha1root.pem"), "--host", "www.example.test", path("underSHA1Root.pem")]),
+                      status: 0, contains: "Verdict:      OK")
     }
 
     func testUnusableInputExitsWithTwo() throws {

@@ -23,7 +23,9 @@ public struct PeerVerificationRequest: Sendable {
 
     public var chainDER: [[UInt8]]
     public var role: PeerRole
-    /// The name the client connects to: a DNS hostname or an IPv4/IPv6 literal. `nil` skips the identity check.
+    /// The name the client connects to: a DNS hostname (matched against dNSName SANs) or an IPv4/IPv6 literal
+    /// (matched against iPAddress SANs only). `nil` skips the identity check: a `TLSConnection` asks for that only
+    /// with `TLSClientConfiguration.insecureSkipServerIdentityCheck`, and for client certificates (which have none).
     public var serverName: String?
     /// The validation time: every certificate must satisfy notBefore ≤ now ≤ notAfter. Injectable for tests and
     /// offline checks (`tlskit verify --at`).
@@ -61,7 +63,8 @@ public protocol CertificateVerifier: Sendable {
 
 /// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
 /// (VerifierPolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do — validity, basic
-/// constraints and key usage, name constraints, extended key usage and the server's identity — within `limits`.
+/// constraints and key usage, signature algorithms (no SHA-1 or MD5 below the trust anchor), name constraints,
+/// extended key usage and the server's identity — within `limits`.
 /// A stapled OCSP response, when the peer sent one, is checked last (StapledOCSPPolicy.swift, `ocspFailureMode`).
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
@@ -98,13 +101,14 @@ public struct X509CertificateVerifier: CertificateVerifier {
         let usage: ExtendedKeyUsage.Usage = request.role == .server ? .serverAuth : .clientAuth
         let budget = ValidationBudget(limits: limits)
         // Both stores charge the budget for every issuer they offer the path builder.
-        let roots = BudgetedCertificateStore(trustRoots.certificates, budget: budget, countsPaths: true)
+        let roots = BudgetedCertificateStore(trustRoots.index, budget: budget, countsPaths: true)
         let intermediates = BudgetedCertificateStore(Array(chain.dropFirst()), budget: budget, countsPaths: false)
         var verifier = Verifier(rootCertificates: CertificateStore(custom: roots)) {
             BudgetPolicy(budget: budget)
             VersionPolicy()
             ValidityPolicy(now: request.now)
             BasicConstraintsPolicy()
+            WeakSignaturePolicy()
             NameConstraintsPolicy(budget: budget)
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {

@@ -81,6 +81,13 @@ struct ServerNamePolicy: VerifierPolicy {
                 return VerifierRule.serverIdentity.fail(
                     "\(identity.name) is not a valid DNS name (internationalized names must be given as A-labels)")
             }
+            // "192.0.2.7." or "127.1" is neither an IP literal nor a hostname (no TLD is numeric): matching it
+            // against dNSName SANs would let an address written as a DNS name stand in for an iPAddress SAN.
+            if let last = host.last, last.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                return VerifierRule.serverIdentity.fail(
+                    "\(identity.name) is not a valid DNS name (its last label is numeric; give an IP address in "
+                        + "standard form, which is matched against IP-address SANs)")
+            }
             for case .dnsName(let name) in sans where DNSNamePattern(name)?.matches(host) == true { return .meetsPolicy }
         }
         let listed = sans.map { describe($0) }.joined(separator: ", ")

@@ -16,6 +16,8 @@ enum VerifierRule: String, CaseIterable, Sendable {
     case basicConstraints = "basic-constraints"
     case nameConstraints = "name-constraints"
     case extendedKeyUsage = "extended-key-usage"
+    /// A certificate in the path is signed with SHA-1 or MD5 (or another algorithm not on the accepted list).
+    case weakSignature = "weak-signature"
     case serverIdentity = "server-identity"
     /// A stapled OCSP response says the leaf is revoked.
     case revoked = "revoked"
@@ -33,7 +35,7 @@ enum VerifierRule: String, CaseIterable, Sendable {
         case .unknownIssuer: return .unknownCA
         case .revoked: return .certificateRevoked
         case .ocspStatus: return .badCertificateStatusResponse
-        case .budget, .version, .basicConstraints, .nameConstraints, .serverIdentity: return .badCertificate
+        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity: return .badCertificate
         }
     }
 
@@ -136,34 +138,39 @@ final class ValidationBudget: @unchecked Sendable {
 /// A certificate store that charges every issuer lookup to the budget. The Verifier checks one signature per
 /// issuer it is offered, so limiting what the store hands out bounds both paths and signature checks.
 struct BudgetedCertificateStore: CustomCertificateStore {
-    let bySubject: [DistinguishedName: [Certificate]]
-    let all: Set<Certificate>
+    /// Shared and immutable: the trust roots' index is built once per `TrustRoots`, not per validation.
+    let index: CertificateIndex
     let budget: ValidationBudget
     /// The root store is asked first for every partial path, so it counts the paths.
     let countsPaths: Bool
 
-    init(_ certificates: [Certificate], budget: ValidationBudget, countsPaths: Bool) {
-        self.bySubject = Dictionary(grouping: certificates, by: \.subject)
-        self.all = Set(certificates)
+    init(_ index: CertificateIndex, budget: ValidationBudget, countsPaths: Bool) {
+        self.index = index
         self.budget = budget
         self.countsPaths = countsPaths
     }
 
+    init(_ certificates: [Certificate], budget: ValidationBudget, countsPaths: Bool) {
+        self.init(CertificateIndex(certificates), budget: budget, countsPaths: countsPaths)
+    }
+
     subscript(subject: DistinguishedName) -> [Certificate]? {
         get async {
-            let found = bySubject[subject] ?? []
+            let found = index.bySubject[subject] ?? []
             guard budget.spendIssuerLookup(candidates: found.count, countsAsPath: countsPaths) else { return nil }
             return found.isEmpty ? nil : found
         }
     }
 
-    func contains(_ certificate: Certificate) async -> Bool { all.contains(certificate) }
+    func contains(_ certificate: Certificate) async -> Bool { index.all.contains(certificate) }
 
     mutating func append(contentsOf certificates: some Sequence<Certificate>) {
-        // Built once per validation; never extended.
+        // Never extended: the stores are built for one validation (the index may be shared between them).
     }
 
-    static func == (lhs: Self, rhs: Self) -> Bool { lhs.budget === rhs.budget && lhs.all == rhs.all }
+    static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.budget === rhs.budget && (lhs.index === rhs.index || lhs.index.all == rhs.index.all)
+    }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(budget)) }
 }
 
@@ -218,6 +225,46 @@ struct ValidityPolicy: VerifierPolicy {
                 return VerifierRule.validity.fail(
                     "\(role) certificate \(brief(certificate)) has expired (notAfter \(certificate.notValidAfter), now \(now))")
             }
+        }
+        return .meetsPolicy
+    }
+}
+
+// MARK: - Signature algorithms
+
+/// RFC 8446 §4.4.2.4: a certificate that must be validated with an MD5 signature is bad_certificate, and so
+/// (RECOMMENDED, and what browsers, Go ≥ 1.18 and rustls-webpki do) is one signed with SHA-1. Only the trust
+/// anchor's own signature is exempt: it is trusted by configuration, not by its signature. swift-certificates
+/// verifies sha1WithRSAEncryption signatures; ecdsa-with-SHA1 and MD5 certificates do not even parse there (so
+/// they fail earlier, also as bad_certificate). The check is an allow-list, so an algorithm swift-certificates
+/// learns later is refused until it is added here.
+struct WeakSignaturePolicy: VerifierPolicy {
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
+
+    /// Signature algorithms accepted on certificates below the trust anchor.
+    static let accepted: Set<Certificate.SignatureAlgorithm> = [
+        .ecdsaWithSHA256, .ecdsaWithSHA384, .ecdsaWithSHA512,
+        .sha256WithRSAEncryption, .sha384WithRSAEncryption, .sha512WithRSAEncryption,
+        .ed25519,
+    ]
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        let certificates = Array(chain)
+        // The last certificate is the trust anchor; a chain of one is a directly trusted (pinned) certificate.
+        for index in certificates.indices.dropLast() {
+            let certificate = certificates[index]
+            let algorithm = certificate.signatureAlgorithm
+            if Self.accepted.contains(algorithm) { continue }
+            let role = index == 0 ? "leaf" : "intermediate"
+            let issuer = brief(certificates[index + 1])
+            if algorithm == .sha1WithRSAEncryption {
+                return VerifierRule.weakSignature.fail(
+                    "\(role) \(brief(certificate)) is signed by \(issuer) with SHA-1 (sha1WithRSAEncryption); "
+                        + "only a trust anchor's own signature may use SHA-1")
+            }
+            return VerifierRule.weakSignature.fail(
+                "\(role) \(brief(certificate)) is signed by \(issuer) with \(algorithm), which is not an accepted "
+                    + "certificate signature algorithm (ECDSA or RSA with SHA-256 or stronger, Ed25519)")
         }
         return .meetsPolicy
     }

@@ -83,6 +83,15 @@ public struct TLSClientConfiguration: Sendable {
     public var common = TLSCommonConfiguration()
     /// How the server's chain is verified. Default: the system trust store, with hostname checks.
     public var peerVerification: PeerVerification = .systemTrustRoots
+    /// Skip checking that the server's certificate is valid for the name we connect to: any certificate that
+    /// chains to a trusted root is accepted, whatever name it was issued for. The chain itself is still verified.
+    ///
+    /// Off by default, and the only way to connect without a server name: `TLSConnection(client:serverName: nil)`
+    /// throws unless this is set (or verification is off entirely with `.insecureNoVerification`). When set, a
+    /// given server name is still sent as SNI but not checked. Use it only when the peer is identified some other
+    /// way (a private root that issues one certificate, a custom verifier pinning a key); otherwise anyone holding
+    /// a certificate from the same roots can impersonate the server.
+    public var insecureSkipServerIdentityCheck = false
     /// Our certificate and key, offered if the server asks for one. Without it we answer with an empty Certificate.
     public var certificate: CertifiedKey? = nil
     /// Groups we send key shares for in the first ClientHello (nil: the first preferred group, plus X25519 when

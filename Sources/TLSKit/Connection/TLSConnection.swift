@@ -75,9 +75,14 @@ public final class TLSConnection {
     // TLS 1.3 traffic state once connected.
     var traffic: TrafficState?
 
-    /// A client connection to `serverName` (a DNS name or an IP literal; nil sends no SNI and checks no identity,
-    /// which only makes sense with a custom verifier).
+    /// A client connection to `serverName`: a DNS name (sent as SNI) or an IP literal (not sent), which the
+    /// server's certificate must be valid for (DNS names against dNSName SANs, IP literals against iPAddress SANs).
+    ///
+    /// `serverName: nil` sends no SNI and leaves nothing to check the certificate against, so it throws a
+    /// `TLSConfigurationError` unless `insecureSkipServerIdentityCheck` is set (then the chain is still verified,
+    /// with no identity) or `peerVerification` is `.insecureNoVerification`. An empty name always throws.
     public init(client configuration: TLSClientConfiguration, serverName: String?) throws {
+        try TLSConnection.checkServerName(serverName, configuration)
         role = .client
         common = configuration.common
         clientConfiguration = configuration
@@ -113,6 +118,19 @@ public final class TLSConnection {
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {
             throw TLSConfigurationError("a server needs a certificate (or a certificate selector)")
         }
+    }
+
+    /// A client must name the server it expects, or say explicitly that it checks no identity.
+    private static func checkServerName(_ serverName: String?, _ configuration: TLSClientConfiguration) throws {
+        if let serverName {
+            guard !serverName.isEmpty else { throw TLSConfigurationError("the server name is empty") }
+            return
+        }
+        if configuration.insecureSkipServerIdentityCheck { return }
+        if case .insecureNoVerification = configuration.peerVerification { return }
+        throw TLSConfigurationError(
+            "no server name: the server's certificate could not be checked against any identity; pass the name "
+                + "(DNS name or IP address) you connect to, or set insecureSkipServerIdentityCheck to skip that check")
     }
 
     private static func validate(_ common: TLSCommonConfiguration) throws {
@@ -475,6 +493,11 @@ public final class TLSConnection {
     }
 
     func requestVerification(_ request: PeerVerificationRequest) {
+        var request = request
+        if role == .client, clientConfiguration?.insecureSkipServerIdentityCheck == true {
+            // The explicit opt-out: the chain is verified, the name (if any, still sent as SNI) is not.
+            request.serverName = nil
+        }
         pendingVerification = request
     }
 

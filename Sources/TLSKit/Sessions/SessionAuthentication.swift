@@ -29,10 +29,10 @@ struct SessionAuthentication: Equatable, Sendable {
 
     /// The authentication of a chain `verifier` has just accepted (nil for an empty chain). A leaf that X.509 cannot
     /// parse (a custom verifier, e.g. pinning, may accept one) has no known expiry: the session lifetime bounds it.
-    init?(verifiedChain chain: [[UInt8]], verifier: any CertificateVerifier, signatureScheme: SignatureScheme?) {
+    init?(verifiedChain chain: [[UInt8]], policyDigest: [UInt8], signatureScheme: SignatureScheme?) {
         guard let leafDER = chain.first else { return nil }
         peerCertificates = chain
-        verifierDigest = Self.digest(of: verifier)
+        verifierDigest = policyDigest
         peerNotAfter = (try? Certificate(derEncoded: leafDER)).map { milliseconds($0.notValidAfter) } ?? UInt64.max
         peerSignatureScheme = signatureScheme
     }
@@ -41,14 +41,17 @@ struct SessionAuthentication: Equatable, Sendable {
 
     /// Whether a connection whose verifier is `verifier` may resume a session with this authentication at `now`:
     /// the chain was accepted by the same verification policy and the leaf has not expired since.
-    func stillValid(for verifier: (any CertificateVerifier)?, now: Date) -> Bool {
+    func stillValid(policyDigest: [UInt8]?, now: Date) -> Bool {
         guard isAuthenticated else { return true }
-        guard let verifier, constantTimeEquals(verifierDigest, Self.digest(of: verifier)) else { return false }
+        guard let policyDigest, constantTimeEquals(verifierDigest, policyDigest) else { return false }
         return milliseconds(now) < peerNotAfter
     }
 
-    static func digest(of verifier: any CertificateVerifier) -> [UInt8] {
-        Array(SHA256.hash(data: Array(verifier.policyIdentifier.utf8)))
+    /// The policy a connection verifies its peer with: the verifier's identifier, and for a client whether it checks
+    /// the server's name (a session from a connection that skipped that check must not serve one that does not).
+    static func policyDigest(verifier: any CertificateVerifier, checksServerIdentity: Bool) -> [UInt8] {
+        let policy = verifier.policyIdentifier + (checksServerIdentity ? "" : "|no-server-identity-check")
+        return Array(SHA256.hash(data: Array(policy.utf8)))
     }
 
     // MARK: Encoding (inside sealed tickets and the session-ID cache)
@@ -85,9 +88,9 @@ extension TLSConnection {
         case .none:
             return !authentication.isAuthenticated
         case .optional:
-            return authentication.stillValid(for: verifier, now: common.now())
+            return authentication.stillValid(policyDigest: verificationPolicyDigest, now: common.now())
         case .required:
-            return authentication.isAuthenticated && authentication.stillValid(for: verifier, now: common.now())
+            return authentication.isAuthenticated && authentication.stillValid(policyDigest: verificationPolicyDigest, now: common.now())
         }
     }
 
@@ -97,13 +100,20 @@ extension TLSConnection {
     func clientMayResume(_ session: ClientSession, serverName: String) -> Bool {
         guard session.serverName == serverName else { return false }
         guard session.serverAuthentication.isAuthenticated else { return false }
-        return session.serverAuthentication.stillValid(for: verifier, now: common.now())
+        return session.serverAuthentication.stillValid(policyDigest: verificationPolicyDigest, now: common.now())
+    }
+
+    /// The digest of this connection's verification policy (nil without a verifier).
+    var verificationPolicyDigest: [UInt8]? {
+        guard let verifier else { return nil }
+        let checksServerIdentity = role == .server || clientConfiguration?.insecureSkipServerIdentityCheck != true
+        return SessionAuthentication.policyDigest(verifier: verifier, checksServerIdentity: checksServerIdentity)
     }
 
     /// The peer's authentication once its chain has been accepted by our verifier.
     func verifiedAuthentication(chain: [[UInt8]], signatureScheme: SignatureScheme?) -> SessionAuthentication {
-        guard !chain.isEmpty, let verifier,
-              let authentication = SessionAuthentication(verifiedChain: chain, verifier: verifier, signatureScheme: signatureScheme)
+        guard !chain.isEmpty, let policyDigest = verificationPolicyDigest,
+              let authentication = SessionAuthentication(verifiedChain: chain, policyDigest: policyDigest, signatureScheme: signatureScheme)
         else { return .anonymous }
         return authentication
     }

@@ -262,7 +262,9 @@ struct Section4 {
             serverName: "server", applicationProtocol: nil, maxEarlyDataSize: maxEarlyDataSize)
         let certificate = try XCTUnwrap(s3.serverCertificate)
         session.serverAuthentication = try XCTUnwrap(SessionAuthentication(
-            verifiedChain: [certificate], verifier: try verification.makeVerifier(), signatureScheme: s3.serverSignature.algorithm))
+            verifiedChain: [certificate],
+            policyDigest: SessionAuthentication.policyDigest(verifier: try verification.makeVerifier(), checksServerIdentity: true),
+            signatureScheme: s3.serverSignature.algorithm))
         return session
     }
 

@@ -250,3 +250,20 @@ final class ResumptionAuthenticationTests: XCTestCase {
         server.clientAuthentication = .none
     }
 }
+
+extension ResumptionAuthenticationTests {
+    /// A session from a connection that skipped the server identity check does not serve one that checks it.
+    func testSessionWithoutAnIdentityCheckIsNotResumedByAClientThatChecks() async throws {
+        let clock = ResumptionTests.TestClock()
+        var (checking, server) = try makeConfigs(.tls13Ticket, clientAuthentication: .none, clock: clock)
+        checking.certificate = nil
+        var skipping = checking
+        skipping.insecureSkipServerIdentityCheck = true
+        _ = try await connect(skipping, server)
+        let second = try await connect(checking, server)
+        XCTAssertEqual(second.client.negotiated?.resumed, false)
+        let third = try await connect(skipping, server)
+        XCTAssertEqual(third.client.negotiated?.resumed, true)
+        server.clientAuthentication = .none
+    }
+}

@@ -7,7 +7,8 @@ import X509
 extension TestCA {
     /// Issues a CA certificate with full control over the CA extensions. `nil` leaves an extension out.
     /// `subjectName` defaults to `commonName`; pass this CA's own subject to make a self-issued certificate.
-    /// `key` lets several certificates share one key pair (cross-signing, key rollover).
+    /// `key` lets several certificates share one key pair (cross-signing, key rollover). `signatureAlgorithm`
+    /// overrides how this CA signs it (e.g. `.sha1WithRSAEncryption` from an RSA CA).
     func issueCA(
         commonName: String = "TLSKit Test Intermediate CA",
         subjectName: DistinguishedName? = nil,
@@ -18,7 +19,8 @@ extension TestCA {
         nameConstraints: NameConstraints? = nil,
         dnsNames: [String] = [],
         notBefore: Date = TestPKI.defaultNotBefore,
-        notAfter: Date = TestPKI.defaultNotAfter
+        notAfter: Date = TestPKI.defaultNotAfter,
+        signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> TestCA {
         let subject = try subjectName ?? DistinguishedName { CommonName(commonName) }
         let extensions = try Certificate.Extensions {
@@ -37,7 +39,7 @@ extension TestCA {
             notValidAfter: notAfter,
             issuer: self.certificate.subject,
             subject: subject,
-            signatureAlgorithm: key.signatureAlgorithm,
+            signatureAlgorithm: signatureAlgorithm ?? key.signatureAlgorithm,
             extensions: extensions,
             issuerPrivateKey: key.certificateKey
         )
@@ -45,7 +47,7 @@ extension TestCA {
     }
 
     /// Issues an end-entity certificate with full control over its extensions. `sans: nil` omits the
-    /// subjectAltName extension (a CN-only certificate).
+    /// subjectAltName extension (a CN-only certificate). `signatureAlgorithm` overrides how this CA signs it.
     func issueEndEntity(
         commonName: String = "TLSKit Test Leaf",
         sans: [GeneralName]? = [.dnsName("localhost")],
@@ -54,7 +56,8 @@ extension TestCA {
         eku: [ExtendedKeyUsage.Usage]? = [.serverAuth, .clientAuth],
         extraExtensions: [Certificate.Extension] = [],
         notBefore: Date = TestPKI.defaultNotBefore,
-        notAfter: Date = TestPKI.defaultNotAfter
+        notAfter: Date = TestPKI.defaultNotAfter,
+        signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> TestLeaf {
         let leafKey = TestPrivateKey(.ecdsaP256)
         var extensions = try Certificate.Extensions {
@@ -72,7 +75,7 @@ extension TestCA {
             notValidAfter: notAfter,
             issuer: self.certificate.subject,
             subject: try DistinguishedName { CommonName(commonName) },
-            signatureAlgorithm: key.signatureAlgorithm,
+            signatureAlgorithm: signatureAlgorithm ?? key.signatureAlgorithm,
             extensions: extensions,
             issuerPrivateKey: key.certificateKey
         )

@@ -24,7 +24,8 @@ enum TestPKI {
         keyType: KeyType = .ecdsaP256,
         commonName: String = "TLSKit Test Root CA",
         notBefore: Date = defaultNotBefore,
-        notAfter: Date = defaultNotAfter.addingTimeInterval(86400 * 365)
+        notAfter: Date = defaultNotAfter.addingTimeInterval(86400 * 365),
+        signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> TestCA {
         let key = TestPrivateKey(keyType)
         let name = try DistinguishedName { CommonName(commonName) }
@@ -36,7 +37,7 @@ enum TestPKI {
             notValidAfter: notAfter,
             issuer: name,
             subject: name,
-            signatureAlgorithm: key.signatureAlgorithm,
+            signatureAlgorithm: signatureAlgorithm ?? key.signatureAlgorithm,
             extensions: try TestCA.caExtensions(key: key),
             issuerPrivateKey: key.certificateKey
         )
