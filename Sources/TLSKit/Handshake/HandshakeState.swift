@@ -36,6 +36,42 @@ enum HandshakeState {
     case server12ExpectFinished(Server12Handshake)
     case connected
     case failed
+
+    /// The message types this state can take, checked against the header before the body is decoded: a message out
+    /// of order is unexpected_message (RFC 8446 §4), whatever its body holds. The handlers still match on the typed
+    /// message, so this only settles which alert an unexpected one gets.
+    func accepts(_ type: HandshakeType, role: TLSConnection.Role, version: ProtocolVersion?) -> Bool {
+        switch self {
+        case .clientStart, .clientAwaitingVerification, .serverAwaitingVerification, .client12AwaitingVerification,
+             .server12AwaitingVerification, .server12ExpectChangeCipherSpec, .failed:
+            return false
+        case .clientExpectServerHello: return type == .serverHello
+        case .clientExpectEncryptedExtensions: return type == .encryptedExtensions
+        case .clientExpectCertificateOrRequest: return type == .certificate || type == .certificateRequest
+        case .clientExpectCertificate, .client12ExpectCertificate, .server12ExpectCertificate: return type == .certificate
+        case .clientExpectCertificateVerify, .serverExpectCertificateVerify, .server12ExpectCertificateVerify:
+            return type == .certificateVerify
+        case .clientExpectFinished, .serverExpectFinished, .client12ExpectFinished, .server12ExpectFinished:
+            return type == .finished
+        case .serverExpectClientHello: return type == .clientHello
+        case .serverExpectCertificate: return type == .certificate || type == .finished
+        case .serverExpectEndOfEarlyData: return type == .endOfEarlyData
+        case .client12ExpectCertificateStatus:
+            // The status is optional (RFC 6066 §8): what may follow the Certificate is accepted too.
+            return [.certificateStatus, .serverKeyExchange, .certificateRequest, .serverHelloDone].contains(type)
+        case .client12ExpectServerKeyExchange: return type == .serverKeyExchange
+        case .client12ExpectCertificateRequestOrDone: return type == .certificateRequest || type == .serverHelloDone
+        case .client12ExpectServerHelloDone: return type == .serverHelloDone
+        case .client12ExpectChangeCipherSpec(let handshake): return handshake.expectTicket && type == .newSessionTicket
+        case .server12ExpectClientKeyExchange: return type == .clientKeyExchange
+        case .connected:
+            if version == .tls12 {
+                // Renegotiation attempts, answered with no_renegotiation.
+                return role == .client ? type == .helloRequest : type == .clientHello
+            }
+            return type == .keyUpdate || (role == .client && type == .newSessionTicket)
+        }
+    }
 }
 
 /// Secrets and parameters after the handshake (RFC 8446 §7.1–7.2).
@@ -85,6 +121,10 @@ func isAllowedInTLS13CertificateVerify(_ scheme: SignatureScheme) -> Bool {
 
 extension TLSConnection {
     func handleHandshake(type: UInt8, body: [UInt8], raw: [UInt8]) throws(TLSError) {
+        guard let known = HandshakeType(rawValue: type), state.accepts(known, role: role, version: negotiatedVersion) else {
+            let name = HandshakeType(rawValue: type).map { "\($0)" } ?? "handshake type \(type)"
+            throw TLSError(.unexpectedMessage, "unexpected \(name) from the \(role == .client ? "server" : "client")")
+        }
         let message = try HandshakeMessage.decode(type: type, body: body, version: negotiatedVersion ?? .tls13)
         events.append(.handshakeMessage(.received, message.type, length: raw.count))
         switch role {

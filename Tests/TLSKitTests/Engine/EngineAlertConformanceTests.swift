@@ -258,4 +258,34 @@ final class EngineAlertConformanceTests: XCTestCase {
         await pair.step(.serverToClient)
         XCTAssertEqual(sentUpdates(), 1)
     }
+
+    // MARK: The type is checked against the state before the body is decoded (RFC 8446 §4)
+
+    func testClientHelloBodyUnderAnotherTypeIsUnexpectedMessage() async throws {
+        let client = try TLSConnection(client: EngineFixtures.clientConfiguration(), serverName: EngineFixtures.serverName)
+        let helloRecord = try XCTUnwrap(WireRecord.parse(client.takeOutput()).records.first)
+        let body = Array(helloRecord.body.dropFirst(4))
+        for type: HandshakeType in [.serverHello, .certificate, .serverKeyExchange, .finished, .keyUpdate] {
+            let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+            let message = [type.rawValue, UInt8(body.count >> 16), UInt8(truncatingIfNeeded: body.count >> 8),
+                           UInt8(truncatingIfNeeded: body.count)] + body
+            guard message.count - 4 <= (HandshakeReassembler.structuralMaximum[type] ?? .max) else { continue }
+            let error = await feed(server, WireRecord(.handshake, version: 0x0301, body: message).bytes)
+            assertPlaintextAlert(server, .unexpectedMessage, thrown: error)
+        }
+        // An unknown type, likewise.
+        let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+        let error = await feed(server, WireRecord(.handshake, version: 0x0301, body: [99, 0, 0, 1, 0]).bytes)
+        assertPlaintextAlert(server, .unexpectedMessage, thrown: error)
+    }
+
+    func testServerHelloBodyUnderTheCertificateTypeIsUnexpectedMessageAtTheClient() async throws {
+        let pair = try makePair()
+        await pair.step(.clientToServer)
+        var records = pair.takeFlight(.serverToClient)
+        let index = try XCTUnwrap(records.firstIndex { $0.contentType == ContentType.handshake.rawValue })
+        records[index].body[0] = HandshakeType.certificate.rawValue   // a ServerHello body labelled Certificate
+        let error = await feed(pair.client, records.bytes)
+        XCTAssertEqual(error?.alert, .unexpectedMessage)
+    }
 }
