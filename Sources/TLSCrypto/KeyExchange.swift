@@ -5,12 +5,13 @@ import TLSWire
 /// Every private key is drawn from the injected `RandomSource` so a test can replay a handshake. The one
 /// exception is ML-KEM encapsulation on the server, whose randomness swift-crypto draws internally.
 enum KeyExchange {
-    static let supportedGroups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1, .X25519MLKEM768]
+    static let supportedGroups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1, .secp521r1, .X25519MLKEM768]
 
     // Sizes from RFC 8446 §4.2.8.2, RFC 7748 and draft-ietf-tls-ecdhe-mlkem §3.1.
     static let x25519Length = 32
     static let p256PointLength = 65
     static let p384PointLength = 97
+    static let p521PointLength = 133
     static let mlkem768SeedLength = 64
     static let mlkem768EncapsulationKeyLength = 1184
     static let mlkem768CiphertextLength = 1088
@@ -25,6 +26,8 @@ enum KeyExchange {
             return P256KeyShare(privateKey: try p256PrivateKey(random: &random))
         case .secp384r1:
             return P384KeyShare(privateKey: try p384PrivateKey(random: &random))
+        case .secp521r1:
+            return P521KeyShare(privateKey: try p521PrivateKey(random: &random))
         case .X25519MLKEM768:
             return X25519MLKEM768KeyShare(
                 mlkemKey: try mlkem768PrivateKey(random: &random),
@@ -49,6 +52,10 @@ enum KeyExchange {
         case .secp384r1:
             let key = try p384PrivateKey(random: &random)
             let secret = try p384Agreement(key, peerShare: peerShare)
+            return (Array(key.publicKey.x963Representation), secret)
+        case .secp521r1:
+            let key = try p521PrivateKey(random: &random)
+            let secret = try p521Agreement(key, peerShare: peerShare)
             return (Array(key.publicKey.x963Representation), secret)
         case .X25519MLKEM768:
             return try respondX25519MLKEM768(peerShare: peerShare, random: &random)
@@ -108,6 +115,16 @@ enum KeyExchange {
         throw .internalError("could not derive a P-384 scalar from the random source")
     }
 
+    static func p521PrivateKey(random: inout any RandomSource) throws(TLSError) -> P521.KeyAgreement.PrivateKey {
+        for _ in 0..<maxScalarAttempts {
+            // 66 bytes hold 528 bits; the scalar has 521: clear the top seven so almost every draw is below n.
+            var scalar = random.bytes(66)
+            scalar[0] &= 0x01
+            if let key = try? P521.KeyAgreement.PrivateKey(rawRepresentation: scalar) { return key }
+        }
+        throw .internalError("could not derive a P-521 scalar from the random source")
+    }
+
     static func p256Agreement(_ key: P256.KeyAgreement.PrivateKey, peerShare: [UInt8]) throws(TLSError) -> [UInt8] {
         try checkUncompressedPoint(peerShare, length: p256PointLength, curve: "P-256")
         do {
@@ -125,6 +142,16 @@ enum KeyExchange {
             return try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
         } catch {
             throw .illegalParameter("invalid P-384 point")
+        }
+    }
+
+    static func p521Agreement(_ key: P521.KeyAgreement.PrivateKey, peerShare: [UInt8]) throws(TLSError) -> [UInt8] {
+        try checkUncompressedPoint(peerShare, length: p521PointLength, curve: "P-521")
+        do {
+            let peer = try P521.KeyAgreement.PublicKey(x963Representation: peerShare)
+            return try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
+        } catch {
+            throw .illegalParameter("invalid P-521 point")
         }
     }
 
@@ -222,6 +249,16 @@ struct P384KeyShare: KeyShareSecret {
 
     func sharedSecret(serverShare: [UInt8]) throws(TLSError) -> [UInt8] {
         try KeyExchange.p384Agreement(privateKey, peerShare: serverShare)
+    }
+}
+
+struct P521KeyShare: KeyShareSecret {
+    let privateKey: P521.KeyAgreement.PrivateKey
+    var group: NamedGroup { .secp521r1 }
+    var publicShare: [UInt8] { Array(privateKey.publicKey.x963Representation) }
+
+    func sharedSecret(serverShare: [UInt8]) throws(TLSError) -> [UInt8] {
+        try KeyExchange.p521Agreement(privateKey, peerShare: serverShare)
     }
 }
 

@@ -8,15 +8,17 @@ import TLSWire
 enum PeerPublicKey {
     case p256(P256.Signing.PublicKey)
     case p384(P384.Signing.PublicKey)
+    case p521(P521.Signing.PublicKey)
     case ed25519(Curve25519.Signing.PublicKey)
     case rsa(_RSA.Signing.PublicKey)
-    /// A well-formed SPKI for an algorithm we have no scheme for (P-521, RSASSA-PSS keys, X25519, ...).
+    /// A well-formed SPKI for an algorithm we have no scheme for (RSASSA-PSS keys, X25519, ...).
     case unsupported
 
     // AlgorithmIdentifier OIDs (content bytes only).
     private static let idECPublicKey: [UInt8] = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]  // 1.2.840.10045.2.1
     private static let prime256v1: [UInt8] = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]  // 1.2.840.10045.3.1.7
     private static let secp384r1: [UInt8] = [0x2B, 0x81, 0x04, 0x00, 0x22]  // 1.3.132.0.34
+    private static let secp521r1: [UInt8] = [0x2B, 0x81, 0x04, 0x00, 0x23]  // 1.3.132.0.35
     private static let rsaEncryption: [UInt8] = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]
     private static let idEd25519: [UInt8] = [0x2B, 0x65, 0x70]  // 1.3.101.112
 
@@ -33,6 +35,8 @@ enum PeerPublicKey {
                 self = .p256(try P256.Signing.PublicKey(derRepresentation: spki))
             } else if algorithm == Self.idECPublicKey && parameter == Self.secp384r1 {
                 self = .p384(try P384.Signing.PublicKey(derRepresentation: spki))
+            } else if algorithm == Self.idECPublicKey && parameter == Self.secp521r1 {
+                self = .p521(try P521.Signing.PublicKey(derRepresentation: spki))
             } else if algorithm == Self.idEd25519 {
                 guard spki.count == Self.ed25519SPKIPrefix.count + 32,
                     spki.starts(with: Self.ed25519SPKIPrefix)
@@ -66,22 +70,36 @@ enum SignatureVerifier {
         let key = try PeerPublicKey(subjectPublicKeyInfo: subjectPublicKeyInfo)
         let valid: Bool
         let ecdsaScheme = scheme == .ecdsa_secp256r1_sha256 || scheme == .ecdsa_secp384r1_sha384
+            || scheme == .ecdsa_secp521r1_sha512
         switch (scheme, key) {
-        // Each curve accepts its own scheme, and in TLS 1.2 the other ECDSA scheme's hash too.
+        // Each curve accepts its own scheme, and in TLS 1.2 the other ECDSA schemes' hashes too.
         case (_, .p256(let key)) where ecdsaScheme && (scheme == .ecdsa_secp256r1_sha256 || !ecdsaCurveBound):
             guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else {
                 throw badSignature(scheme)
             }
-            valid = hash == .sha384
-                ? key.isValidSignature(sig, for: SHA384.hash(data: message))
-                : key.isValidSignature(sig, for: SHA256.hash(data: message))
+            switch hash {
+            case .sha256: valid = key.isValidSignature(sig, for: SHA256.hash(data: message))
+            case .sha384: valid = key.isValidSignature(sig, for: SHA384.hash(data: message))
+            case .sha512: valid = key.isValidSignature(sig, for: SHA512.hash(data: message))
+            }
         case (_, .p384(let key)) where ecdsaScheme && (scheme == .ecdsa_secp384r1_sha384 || !ecdsaCurveBound):
             guard let sig = try? P384.Signing.ECDSASignature(derRepresentation: signature) else {
                 throw badSignature(scheme)
             }
-            valid = hash == .sha384
-                ? key.isValidSignature(sig, for: SHA384.hash(data: message))
-                : key.isValidSignature(sig, for: SHA256.hash(data: message))
+            switch hash {
+            case .sha256: valid = key.isValidSignature(sig, for: SHA256.hash(data: message))
+            case .sha384: valid = key.isValidSignature(sig, for: SHA384.hash(data: message))
+            case .sha512: valid = key.isValidSignature(sig, for: SHA512.hash(data: message))
+            }
+        case (_, .p521(let key)) where ecdsaScheme && (scheme == .ecdsa_secp521r1_sha512 || !ecdsaCurveBound):
+            guard let sig = try? P521.Signing.ECDSASignature(derRepresentation: signature) else {
+                throw badSignature(scheme)
+            }
+            switch hash {
+            case .sha256: valid = key.isValidSignature(sig, for: SHA256.hash(data: message))
+            case .sha384: valid = key.isValidSignature(sig, for: SHA384.hash(data: message))
+            case .sha512: valid = key.isValidSignature(sig, for: SHA512.hash(data: message))
+            }
         case (.ed25519, .ed25519(let key)):
             valid = key.isValidSignature(signature, for: message)
         case (.rsa_pss_rsae_sha256, .rsa(let key)), (.rsa_pss_rsae_sha384, .rsa(let key)),
@@ -102,7 +120,7 @@ enum SignatureVerifier {
         switch scheme {
         case .ecdsa_secp256r1_sha256, .rsa_pss_rsae_sha256, .rsa_pkcs1_sha256: return .sha256
         case .ecdsa_secp384r1_sha384, .rsa_pss_rsae_sha384, .rsa_pkcs1_sha384: return .sha384
-        case .rsa_pss_rsae_sha512, .rsa_pkcs1_sha512: return .sha512
+        case .ecdsa_secp521r1_sha512, .rsa_pss_rsae_sha512, .rsa_pkcs1_sha512: return .sha512
         case .ed25519: return .sha512  // internal to Ed25519; never used to pre-hash
         default: return nil
         }
@@ -204,6 +222,27 @@ public struct ECDSAP384SigningKey: SigningKey {
             return Array(try key.signature(for: message).derRepresentation)
         } catch {
             throw .internalError("ECDSA P-384 signing failed: \(error)")
+        }
+    }
+}
+
+/// An ECDSA P-521 key: signs `ecdsa_secp521r1_sha512`, DER-encoded.
+public struct ECDSAP521SigningKey: SigningKey {
+    public let key: P521.Signing.PrivateKey
+    public let subjectPublicKeyInfo: [UInt8]
+    public var supportedSchemes: [SignatureScheme] { [.ecdsa_secp521r1_sha512] }
+
+    public init(_ key: P521.Signing.PrivateKey) {
+        self.key = key
+        self.subjectPublicKeyInfo = Array(key.publicKey.derRepresentation)
+    }
+
+    public func sign(scheme: SignatureScheme, message: [UInt8]) throws(TLSError) -> [UInt8] {
+        guard scheme == .ecdsa_secp521r1_sha512 else { throw .internalError("P-521 key cannot sign \(scheme)") }
+        do {
+            return Array(try key.signature(for: message).derRepresentation)
+        } catch {
+            throw .internalError("ECDSA P-521 signing failed: \(error)")
         }
     }
 }

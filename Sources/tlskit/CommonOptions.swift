@@ -20,7 +20,7 @@ struct TLSOptions: ParsableArguments {
     var maxVersion: String?
 
     @Option(name: .customLong("groups"), help: ArgumentHelp(
-        "Key-exchange groups in preference order (comma-separated): X25519MLKEM768, x25519, secp256r1 (P-256), secp384r1 (P-384).",
+        "Key-exchange groups in preference order (comma-separated): X25519MLKEM768, x25519, secp256r1 (P-256), secp384r1 (P-384), secp521r1 (P-521).",
         valueName: "groups"))
     var groups: [String] = []
 
@@ -77,11 +77,12 @@ struct TLSOptions: ParsableArguments {
         "x25519": .x25519,
         "secp256r1": .secp256r1, "p-256": .secp256r1, "p256": .secp256r1, "prime256v1": .secp256r1,
         "secp384r1": .secp384r1, "p-384": .secp384r1, "p384": .secp384r1,
+        "secp521r1": .secp521r1, "p-521": .secp521r1, "p521": .secp521r1,
     ]
 
     static func group(_ name: String) throws -> NamedGroup {
         guard let group = groupNames[name.lowercased()] else {
-            throw CLIError("--groups: unknown group '\(name)' (use X25519MLKEM768, x25519, secp256r1 or secp384r1)")
+            throw CLIError("--groups: unknown group '\(name)' (use X25519MLKEM768, x25519, secp256r1, secp384r1 or secp521r1)")
         }
         return group
     }

@@ -80,6 +80,10 @@ final class CertificateLoadingTests: XCTestCase {
     func testLoadedKeyTypesAndSchemes() throws {
         XCTAssertTrue(try PrivateKeyLoader.load(pem: TestPrivateKey(.ecdsaP256).pkcs8PEM) is ECDSAP256SigningKey)
         XCTAssertTrue(try PrivateKeyLoader.load(pem: TestPrivateKey(.ecdsaP384).pkcs8PEM) is ECDSAP384SigningKey)
+        // P-521 in PKCS#8 and SEC1.
+        let p521 = TestPrivateKey(.ecdsaP521)
+        XCTAssertTrue(try PrivateKeyLoader.load(pem: p521.pkcs8PEM) is ECDSAP521SigningKey)
+        XCTAssertEqual(try PrivateKeyLoader.load(pem: XCTUnwrap(p521.legacyPEM)).subjectPublicKeyInfo, p521.signingKey.subjectPublicKeyInfo)
         XCTAssertTrue(try PrivateKeyLoader.load(pem: TestPrivateKey(.ed25519).pkcs8PEM) is Ed25519SigningKey)
         XCTAssertTrue(try PrivateKeyLoader.load(pem: TestPrivateKey(.rsa2048).pkcs8PEM) is RSASigningKey)
     }
@@ -138,9 +142,11 @@ final class CertificateLoadingTests: XCTestCase {
         assertLoadingError(.malformedPrivateKey, containing: "no PEM private key block") {
             _ = try PrivateKeyLoader.load(pem: certOnly)
         }
-        let p521 = P521.Signing.PrivateKey()
-        assertLoadingError(.unsupportedKeyType, containing: "unsupported key type ECDSA P-521") {
-            _ = try PrivateKeyLoader.load(pem: p521.pemRepresentation)
+        // An X25519 (key agreement, OID 1.3.101.110) PKCS#8 key: no signing key type.
+        let x25519 = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x6E, 0x04, 0x22, 0x04, 0x20]
+            + [UInt8](repeating: 0x11, count: 32)
+        assertLoadingError(.unsupportedKeyType, containing: "unsupported key type") {
+            _ = try PrivateKeyLoader.load(der: x25519)
         }
     }
 

@@ -118,7 +118,8 @@ public enum PrivateKeyLoader {
             }
         }
         if curve == nil {
-            curve = rawKey.count == 32 ? OID.secp256r1 : rawKey.count == 48 ? OID.secp384r1 : nil
+            curve = rawKey.count == 32 ? OID.secp256r1 : rawKey.count == 48 ? OID.secp384r1
+                : rawKey.count == 66 ? OID.secp521r1 : nil
         }
         return try ecdsa(curve: curve, der: nil, rawKey: Array(rawKey), source: source)
     }
@@ -135,7 +136,8 @@ public enum PrivateKeyLoader {
                 if let rawKey { return ECDSAP384SigningKey(try P384.Signing.PrivateKey(rawRepresentation: rawKey)) }
                 return ECDSAP384SigningKey(try P384.Signing.PrivateKey(derRepresentation: der ?? []))
             case OID.secp521r1?:
-                throw CertificateLoadingError(.unsupportedKeyType, "unsupported key type ECDSA P-521 in \(source)")
+                if let rawKey { return ECDSAP521SigningKey(try P521.Signing.PrivateKey(rawRepresentation: rawKey)) }
+                return ECDSAP521SigningKey(try P521.Signing.PrivateKey(derRepresentation: der ?? []))
             case let other?:
                 throw CertificateLoadingError(.unsupportedKeyType, "unsupported key type: EC curve \(other) in \(source)")
             case nil:

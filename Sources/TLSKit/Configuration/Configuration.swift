@@ -40,11 +40,11 @@ public struct TLSCommonConfiguration: Sendable {
         .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]
     /// Key-exchange groups in preference order. X25519MLKEM768 (post-quantum hybrid) is offered first.
-    public var supportedGroups: [NamedGroup] = [.X25519MLKEM768, .x25519, .secp256r1, .secp384r1]
+    public var supportedGroups: [NamedGroup] = [.X25519MLKEM768, .x25519, .secp256r1, .secp384r1, .secp521r1]
     /// Signature schemes we accept from the peer (and advertise), in preference order.
     /// rsa_pkcs1_* are listed for certificate signatures only; TLS 1.3 never accepts them in CertificateVerify.
     public var signatureAlgorithms: [SignatureScheme] = [
-        .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ed25519,
+        .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ecdsa_secp521r1_sha512, .ed25519,
         .rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
         .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512,
     ]

@@ -56,7 +56,8 @@ struct TLS12SuiteParameters: Sendable {
     func accepts(_ schemes: [SignatureScheme]) -> Bool {
         schemes.contains { scheme in
             switch authentication {
-            case .ecdsa: return scheme == .ecdsa_secp256r1_sha256 || scheme == .ecdsa_secp384r1_sha384 || scheme == .ed25519
+            case .ecdsa: return scheme == .ecdsa_secp256r1_sha256 || scheme == .ecdsa_secp384r1_sha384
+                || scheme == .ecdsa_secp521r1_sha512 || scheme == .ed25519
             case .rsa: return [.rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
                                .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512].contains(scheme)
             }

@@ -64,7 +64,7 @@ struct Server12Handshake {
 /// Schemes acceptable for TLS 1.2 signatures: no SHA-1, no MD5 (the IANA list of schemes we implement).
 func isAllowedInTLS12(_ scheme: SignatureScheme) -> Bool {
     switch scheme {
-    case .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ed25519,
+    case .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ecdsa_secp521r1_sha512, .ed25519,
          .rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
          .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512:
         return true
@@ -82,7 +82,7 @@ private let tls13OnlyExtensions: Set<ExtensionType> = [
 ]
 
 /// The groups TLS 1.2 ECDHE can use.
-private let tls12Groups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1]
+private let tls12Groups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1, .secp521r1]
 
 extension TLSConnection {
     // MARK: - Client

@@ -7,7 +7,7 @@ import XCTest
 /// Every cipher suite × key-exchange group × server key type: handshake, then ≥ 1 MiB each way, byte for byte.
 final class EngineHandshakeMatrixTests: XCTestCase {
     static let suites: [CipherSuite] = [.TLS_AES_128_GCM_SHA256, .TLS_AES_256_GCM_SHA384, .TLS_CHACHA20_POLY1305_SHA256]
-    static let groups: [NamedGroup] = [.X25519MLKEM768, .x25519, .secp256r1, .secp384r1]
+    static let groups: [NamedGroup] = [.X25519MLKEM768, .x25519, .secp256r1, .secp384r1, .secp521r1]
     /// Chunk sizes passed to `send`, cycled: exactly one full record, one byte over, tiny, odd, several records.
     static let chunkSizes = [16384, 16385, 1, 1000, 40_000, 16383]
     static let payloadSize = 1 << 20
@@ -16,6 +16,7 @@ final class EngineHandshakeMatrixTests: XCTestCase {
         switch keyType {
         case .ecdsaP256: return [.ecdsa_secp256r1_sha256]
         case .ecdsaP384: return [.ecdsa_secp384r1_sha384]
+        case .ecdsaP521: return [.ecdsa_secp521r1_sha512]
         case .ed25519: return [.ed25519]
         case .rsa2048: return [.rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512]
         }
@@ -57,6 +58,7 @@ final class EngineHandshakeMatrixTests: XCTestCase {
 
     func testECDSAP256Server() async throws { try await runMatrix(keyType: .ecdsaP256) }
     func testECDSAP384Server() async throws { try await runMatrix(keyType: .ecdsaP384) }
+    func testECDSAP521Server() async throws { try await runMatrix(keyType: .ecdsaP521) }
     func testEd25519Server() async throws { try await runMatrix(keyType: .ed25519) }
     func testRSA2048ServerUsesPSS() async throws { try await runMatrix(keyType: .rsa2048) }
 

@@ -41,6 +41,18 @@ final class OpenSSLClientVsTLSKitServerTests: XCTestCase {
     func testGroupX25519() async throws { try await runGroup(.x25519, "X25519", tempKey: "X25519") }
     func testGroupP256() async throws { try await runGroup(.secp256r1, "P-256", tempKey: "ECDH, prime256v1") }
     func testGroupP384() async throws { try await runGroup(.secp384r1, "P-384", tempKey: "ECDH, secp384r1") }
+    func testGroupP521() async throws { try await runGroup(.secp521r1, "P-521", tempKey: "ECDH, secp521r1") }
+
+    /// A P-521 server certificate, signed ECDSA with SHA-512, over TLS 1.3 and TLS 1.2.
+    func testP521ServerCertificate() async throws {
+        for version in ["-tls1_3", "-tls1_2"] {
+            try await scenario("P-521 certificate \(version)", clientArguments: [version, "-groups", "P-521"], serverKey: .ecdsaP521) { negotiated, client in
+                XCTAssertEqual(negotiated.group, .secp521r1)
+                if version == "-tls1_3" { XCTAssertEqual(negotiated.serverSignatureScheme, .ecdsa_secp521r1_sha512) }
+                try client.wait(forText: "Server Temp Key: ECDH, secp521r1")
+            }
+        }
+    }
 
     private func runGroup(_ group: NamedGroup, _ name: String, tempKey: String) async throws {
         try await scenario("group \(name)", clientArguments: ["-groups", name]) { negotiated, client in

@@ -180,6 +180,7 @@ struct InteropPKI: Sendable {
     enum ServerKey: String, CaseIterable, Sendable {
         case ecdsaP256 = "server-ecdsa"
         case ecdsaP384 = "server-ecdsa-p384"
+        case ecdsaP521 = "server-ecdsa-p521"
         case rsa2048 = "server-rsa"
         case ed25519 = "server-ed25519"
     }
@@ -224,6 +225,7 @@ struct InteropPKI: Sendable {
         let leaves: [(name: String, genpkey: String, subject: String, ext: String)] = [
             ("server-ecdsa", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "localhost", "server.ext"),
             ("server-ecdsa-p384", "-algorithm EC -pkeyopt ec_paramgen_curve:P-384", "localhost", "server.ext"),
+            ("server-ecdsa-p521", "-algorithm EC -pkeyopt ec_paramgen_curve:P-521", "localhost", "server.ext"),
             ("server-rsa", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "localhost", "server-rsa.ext"),
             ("server-ed25519", "-algorithm ED25519", "localhost", "server.ext"),
             ("client", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "tlskit-interop-client", "client.ext"),

@@ -43,6 +43,18 @@ final class TLSKitClientVsOpenSSLServerTests: XCTestCase {
     func testGroupX25519() async throws { try await runGroup(.x25519, "X25519") }
     func testGroupP256() async throws { try await runGroup(.secp256r1, "P-256") }
     func testGroupP384() async throws { try await runGroup(.secp384r1, "P-384") }
+    func testGroupP521() async throws { try await runGroup(.secp521r1, "P-521") }
+
+    /// s_server with a P-521 certificate: TLS 1.3 (ecdsa_secp521r1_sha512) and TLS 1.2 (ECDHE-ECDSA on P-521).
+    func testP521ServerCertificate() async throws {
+        for version in ["-tls1_3", "-tls1_2"] {
+            try await scenario("P-521 certificate \(version)", serverArguments: [version, "-groups", "P-521"], serverKey: .ecdsaP521) { negotiated, _ in
+                XCTAssertEqual(negotiated.group, .secp521r1)
+                XCTAssertEqual(negotiated.version, version == "-tls1_3" ? .tls13 : .tls12)
+                if version == "-tls1_3" { XCTAssertEqual(negotiated.serverSignatureScheme, .ecdsa_secp521r1_sha512) }
+            }
+        }
+    }
 
     /// A key share for exactly the server's only group: no HelloRetryRequest.
     private func runGroup(_ group: NamedGroup, _ name: String) async throws {

@@ -13,7 +13,7 @@ import X509
 ///     let verifier = X509CertificateVerifier(trustRoots: ca.trustRoots)
 enum TestPKI {
     enum KeyType: String, CaseIterable, Sendable {
-        case ecdsaP256, ecdsaP384, ed25519, rsa2048
+        case ecdsaP256, ecdsaP384, ecdsaP521, ed25519, rsa2048
     }
 
     /// One hour back, one day ahead: valid now, with room for clock skew.
@@ -50,6 +50,7 @@ struct TestPrivateKey: Sendable {
     enum Backing {
         case p256(P256.Signing.PrivateKey)
         case p384(P384.Signing.PrivateKey)
+        case p521(P521.Signing.PrivateKey)
         case ed25519(Curve25519.Signing.PrivateKey)
         case rsa(_RSA.Signing.PrivateKey)
     }
@@ -62,6 +63,7 @@ struct TestPrivateKey: Sendable {
         switch keyType {
         case .ecdsaP256: backing = .p256(P256.Signing.PrivateKey())
         case .ecdsaP384: backing = .p384(P384.Signing.PrivateKey())
+        case .ecdsaP521: backing = .p521(P521.Signing.PrivateKey())
         case .ed25519: backing = .ed25519(Curve25519.Signing.PrivateKey())
         case .rsa2048: backing = .rsa(TestPrivateKey.rsaKey())
         }
@@ -85,6 +87,7 @@ struct TestPrivateKey: Sendable {
         switch backing {
         case .p256(let k): return Certificate.PrivateKey(k)
         case .p384(let k): return Certificate.PrivateKey(k)
+        case .p521(let k): return Certificate.PrivateKey(k)
         case .ed25519(let k): return Certificate.PrivateKey(k)
         case .rsa(let k): return Certificate.PrivateKey(k)
         }
@@ -94,6 +97,7 @@ struct TestPrivateKey: Sendable {
         switch backing {
         case .p256(let k): return ECDSAP256SigningKey(k)
         case .p384(let k): return ECDSAP384SigningKey(k)
+        case .p521(let k): return ECDSAP521SigningKey(k)
         case .ed25519(let k): return Ed25519SigningKey(k)
         case .rsa(let k): return RSASigningKey(k)
         }
@@ -103,6 +107,7 @@ struct TestPrivateKey: Sendable {
         switch backing {
         case .p256: return .ecdsaWithSHA256
         case .p384: return .ecdsaWithSHA384
+        case .p521: return .ecdsaWithSHA512
         case .ed25519: return .ed25519
         case .rsa: return .sha256WithRSAEncryption
         }
@@ -113,6 +118,7 @@ struct TestPrivateKey: Sendable {
         switch backing {
         case .p256(let k): return Array(k.derRepresentation)
         case .p384(let k): return Array(k.derRepresentation)
+        case .p521(let k): return Array(k.derRepresentation)
         case .ed25519(let k): return Array(k.derRepresentation)
         case .rsa(let k): return Array(k.pkcs8DERRepresentation)
         }
@@ -128,6 +134,9 @@ struct TestPrivateKey: Sendable {
                                        publicKey: Array(k.publicKey.x963Representation))
         case .p384(let k):
             return TestPrivateKey.sec1(raw: Array(k.rawRepresentation), curve: [1, 3, 132, 0, 34],
+                                       publicKey: Array(k.publicKey.x963Representation))
+        case .p521(let k):
+            return TestPrivateKey.sec1(raw: Array(k.rawRepresentation), curve: [1, 3, 132, 0, 35],
                                        publicKey: Array(k.publicKey.x963Representation))
         case .ed25519: return nil
         case .rsa(let k): return Array(k.derRepresentation)
