@@ -8,7 +8,8 @@ import XCTest
 /// - a session without it is never resumed: the server issues no ticket or session ID for it and does a full
 ///   handshake when offered one; the client neither stores nor offers it;
 /// - §5.3: resuming a session that used it without it is handshake_failure (server: the ClientHello lacks it; client:
-///   the ServerHello lacks it).
+///   the ServerHello lacks it);
+/// - keying-material exporters refuse a connection without it (internal_error, nothing sent) unless opted in.
 ///
 /// "Without EMS" on our client means a `clientHelloCustomizer` that drops the extension; the server then does not
 /// echo it, so both roles see a handshake without it.
@@ -286,5 +287,41 @@ final class ExtendedMasterSecretTests: XCTestCase {
         try await shuttle(c, s)
         XCTAssertTrue(c.isHandshakeComplete)
         XCTAssertEqual(c.negotiated?.resumed, false)
+    }
+
+    // MARK: - Keying-material exporters
+
+    /// Without EMS both sides refuse to export: internal_error, no alert sent, the connection carries on.
+    func testExportersRefusedWithoutEMS() async throws {
+        let (c, s) = try await connect(try clientConfig(withoutEMS: true), try serverConfig())
+        for connection in [c, s] {
+            XCTAssertThrowsError(try connection.exportKeyingMaterial(label: "EXPORTER-Channel-Binding", context: [], length: 32)) { error in
+                XCTAssertEqual((error as? TLSError)?.alert, .internalError)
+            }
+            XCTAssertEqual(connection.takeOutput(), [], "nothing may be sent")
+            XCTAssertNil(connection.failure)
+        }
+        try c.send([7])
+        try await shuttle(c, s)
+        XCTAssertEqual(s.takeApplicationData(), [7])
+    }
+
+    /// `allowKeyingMaterialExportWithoutExtendedMasterSecret` opts in: both sides export the same keys.
+    func testExportersWithoutEMSWhenOptedIn() async throws {
+        var client = try clientConfig(withoutEMS: true)
+        client.common.allowKeyingMaterialExportWithoutExtendedMasterSecret = true
+        var server = try serverConfig()
+        server.common.allowKeyingMaterialExportWithoutExtendedMasterSecret = true
+        let (c, s) = try await connect(client, server)
+        XCTAssertEqual(c.negotiated?.extendedMasterSecret, false)
+        let exported = try c.exportKeyingMaterial(label: "EXPORTER-x", context: [1], length: 32)
+        XCTAssertEqual(exported, try s.exportKeyingMaterial(label: "EXPORTER-x", context: [1], length: 32))
+    }
+
+    /// With EMS exporters work as before, and the opt-in is not needed.
+    func testExportersWithEMS() async throws {
+        let (c, s) = try await connect(try clientConfig(), try serverConfig())
+        let exported = try c.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 32)
+        XCTAssertEqual(exported, try s.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 32))
     }
 }
