@@ -4,6 +4,8 @@ import XCTest
 @testable import TLSKit
 
 /// RFC 7627 extended master secret in TLS 1.2, both roles:
+/// - by default a full handshake without it is accepted (`requireExtendedMasterSecret = false`); strict mode refuses
+///   it with handshake_failure;
 /// - `NegotiatedParameters.extendedMasterSecret` says which one was used (always true for TLS 1.3);
 /// - a session without it is never resumed: the server issues no ticket or session ID for it and does a full
 ///   handshake when offered one; the client neither stores nor offers it;
@@ -323,5 +325,52 @@ final class ExtendedMasterSecretTests: XCTestCase {
         let (c, s) = try await connect(try clientConfig(), try serverConfig())
         let exported = try c.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 32)
         XCTAssertEqual(exported, try s.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 32))
+    }
+
+    // MARK: - Full handshakes without EMS: accepted by default, refused in strict mode
+
+    /// Server role: a ClientHello without extended_master_secret gets a full handshake with the legacy master secret.
+    func testServerAcceptsClientWithoutEMSByDefault() async throws {
+        let server = TLSServerConfiguration(certificate: try Self.ca.get().issueLeaf().certifiedKey)   // defaults
+        let (c, s) = try await connect(try clientConfig(withoutEMS: true), server)
+        XCTAssertEqual(s.negotiated?.extendedMasterSecret, false)
+        XCTAssertEqual(c.negotiated?.extendedMasterSecret, false)
+    }
+
+    /// Client role: a ServerHello without extended_master_secret is accepted by default.
+    func testClientAcceptsServerWithoutEMSByDefault() async throws {
+        var client = try clientConfig(withoutEMS: true)
+        client.common = TLSCommonConfiguration()   // defaults
+        client.common.maximumVersion = .tls12
+        let (c, s) = try await connect(client, try serverConfig())
+        XCTAssertEqual(c.negotiated?.extendedMasterSecret, false)
+        XCTAssertEqual(s.negotiated?.extendedMasterSecret, false)
+    }
+
+    /// Strict server: handshake_failure on the ClientHello.
+    func testStrictServerRefusesClientWithoutEMS() async throws {
+        var server = try serverConfig()
+        server.common.requireExtendedMasterSecret = true
+        let c = try TLSConnection(client: try clientConfig(withoutEMS: true), serverName: "localhost")
+        let s = try TLSConnection(server: server)
+        XCTAssertThrowsError(try s.receive(c.takeOutput())) { error in
+            XCTAssertEqual((error as? TLSError)?.alert, .handshakeFailure)
+        }
+        XCTAssertEqual(alertSent(by: s), .handshakeFailure)
+    }
+
+    /// Strict client: handshake_failure on a ServerHello without the extension.
+    func testStrictClientRefusesServerWithoutEMS() async throws {
+        var client = try clientConfig(withoutEMS: true)
+        client.common.requireExtendedMasterSecret = true
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        let s = try TLSConnection(server: try serverConfig())
+        try s.receive(c.takeOutput())
+        XCTAssertThrowsError(try c.receive(s.takeOutput())) { error in
+            XCTAssertEqual((error as? TLSError)?.alert, .handshakeFailure)
+            XCTAssertEqual((error as? TLSError)?.origin, .local)
+        }
+        XCTAssertFalse(c.isHandshakeComplete)
+        XCTAssertEqual(alertSent(by: c), .handshakeFailure)
     }
 }
