@@ -6,7 +6,8 @@ import TLSKit
 import Glibc
 #endif
 
-/// Options shared by `serve` and `connect`: protocol versions, groups, suites, ALPN and key logging.
+/// Options shared by `serve` and `connect`: protocol versions, groups, suites, ALPN, extended master secret and key
+/// logging.
 struct TLSOptions: ParsableArguments {
     @Option(name: .customLong("alpn"), help: ArgumentHelp(
         "ALPN protocols, most preferred first (comma-separated or repeated), e.g. h2,http/1.1.",
@@ -29,6 +30,10 @@ struct TLSOptions: ParsableArguments {
         valueName: "suites"))
     var ciphers: [String] = []
 
+    @Flag(name: .customLong("require-ems"), help: ArgumentHelp(
+        "TLS 1.2: refuse peers without the extended master secret (RFC 7627) instead of accepting them without resumption."))
+    var requireEMS = false
+
     @Option(name: .customLong("keylog"), help: ArgumentHelp(
         "Append NSS key log lines (SSLKEYLOGFILE format) to this file. Anyone with it can decrypt the traffic.",
         valueName: "file"))
@@ -50,6 +55,7 @@ struct TLSOptions: ParsableArguments {
         if common.minimumVersion > common.maximumVersion {
             throw CLIError("--min-version \(minVersion ?? "") is above --max-version \(maxVersion ?? "")")
         }
+        common.requireExtendedMasterSecret = requireEMS
         if !groups.isEmpty { common.supportedGroups = try Self.split(groups).map(Self.group) }
         if !ciphers.isEmpty { common.cipherSuites = try Self.split(ciphers, separators: ",:").map(Self.cipherSuite) }
         if let keylog {

@@ -156,16 +156,19 @@ func describe(_ address: SocketAddress) -> String {
     return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
 }
 
-/// One log line per connection: version, suite, group, ALPN, SNI and the client certificate subject.
+/// One log line per connection: version, suite, group, ALPN, SNI, the client certificate subject, and for TLS 1.2
+/// whether the extended master secret was used.
 func connectionLine(_ negotiated: NegotiatedParameters) -> String {
-    [
+    var fields = [
         "\(negotiated.version)",
         "\(negotiated.cipherSuite)",
         negotiated.group.map { "\($0)" } ?? "no-group",
         "alpn=\(negotiated.applicationProtocol ?? "-")",
         "sni=\(negotiated.serverName ?? "-")",
         "client-cert=\(leafSubject(negotiated.peerCertificates) ?? "-")",
-    ].joined(separator: " ")
+    ]
+    if negotiated.version == .tls12 { fields.append(negotiated.extendedMasterSecret ? "ems=yes" : "ems=no") }
+    return fields.joined(separator: " ")
 }
 
 /// Above TLS: echoes bytes, or answers HTTP/1.x requests with a page about the connection.

@@ -148,6 +148,11 @@ enum Summary {
             "Server name:       \(negotiated.serverName ?? "(none)")",
             "Session:           \(negotiated.resumed ? "resumed (PSK from a session ticket)" : "new (full handshake)")",
         ]
+        if negotiated.version == .tls12 {
+            lines.append("Master secret:     " + (negotiated.extendedMasterSecret
+                ? "extended (RFC 7627)"
+                : "legacy: no extended master secret (RFC 7627); not resumable, no keying material export"))
+        }
         if let clientScheme = negotiated.clientSignatureScheme {
             lines.append("Client auth:       signed with \(clientScheme)")
         }

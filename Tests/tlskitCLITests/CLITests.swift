@@ -352,6 +352,55 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("Reused, TLSv1.3, Cipher is "), result.stdout)
     }
 
+    // MARK: Extended master secret (RFC 7627): GnuTLS with %NO_SESSION_HASH leaves it out
+
+    private static let gnuTLSWithoutEMS = "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_SESSION_HASH"
+
+    /// `tlskit connect` to a TLS 1.2 gnutls-serv without EMS: accepted, the summary says so, nothing is resumed;
+    /// `--require-ems` refuses it with handshake_failure.
+    func testConnectToGnuTLSServerWithoutEMS() throws {
+        let gnutls = try requiredTool("gnutls-serv")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(gnutls, [
+            "--echo", "--port", "\(port)", "--x509certfile", identity.cert, "--x509keyfile", identity.key,
+            "--priority", Self.gnuTLSWithoutEMS,
+        ])
+        children.append(server)
+        try server.waitForOutput("Echo Server listening")
+        let arguments = ["connect", "127.0.0.1:\(port)", "--cafile", identity.ca, "--servername", "localhost", "--close-on-eof"]
+        let result = try tlskit(arguments + ["--reconnect", "1"], input: "x")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("Protocol:          TLSv1.2"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Master secret:     legacy: no extended master secret (RFC 7627)"), result.stderr)
+        XCTAssertEqual(reconnectLines(result.stderr, target: "127.0.0.1:\(port)").map(\.1), ["new session", "new session"], result.stderr)
+
+        let strict = try tlskit(arguments + ["--require-ems"], input: "x")
+        assertOneLineError(strict, containing: ["handshake failed: we sent handshake_failure", "extended master secret"])
+    }
+
+    /// gnutls-cli without EMS to `tlskit serve`: accepted (logged with ems=no); `serve --require-ems` refuses it.
+    func testServeAcceptsGnuTLSClientWithoutEMSUnlessRequired() throws {
+        let gnutls = try requiredTool("gnutls-cli")
+        for strict in [false, true] {
+            let (port, root) = try startServer(["--mode", "echo"] + (strict ? ["--require-ems"] : []))
+            let result = try runProgram(gnutls, [
+                "--x509cafile", root, "--verify-hostname", "localhost", "--port", "\(port)",
+                "--priority", Self.gnuTLSWithoutEMS, "127.0.0.1",
+            ], input: "hello\n")
+            let server = children[children.count - 1]
+            if strict {
+                XCTAssertNotEqual(result.status, 0, result.stdout)
+                try server.waitForOutput("handshake failed: we sent handshake_failure")
+            } else {
+                XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+                XCTAssertTrue(result.stdout.contains("- Handshake was completed"), result.stdout)
+                XCTAssertFalse(result.stdout.contains("extended master secret"), result.stdout)
+                try server.waitForOutput(" ems=no")
+            }
+        }
+    }
+
     func testServeWithGivenCertificateRequiresClientCertificate() throws {
         let identity = try makeOpenSSLIdentity()
         let (port, _) = try startServer(

@@ -57,8 +57,19 @@ public struct TLSCommonConfiguration: Sendable {
     /// TLS 1.2 and TLS 1.3 by default; the highest version both sides support is chosen.
     public var minimumVersion: ProtocolVersion = .tls12
     public var maximumVersion: ProtocolVersion = .tls13
-    /// TLS 1.2 only: require RFC 7627 extended master secret from the peer. Relax only for old peers.
-    public var requireExtendedMasterSecret = true
+    /// TLS 1.2 only: refuse a peer that does not negotiate the RFC 7627 extended master secret (handshake_failure).
+    /// We always offer it (client) and accept it (server). By default a full handshake without it is accepted, as
+    /// rustls, BoringSSL, OpenSSL, Go and NSS do, so that older peers can connect; such a connection is never resumed
+    /// (its session is neither cached nor offered) and refuses `exportKeyingMaterial` unless
+    /// `allowKeyingMaterialExportWithoutExtendedMasterSecret` is set. `NegotiatedParameters.extendedMasterSecret`
+    /// tells which one you got.
+    public var requireExtendedMasterSecret = false
+    /// TLS 1.2 only: let `TLSConnection.exportKeyingMaterial` work on a connection without the extended master
+    /// secret. Off by default: without it the master secret is not bound to the handshake (the triple-handshake
+    /// attack), so a man in the middle can give two connections the same exported keys. RFC 7627 §5.4 says such a
+    /// connection MUST disable RFC 5705 exporters, and RFC 9266 §3 forbids tls-exporter channel bindings on it. Turn
+    /// on only for a legacy protocol whose security does not rest on exported keys being unique to the connection.
+    public var allowKeyingMaterialExportWithoutExtendedMasterSecret = false
     /// TLS 1.3 record padding: each protected record's plaintext is padded with zeros to a multiple of this size
     /// (nil: no padding). Hides exact lengths at the cost of bandwidth.
     public var recordPaddingBlockSize: Int? = nil

@@ -37,4 +37,9 @@ public struct NegotiatedParameters: Sendable, Equatable {
     public var peerCertificates: [[UInt8]]
     public var usedHelloRetryRequest: Bool
     public var resumed: Bool
+    /// TLS 1.2: whether the master secret is the RFC 7627 extended master secret, bound to this handshake's
+    /// transcript (on resumption: the original session's, which cannot differ). Without it exporters are refused
+    /// by default and the session is not resumed. Always true for TLS 1.3, whose key schedule hashes in the
+    /// transcript, the protection the extension adds to TLS 1.2 (RFC 8446 Appendix D asks APIs to say so).
+    public var extendedMasterSecret: Bool = true
 }

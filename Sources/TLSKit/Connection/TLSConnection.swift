@@ -326,6 +326,10 @@ public final class TLSConnection {
     /// RFC 8446 §7.5 exporter.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
         if let tls12Traffic {
+            // RFC 7627 §5.4: no RFC 5705 exporters without the extended master secret (RFC 9266 §3: no tls-exporter).
+            guard negotiated?.extendedMasterSecret == true || common.allowKeyingMaterialExportWithoutExtendedMasterSecret else {
+                throw TLSError(.internalError, "no keying material: this TLS 1.2 connection has no extended master secret (RFC 7627); see allowKeyingMaterialExportWithoutExtendedMasterSecret")
+            }
             // RFC 5705 §4: PRF(master_secret, label, client_random + server_random + context_length + context).
             var seed = tls12Traffic.clientRandom + tls12Traffic.serverRandom
             seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context

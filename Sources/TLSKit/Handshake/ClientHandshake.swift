@@ -157,7 +157,8 @@ extension TLSConnection {
             if cached.version == .tls13, offerTLS13, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
                suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
                 session = cached
-            } else if cached.version == .tls12, offerTLS12, suites.contains(cached.cipherSuite) {
+            } else if cached.version == .tls12, cached.extendedMasterSecret, offerTLS12, suites.contains(cached.cipherSuite) {
+                // (A TLS 1.2 session without the extended master secret is never offered, RFC 7627 §5.3/§5.4.)
                 session = cached
                 // The server echoes this ID when it resumes; for a ticket-only session any fresh ID does.
                 hello.legacySessionID = cached.sessionID.isEmpty ? random.bytes(32) : cached.sessionID

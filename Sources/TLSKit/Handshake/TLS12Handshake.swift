@@ -254,7 +254,7 @@ extension TLSConnection {
                     serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
                     applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
                     peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
-                    resumed: handshake.resumedSession != nil),
+                    resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret),
                 traffic: nil,
                 tls12: TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
                                     clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
@@ -397,9 +397,11 @@ extension TLSConnection {
         let applicationProtocol = try selectApplicationProtocol(offered: extensions.alpnProtocols)
 
         // Resumption (RFC 5077 ticket first, then the session-ID cache), only with the same suite and EMS state.
-        let resumed = resumableSession12(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites)
+        let resumed = try resumableSession12(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites)
         let suiteInUse = resumed.flatMap { TLS12SuiteParameters($0.cipherSuite) } ?? suite
-        let clientWantsTicket = extensions.contains(.sessionTicket) && config.sessionTicketKeys != nil
+        // A session without the extended master secret is never resumed (resumableSession12), so none is issued:
+        // no ticket, no session ID (an empty ID tells the client there is nothing to resume, RFC 5246 §7.4.1.3).
+        let clientWantsTicket = ems && extensions.contains(.sessionTicket) && config.sessionTicketKeys != nil
 
         // ServerHello; the random carries the downgrade sentinel when we could have done TLS 1.3.
         var serverRandom = random.bytes(32)
@@ -426,7 +428,7 @@ extension TLSConnection {
             serverExtensions.append(.statusRequest([]))
         }
         // Resuming: echo the client's session ID. New session: a fresh ID when we cache sessions.
-        let sessionID = resumed != nil ? hello.legacySessionID : (config.sessionIDCache != nil ? random.bytes(32) : [])
+        let sessionID = resumed != nil ? hello.legacySessionID : (ems && config.sessionIDCache != nil ? random.bytes(32) : [])
         let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: sessionID, cipherSuite: suiteInUse.suite,
                                       extensions: serverExtensions)
         var transcript = Transcript(provider: provider, hash: suiteInUse.hash, retainMessages: true)
@@ -442,7 +444,7 @@ extension TLSConnection {
                 parameters: NegotiatedParameters(
                     version: .tls12, cipherSuite: suiteInUse.suite, group: group, serverSignatureScheme: scheme,
                     clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
-                    peerCertificates: [], usedHelloRetryRequest: false, resumed: resumed != nil),
+                    peerCertificates: [], usedHelloRetryRequest: false, resumed: resumed != nil, extendedMasterSecret: ems),
                 certificateRequest: certificateRequest)
             handshake.sessionID = sessionID
             handshake.issueTicket = clientWantsTicket
@@ -578,8 +580,9 @@ extension TLSConnection {
     }
 
     /// A session this ClientHello may resume: from its ticket, else from its session ID; nil means a full handshake.
+    /// Throws handshake_failure when the session used the extended master secret and this ClientHello does not.
     private func resumableSession12(_ hello: ClientHello, serverName: String?, clientEMS: Bool,
-                                    ourSuites: [TLS12SuiteParameters]) -> TicketState? {
+                                    ourSuites: [TLS12SuiteParameters]) throws(TLSError) -> TicketState? {
         let config = serverConfig
         let now = common.now()
         var candidate: TicketState?
@@ -593,16 +596,29 @@ extension TLSConnection {
         guard let state = candidate, state.version == .tls12,
               milliseconds(now) >= state.created, milliseconds(now) - state.created < UInt64(state.lifetime) * 1000,
               state.serverName == (serverName ?? ""),
-              state.extendedMasterSecret == clientEMS,
               serverMayResume(clientAuthentication: state.clientAuthentication),
               hello.cipherSuites.contains(state.cipherSuite),
               ourSuites.contains(where: { $0.suite == state.cipherSuite }) else { return nil }
+        // RFC 7627 §5.3: the original session used the extended master secret and this ClientHello does not offer
+        // it: abort with handshake_failure, as BoringSSL (SSL_R_RESUMED_EMS_SESSION_WITHOUT_EMS_EXTENSION) and Go do.
+        // Only for a session we would otherwise resume, as Go does.
+        if state.extendedMasterSecret && !clientEMS {
+            throw TLSError(.handshakeFailure, "the client resumes a session that used extended master secret without offering it (RFC 7627 §5.3)")
+        }
+        // The original session did not use it: a full handshake, as BoringSSL does (it drops the session when the
+        // EMS states differ; §5.3 MUST NOT resume). BoringSSL still resumes it when neither side uses the extension;
+        // we never do (§5.3: SHOULD abort; a full handshake keeps such a client working, without the insecure
+        // resumption). We issue no such sessions; one could only come from an older TLSKit sharing our keys or cache.
+        guard state.extendedMasterSecret else { return nil }
         return state
     }
 
     /// Keeps the client's TLS 1.2 session (ID and/or ticket) for resumption.
     private func storeSession12(_ handshake: Client12Handshake) {
         guard let cache = clientConfig.sessionCache, let serverName = handshake.serverName else { return }
+        // A session without the extended master secret is never offered (RFC 7627 §5.3: SHOULD NOT; resuming it is
+        // open to the triple-handshake attack, §5.4), so it is not kept.
+        guard handshake.extendedMasterSecret else { return }
         let ticket = handshake.newTicket?.ticket ?? handshake.resumedSession?.ticket ?? []
         guard !handshake.sessionID.isEmpty || !ticket.isEmpty else { return }
         let hint = handshake.newTicket.map { TimeInterval($0.lifetimeHint) } ?? 0

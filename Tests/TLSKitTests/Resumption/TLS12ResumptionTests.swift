@@ -2,8 +2,9 @@ import Foundation
 import XCTest
 @testable import TLSKit
 
-/// TLS 1.2 resumption: RFC 5077 tickets and RFC 5246 session IDs, abbreviated handshakes on both sides, and the
-/// RFC 7627 §5.3 rule that the extended master secret state must not change.
+/// TLS 1.2 resumption: RFC 5077 tickets and RFC 5246 session IDs, abbreviated handshakes on both sides. The RFC 7627
+/// §5.3 rules (the extended master secret state must not change; sessions without it are never resumed) are in
+/// ExtendedMasterSecretTests.
 final class TLS12ResumptionTests: XCTestCase {
     static let ca = Result { try TestPKI.makeCA() }
 
@@ -83,19 +84,6 @@ final class TLS12ResumptionTests: XCTestCase {
             XCTAssertEqual(c.negotiated?.resumed, true, "\(suite)")
             XCTAssertEqual(c.negotiated?.cipherSuite, suite)
         }
-    }
-
-    func testExtendedMasterSecretMustMatch() async throws {
-        var (client, server) = try makeConfigs()
-        client.common.requireExtendedMasterSecret = false
-        server.common.requireExtendedMasterSecret = false
-        try await connect(client, server)
-        // The resumption attempt comes without extended_master_secret: the server must not resume it (RFC 7627 §5.3).
-        var withoutEMS = client
-        withoutEMS.clientHelloCustomizer = { hello, _ in hello.extensions.removeAll { $0.type == .extendedMasterSecret } }
-        let (c, s) = try await connect(withoutEMS, server)
-        XCTAssertEqual(c.negotiated?.resumed, false)
-        XCTAssertEqual(s.negotiated?.resumed, false)
     }
 
     func testTicketFromAnotherServerFallsBackToFullHandshake() async throws {

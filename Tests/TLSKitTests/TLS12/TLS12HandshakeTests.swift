@@ -153,23 +153,6 @@ final class TLS12HandshakeTests: XCTestCase {
         XCTAssertEqual(c2.negotiated?.version, .tls12)
     }
 
-    func testExtendedMasterSecretRequiredByDefault() async throws {
-        var config = try clientConfig(maxVersion: .tls12)
-        config.clientHelloCustomizer = { hello, _ in hello.extensions.removeAll { $0.type == .extendedMasterSecret } }
-        let c = try TLSConnection(client: config, serverName: "localhost")
-        let s = try TLSConnection(server: try serverConfig())
-        XCTAssertThrowsError(try s.receive(c.takeOutput())) { error in
-            XCTAssertEqual((error as? TLSError)?.alert, .handshakeFailure)
-        }
-        // Relaxed on both sides, the legacy master secret works.
-        var relaxedServer = try serverConfig()
-        relaxedServer.common.requireExtendedMasterSecret = false
-        config.common.requireExtendedMasterSecret = false
-        let pair = try await handshake(client: config, server: relaxedServer)
-        XCTAssertEqual(pair.client.negotiated?.version, .tls12)
-        try await exchange(pair, size: 100)
-    }
-
     func testRenegotiationIsRefusedWithAWarning() async throws {
         var client = try clientConfig(maxVersion: .tls12)
         client.common.maximumVersion = .tls12
