@@ -33,6 +33,8 @@ struct ClientHandshake {
     var certificateRequest: CertificateRequest? = nil
     var serverCertificates: [[UInt8]] = []
     var serverSignatureScheme: SignatureScheme? = nil
+    /// The first group of the server's supported_groups we support, kept as a key_share hint once the handshake ends.
+    var serverPreferredGroup: NamedGroup? = nil
 }
 
 /// Extensions RFC 8446 §4.2 allows in each server message (recognized ones outside these are illegal_parameter).
@@ -92,8 +94,11 @@ extension TLSConnection {
 
         // The hybrid group exists only in TLS 1.3.
         let groups = offerTLS13 ? common.supportedGroups : common.supportedGroups.filter { $0 != .X25519MLKEM768 }
+        // A group the server told us it prefers (EncryptedExtensions supported_groups, RFC 8446 §4.2.7) goes first.
+        let hinted = serverName.flatMap { config.sessionCache?.preferredGroup(for: $0) }
+            .flatMap { hint in groups.contains(hint) && provider.supports(group: hint) ? hint : nil }
         var shareGroups = config.keyShareGroups ?? {
-            guard let first = groups.first(where: { provider.supports(group: $0) }) else { return [] }
+            guard let first = hinted ?? groups.first(where: { provider.supports(group: $0) }) else { return [] }
             if first == .X25519MLKEM768 && groups.contains(.x25519) { return [first, .x25519] }
             return [first]
         }()
@@ -137,7 +142,10 @@ extension TLSConnection {
         }
         if offerTLS13 {
             extensions.append(.keyShareClient(entries))
-            extensions.append(.pskKeyExchangeModes(common.pskKeyExchangeModes.map(\.rawValue)))
+            // An empty list would be malformed (RFC 8446 §4.2.9: at least one mode): no modes, no extension, no PSK.
+            if !common.pskKeyExchangeModes.isEmpty {
+                extensions.append(.pskKeyExchangeModes(common.pskKeyExchangeModes.map(\.rawValue)))
+            }
             extensions.append(.supportedVersionsClient(versions))
         }
         if let limit = common.recordSizeLimit { extensions.append(.recordSizeLimit(limit)) }
@@ -154,7 +162,7 @@ extension TLSConnection {
         var session: ClientSession?
         if let serverName, let cache = config.sessionCache,
            let cached = cache.take(serverName: serverName, now: common.now(), where: { clientMayResume($0, serverName: serverName) }) {
-            if cached.version == .tls13, offerTLS13, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
+            if cached.version == .tls13, offerTLS13, !common.pskKeyExchangeModes.isEmpty, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
                suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
                 session = cached
             } else if cached.version == .tls12, cached.extendedMasterSecret, offerTLS12, suites.contains(cached.cipherSuite) {
@@ -552,6 +560,10 @@ extension TLSConnection {
                 }
             case .serverName(let name):
                 guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
+            case .supportedGroups(let serverGroups):
+                // The server's preference, in its order. Only used for later connections, and only a group we offer
+                // anyway (RFC 8446 §4.2.7: never acted upon before the handshake completes; a bad hint costs an HRR).
+                handshake.serverPreferredGroup = serverGroups.first { common.supportedGroups.contains($0) && common.cryptoProvider.supports(group: $0) }
             default:
                 continue
             }
@@ -627,6 +639,9 @@ extension TLSConnection {
         let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
         try installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
 
+        if let group = handshake.serverPreferredGroup, let serverName = handshake.serverName {
+            clientConfig.sessionCache?.rememberPreferredGroup(group, for: serverName)
+        }
         // The server identity this connection has: verified just now, or the one the resumed session carries.
         let serverAuthentication = handshake.resumedSession?.serverAuthentication ?? verifiedAuthentication(
             chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme)

@@ -210,6 +210,8 @@ extension TLSConnection {
 
         // Group and key share.
         var selectedShare: KeyShareEntry?
+        /// We took a share for a group we like less than another one the client supports (RFC 8446 §4.2.7).
+        var preferAnotherGroup = false
         if pskOnlyResumption == nil {
             let mutualGroups = common.supportedGroups.filter { clientGroups.contains($0) && provider.supports(group: $0) }
             guard let preferred = mutualGroups.first else {
@@ -234,6 +236,7 @@ extension TLSConnection {
                 return
             }
             selectedShare = share
+            preferAnotherGroup = share.group != preferred
         }
 
         // Identity, signature scheme, ALPN.
@@ -314,6 +317,10 @@ extension TLSConnection {
                 // Negotiated: from the client's handshake-protected flight on, its records obey our limit.
                 records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
             }
+        }
+        if preferAnotherGroup {
+            // RFC 8446 §4.2.7 SHOULD: tell the client our preference, so it can send that share next time.
+            encrypted.append(.supportedGroups(common.supportedGroups.filter { provider.supports(group: $0) }))
         }
         if serverName != nil { encrypted.append(.serverName(nil)) }
         if acceptEarlyData { encrypted.append(.earlyData(maxEarlyDataSize: nil)) }

@@ -47,6 +47,7 @@ public final class ClientSessionCache: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [String: [ClientSession]] = [:]
     private var order: [String] = []   // least recently used first
+    private var groupHints: [String: NamedGroup] = [:]
     public let capacity: Int
     public let ticketsPerServer: Int
 
@@ -82,6 +83,23 @@ public final class ClientSessionCache: @unchecked Sendable {
         sessions[serverName] = list.isEmpty ? nil : list
         if list.isEmpty { order.removeAll { $0 == serverName } }
         return session
+    }
+
+    /// A server's preferred key-exchange group, learned from its EncryptedExtensions (RFC 8446 §4.2.7): the next
+    /// ClientHello to it sends that share first, saving a HelloRetryRequest. Bounded like the sessions.
+    func preferredGroup(for serverName: String) -> NamedGroup? {
+        lock.lock()
+        defer { lock.unlock() }
+        return groupHints[serverName]
+    }
+
+    func rememberPreferredGroup(_ group: NamedGroup, for serverName: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if groupHints.count >= capacity && groupHints[serverName] == nil, let any = groupHints.keys.first {
+            groupHints[any] = nil
+        }
+        groupHints[serverName] = group
     }
 
     /// Number of sessions held for `serverName`.

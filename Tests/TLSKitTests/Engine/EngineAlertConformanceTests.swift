@@ -288,4 +288,34 @@ final class EngineAlertConformanceTests: XCTestCase {
         let error = await feed(pair.client, records.bytes)
         XCTAssertEqual(error?.alert, .unexpectedMessage)
     }
+
+    // MARK: supported_groups in EncryptedExtensions (RFC 8446 §4.2.7)
+
+    /// The server takes the client's X25519 share but prefers P-384: it says so in EncryptedExtensions, and the
+    /// client's next ClientHello to it carries a P-384 share (no HelloRetryRequest either time).
+    func testServerTellsItsPreferredGroupAndTheClientUsesItNextTime() async throws {
+        var client = EngineFixtures.clientConfiguration()
+        client.sessionCache = ClientSessionCache()
+        var server = EngineFixtures.serverConfiguration()
+        server.common.supportedGroups = [.secp384r1, .x25519]
+        let first = try makePair(client: client, server: server)
+        await first.handshake()
+        XCTAssertEqual(first.client.negotiated?.group, .x25519)
+        XCTAssertEqual(client.sessionCache?.preferredGroup(for: EngineFixtures.serverName), .secp384r1)
+
+        client.common.pskKeyExchangeModes = []   // a full handshake, so the group shows
+        let second = try makePair(client: client, server: server)
+        await second.handshake()
+        XCTAssertEqual(second.client.negotiated?.group, .secp384r1)
+        XCTAssertEqual(second.client.negotiated?.usedHelloRetryRequest, false)
+    }
+
+    /// A server whose favourite group the client already shared sends no supported_groups.
+    func testNoSupportedGroupsWhenTheServerGotItsFavourite() async throws {
+        var client = EngineFixtures.clientConfiguration()
+        client.sessionCache = ClientSessionCache()
+        let pair = try makePair(client: client)
+        await pair.handshake()
+        XCTAssertNil(client.sessionCache?.preferredGroup(for: EngineFixtures.serverName))
+    }
 }
