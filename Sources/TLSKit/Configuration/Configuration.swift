@@ -165,6 +165,11 @@ public struct TLSServerConfiguration: Sendable {
     public var earlyDataReplayGuard = EarlyDataReplayGuard()
     /// How far the client's view of a ticket's age may differ from ours before early data is refused (RFC 8446 §8.3).
     public var earlyDataAgeTolerance: TimeInterval = 10
+    /// TLS 1.3 0.5-RTT data (RFC 8446 §2.3): application data written before the handshake completes goes out right
+    /// after our Finished instead of waiting for the client's — a round trip sooner for server-speaks-first protocols
+    /// or answers to 0-RTT requests. It is sent before the client has confirmed the handshake (its Finished), so off
+    /// by default, as in rustls; never used when a client certificate is requested.
+    public var sendHalfRTTData = false
     /// TLS 1.2 session IDs (nil: no session-ID resumption; tickets still work). Shared by copies of the configuration.
     public var sessionIDCache: ServerSessionCache? = ServerSessionCache()
 

@@ -20,6 +20,30 @@ public enum TLSEvent: Sendable, Equatable {
     case earlyDataAccepted(Bool)
 }
 
+/// Why a server rejected the early data a client offered (RFC 8446 §4.2.10, §8).
+public enum EarlyDataRejection: String, Sendable, Hashable {
+    /// `maxEarlyDataSize` is 0: this server takes no early data.
+    case disabled
+    /// We sent a HelloRetryRequest, which rejects early data.
+    case helloRetryRequest
+    /// The client's ticket was not accepted (a full handshake).
+    case notResumed
+    /// Resumed with a PSK other than the first offered, which is the only one early data may use.
+    case notFirstTicket
+    /// The ticket was issued without max_early_data_size.
+    case ticketWithoutEarlyData
+    /// The handshake chose another cipher suite than the ticket's.
+    case cipherSuiteChanged
+    /// The handshake chose another ALPN protocol than the ticket's.
+    case applicationProtocolChanged
+    /// The ticket was issued before this server's replay guard started (§8.2).
+    case ticketFromBeforeRestart
+    /// The client's idea of the ticket's age is too far from ours (`earlyDataAgeTolerance`, §8.3).
+    case ticketAgeOutOfWindow
+    /// This ticket already carried early data (a replay), or the replay guard is full.
+    case replayed
+}
+
 /// The outcome of the handshake.
 public struct NegotiatedParameters: Sendable, Equatable {
     public var version: ProtocolVersion

@@ -66,8 +66,11 @@ public final class TLSConnection {
     /// Client: early data the server rejected and that was not resent (the ALPN protocol changed).
     var rejectedEarlyData: [UInt8] = []
     var receivedEarlyData: [UInt8] = []
-    /// Whether the server accepted early data (nil: none was offered, or the answer is not in yet).
+    /// Whether the server accepted early data (nil: none was offered, or the answer is not in yet). Set on both
+    /// sides: a server knows once it has read the ClientHello.
     public internal(set) var earlyDataAccepted: Bool?
+    /// Server: why the client's early data was rejected (nil when it was accepted or not offered).
+    public internal(set) var earlyDataRejectionReason: EarlyDataRejection?
     /// The version the hello exchange settled on (nil before it has).
     var negotiatedVersion: ProtocolVersion?
     // TLS 1.2 traffic state once connected.
@@ -264,6 +267,12 @@ public final class TLSConnection {
         guard !sentCloseNotify else { throw TLSError(.internalError, "cannot send after close_notify") }
         guard isHandshakeComplete else {
             queuedApplicationData.append(contentsOf: plaintext)
+            do {
+                try sendHalfRTTDataIfAllowed()
+            } catch {
+                fail(error)
+                throw error
+            }
             return
         }
         do {

@@ -253,8 +253,14 @@ extension TLSConnection {
         if resumption == nil && pskMode == .pskWithDHE {
             resumption = try acceptResumption(hello, raw: raw, suite: suite, serverName: serverName, start: start, mode: .pskWithDHE)
         }
-        let acceptEarlyData = hello.extensions.contains(.earlyData)
-            && shouldAcceptEarlyData(hello, resumption: resumption, suite: suite, applicationProtocol: applicationProtocol, start: start)
+        var acceptEarlyData = false
+        if hello.extensions.contains(.earlyData) {
+            let rejection = earlyDataRejection(hello, resumption: resumption, suite: suite,
+                                               applicationProtocol: applicationProtocol, start: start)
+            acceptEarlyData = rejection == nil
+            earlyDataAccepted = acceptEarlyData
+            earlyDataRejectionReason = rejection
+        }
         if hello.extensions.contains(.earlyData) && !acceptEarlyData {
             // RFC 8446 §4.2.10: skip the early data we will not be able to decrypt.
             records.rejectedEarlyDataBudget = Int(max(config.maxEarlyDataSize, 16_384)) + 4 * 256
@@ -385,6 +391,24 @@ extension TLSConnection {
         } else {
             state = certificateRequest != nil ? .serverExpectCertificate(handshake) : .serverExpectFinished(handshake)
         }
+        try sendHalfRTTDataIfAllowed()
+    }
+
+    /// Server, TLS 1.3 0.5-RTT (RFC 8446 §2.3): with `sendHalfRTTData`, application data goes out right after our
+    /// Finished, before the client's Finished arrives — never when we asked for a client certificate (the client is
+    /// not authenticated yet). As rustls' `send_half_rtt_data`, off by default.
+    func sendHalfRTTDataIfAllowed() throws(TLSError) {
+        guard role == .server, serverConfiguration?.sendHalfRTTData == true, !queuedApplicationData.isEmpty else { return }
+        switch state {
+        case .serverExpectFinished(let handshake), .serverExpectEndOfEarlyData(let handshake):
+            guard handshake.certificateRequest == nil else { return }
+        default:
+            return
+        }
+        flushHandshake()
+        let data = queuedApplicationData
+        queuedApplicationData = []
+        try records.write(.applicationData, data, to: &output)
     }
 
     private func sendHelloRetryRequest(_ hello: ClientHello, raw: [UInt8], start: ServerStart,
@@ -402,6 +426,8 @@ extension TLSConnection {
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: raw)
         sendHandshake(.serverHello(retry), transcript: &transcript)
         if hello.extensions.contains(.earlyData) {
+            earlyDataAccepted = false
+            earlyDataRejectionReason = .helloRetryRequest
             // Early data after a HelloRetryRequest is rejected: skip it (it arrives as unreadable application data).
             records.rejectedEarlyDataBudget = Int(max(serverConfig.maxEarlyDataSize, 16_384)) + 4 * 256
         }
@@ -481,19 +507,26 @@ extension TLSConnection {
     /// 0-RTT is accepted only on the first PSK, with the ticket's suite and ALPN, before any HelloRetryRequest, when
     /// the ticket allows it, the client's idea of the ticket age is close to ours, and the ticket never carried early
     /// data before (RFC 8446 §4.2.10, §8).
-    func shouldAcceptEarlyData(_ hello: ClientHello, resumption: (index: Int, state: TicketState)?, suite: TLS13SuiteParameters,
-                               applicationProtocol: String?, start: ServerStart) -> Bool {
+    /// Why early data offered in `hello` is rejected, or nil to accept it.
+    func earlyDataRejection(_ hello: ClientHello, resumption: (index: Int, state: TicketState)?, suite: TLS13SuiteParameters,
+                            applicationProtocol: String?, start: ServerStart) -> EarlyDataRejection? {
         let config = serverConfig
-        guard config.maxEarlyDataSize > 0, let resumption, resumption.index == 0, start.helloRetry == nil,
-              resumption.state.maxEarlyDataSize > 0, resumption.state.cipherSuite == suite.suite,
-              resumption.state.applicationProtocol == (applicationProtocol ?? ""),
-              // RFC 8446 §8.2: a ticket from before the replay guard started may have carried early data already.
-              resumption.state.created >= milliseconds(config.earlyDataReplayGuard.startedAt),
-              let identity = hello.extensions.preSharedKeyClient?.identities.first else { return false }
+        guard config.maxEarlyDataSize > 0 else { return .disabled }
+        guard start.helloRetry == nil else { return .helloRetryRequest }
+        guard let resumption, let identity = hello.extensions.preSharedKeyClient?.identities.first else { return .notResumed }
+        guard resumption.index == 0 else { return .notFirstTicket }
+        guard resumption.state.maxEarlyDataSize > 0 else { return .ticketWithoutEarlyData }
+        guard resumption.state.cipherSuite == suite.suite else { return .cipherSuiteChanged }
+        guard resumption.state.applicationProtocol == (applicationProtocol ?? "") else { return .applicationProtocolChanged }
+        // RFC 8446 §8.2: a ticket from before the replay guard started may have carried early data already.
+        guard resumption.state.created >= milliseconds(config.earlyDataReplayGuard.startedAt) else { return .ticketFromBeforeRestart }
         let now = common.now()
         let serverAge = Double(milliseconds(now) &- resumption.state.created)
         let clientAge = Double(identity.obfuscatedTicketAge &- resumption.state.ageAdd)
-        guard abs(serverAge - clientAge) <= config.earlyDataAgeTolerance * 1000 else { return false }
-        return config.earlyDataReplayGuard.claim(identity.identity, now: now, lifetime: TimeInterval(resumption.state.lifetime))
+        guard abs(serverAge - clientAge) <= config.earlyDataAgeTolerance * 1000 else { return .ticketAgeOutOfWindow }
+        guard config.earlyDataReplayGuard.claim(identity.identity, now: now, lifetime: TimeInterval(resumption.state.lifetime)) else {
+            return .replayed
+        }
+        return nil
     }
 }

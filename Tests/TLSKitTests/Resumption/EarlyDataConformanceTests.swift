@@ -187,3 +187,98 @@ final class TLS12RecordSizeLimitTests: XCTestCase {
         XCTAssertEqual(pair.serverError?.alert, .illegalParameter)
     }
 }
+
+/// The server's side of 0-RTT facts and 0.5-RTT data (issue 12).
+final class ServerEarlyDataFactsTests: XCTestCase {
+    let request = EarlyDataFixtures.request
+
+    func testServerKnowsWhetherAndWhyItAcceptedEarlyData() async throws {
+        var (client, server) = try EarlyDataFixtures.makeConfigs()
+        try await EarlyDataFixtures.prime(client, server)
+        let original = server
+        func attempt(_ server: TLSServerConfiguration, _ client: TLSClientConfiguration) async throws -> TLSConnection {
+            try await EarlyDataFixtures.prime(client, original)   // a fresh ticket that allows early data
+            let c = try TLSConnection(client: client, serverName: "localhost")
+            if c.earlyDataCapacity > 0 { try c.sendEarlyData(request) }
+            let s = try TLSConnection(server: server)
+            try await shuttle(c, s)
+            return s
+        }
+        let accepted = try await attempt(server, client)
+        XCTAssertEqual(accepted.earlyDataAccepted, true)
+        XCTAssertNil(accepted.earlyDataRejectionReason)
+
+        var disabled = server
+        disabled.maxEarlyDataSize = 0
+        let off = try await attempt(disabled, client)
+        XCTAssertEqual(off.earlyDataAccepted, false)
+        XCTAssertEqual(off.earlyDataRejectionReason, .disabled)
+
+        var restarted = server
+        restarted.earlyDataReplayGuard = EarlyDataReplayGuard(startedAt: Date().addingTimeInterval(3600))
+        let afterRestart = try await attempt(restarted, client)
+        XCTAssertEqual(afterRestart.earlyDataRejectionReason, .ticketFromBeforeRestart)
+
+        var retry = server
+        retry.common.supportedGroups = [.secp384r1]
+        client.keyShareGroups = [.x25519]
+        let retried = try await attempt(retry, client)
+        XCTAssertEqual(retried.earlyDataRejectionReason, .helloRetryRequest)
+
+        // No early data offered: nothing to say.
+        var plain = client
+        plain.enableEarlyData = false
+        let none = try await attempt(server, plain)
+        XCTAssertNil(none.earlyDataAccepted)
+        XCTAssertNil(none.earlyDataRejectionReason)
+    }
+
+    func testReplayedEarlyDataIsReportedAsReplayed() async throws {
+        let (client, server) = try EarlyDataFixtures.makeConfigs()
+        try await EarlyDataFixtures.prime(client, server)
+        let c = try TLSConnection(client: client, serverName: "localhost")
+        try c.sendEarlyData(request)
+        let flight = c.takeOutput()
+        let first = try TLSConnection(server: server)
+        try first.receive(flight)
+        let replay = try TLSConnection(server: server)
+        try replay.receive(flight)
+        XCTAssertEqual(first.earlyDataAccepted, true)
+        XCTAssertEqual(replay.earlyDataAccepted, false)
+        XCTAssertEqual(replay.earlyDataRejectionReason, .replayed)
+    }
+
+    /// With `sendHalfRTTData`, what a server-speaks-first server wrote before the ClientHello arrives goes out right
+    /// after its Finished: the client reads it as soon as it has processed the server's first flight.
+    func testHalfRTTDataGoesOutWithTheServersFirstFlight() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.sendHalfRTTData = true
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: server)
+        let greeting = Array("220 ready\r\n".utf8)
+        try pair.server.send(greeting)
+        await pair.step(.clientToServer)                 // ClientHello
+        try pair.server.send(Array("more\r\n".utf8))     // written while the client's Finished is still on its way
+        await pair.step(.serverToClient)                 // the server's flight, with the data behind its Finished
+        XCTAssertNil(pair.clientError)
+        XCTAssertTrue(pair.client.isHandshakeComplete)
+        XCTAssertFalse(pair.server.isHandshakeComplete)
+        XCTAssertEqual(pair.client.takeApplicationData(), greeting + Array("more\r\n".utf8))
+        await pair.handshake()
+        XCTAssertTrue(pair.server.isHandshakeComplete)
+    }
+
+    func testNoHalfRTTDataByDefaultOrWhenAClientCertificateIsRequested() async throws {
+        var asking = EngineFixtures.serverConfiguration()
+        asking.sendHalfRTTData = true
+        asking.clientAuthentication = .optional(.trustRoots(EngineFixtures.ca.trustRoots))
+        for server in [EngineFixtures.serverConfiguration(), asking] {
+            let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: server)
+            try pair.server.send(Array("hello".utf8))
+            await pair.step(.clientToServer)
+            await pair.step(.serverToClient)
+            XCTAssertEqual(pair.client.takeApplicationData(), [])
+            await pair.handshake()
+            XCTAssertEqual(pair.client.takeApplicationData(), Array("hello".utf8))
+        }
+    }
+}
