@@ -90,6 +90,9 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func start(context: ChannelHandlerContext) {
         guard connection == nil, !closed else { return }
         do {
+            if let handshakeTimeout, handshakeTimeout <= .zero {
+                throw TLSConfigurationError("handshakeTimeout must be positive (nil: no timeout; got \(handshakeTimeout))")
+            }
             connection = try makeConnection()
         } catch {
             let failure = TLSKitNIOError.configuration("\(error)")
@@ -409,6 +412,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 /// The client side: starts the handshake as soon as the channel is active.
 public final class TLSKitClientHandler: TLSKitHandler {
     /// `serverName` is sent as SNI (unless it is an IP literal) and checked against the server's certificate.
+    /// `handshakeTimeout` must be positive (nil: no timeout); otherwise the handler fails with
+    /// `TLSKitNIOError.configuration` when it starts.
     public init(configuration: TLSClientConfiguration, serverName: String?, handshakeTimeout: TimeAmount? = .seconds(10)) {
         super.init(handshakeTimeout: handshakeTimeout) {
             try TLSConnection(client: configuration, serverName: serverName)
@@ -417,6 +422,7 @@ public final class TLSKitClientHandler: TLSKitHandler {
 }
 
 /// The server side. Certificate selection by SNI and ALPN selection come from the `TLSServerConfiguration`.
+/// `handshakeTimeout` as for the client.
 public final class TLSKitServerHandler: TLSKitHandler {
     public init(configuration: TLSServerConfiguration, handshakeTimeout: TimeAmount? = .seconds(10)) {
         super.init(handshakeTimeout: handshakeTimeout) {

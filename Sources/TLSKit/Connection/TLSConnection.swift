@@ -84,6 +84,7 @@ public final class TLSConnection {
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
         try Self.validate(common)
+        try Self.validate(verifier)
         do {
             try startClientHandshake()
         } catch {
@@ -106,9 +107,11 @@ public final class TLSConnection {
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart())
         try Self.validate(common)
+        try Self.validate(verifier)
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {
             throw TLSConfigurationError("a server needs a certificate (or a certificate selector)")
         }
+        try Self.validate(server: configuration)
     }
 
     private static func validate(_ common: TLSCommonConfiguration) throws {
@@ -122,6 +125,49 @@ public final class TLSConnection {
         }
         guard common.supportedGroups.contains(where: { common.cryptoProvider.supports(group: $0) }) else {
             throw TLSConfigurationError("no supported key-exchange group configured")
+        }
+        // Numbers that size buffers or loops: out of range they would trap or make every connection fail later.
+        if let block = common.recordPaddingBlockSize, !(1...RecordLimits.maxPlaintext).contains(block) {
+            throw TLSConfigurationError("recordPaddingBlockSize must lie within 1…\(RecordLimits.maxPlaintext) (got \(block); nil: no padding)")
+        }
+        guard (1...maxHandshakeMessageSizeLimit).contains(common.maxHandshakeMessageSize) else {
+            throw TLSConfigurationError("maxHandshakeMessageSize must lie within 1…\(maxHandshakeMessageSizeLimit) (got \(common.maxHandshakeMessageSize))")
+        }
+        if let limit = common.recordSizeLimit, limit < 64 {
+            // RFC 8449 §4: endpoints MUST NOT send a record_size_limit below 64.
+            throw TLSConfigurationError("recordSizeLimit must be at least 64 (RFC 8449; got \(limit))")
+        }
+        // RFC 7301 §3.1: ProtocolName<1..2^8-1>.
+        if let name = common.applicationProtocols.first(where: { $0.utf8.isEmpty || $0.utf8.count > 255 }) {
+            throw TLSConfigurationError("an ALPN protocol name must be 1…255 bytes (got \(name.utf8.count) bytes)")
+        }
+    }
+
+    /// The largest handshake message the 24-bit length can describe.
+    static let maxHandshakeMessageSizeLimit = (1 << 24) - 1
+    /// Most NewSessionTickets sent after one handshake (their nonce is one byte; more than a few is never useful).
+    static let maxTicketsPerHandshake = 16
+
+    private static func validate(server configuration: TLSServerConfiguration) throws {
+        guard (0...maxTicketsPerHandshake).contains(configuration.ticketsPerHandshake) else {
+            throw TLSConfigurationError("ticketsPerHandshake must lie within 0…\(maxTicketsPerHandshake) (got \(configuration.ticketsPerHandshake))")
+        }
+        guard configuration.earlyDataAgeTolerance.isFinite, configuration.earlyDataAgeTolerance >= 0 else {
+            throw TLSConfigurationError("earlyDataAgeTolerance must be a finite number of seconds, 0 or more (got \(configuration.earlyDataAgeTolerance))")
+        }
+        if let ring = configuration.sessionTicketKeys, let problem = ring.configurationProblem {
+            throw TLSConfigurationError("sessionTicketKeys: \(problem)")
+        }
+        if let cache = configuration.sessionIDCache, !(cache.timeout.isFinite && cache.timeout >= 0) {
+            throw TLSConfigurationError("sessionIDCache: timeout must be a finite number of seconds, 0 or more (got \(cache.timeout))")
+        }
+    }
+
+    /// The work caps of TLSKit's own verifier (a custom verifier bounds its own work).
+    private static func validate(_ verifier: (any CertificateVerifier)?) throws {
+        guard let x509 = verifier as? X509CertificateVerifier else { return }
+        if let problem = x509.limits.configurationProblem {
+            throw TLSConfigurationError("verification limits: \(problem)")
         }
     }
 
@@ -280,18 +326,46 @@ public final class TLSConnection {
         try process()
     }
 
-    /// RFC 8446 §7.5 exporter.
+    /// Keying material exporter: RFC 8446 §7.5 (TLS 1.3) or RFC 5705 (TLS 1.2), after the handshake.
+    ///
+    /// Both versions take the same arguments within the same limits, those of the TLS 1.3 encoding: `length` in
+    /// 0…255 × HashLen, `context` at most 65,535 bytes (RFC 5705's context_value_length is 16 bits), and a `label`
+    /// of 1…249 UTF-8 bytes (HkdfLabel's label<7..255> holds "tls13 " + label). Anything else throws
+    /// `TLSError(.internalError, …)`: a local misuse, so nothing is sent and the connection stays usable.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        let hashLength: Int
+        if let tls12Traffic {
+            hashLength = tls12Traffic.prf.hash.digestLength
+        } else if let traffic {
+            hashLength = traffic.schedule.hash.digestLength
+        } else {
+            throw TLSError(.internalError, "keying material is only available after the handshake")
+        }
+        try Self.checkExporterArguments(label: label, context: context, length: length, hashLength: hashLength)
         if let tls12Traffic {
             // RFC 5705 §4: PRF(master_secret, label, client_random + server_random + context_length + context).
             var seed = tls12Traffic.clientRandom + tls12Traffic.serverRandom
             seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context
             return tls12Traffic.prf(secret: tls12Traffic.masterSecret, label: label, seed: seed, length: length)
         }
-        guard let traffic, length >= 0, length <= 255 * traffic.schedule.hash.digestLength else {
-            throw TLSError(.internalError, "keying material is only available after the handshake, up to 255 × HashLen bytes")
-        }
+        guard let traffic else { throw TLSError(.internalError, "keying material is only available after the handshake") }
         return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context, length: length)
+    }
+
+    static let maxExporterLabelLength = 255 - "tls13 ".utf8.count
+    static let maxExporterContextLength = 0xFFFF
+
+    private static func checkExporterArguments(label: String, context: [UInt8], length: Int, hashLength: Int) throws(TLSError) {
+        guard length >= 0, length <= 255 * hashLength else {
+            throw TLSError(.internalError, "exporter length \(length) is outside 0…\(255 * hashLength) (255 × HashLen)")
+        }
+        guard context.count <= maxExporterContextLength else {
+            throw TLSError(.internalError, "exporter context of \(context.count) bytes exceeds \(maxExporterContextLength)")
+        }
+        let labelLength = label.utf8.count
+        guard labelLength >= 1, labelLength <= maxExporterLabelLength else {
+            throw TLSError(.internalError, "exporter label of \(labelLength) bytes is outside 1…\(maxExporterLabelLength)")
+        }
     }
 
     // MARK: - The receive loop

@@ -152,12 +152,17 @@ struct TicketState: Equatable {
     }
 }
 
+/// Milliseconds since 1970, saturating: the clock is injected (`TLSCommonConfiguration.now`), so a date before 1970,
+/// beyond UInt64 or not finite must not trap.
 func milliseconds(_ date: Date) -> UInt64 {
-    UInt64(max(0, date.timeIntervalSince1970 * 1000))
+    let value = date.timeIntervalSince1970 * 1000
+    guard value > 0 else { return 0 }   // also NaN
+    return value < 18_446_744_073_709_549_568 ? UInt64(value) : .max   // the largest Double below 2^64
 }
 
 /// The server's TLS 1.2 session-ID cache (RFC 5246 §7.3): bounded, least recently used entries dropped first,
-/// entries older than `timeout` ignored. Thread-safe; share one between connections.
+/// entries older than `timeout` ignored (seconds, finite and 0 or more, checked when a connection is created).
+/// Thread-safe; share one between connections.
 public final class ServerSessionCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [[UInt8]: TicketState] = [:]

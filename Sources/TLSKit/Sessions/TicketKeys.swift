@@ -38,6 +38,10 @@ public struct TicketKey: Sendable, Equatable {
 /// (`init(keyFile:)`, 48 bytes per key: name then key, newest first) and turn off automatic rotation
 /// (`rotationInterval: nil`); rotate by distributing a new file with the new key first and the old ones after,
 /// then dropping the oldest once `ticketLifetime` has passed.
+///
+/// A ring holds at most `maxKeys` keys: beyond that the oldest retired key is dropped early (its tickets then fall
+/// back to a full handshake). `rotationInterval` must be positive and `ticketLifetime` 0 or more (both finite);
+/// connections refuse a ring that breaks this (`TLSConfigurationError`).
 public final class TicketKeyRing: @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [TicketKey]   // newest first
@@ -55,6 +59,9 @@ public final class TicketKeyRing: @unchecked Sendable {
     /// A ring from given keys (newest first).
     public init(keys: [TicketKey], rotationInterval: TimeInterval? = nil, ticketLifetime: TimeInterval = 7 * 24 * 3600) throws {
         guard !keys.isEmpty else { throw TLSConfigurationError("a ticket key ring needs at least one key") }
+        guard keys.count <= Self.maxKeys else {
+            throw TLSConfigurationError("a ticket key ring holds at most \(Self.maxKeys) keys (got \(keys.count))")
+        }
         self.keys = keys
         self.rotationInterval = rotationInterval
         self.ticketLifetime = ticketLifetime
@@ -75,6 +82,20 @@ public final class TicketKeyRing: @unchecked Sendable {
             keys.append(try TicketKey(name: Array(bytes[offset..<offset + 16]), key: Array(bytes[offset + 16..<offset + 48]), created: now))
         }
         try self.init(keys: keys, rotationInterval: rotationInterval, ticketLifetime: ticketLifetime)
+    }
+
+    /// Most keys a ring holds (the defaults, 12-hour rotation and 7-day lifetime, need 15).
+    public static let maxKeys = 64
+
+    /// Why this ring's timing cannot work, or nil: checked when a server connection is created.
+    var configurationProblem: String? {
+        if let interval = rotationInterval, !(interval.isFinite && interval > 0) {
+            return "rotationInterval must be a positive, finite number of seconds, or nil (got \(interval))"
+        }
+        guard ticketLifetime.isFinite, ticketLifetime >= 0 else {
+            return "ticketLifetime must be a finite number of seconds, 0 or more (got \(ticketLifetime))"
+        }
+        return nil
     }
 
     /// The keys currently held, newest first.
@@ -119,6 +140,7 @@ public final class TicketKeyRing: @unchecked Sendable {
             }
             keys = kept
         }
+        if keys.count > Self.maxKeys { keys.removeLast(keys.count - Self.maxKeys) }
         return keys[0]   // safe: the initializers guarantee one key, and the newest is never removed.
     }
 }

@@ -1,0 +1,243 @@
+import Foundation
+import TLSCrypto
+@testable import TLSKit
+import TLSWire
+import XCTest
+
+/// Public API arguments and configuration values that size buffers, loops or encodings (security review, issue 11):
+/// rejected up front, never trapping or allocating on the caller's say-so later.
+final class EngineAPILimitsTests: XCTestCase {
+    func connectedPair(maximumVersion: ProtocolVersion) async throws -> InMemoryPair {
+        var client = EngineFixtures.clientConfiguration()
+        client.common.maximumVersion = maximumVersion
+        let pair = try InMemoryPair(client: client, server: EngineFixtures.serverConfiguration())
+        await pair.handshake()
+        XCTAssertEqual(pair.client.negotiated?.version, maximumVersion)
+        return pair
+    }
+
+    /// Item 7: the exporter takes the same arguments within the same limits over both versions. Before, TLS 1.2 trapped
+    /// on a negative length (the PRF's removeSubrange) and produced any length asked for; TLS 1.3 silently truncated a
+    /// long label into its HkdfLabel and took any context.
+    func testExporterArgumentsAreCheckedAlikeInBothVersionsAndMisuseKeepsTheConnection() async throws {
+        for version in [ProtocolVersion.tls12, .tls13] {
+            let pair = try await connectedPair(maximumVersion: version)
+            let hashLength = 32   // SHA-256 suites (the defaults) on both versions
+            let longestLabel = String(repeating: "L", count: 249)
+            let misuses: [(String, String, [UInt8], Int)] = [
+                ("negative length", "EXPORTER-x", [], -1),
+                ("length above 255 × HashLen", "EXPORTER-x", [], 255 * hashLength + 1),
+                ("huge length", "EXPORTER-x", [], Int.max),
+                ("context above 65535 bytes", "EXPORTER-x", [UInt8](repeating: 7, count: 65_536), 32),
+                ("label above 249 bytes", longestLabel + "L", [], 32),
+                ("empty label", "", [], 32),
+            ]
+            for (what, label, context, length) in misuses {
+                XCTAssertThrowsError(try pair.client.exportKeyingMaterial(label: label, context: context, length: length),
+                                     "\(version): \(what)") { error in
+                    XCTAssertEqual((error as? TLSError)?.alert, .internalError, "\(version): \(what)")
+                }
+            }
+            // A local misuse: nothing was sent and the connection goes on.
+            XCTAssertNil(pair.client.failure, "\(version)")
+            XCTAssertFalse(pair.client.hasOutput, "\(version)")
+            // The limits themselves are allowed, and both sides agree on them.
+            for (label, context, length) in [(longestLabel, [UInt8](repeating: 7, count: 65_535), 255 * hashLength),
+                                             ("EXPORTER-x", [], 0)] {
+                let mine = try pair.client.exportKeyingMaterial(label: label, context: context, length: length)
+                XCTAssertEqual(mine.count, length, "\(version)")
+                XCTAssertEqual(mine, try pair.server.exportKeyingMaterial(label: label, context: context, length: length), "\(version)")
+            }
+            try await pair.assertDataFlows()
+        }
+    }
+
+    // MARK: Configuration checked when the connection is created
+
+    struct ConfigurationCase {
+        var name: String
+        var valid: Bool
+        var client: ((inout TLSClientConfiguration) -> Void)? = nil
+        var server: ((inout TLSServerConfiguration) -> Void)? = nil
+    }
+
+    static func common(_ name: String, valid: Bool, _ change: @escaping (inout TLSCommonConfiguration) -> Void) -> [ConfigurationCase] {
+        [ConfigurationCase(name: "client " + name, valid: valid, client: { change(&$0.common) }),
+         ConfigurationCase(name: "server " + name, valid: valid, server: { change(&$0.common) })]
+    }
+
+    static func server(_ name: String, valid: Bool, _ change: @escaping (inout TLSServerConfiguration) -> Void) -> [ConfigurationCase] {
+        [ConfigurationCase(name: name, valid: valid, server: change)]
+    }
+
+    static func limits(_ name: String, valid: Bool, _ change: @escaping (inout VerificationLimits) -> Void) -> [ConfigurationCase] {
+        func verification() -> PeerVerification {
+            var limits = VerificationLimits.default
+            change(&limits)
+            return .custom(X509CertificateVerifier(trustRoots: EngineFixtures.ca.trustRoots, limits: limits))
+        }
+        return [ConfigurationCase(name: "client limits " + name, valid: valid, client: { $0.peerVerification = verification() }),
+                ConfigurationCase(name: "server limits " + name, valid: valid, server: { $0.clientAuthentication = .required(verification()) })]
+    }
+
+    static var configurationCases: [ConfigurationCase] {
+        var cases: [ConfigurationCase] = []
+        // recordPaddingBlockSize: Int.max overflowed the padding arithmetic on the first protected record.
+        for size in [0, -1, -16, RecordLimits.maxPlaintext + 1, Int.max] {
+            cases += common("recordPaddingBlockSize \(size)", valid: false) { $0.recordPaddingBlockSize = size }
+        }
+        for size in [1, 256, RecordLimits.maxPlaintext] {
+            cases += common("recordPaddingBlockSize \(size)", valid: true) { $0.recordPaddingBlockSize = size }
+        }
+        // maxHandshakeMessageSize ≤ 0 refused every message; above 2^24-1 it means nothing.
+        for size in [0, -1, Int.min, 1 << 24] {
+            cases += common("maxHandshakeMessageSize \(size)", valid: false) { $0.maxHandshakeMessageSize = size }
+        }
+        for size in [1, (1 << 24) - 1] {
+            cases += common("maxHandshakeMessageSize \(size)", valid: true) { $0.maxHandshakeMessageSize = size }
+        }
+        // recordSizeLimit below 64 is illegal on the wire (RFC 8449 §4).
+        for limit: UInt16 in [0, 1, 63] {
+            cases += common("recordSizeLimit \(limit)", valid: false) { $0.recordSizeLimit = limit }
+        }
+        for limit: UInt16 in [64, 16_385, .max] {
+            cases += common("recordSizeLimit \(limit)", valid: true) { $0.recordSizeLimit = limit }
+        }
+        // ALPN ProtocolName<1..2^8-1> (RFC 7301 §3.1): an empty or 256-byte name cannot be encoded.
+        for name in ["", String(repeating: "a", count: 256)] {
+            cases += common("ALPN name of \(name.utf8.count) bytes", valid: false) { $0.applicationProtocols = ["h2", name] }
+        }
+        cases += common("ALPN name of 255 bytes", valid: true) { $0.applicationProtocols = [String(repeating: "a", count: 255)] }
+        // ticketsPerHandshake: a negative count or more than 16 tickets per handshake.
+        for count in [-1, Int.min, 17, Int.max] {
+            cases += server("ticketsPerHandshake \(count)", valid: false) { $0.ticketsPerHandshake = count }
+        }
+        for count in [0, 16] {
+            cases += server("ticketsPerHandshake \(count)", valid: true) { $0.ticketsPerHandshake = count }
+        }
+        for tolerance in [-1, TimeInterval.nan, .infinity] {
+            cases += server("earlyDataAgeTolerance \(tolerance)", valid: false) { $0.earlyDataAgeTolerance = tolerance }
+        }
+        cases += server("earlyDataAgeTolerance 0", valid: true) { $0.earlyDataAgeTolerance = 0 }
+        // A ring rotating every 0 seconds grew by a key per ticket sealed.
+        for interval in [0, -1, TimeInterval.nan, .infinity] {
+            cases += server("ticket rotationInterval \(interval)", valid: false) {
+                $0.sessionTicketKeys = TicketKeyRing(rotationInterval: interval)
+            }
+        }
+        for lifetime in [-1, TimeInterval.nan, .infinity] {
+            cases += server("ticket key ticketLifetime \(lifetime)", valid: false) {
+                $0.sessionTicketKeys = TicketKeyRing(ticketLifetime: lifetime)
+            }
+        }
+        cases += server("ticket ring without rotation", valid: true) { $0.sessionTicketKeys = TicketKeyRing(rotationInterval: nil, ticketLifetime: 0) }
+        for timeout in [-1, TimeInterval.nan, .infinity] {
+            cases += server("session ID cache timeout \(timeout)", valid: false) {
+                $0.sessionIDCache = ServerSessionCache(timeout: timeout)
+            }
+        }
+        // Verification caps below their minimum reject every chain.
+        cases += limits("maxPeerChainLength 0", valid: false) { $0.maxPeerChainLength = 0 }
+        cases += limits("maxIntermediates -1", valid: false) { $0.maxIntermediates = -1 }
+        cases += limits("maxCandidatePaths 0", valid: false) { $0.maxCandidatePaths = 0 }
+        cases += limits("maxSignatureChecks -5", valid: false) { $0.maxSignatureChecks = -5 }
+        cases += limits("maxNameConstraintComparisons -1", valid: false) { $0.maxNameConstraintComparisons = -1 }
+        cases += limits("all at their minimum", valid: true) {
+            $0 = VerificationLimits(maxPeerChainLength: 1, maxIntermediates: 0, maxCandidatePaths: 1, maxSignatureChecks: 1,
+                                    maxNameConstraintComparisons: 0)
+        }
+        return cases
+    }
+
+    func testOutOfRangeConfigurationIsRejectedWhenTheConnectionIsCreated() {
+        for testCase in Self.configurationCases {
+            let result: Result<TLSConnection, any Error>
+            if let change = testCase.client {
+                var config = EngineFixtures.clientConfiguration()
+                change(&config)
+                result = Result { try TLSConnection(client: config, serverName: EngineFixtures.serverName) }
+            } else {
+                var config = EngineFixtures.serverConfiguration()
+                testCase.server?(&config)
+                result = Result { try TLSConnection(server: config) }
+            }
+            switch (result, testCase.valid) {
+            case (.success, true):
+                continue
+            case (.failure(let error), false):
+                XCTAssertTrue(error is TLSConfigurationError, "\(testCase.name): \(error)")
+            case (.success, false):
+                XCTFail("\(testCase.name): accepted")
+            case (.failure(let error), true):
+                XCTFail("\(testCase.name): rejected: \(error)")
+            }
+        }
+    }
+
+    /// The boundary values accepted above also work: padding to the largest block and a 64-byte record limit.
+    func testBoundaryPaddingAndRecordSizeLimitStillHandshake() async throws {
+        var client = EngineFixtures.clientConfiguration()
+        client.common.recordPaddingBlockSize = RecordLimits.maxPlaintext
+        client.common.recordSizeLimit = 64
+        var server = EngineFixtures.serverConfiguration()
+        server.common.recordPaddingBlockSize = 1
+        server.common.recordSizeLimit = 64
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.handshake()
+        try await pair.assertDataFlows()
+    }
+
+    // MARK: Ticket keys
+
+    /// A ring rotating every second with week-long tickets would keep 600,000 keys; it keeps at most `maxKeys`.
+    func testTicketKeyRingHoldsAtMostMaxKeys() throws {
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let ring = TicketKeyRing(rotationInterval: 1, ticketLifetime: 7 * 24 * 3600, now: start)
+        var random: any RandomSource = SeededRandom(seed: 11)
+        let provider = SwiftCryptoProvider()
+        var newest: [UInt8] = []
+        for second in 1...200 {
+            newest = try ring.seal([1, 2, 3], provider: provider, random: &random, now: start.addingTimeInterval(Double(second)))
+        }
+        XCTAssertEqual(ring.currentKeys.count, TicketKeyRing.maxKeys)
+        XCTAssertEqual(ring.open(newest, provider: provider), [1, 2, 3])
+
+        let keys = try (0...TicketKeyRing.maxKeys).map { index in
+            try TicketKey(name: Array(repeating: UInt8(index), count: 16), key: Array(repeating: 1, count: 32), created: start)
+        }
+        XCTAssertThrowsError(try TicketKeyRing(keys: keys))
+        XCTAssertNoThrow(try TicketKeyRing(keys: Array(keys.dropLast())))
+    }
+
+    // MARK: The injected clock
+
+    /// `now` is configuration: a clock far in the future (or not finite) saturates the ticket timestamps instead of
+    /// trapping in the UInt64 conversion when the server seals its tickets.
+    func testMillisecondsSaturate() {
+        XCTAssertEqual(milliseconds(Date(timeIntervalSince1970: 1.5)), 1500)
+        XCTAssertEqual(milliseconds(Date(timeIntervalSince1970: -5)), 0)
+        XCTAssertEqual(milliseconds(Date(timeIntervalSince1970: .nan)), 0)
+        XCTAssertEqual(milliseconds(Date(timeIntervalSince1970: 1e20)), .max)
+        XCTAssertEqual(milliseconds(Date(timeIntervalSince1970: .infinity)), .max)
+    }
+
+    func testServerWithAFarFutureClockIssuesTicketsWithoutTrapping() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.now = { Date(timeIntervalSince1970: 1e20) }
+        let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: server)
+        await pair.handshake()
+        let tickets = pair.client.takeEvents().filter { if case .newSessionTicket = $0 { return true } else { return false } }
+        XCTAssertEqual(tickets.count, 2)
+    }
+
+    /// The client's verifier compares dates only: a far-future clock is an expired certificate, nothing worse. A NaN
+    /// time compares false with every date: before, it passed every validity period and the handshake succeeded.
+    func testClientClockOutOfRangeOrNaNFailsValidity() async throws {
+        for seconds in [1e20, .infinity, .nan] {
+            var client = EngineFixtures.clientConfiguration()
+            client.common.now = { Date(timeIntervalSince1970: seconds) }
+            let expired = try InMemoryPair(client: client, server: EngineFixtures.serverConfiguration())
+            await expired.assertSentAlert(.certificateExpired, by: .clientToServer)
+        }
+    }
+}
