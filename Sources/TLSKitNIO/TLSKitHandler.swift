@@ -22,6 +22,8 @@ public enum TLSKitNIOError: Error, Equatable, Sendable {
 ///   `TLSKitNIOError.uncleanShutdown`;
 /// - `close(mode: .output)` sends close_notify and half-closes; `close(mode: .all)` sends close_notify and closes;
 /// - forwards `read()` (and asks for more when a read brought only handshake bytes) so autoRead off works;
+/// - stops reading from the channel while a certificate verification is pending (a `read()` is held and issued when
+///   the verdict is in), so a peer cannot make the engine buffer without bound meanwhile;
 /// - reports errors through `errorCaught` after sending the alert, then closes the channel.
 public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
@@ -44,6 +46,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var outputClosePending = false
     private var outputClosePromises: [EventLoopPromise<Void>] = []
     private var verifying = false
+    /// A read was wanted (by the application, autoRead or the handshake) while verifying: issued once the verdict is in.
+    private var readHeldForVerification = false
     private var closed = false
     private var sentCloseNotify = false
     private var completionPromise: EventLoopPromise<NegotiatedParameters>?
@@ -112,7 +116,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         pumpEngine(context: context)
         // The handshake needs the peer's bytes even when autoRead is off and the application has not asked to read.
-        if negotiated == nil, !closed, context.channel.isActive { context.read() }
+        if negotiated == nil, !closed, context.channel.isActive { readFromChannel(context: context) }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -153,10 +157,10 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closed else { return }
         if negotiated == nil {
             // Still handshaking: we need the peer's next flight whether or not the application asked to read.
-            context.read()
+            readFromChannel(context: context)
         } else if readRequested {
             // A read that brought only handshake or post-handshake bytes delivered nothing, so ask for more.
-            context.read()
+            readFromChannel(context: context)
         }
     }
 
@@ -182,6 +186,16 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         readRequested = true
+        readFromChannel(context: context)
+    }
+
+    /// Every read from the channel goes through here: none while a verification is pending, so the peer's bytes stay
+    /// in the socket (TCP flow control) instead of piling up in the engine.
+    private func readFromChannel(context: ChannelHandlerContext) {
+        if verifying {
+            readHeldForVerification = true
+            return
+        }
         context.read()
     }
 
@@ -342,6 +356,11 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !inline && deliveredData {
             deliveredData = false
             context.fireChannelReadComplete()
+        }
+        // The read held back while verifying goes out now.
+        if readHeldForVerification {
+            readHeldForVerification = false
+            if !closed, context.channel.isActive { context.read() }
         }
     }
 

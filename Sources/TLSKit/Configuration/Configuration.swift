@@ -68,6 +68,12 @@ public struct TLSCommonConfiguration: Sendable {
     public var pskKeyExchangeModes: [PSKKeyExchangeMode] = [.pskWithDHE]
     /// Largest handshake message accepted from the peer (1…2^24-1 bytes).
     public var maxHandshakeMessageSize: Int = 64 * 1024
+    /// Most bytes the connection buffers from the peer while a certificate verification is pending (records behind
+    /// the peer's Certificate wait until the verdict is in). More fails the connection with internal_error. At least
+    /// 16,645 bytes (one largest record); the default, 256 KiB, holds the rest of any handshake flight and a good
+    /// amount of early application data. Drivers should stop reading while `pendingVerification` is set (the NIO
+    /// handler does); this cap is for those that do not.
+    public var maxBufferedInputWhileVerifying: Int = 256 * 1024
     /// Receives NSS key-log lines (SSLKEYLOGFILE format). The only way a secret leaves the engine.
     public var keyLog: (@Sendable (String) -> Void)? = nil
     /// The crypto seam. Swap for a faster or instrumented implementation.

@@ -137,12 +137,17 @@ public final class TLSConnection {
             // RFC 8449 §4: endpoints MUST NOT send a record_size_limit below 64.
             throw TLSConfigurationError("recordSizeLimit must be at least 64 (RFC 8449; got \(limit))")
         }
+        guard common.maxBufferedInputWhileVerifying >= minBufferedInputWhileVerifying else {
+            throw TLSConfigurationError("maxBufferedInputWhileVerifying must be at least \(minBufferedInputWhileVerifying) (one largest record; got \(common.maxBufferedInputWhileVerifying))")
+        }
         // RFC 7301 §3.1: ProtocolName<1..2^8-1>.
         if let name = common.applicationProtocols.first(where: { $0.utf8.isEmpty || $0.utf8.count > 255 }) {
             throw TLSConfigurationError("an ALPN protocol name must be 1…255 bytes (got \(name.utf8.count) bytes)")
         }
     }
 
+    /// One largest protected record with its header.
+    static let minBufferedInputWhileVerifying = RecordLimits.headerLength + RecordLimits.maxCiphertext
     /// The largest handshake message the 24-bit length can describe.
     static let maxHandshakeMessageSizeLimit = (1 << 24) - 1
     /// Most NewSessionTickets sent after one handshake (their nonce is one byte; more than a few is never useful).
@@ -175,10 +180,32 @@ public final class TLSConnection {
 
     /// Feeds bytes read from the network. Throws the `TLSError` that ended the connection (after queueing the
     /// alert to send, so still call `takeOutput()` and write it before closing the socket).
+    ///
+    /// While a certificate verification is pending nothing is processed, so the bytes wait in the connection; beyond
+    /// `maxBufferedInputWhileVerifying` of them the connection fails (internal_error) rather than grow without bound.
     public func receive(_ bytes: [UInt8]) throws(TLSError) {
         if let failure { throw failure }
+        if pendingVerification != nil {
+            // Refused before it is copied in.
+            try checkInputWhileVerifying(buffered: records.bufferedByteCount + bytes.count)
+        }
         records.receive(bytes)
         try process()
+    }
+
+    /// Fails the connection when more than `maxBufferedInputWhileVerifying` bytes wait behind a pending verification.
+    ///
+    /// internal_error: the peer broke no rule (after its Certificate it may go on with CertificateVerify, Finished and,
+    /// as a server, 0.5-RTT data, and TCP lets it send as much as our driver reads), so no protocol alert fits; we stop
+    /// because of a local resource limit, which is what RFC 8446 §6.2 names internal_error for ("unrelated to the peer
+    /// or the correctness of this protocol (such as a memory allocation failure)"). BoringSSL sends internal_error
+    /// when it cannot grow a buffer, and rustls reports a full receive buffer as a local I/O error, not a peer fault.
+    private func checkInputWhileVerifying(buffered: Int) throws(TLSError) {
+        guard buffered > common.maxBufferedInputWhileVerifying else { return }
+        let error = TLSError(.internalError, "\(buffered) bytes received while the peer's certificate is being verified, "
+            + "more than maxBufferedInputWhileVerifying (\(common.maxBufferedInputWhileVerifying))")
+        fail(error)
+        throw error
     }
 
     /// Bytes to write to the network (handshake records, protected application data, alerts).
@@ -381,6 +408,8 @@ public final class TLSConnection {
                 try handleRecord(record)
             }
             flushHandshake()
+            // One receive() may carry the peer's Certificate and much more behind it.
+            if pendingVerification != nil { try checkInputWhileVerifying(buffered: records.bufferedByteCount) }
         } catch {
             fail(error)
             throw error

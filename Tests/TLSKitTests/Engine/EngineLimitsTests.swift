@@ -103,6 +103,13 @@ final class EngineAPILimitsTests: XCTestCase {
         for limit: UInt16 in [64, 16_385, .max] {
             cases += common("recordSizeLimit \(limit)", valid: true) { $0.recordSizeLimit = limit }
         }
+        // maxBufferedInputWhileVerifying must hold at least one largest record.
+        for size in [-1, 0, 16_644] {
+            cases += common("maxBufferedInputWhileVerifying \(size)", valid: false) { $0.maxBufferedInputWhileVerifying = size }
+        }
+        for size in [16_645, Int.max] {
+            cases += common("maxBufferedInputWhileVerifying \(size)", valid: true) { $0.maxBufferedInputWhileVerifying = size }
+        }
         // ALPN ProtocolName<1..2^8-1> (RFC 7301 §3.1): an empty or 256-byte name cannot be encoded.
         for name in ["", String(repeating: "a", count: 256)] {
             cases += common("ALPN name of \(name.utf8.count) bytes", valid: false) { $0.applicationProtocols = ["h2", name] }
@@ -239,5 +246,105 @@ final class EngineAPILimitsTests: XCTestCase {
             let expired = try InMemoryPair(client: client, server: EngineFixtures.serverConfiguration())
             await expired.assertSentAlert(.certificateExpired, by: .clientToServer)
         }
+    }
+}
+
+/// Item 8a: while the peer's chain is being verified the engine processes nothing, so what the peer keeps sending waits
+/// in the connection. It is bounded by `maxBufferedInputWhileVerifying`.
+final class EngineBufferedInputTests: XCTestCase {
+    static let cap = TLSCommonConfiguration().maxBufferedInputWhileVerifying
+
+    struct Held {
+        let client: TLSConnection
+        let server: TLSConnection
+        let serverKeyLog: KeyLogCollector
+    }
+
+    /// A client that has the server's whole first flight and waits for its verification (never run here).
+    func clientWaitingForVerification(configure: (inout TLSClientConfiguration) -> Void = { _ in }) throws -> Held {
+        var clientConfig = EngineFixtures.clientConfiguration()
+        configure(&clientConfig)
+        let keyLog = KeyLogCollector()
+        var serverConfig = EngineFixtures.serverConfiguration()
+        serverConfig.common.keyLog = keyLog.callback
+        let client = try TLSConnection(client: clientConfig, serverName: EngineFixtures.serverName)
+        let server = try TLSConnection(server: serverConfig)
+        try server.receive(client.takeOutput())
+        try client.receive(server.takeOutput())
+        XCTAssertNotNil(client.pendingVerification)
+        return Held(client: client, server: server, serverKeyLog: keyLog)
+    }
+
+    /// 0.5-RTT data as the server could send it right after its Finished (sealed with its first traffic secret).
+    func halfRTTData(_ held: Held, _ payload: [UInt8]) throws -> [UInt8] {
+        let secret = try XCTUnwrap(held.serverKeyLog.secret("SERVER_TRAFFIC_SECRET_0"))
+        var forger = try RecordForger(secret: secret, suite: .TLS_AES_128_GCM_SHA256)
+        return try forger.seal(.applicationData, payload)
+    }
+
+    func testInputUpToTheCapWaitsAndIsProcessedAfterVerification() async throws {
+        let held = try clientWaitingForVerification()
+        let payload = testPayload(count: Self.cap - 1024, seed: 8)
+        let records = try halfRTTData(held, payload)
+        XCTAssertLessThanOrEqual(records.count, Self.cap)
+        // Fed in pieces while the verification is pending: all of it waits.
+        var offset = 0
+        while offset < records.count {
+            let end = min(offset + 3000, records.count)
+            try held.client.receive(Array(records[offset..<end]))
+            offset = end
+        }
+        XCTAssertNotNil(held.client.pendingVerification)
+        XCTAssertTrue(held.client.takeApplicationData().isEmpty)
+
+        try await held.client.performPendingVerification()
+        XCTAssertTrue(held.client.isHandshakeComplete)
+        XCTAssertEqual(held.client.negotiated?.cipherSuite, .TLS_AES_128_GCM_SHA256)
+        XCTAssertEqual(held.client.takeApplicationData(), payload)
+        try held.server.receive(held.client.takeOutput())
+        XCTAssertTrue(held.server.isHandshakeComplete)
+    }
+
+    /// A configured cap is the one enforced.
+    func testConfiguredCapIsEnforced() throws {
+        let held = try clientWaitingForVerification { $0.common.maxBufferedInputWhileVerifying = 20_000 }
+        try held.client.receive([UInt8](repeating: 0x17, count: 20_000))
+        XCTAssertThrowsError(try held.client.receive([0x17]))
+        XCTAssertEqual(held.client.failure?.alert, .internalError)
+    }
+
+    func testInputBeyondTheCapWhileVerifyingFailsWithInternalError() throws {
+        let held = try clientWaitingForVerification()
+        var fed = 0
+        var thrown: TLSError?
+        while thrown == nil && fed <= 2 * Self.cap {
+            do {
+                try held.client.receive([UInt8](repeating: 0x17, count: 4096))
+                fed += 4096
+            } catch {
+                thrown = error
+            }
+        }
+        XCTAssertEqual(thrown?.alert, .internalError, "\(String(describing: thrown))")
+        XCTAssertEqual(held.client.failure?.alert, .internalError)
+        XCTAssertLessThanOrEqual(fed, Self.cap, "everything accepted fits under the cap")
+        XCTAssertGreaterThan(fed + 4096, Self.cap)
+        XCTAssertNil(held.client.pendingVerification)
+        // The alert went out, under the client's handshake key: the server reads it.
+        XCTAssertThrowsError(try held.server.receive(held.client.takeOutput()))
+        XCTAssertEqual(held.server.failure?.alert, .internalError)
+        XCTAssertEqual(held.server.failure?.origin, .peer)
+    }
+
+    /// The same bound when one receive() brings the Certificate and too much behind it.
+    func testOneReceiveCarryingTooMuchBehindTheCertificateFails() throws {
+        let client = try TLSConnection(client: EngineFixtures.clientConfiguration(), serverName: EngineFixtures.serverName)
+        let server = try TLSConnection(server: EngineFixtures.serverConfiguration())
+        try server.receive(client.takeOutput())
+        let flight = server.takeOutput() + [UInt8](repeating: 0x17, count: Self.cap + 1)
+        XCTAssertThrowsError(try client.receive(flight)) { error in
+            XCTAssertEqual((error as? TLSError)?.alert, .internalError)
+        }
+        XCTAssertEqual(client.failure?.alert, .internalError)
     }
 }
