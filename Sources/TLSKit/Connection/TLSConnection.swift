@@ -30,7 +30,8 @@ public final class TLSConnection {
 
     var output: [UInt8] = []
     var applicationData: [UInt8] = []
-    var events: [TLSEvent] = []
+    /// Bounded: see `EventQueue` and `droppedEventCount`.
+    var events = EventQueue()
     /// Application data written before the handshake finished; sent right after it.
     var queuedApplicationData: [UInt8] = []
     /// `close()` came before the handshake completed, with data queued: close_notify is written after that data.
@@ -237,10 +238,15 @@ public final class TLSConnection {
         return data
     }
 
+    /// Events since the last call, oldest first. Taking them is optional: at most 64 wait, and when more arrive the
+    /// oldest `.handshakeMessage` / `.newSessionTicket` events are dropped first, then the oldest `.keyUpdated`;
+    /// `.handshakeCompleted`, `.peerClosed` and `.earlyDataAccepted` are never dropped (see `droppedEventCount`).
     public func takeEvents() -> [TLSEvent] {
-        defer { events.removeAll() }
-        return events
+        events.take()
     }
+
+    /// How many events were dropped, over the connection's life, because more than 64 waited untaken.
+    public var droppedEventCount: Int { events.dropped }
 
     public var isHandshakeComplete: Bool { traffic != nil || tls12Traffic != nil }
 

@@ -348,3 +348,81 @@ final class EngineBufferedInputTests: XCTestCase {
         XCTAssertEqual(client.failure?.alert, .internalError)
     }
 }
+
+/// Item 8b: the event queue is bounded when the application never takes events.
+final class EngineEventQueueTests: XCTestCase {
+    func isTicket(_ event: TLSEvent) -> Bool {
+        if case .newSessionTicket = event { return true }
+        return false
+    }
+
+    /// A server streams thousands of NewSessionTickets after the handshake to a client that never calls takeEvents():
+    /// before, every ticket stayed queued twice over (its message event and the ticket itself).
+    func testStreamedTicketsKeepTheQueueBoundedAndAreCounted() async throws {
+        var clientConfig = EngineFixtures.clientConfiguration()
+        let cache = ClientSessionCache()
+        clientConfig.sessionCache = cache
+        let pair = try InMemoryPair(client: clientConfig, server: EngineFixtures.serverConfiguration())
+        await pair.handshake()
+        let queuedAfterHandshake = Array(pair.client.events)
+        XCTAssertTrue(queuedAfterHandshake.contains(.handshakeCompleted))
+
+        var forger = RecordForger(toward: pair.client)
+        let tickets = 5000
+        var sent = 0
+        while sent < tickets {
+            var messages: [UInt8] = []
+            for index in sent..<min(sent + 100, tickets) {
+                let ticket = NewSessionTicket(ticketLifetime: 3600, ticketAgeAdd: UInt32(index), ticketNonce: [UInt8(index & 0xFF)],
+                                              ticket: [UInt8](repeating: UInt8(index & 0xFF), count: 200), extensions: [])
+                messages += HandshakeMessage.newSessionTicket(ticket).encode()
+            }
+            try pair.client.receive(try forger.seal(.handshake, messages))
+            sent = min(sent + 100, tickets)
+        }
+        let queued = Array(pair.client.events)
+        XCTAssertEqual(queued.count, EventQueue.capacity)
+        // Two events per ticket (the message, the ticket); everything beyond the capacity was dropped and counted.
+        XCTAssertEqual(pair.client.droppedEventCount, queuedAfterHandshake.count + 2 * tickets - EventQueue.capacity)
+        XCTAssertTrue(queued.contains(.handshakeCompleted), "never dropped")
+        // The newest tickets are the ones kept, and the cache still got its tickets.
+        guard case .newSessionTicket(let newest)? = queued.last(where: isTicket) else { return XCTFail("no ticket event") }
+        XCTAssertEqual(newest.ticketAgeAdd, UInt32(tickets - 1))
+        XCTAssertEqual(cache.count(for: EngineFixtures.serverName), cache.ticketsPerServer)
+
+        // close_notify after the flood still gets through, and the application sees it all when it does look.
+        // (Sealed by the forger too: the server's own write sequence knows nothing of the forged tickets.)
+        try pair.client.receive(try forger.seal(.alert, Alert(level: .warning, description: .closeNotify).encode()))
+        XCTAssertNil(pair.client.failure)
+        let taken = pair.client.takeEvents()
+        XCTAssertEqual(taken.count, EventQueue.capacity)
+        XCTAssertEqual(taken.first, .handshakeCompleted)
+        XCTAssertEqual(taken.last, .peerClosed)
+        XCTAssertTrue(pair.client.takeEvents().isEmpty)
+    }
+
+    /// A peer that interleaves KeyUpdates with data makes key-update events without end: they are dropped too (oldest
+    /// first), but only once no handshake-message or ticket event is left, and lifecycle events never are.
+    func testDropOrder() {
+        var queue = EventQueue()
+        queue.append(.handshakeCompleted)
+        queue.append(.handshakeMessage(.received, .newSessionTicket, length: 10))
+        for _ in 0..<(EventQueue.capacity - 2) { queue.append(.keyUpdated(.received)) }
+        XCTAssertEqual(queue.dropped, 0)
+
+        queue.append(.keyUpdated(.sent))   // full: the one informational event goes first
+        XCTAssertEqual(queue.dropped, 1)
+        XCTAssertFalse(queue.contains(.handshakeMessage(.received, .newSessionTicket, length: 10)))
+        XCTAssertEqual(Array(queue).last, .keyUpdated(.sent))
+
+        queue.append(.handshakeMessage(.received, .newSessionTicket, length: 11))   // the least important: not kept
+        XCTAssertEqual(queue.dropped, 2)
+        XCTAssertFalse(queue.contains(.handshakeMessage(.received, .newSessionTicket, length: 11)))
+
+        queue.append(.peerClosed)   // lifecycle: the oldest key update makes room
+        XCTAssertEqual(queue.dropped, 3)
+        XCTAssertEqual(Array(queue).first, .handshakeCompleted)
+        XCTAssertEqual(Array(queue).last, .peerClosed)
+        XCTAssertEqual(Array(queue).count, EventQueue.capacity)
+    }
+}
