@@ -145,8 +145,11 @@ final class LoopbackTests: XCTestCase {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        var clientConfiguration = identity.clientConfiguration(alpn: clientALPN)
-        if let clientVerification { clientConfiguration.peerVerification = clientVerification }
+        let clientConfiguration = {
+            var configuration = identity.clientConfiguration(alpn: clientALPN)
+            if let clientVerification { configuration.peerVerification = clientVerification }
+            return configuration
+        }()
         var clientBootstrap = ClientBootstrap(group: group).channelOption(.autoRead, value: clientAutoRead)
         if let clientSendBuffer {
             clientBootstrap = clientBootstrap.channelOption(.socketOption(.so_sndbuf), value: clientSendBuffer)
