@@ -9,6 +9,11 @@ import Foundation
 /// own check and call `completeVerification(_:)`), then go on feeding bytes.
 ///
 /// Not thread-safe: use one connection from one task or event loop at a time.
+///
+/// Secrets: when the connection ends — it fails, close_notify went both ways, or it is deallocated — the secrets it
+/// holds (traffic, exporter and resumption secrets, the TLS 1.2 master secret, whatever the handshake state still
+/// holds) are overwritten in place; after `close()` alone, our own TLS 1.3 sending secret is. Best-effort: see the
+/// README section "Secrets in memory" for what Swift copies out of reach.
 public final class TLSConnection {
     public enum Role: Sendable {
         case client
@@ -71,6 +76,8 @@ public final class TLSConnection {
     var tls12Traffic: TLS12Traffic?
     // TLS 1.3 traffic state once connected.
     var traffic: TrafficState?
+    /// The connection ended and its secrets were overwritten (README "Secrets in memory").
+    var secretsWiped = false
 
     /// A client connection to `serverName` (a DNS name or an IP literal; nil sends no SNI and checks no identity,
     /// which only makes sense with a custom verifier).
@@ -113,6 +120,10 @@ public final class TLSConnection {
             throw TLSConfigurationError("a server needs a certificate (or a certificate selector)")
         }
         try Self.validate(server: configuration)
+    }
+
+    deinit {
+        wipeSecrets()
     }
 
     private static func validate(_ common: TLSCommonConfiguration) throws {
@@ -321,11 +332,26 @@ public final class TLSConnection {
             return
         }
         try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+        closedForWriting()
+    }
+
+    /// close_notify is out: nothing more is sent, so our sending secret goes; once the peer's close_notify is in too,
+    /// everything does.
+    private func closedForWriting() {
+        if peerClosed {
+            wipeSecrets()
+        } else if var traffic {
+            // (Moved out first, so the wipe lands in place rather than in a copy.)
+            self.traffic = nil
+            if role == .client { wipe(&traffic.clientApplicationSecret) } else { wipe(&traffic.serverApplicationSecret) }
+            self.traffic = traffic
+        }
     }
 
     /// Starts a TLS 1.3 KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer must update its key too.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         if let failure { throw failure }
+        guard !sentCloseNotify else { throw TLSError(.internalError, "cannot update keys after close_notify") }
         guard traffic != nil else {
             throw TLSError(.internalError, tls12Traffic != nil ? "TLS 1.2 has no KeyUpdate" : "KeyUpdate before the handshake completed")
         }
@@ -366,6 +392,9 @@ public final class TLSConnection {
     /// of 1…249 UTF-8 bytes (HkdfLabel's label<7..255> holds "tls13 " + label). Anything else throws
     /// `TLSError(.internalError, …)`: a local misuse, so nothing is sent and the connection stays usable.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        guard !secretsWiped else {
+            throw TLSError(.internalError, "keying material is no longer available: the connection has ended")
+        }
         let hashLength: Int
         if let tls12Traffic {
             hashLength = tls12Traffic.prf.hash.digestLength
@@ -476,6 +505,7 @@ public final class TLSConnection {
             if !peerClosed {
                 peerClosed = true
                 events.append(.peerClosed)
+                if sentCloseNotify && !closeNotifyDeferred { wipeSecrets() }
             }
         case .userCanceled:
             // RFC 8446 §6.1: user_canceled is followed by close_notify; tolerate a few, never an unbounded stream.
@@ -568,6 +598,7 @@ public final class TLSConnection {
         if closeNotifyDeferred {
             closeNotifyDeferred = false
             try records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+            closedForWriting()
         }
     }
 
@@ -575,12 +606,17 @@ public final class TLSConnection {
     func fail(_ error: TLSError) {
         guard failure == nil else { return }
         failure = error
+        wipeHandshakeState()   // before the state's payload is dropped, so its secrets are overwritten in place
         state = .failed
         pendingVerification = nil
         pendingHandshakeBytes.removeAll()
         if error.origin == .local && (!sentCloseNotify || closeNotifyDeferred) {
             try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &output)
         }
+        // Nothing is read after a failure: the read key goes now (swift-crypto zeroes its key storage when the AEAD
+        // is freed). The write key stays until deallocation, so no later write can ever go out unprotected.
+        records.readProtection = nil
+        wipeSecrets()
     }
 
     func fail(_ error: any Error) {

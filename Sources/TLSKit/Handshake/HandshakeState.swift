@@ -44,8 +44,8 @@ struct TrafficState: Sendable {
     let suite: TLS13SuiteParameters
     var clientApplicationSecret: [UInt8]
     var serverApplicationSecret: [UInt8]
-    let exporterMasterSecret: [UInt8]
-    let resumptionMasterSecret: [UInt8]
+    var exporterMasterSecret: [UInt8]
+    var resumptionMasterSecret: [UInt8]
 }
 
 /// Signed content of a CertificateVerify (RFC 8446 §4.4.3).
@@ -114,7 +114,7 @@ extension TLSConnection {
                 traffic.clientApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.clientApplicationSecret)
                 try installReadKey(secret: traffic.clientApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
             }
-            self.traffic = traffic
+            replaceTraffic(with: traffic)
             events.append(.keyUpdated(.received))
             if request == .updateRequested && !sentCloseNotify && !keyUpdateAnswerPending {
                 try sendKeyUpdate(.updateNotRequested)
@@ -137,7 +137,7 @@ extension TLSConnection {
             traffic.serverApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.serverApplicationSecret)
             try installWriteKey(secret: traffic.serverApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
         }
-        self.traffic = traffic
+        replaceTraffic(with: traffic)
         events.append(.keyUpdated(.sent))
     }
 

@@ -8,7 +8,7 @@ import Foundation
 struct TLS12Traffic: Sendable {
     let prf: TLS12PRF
     let suite: TLS12SuiteParameters
-    let masterSecret: [UInt8]
+    var masterSecret: [UInt8]
     let clientRandom: [UInt8]
     let serverRandom: [UInt8]
 }

@@ -7,7 +7,7 @@ public struct ClientSession: Sendable, Equatable {
     public let cipherSuite: CipherSuite
     public let ticket: [UInt8]
     /// The resumption PSK (TLS 1.3) or the master secret (TLS 1.2).
-    let secret: [UInt8]
+    var secret: [UInt8]
     let ageAdd: UInt32
     public let lifetime: TimeInterval
     public let received: Date
@@ -34,7 +34,8 @@ public struct ClientSession: Sendable, Equatable {
 
 /// A bounded client-side store of session tickets keyed by server name (least recently used names are
 /// dropped first). Tickets are single-use: `take` removes the ticket it returns, as RFC 8446 §C.4 advises.
-/// Share one cache between connections to the same servers (it is thread-safe).
+/// Share one cache between connections to the same servers (it is thread-safe). The secrets of sessions it drops are
+/// overwritten (README "Secrets in memory").
 public final class ClientSessionCache: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [String: [ClientSession]] = [:]
@@ -50,13 +51,29 @@ public final class ClientSessionCache: @unchecked Sendable {
     func store(_ session: ClientSession) {
         lock.lock()
         defer { lock.unlock() }
+        var dropped: [ClientSession] = []
+        defer { Self.wipe(&dropped) }   // after the cache let go of them, so the wipe lands in place
         var list = sessions[session.serverName] ?? []
         list.append(session)
-        if list.count > ticketsPerServer { list.removeFirst(list.count - ticketsPerServer) }
+        if list.count > ticketsPerServer {
+            dropped += list.prefix(list.count - ticketsPerServer)
+            list.removeFirst(list.count - ticketsPerServer)
+        }
         sessions[session.serverName] = list
         touch(session.serverName)
         while order.count > capacity {
-            sessions[order.removeFirst()] = nil
+            dropped += sessions.removeValue(forKey: order.removeFirst()) ?? []
+        }
+    }
+
+    /// Overwrites the PSKs / master secrets of sessions the cache dropped.
+    private static func wipe(_ sessions: inout [ClientSession]) {
+        for index in sessions.indices { sessions[index].wipeSecret() }
+    }
+
+    deinit {
+        for name in Array(sessions.keys) {
+            if var list = sessions.removeValue(forKey: name) { Self.wipe(&list) }
         }
     }
 
@@ -65,6 +82,8 @@ public final class ClientSessionCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard var list = sessions[serverName] else { return nil }
+        var expired = list.filter { !$0.isValid(at: now) }
+        defer { Self.wipe(&expired) }
         list.removeAll { !$0.isValid(at: now) }
         let session = list.popLast()
         sessions[serverName] = list.isEmpty ? nil : list
@@ -178,24 +197,33 @@ public final class ServerSessionCache: @unchecked Sendable {
     func store(_ state: TicketState, sessionID: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
-        if entries.updateValue(state, forKey: sessionID) != nil { order.removeAll { $0 == sessionID } }
+        if var replaced = entries.updateValue(state, forKey: sessionID) {
+            replaced.wipeSecret()
+            order.removeAll { $0 == sessionID }
+        }
         order.append(sessionID)
-        while order.count > capacity { entries[order.removeFirst()] = nil }
+        while order.count > capacity { var evicted = entries.removeValue(forKey: order.removeFirst()); evicted?.wipeSecret() }
+    }
+
+    deinit {
+        for sessionID in Array(entries.keys) { var entry = entries.removeValue(forKey: sessionID); entry?.wipeSecret() }
     }
 
     func lookup(_ sessionID: [UInt8], now: Date) -> TicketState? {
         lock.lock()
         defer { lock.unlock() }
-        guard let state = entries[sessionID] else { return nil }
-        let ageMilliseconds = milliseconds(now) &- state.created
-        guard milliseconds(now) >= state.created, Double(ageMilliseconds) < timeout * 1000 else {
-            entries[sessionID] = nil
+        // Only the timestamp is read here, so no copy of the entry is alive when an expired one is wiped below.
+        guard let created = entries[sessionID]?.created else { return nil }
+        let ageMilliseconds = milliseconds(now) &- created
+        guard milliseconds(now) >= created, Double(ageMilliseconds) < timeout * 1000 else {
+            var expired = entries.removeValue(forKey: sessionID)
+            expired?.wipeSecret()
             order.removeAll { $0 == sessionID }
             return nil
         }
         order.removeAll { $0 == sessionID }
         order.append(sessionID)
-        return state
+        return entries[sessionID]
     }
 
     public var count: Int {

@@ -4,7 +4,7 @@ import Foundation
 /// and a 32-byte AES-256-GCM key.
 public struct TicketKey: Sendable, Equatable {
     public let name: [UInt8]
-    public let key: [UInt8]
+    public internal(set) var key: [UInt8]
     /// When this key started to encrypt (for rotation).
     public let created: Date
 
@@ -38,6 +38,8 @@ public struct TicketKey: Sendable, Equatable {
 /// (`init(keyFile:)`, 48 bytes per key: name then key, newest first) and turn off automatic rotation
 /// (`rotationInterval: nil`); rotate by distributing a new file with the new key first and the old ones after,
 /// then dropping the oldest once `ticketLifetime` has passed.
+///
+/// Keys the ring drops are overwritten (all of them when the ring is freed; see README "Secrets in memory").
 ///
 /// A ring holds at most `maxKeys` keys: beyond that the oldest retired key is dropped early (its tickets then fall
 /// back to a full handshake). `rotationInterval` must be positive and `ticketLifetime` 0 or more (both finite);
@@ -105,6 +107,16 @@ public final class TicketKeyRing: @unchecked Sendable {
         return keys
     }
 
+    /// Removes a key and overwrites it (in place unless a caller of `currentKeys` still holds a copy).
+    private func dropKey(at index: Int) {
+        var dropped = keys.remove(at: index)
+        dropped.wipe()
+    }
+
+    deinit {
+        for index in keys.indices { keys[index].wipe() }
+    }
+
     /// Seals ticket state under the current key, rotating first if it is due.
     func seal(_ plaintext: [UInt8], provider: any CryptoProvider, random: inout any RandomSource, now: Date) throws(TLSError) -> [UInt8] {
         let current = currentKey(now: now, random: &random)
@@ -132,15 +144,14 @@ public final class TicketKeyRing: @unchecked Sendable {
             keys.insert(TicketKey.random(&source, now: now), at: 0)
             random = source
         }
-        // A retired key (every key after the newest) is dropped once the tickets it sealed have all expired.
-        if keys.count > 1 {
-            var kept = [keys[0]]
-            for index in 1..<keys.count where now.timeIntervalSince(keys[index - 1].created) < ticketLifetime {
-                kept.append(keys[index])
-            }
-            keys = kept
+        // A retired key (every key after the newest) is dropped once the tickets it sealed have all expired: keys[i]
+        // goes when keys[i - 1], which replaced it, is older than the lifetime. From the back, so the indices hold.
+        var index = keys.count - 1
+        while index >= 1 {
+            if !(now.timeIntervalSince(keys[index - 1].created) < ticketLifetime) { dropKey(at: index) }
+            index -= 1
         }
-        if keys.count > Self.maxKeys { keys.removeLast(keys.count - Self.maxKeys) }
+        while keys.count > Self.maxKeys { dropKey(at: keys.count - 1) }
         return keys[0]   // safe: the initializers guarantee one key, and the newest is never removed.
     }
 }
