@@ -532,9 +532,10 @@ public final class TLSConnection {
 
     // MARK: - Output helpers used by the state machines
 
-    /// Encodes, hashes into `transcript`, and queues a handshake message.
-    func sendHandshake(_ message: HandshakeMessage, transcript: inout Transcript) {
-        let raw = message.encode()
+    /// Encodes, hashes into `transcript`, and queues a handshake message. internal_error if our own message cannot be
+    /// encoded (a length beyond its prefix: say, an oversized ticket or configuration value); nothing is queued then.
+    func sendHandshake(_ message: HandshakeMessage, transcript: inout Transcript) throws(TLSError) {
+        let raw = try message.encode()
         transcript.append(raw)
         queueHandshake(raw, type: message.type)
     }

@@ -176,7 +176,7 @@ extension TLSConnection {
             raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
         } else {
             addPadding(to: &hello)
-            raw = HandshakeMessage.clientHello(hello).encode()
+            raw = try HandshakeMessage.clientHello(hello).encode()
         }
         queueHandshake(raw, type: .clientHello)
         flushHandshake()
@@ -216,12 +216,12 @@ extension TLSConnection {
         hello.extensions.removeAll { $0.type == .preSharedKey }
         hello.extensions.append(.preSharedKeyClient(identities: [identity], binders: [placeholder]))
         addPadding(to: &hello)
-        guard let truncated = hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
+        guard let truncated = try hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
         var transcript = transcriptPrefix ?? Transcript(provider: common.cryptoProvider, hash: suite.hash)
         transcript.append(truncated)
         let binder = resumptionBinder(schedule: schedule, psk: session.secret, transcriptHash: transcript.currentHash)
         hello.extensions[hello.extensions.count - 1] = .preSharedKeyClient(identities: [identity], binders: [binder])
-        return HandshakeMessage.clientHello(hello).encode()
+        return try HandshakeMessage.clientHello(hello).encode()
     }
 
     /// binder = HMAC(finished_key(binder_key), Transcript-Hash(truncated ClientHello)) with
@@ -236,8 +236,8 @@ extension TLSConnection {
     /// buggy middleboxes that mis-handle that range do not see one.
     private func addPadding(to hello: inout ClientHello) {
         hello.extensions.removeAll { $0.type == .padding }
-        let length = HandshakeMessage.clientHello(hello).encode().count
-        guard length > 0xFF && length < 0x200 else { return }
+        guard let length = try? HandshakeMessage.clientHello(hello).encode().count,   // (unencodable: fails when sent)
+              length > 0xFF && length < 0x200 else { return }
         var paddingLength = 0x200 - length
         paddingLength = paddingLength >= 5 ? paddingLength - 4 : 1
         let index = hello.extensions.firstIndex { $0.type == .preSharedKey } ?? hello.extensions.count
@@ -406,7 +406,7 @@ extension TLSConnection {
             hello.extensions.removeAll { $0.type == .preSharedKey }
             next.offeredSession = nil
             addPadding(to: &hello)
-            raw2 = HandshakeMessage.clientHello(hello).encode()
+            raw2 = try HandshakeMessage.clientHello(hello).encode()
         }
         // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
         // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
@@ -582,7 +582,7 @@ extension TLSConnection {
         }
         if earlyDataAccepted == true {
             // RFC 8446 §4.5: EndOfEarlyData, still under the early data key, then the handshake key.
-            sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
+            try sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
             try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: schedule, aead: handshake.suite.aead)
         }
 
@@ -593,20 +593,20 @@ extension TLSConnection {
             let scheme = identity?.privateKey.supportedSchemes.first { offered.contains($0) && isAllowedInTLS13CertificateVerify($0) }
             if let identity, let scheme {
                 let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
-                sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
+                try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
                               transcript: &handshake.transcript)
                 let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
                 let signature = try identity.privateKey.sign(scheme: scheme, message: content)
-                sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
+                try sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
                 clientScheme = scheme
             } else {
                 // No certificate, or none the server accepts: an empty Certificate lets the server decide.
-                sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: [])),
+                try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: [])),
                               transcript: &handshake.transcript)
             }
         }
         let verifyData = schedule.finishedVerifyData(baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
-        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
         let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
         try installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
 

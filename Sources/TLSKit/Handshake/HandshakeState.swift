@@ -127,7 +127,7 @@ extension TLSConnection {
 
     func sendKeyUpdate(_ request: KeyUpdateRequest) throws(TLSError) {
         guard var traffic else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
-        let raw = HandshakeMessage.keyUpdate(request).encode()
+        let raw = try HandshakeMessage.keyUpdate(request).encode()
         queueHandshake(raw, type: .keyUpdate)
         flushHandshake()
         if role == .client {

@@ -119,7 +119,7 @@ struct TicketState: Equatable {
     /// TLS 1.3 tickets: the max_early_data_size announced with the ticket (0: no 0-RTT).
     var maxEarlyDataSize: UInt32
 
-    func encode() -> [UInt8] {
+    func encode() throws(TLSError) -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 96)
         writer.writeUInt16(version.rawValue)
         writer.writeUInt16(cipherSuite.rawValue)
@@ -132,7 +132,7 @@ struct TicketState: Equatable {
         writer.writeVector8(bytes: Array(applicationProtocol.utf8))
         writer.writeUInt8(extendedMasterSecret ? 1 : 0)
         writer.writeUInt32(maxEarlyDataSize)
-        return writer.bytes
+        return try writer.checkedBytes()
     }
 
     init(version: ProtocolVersion, cipherSuite: CipherSuite, created: UInt64, lifetime: UInt32, ageAdd: UInt32,

@@ -375,7 +375,7 @@ final class EngineEventQueueTests: XCTestCase {
             for index in sent..<min(sent + 100, tickets) {
                 let ticket = NewSessionTicket(ticketLifetime: 3600, ticketAgeAdd: UInt32(index), ticketNonce: [UInt8(index & 0xFF)],
                                               ticket: [UInt8](repeating: UInt8(index & 0xFF), count: 200), extensions: [])
-                messages += HandshakeMessage.newSessionTicket(ticket).encode()
+                messages += HandshakeMessage.newSessionTicket(ticket).testBytes
             }
             try pair.client.receive(try forger.seal(.handshake, messages))
             sent = min(sent + 100, tickets)
@@ -424,5 +424,34 @@ final class EngineEventQueueTests: XCTestCase {
         XCTAssertEqual(Array(queue).first, .handshakeCompleted)
         XCTAssertEqual(Array(queue).last, .peerClosed)
         XCTAssertEqual(Array(queue).count, EventQueue.capacity)
+    }
+}
+
+/// Item 10: our own messages that cannot be encoded fail loudly (internal_error), never go out malformed.
+final class EngineEncodingOverflowTests: XCTestCase {
+    /// Each ALPN name is valid (≤ 255 bytes) but together they exceed the 16-bit ProtocolNameList.
+    func testClientWithAnALPNListTooLongForItsPrefixFailsToStart() {
+        var config = EngineFixtures.clientConfiguration()
+        config.common.applicationProtocols = (0..<300).map { String(format: "%03d", $0) + String(repeating: "p", count: 247) }
+        XCTAssertThrowsError(try TLSConnection(client: config, serverName: EngineFixtures.serverName)) { error in
+            XCTAssertEqual((error as? TLSError)?.alert, .internalError, "\(error)")
+        }
+    }
+
+    /// A ticket the server was allowed to send (up to 2^16-1 bytes) cannot be offered back: the PSK identity list
+    /// around it has the same 16-bit limit.
+    func testATicketTooLargeForTheClientHelloFailsTheClientInsteadOfAMalformedHello() {
+        var config = EngineFixtures.clientConfiguration()
+        let cache = ClientSessionCache()
+        config.sessionCache = cache
+        cache.store(ClientSession(
+            version: .tls13, cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: [UInt8](repeating: 7, count: 65_535),
+            secret: testPayload(count: 32, seed: 4), ageAdd: 0, lifetime: 3600, received: Date(),
+            serverName: EngineFixtures.serverName, applicationProtocol: nil))
+        XCTAssertThrowsError(try TLSConnection(client: config, serverName: EngineFixtures.serverName)) { error in
+            XCTAssertEqual((error as? TLSError)?.alert, .internalError, "\(error)")
+        }
+        // The session was used up: the next connection starts a full handshake.
+        XCTAssertNoThrow(try TLSConnection(client: config, serverName: EngineFixtures.serverName))
     }
 }

@@ -302,7 +302,7 @@ struct Section4 {
             lifetime: ticket.ticketLifetime, ageAdd: ticket.ticketAgeAdd, secret: psk, serverName: "server",
             applicationProtocol: "", maxEarlyDataSize: maxEarlyDataSize)
         config.common.cryptoProvider = NSSTicketOpeningProvider(
-            base: provider, ringKey: ringKey, ticket: ticket.ticket, sealedState: state.encode())
+            base: provider, ringKey: ringKey, ticket: ticket.ticket, sealedState: try state.encode())
         config.maxEarlyDataSize = maxEarlyDataSize
         config.earlyDataReplayGuard = EarlyDataReplayGuard()
         config.ticketsPerHandshake = 0   // §4's server sends no NewSessionTicket
