@@ -22,6 +22,8 @@ public enum TLSKitNIOError: Error, Equatable, Sendable {
 ///   `TLSKitNIOError.uncleanShutdown`;
 /// - `close(mode: .output)` sends close_notify and half-closes; `close(mode: .all)` sends close_notify and closes;
 /// - forwards `read()` (and asks for more when a read brought only handshake bytes) so autoRead off works;
+/// - stops reading from the channel while a certificate verification is pending (a `read()` is held and issued when
+///   the verdict is in), so a peer cannot make the engine buffer without bound meanwhile;
 /// - reports errors through `errorCaught` after sending the alert, then closes the channel.
 public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
@@ -44,6 +46,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var outputClosePending = false
     private var outputClosePromises: [EventLoopPromise<Void>] = []
     private var verifying = false
+    /// A read was wanted (by the application, autoRead or the handshake) while verifying: issued once the verdict is in.
+    private var readHeldForVerification = false
     private var closed = false
     private var sentCloseNotify = false
     private var completionPromise: EventLoopPromise<NegotiatedParameters>?
@@ -90,6 +94,9 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func start(context: ChannelHandlerContext) {
         guard connection == nil, !closed else { return }
         do {
+            if let handshakeTimeout, handshakeTimeout <= .zero {
+                throw TLSConfigurationError("handshakeTimeout must be positive (nil: no timeout; got \(handshakeTimeout))")
+            }
             connection = try makeConnection()
         } catch {
             let failure = TLSKitNIOError.configuration("\(error)")
@@ -109,7 +116,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         pumpEngine(context: context)
         // The handshake needs the peer's bytes even when autoRead is off and the application has not asked to read.
-        if negotiated == nil, !closed, context.channel.isActive { context.read() }
+        if negotiated == nil, !closed, context.channel.isActive { readFromChannel(context: context) }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
@@ -150,10 +157,10 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !closed else { return }
         if negotiated == nil {
             // Still handshaking: we need the peer's next flight whether or not the application asked to read.
-            context.read()
+            readFromChannel(context: context)
         } else if readRequested {
             // A read that brought only handshake or post-handshake bytes delivered nothing, so ask for more.
-            context.read()
+            readFromChannel(context: context)
         }
     }
 
@@ -179,6 +186,16 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         readRequested = true
+        readFromChannel(context: context)
+    }
+
+    /// Every read from the channel goes through here: none while a verification is pending, so the peer's bytes stay
+    /// in the socket (TCP flow control) instead of piling up in the engine.
+    private func readFromChannel(context: ChannelHandlerContext) {
+        if verifying {
+            readHeldForVerification = true
+            return
+        }
         context.read()
     }
 
@@ -340,6 +357,11 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             deliveredData = false
             context.fireChannelReadComplete()
         }
+        // The read held back while verifying goes out now.
+        if readHeldForVerification {
+            readHeldForVerification = false
+            if !closed, context.channel.isActive { context.read() }
+        }
     }
 
     /// Encrypts every buffered write into as few records as possible and writes them in one go.
@@ -411,6 +433,8 @@ public final class TLSKitClientHandler: TLSKitHandler {
     /// `serverName` is sent as SNI (unless it is an IP literal) and checked against the server's certificate.
     /// Without one the handler fails with `TLSKitNIOError.configuration` when the channel becomes active, unless
     /// the configuration sets `insecureSkipServerIdentityCheck` (see `TLSConnection.init(client:serverName:)`).
+    /// `handshakeTimeout` must be positive (nil: no timeout); otherwise the handler fails with
+    /// `TLSKitNIOError.configuration` when it starts.
     public init(configuration: TLSClientConfiguration, serverName: String?, handshakeTimeout: TimeAmount? = .seconds(10)) {
         super.init(handshakeTimeout: handshakeTimeout) {
             try TLSConnection(client: configuration, serverName: serverName)
@@ -419,6 +443,7 @@ public final class TLSKitClientHandler: TLSKitHandler {
 }
 
 /// The server side. Certificate selection by SNI and ALPN selection come from the `TLSServerConfiguration`.
+/// `handshakeTimeout` as for the client.
 public final class TLSKitServerHandler: TLSKitHandler {
     public init(configuration: TLSServerConfiguration, handshakeTimeout: TimeAmount? = .seconds(10)) {
         super.init(handshakeTimeout: handshakeTimeout) {

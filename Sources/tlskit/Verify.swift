@@ -114,7 +114,9 @@ struct Verify: AsyncParsableCommand {
             guard maxDepth >= 0 else { throw UnusableInput("--max-depth must be 0 or more") }
             limits.maxIntermediates = maxDepth
             // Leave room in the presented chain for that many intermediates (plus a root some servers send).
-            limits.maxPeerChainLength = max(limits.maxPeerChainLength, maxDepth + 2)
+            // (Saturating: any Int is accepted as a depth.)
+            let (room, overflow) = maxDepth.addingReportingOverflow(2)
+            limits.maxPeerChainLength = max(limits.maxPeerChainLength, overflow ? .max : room)
         }
         var now = Date()
         if let at { now = try Self.parseTime(at) }
@@ -186,7 +188,7 @@ struct Verify: AsyncParsableCommand {
     }
 
     static func parseTime(_ text: String) throws(UnusableInput) -> Date {
-        if text.hasPrefix("@"), let seconds = Double(text.dropFirst()) { return Date(timeIntervalSince1970: seconds) }
+        if text.hasPrefix("@"), let seconds = Double(text.dropFirst()), seconds.isFinite { return Date(timeIntervalSince1970: seconds) }
         let full = ISO8601DateFormatter()
         if let date = full.date(from: text) { return date }
         full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -419,6 +419,47 @@ final class EmbeddedHandlerTests: XCTestCase {
         _ = try? await channel.finish(acceptAlreadyClosed: true)
     }
 
+    /// Item 8a: while a verification is pending the handler reads nothing from the channel (the peer's bytes wait in
+    /// the socket, not in the engine); the read it held is issued when the verdict comes back.
+    func testNoReadReachesTheChannelWhileAVerificationIsPending() async throws {
+        let identity = try TestIdentity()
+        let gate = VerificationGate()
+        let counter = ReadCounter(gate: gate)
+        var clientConfiguration = identity.clientConfiguration()
+        clientConfiguration.peerVerification = gate.verification(trusting: identity.roots)
+        let pair = try await EmbeddedPair(
+            clientConfiguration: clientConfiguration, serverConfiguration: identity.serverConfiguration(),
+            clientHandlersBeforeTLS: { try $0.addHandler(counter) })
+        do {
+            try await pair.connect()
+            try await EmbeddedPair.transfer(from: pair.client, to: pair.server)
+            try await EmbeddedPair.transfer(from: pair.server, to: pair.client)
+            // The server's flight arrived: the verifier waits at the gate, and the handshake would want more bytes.
+            try await waitUntil(10, "verification started") { gate.isPending }
+            // The application (or autoRead) asks to read as well.
+            let client = pair.client
+            try await client.testingEventLoop.executeInContext { client.read() }
+            XCTAssertEqual(counter.counts.value.whileVerifying, 0, "a read() reached the channel during verification")
+
+            let readsBefore = counter.counts.value.total
+            gate.release()
+            // No bytes move here: a new read can only be the one held back.
+            try await waitUntil(10, "held read issued") { counter.counts.value.total > readsBefore }
+            try await pair.interact("handshake") {
+                !pair.clientRecorder.state.value.handshakeEvents.isEmpty && !pair.serverRecorder.state.value.handshakeEvents.isEmpty
+            }
+            try await pair.client.writeOutbound(ByteBuffer(string: "ping"))
+            try await pair.interact { pair.serverRecorder.state.value.received == Array("ping".utf8) }
+            XCTAssertEqual(counter.counts.value.whileVerifying, 0)
+            XCTAssertTrue(pair.clientRecorder.state.value.errors.isEmpty, "\(pair.clientRecorder.state.value.errors)")
+        } catch {
+            gate.release()
+            await pair.finish()
+            throw error
+        }
+        await pair.finish()
+    }
+
     func testHandlerRemovedBeforeTheHandshakeFailsTheFuture() async throws {
         let identity = try TestIdentity()
         let channel = try await NIOAsyncTestingChannel { channel in

@@ -119,7 +119,7 @@ final class LoopbackTests: XCTestCase {
         identity: TestIdentity,
         clientAutoRead: Bool = true, serverAutoRead: Bool = true, serverHalfClosure: Bool = false,
         serverReceiveBuffer: Int? = nil, clientSendBuffer: Int? = nil,
-        clientALPN: [String] = [], serverALPN: [String] = [],
+        clientALPN: [String] = [], serverALPN: [String] = [], clientVerification: PeerVerification? = nil,
         extraClient: @escaping @Sendable (Channel) throws -> Void = { _ in },
         extraServer: @escaping @Sendable (Channel) throws -> Void = { _ in }
     ) async throws -> Connection {
@@ -145,7 +145,11 @@ final class LoopbackTests: XCTestCase {
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        let clientConfiguration = identity.clientConfiguration(alpn: clientALPN)
+        let clientConfiguration = {
+            var configuration = identity.clientConfiguration(alpn: clientALPN)
+            if let clientVerification { configuration.peerVerification = clientVerification }
+            return configuration
+        }()
         var clientBootstrap = ClientBootstrap(group: group).channelOption(.autoRead, value: clientAutoRead)
         if let clientSendBuffer {
             clientBootstrap = clientBootstrap.channelOption(.socketOption(.so_sndbuf), value: clientSendBuffer)
@@ -166,6 +170,36 @@ final class LoopbackTests: XCTestCase {
         return Connection(
             group: group, serverChannel: serverChannel, client: client, child: child,
             clientRecorder: clientRecorder, serverRecorder: serverRecorder, clientHandshake: handshakePromise.futureResult)
+    }
+
+    /// A verifier that really suspends: reading stops meanwhile and resumes with the verdict, with autoRead on or off.
+    func testHandshakeCompletesAfterAVerificationThatSuspends() async throws {
+        let identity = try TestIdentity()
+        for autoRead in [true, false] {
+            let gate = VerificationGate()
+            let connection = try await connect(
+                identity: identity, clientAutoRead: autoRead, serverAutoRead: autoRead,
+                clientVerification: gate.verification(trusting: identity.roots))
+            do {
+                try await waitUntil(10, "verification started (autoRead \(autoRead))") { gate.isPending }
+                gate.release()
+                let negotiated = try await withTimeout { try await connection.clientHandshake.get() }
+                XCTAssertEqual(negotiated.version, .tls13)
+                try await waitUntil(10, "server handshake") { connection.serverRecorder.state.value.handshakeEvents.count == 1 }
+                try await connection.child.writeAndFlush(ByteBuffer(string: "after the verdict"))
+                connection.client.read()
+                try await waitUntil(10, "client delivery (autoRead \(autoRead))") {
+                    connection.clientRecorder.state.value.received == Array("after the verdict".utf8)
+                }
+                XCTAssertTrue(connection.clientRecorder.state.value.errors.isEmpty)
+                XCTAssertTrue(connection.serverRecorder.state.value.errors.isEmpty)
+            } catch {
+                gate.release()
+                await connection.close()
+                throw error
+            }
+            await connection.close()
+        }
     }
 
     func testAutoReadOffHandshakeCompletesAndNothingIsDeliveredUntilRead() async throws {

@@ -69,6 +69,29 @@ final class PlainEmbeddedChannelTests: XCTestCase {
         XCTAssertTrue(pair.serverRecorder.state.value.errors.isEmpty)
     }
 
+    /// A zero or negative handshake timeout is a configuration error (nil means no timeout), reported when the
+    /// handler starts, not a handshake that times out at once.
+    func testNonPositiveHandshakeTimeoutIsAConfigurationError() throws {
+        let identity = try TestIdentity()
+        for timeout in [TimeAmount.zero, .seconds(-1), .nanoseconds(.min)] {
+            let channel = EmbeddedChannel()
+            let recorder = Recorder()
+            try channel.pipeline.syncOperations.addHandlers(
+                TLSKitClientHandler(configuration: identity.clientConfiguration(), serverName: "localhost", handshakeTimeout: timeout),
+                recorder)
+            try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
+            XCTAssertEqual(recorder.state.value.nioErrors.count, 1, "\(timeout)")
+            if case .configuration(let message)? = recorder.state.value.nioErrors.first {
+                XCTAssertTrue(message.contains("handshakeTimeout"), message)
+            } else {
+                XCTFail("\(timeout): \(recorder.state.value.errors)")
+            }
+            XCTAssertNil(try channel.readOutbound(as: ByteBuffer.self), "no ClientHello is sent")
+            XCTAssertFalse(channel.isActive)
+            _ = try? channel.finish(acceptAlreadyClosed: true)
+        }
+    }
+
     /// The inline verdict is enforced: a name the certificate does not carry ends the handshake with an alert.
     func testWrongHostnameIsRejectedInline() throws {
         let identity = try TestIdentity()

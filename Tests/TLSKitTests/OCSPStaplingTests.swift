@@ -105,7 +105,7 @@ final class OCSPStaplingTests: XCTestCase {
     }
 
     func testCertificateStatusCodec() throws {
-        XCTAssertEqual(CertificateStatusCodec.encode(ocspResponse: [0xAA, 0xBB]), [1, 0, 0, 2, 0xAA, 0xBB])
+        XCTAssertEqual(try CertificateStatusCodec.encode(ocspResponse: [0xAA, 0xBB]), [1, 0, 0, 2, 0xAA, 0xBB])
         XCTAssertEqual(try CertificateStatusCodec.decodeOCSPResponse([1, 0, 0, 2, 0xAA, 0xBB]), [0xAA, 0xBB])
         for bad: [UInt8] in [[], [1, 0, 0, 0], [2, 0, 0, 1, 0], [1, 0, 0, 2, 0xAA], [1, 0, 0, 1, 0xAA, 0]] {
             XCTAssertThrowsError(try CertificateStatusCodec.decodeOCSPResponse(bad)) {
@@ -189,13 +189,13 @@ final class OCSPStaplingTests: XCTestCase {
         server.common.keyLog = log.callback
         var config = client()
         config.requestOCSPStapling = false
-        let body = CertificateStatusCodec.encode(ocspResponse: try Self.ocspResponse(.good))
+        let body = try CertificateStatusCodec.encode(ocspResponse: Self.ocspResponse(.good))
         let pair = try InMemoryPair(client: config, server: server, serverName: Self.serverName)
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
             guard let index = messageIndex(messages, .certificate),
                   case .certificate(var certificate)? = try? HandshakeMessage.decode(messages[index]) else { return }
             certificate.entries[0].extensions = [.statusRequest(body)]
-            messages[index] = HandshakeMessage.certificate(certificate).encode()
+            messages[index] = HandshakeMessage.certificate(certificate).testBytes
         }
         await pair.assertSentAlert(.unsupportedExtension, by: .clientToServer)
     }
@@ -206,14 +206,14 @@ final class OCSPStaplingTests: XCTestCase {
         let leaf = try intermediate.issueLeaf(commonName: Self.serverName, dnsNames: [Self.serverName], eku: [.serverAuth])
         var server = TLSServerConfiguration(certificate: try leaf.certifiedKey)
         server.common.keyLog = log.callback
-        let body = CertificateStatusCodec.encode(ocspResponse: try Self.ocspResponse(.good))
+        let body = try CertificateStatusCodec.encode(ocspResponse: Self.ocspResponse(.good))
         let pair = try InMemoryPair(client: client(), server: server, serverName: Self.serverName)
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
             guard let index = messageIndex(messages, .certificate),
                   case .certificate(var certificate)? = try? HandshakeMessage.decode(messages[index]),
                   certificate.entries.count > 1 else { return }
             certificate.entries[1].extensions = [.statusRequest(body)]
-            messages[index] = HandshakeMessage.certificate(certificate).encode()
+            messages[index] = HandshakeMessage.certificate(certificate).testBytes
         }
         await pair.assertSentAlert(.unsupportedExtension, by: .clientToServer)
     }
@@ -227,7 +227,7 @@ final class OCSPStaplingTests: XCTestCase {
             guard let index = messageIndex(messages, .certificate),
                   case .certificate(var certificate)? = try? HandshakeMessage.decode(messages[index]) else { return }
             certificate.entries[0].extensions = [.statusRequest([1, 0, 0, 0])]   // empty OCSPResponse
-            messages[index] = HandshakeMessage.certificate(certificate).encode()
+            messages[index] = HandshakeMessage.certificate(certificate).testBytes
         }
         await pair.assertSentAlert(.decodeError, by: .clientToServer)
     }
@@ -294,9 +294,9 @@ final class OCSPStaplingTests: XCTestCase {
 
     func testTLS12CertificateStatusCodec() throws {
         let message = HandshakeMessage.certificateStatus(ocspResponse: [0x30, 0x00])
-        XCTAssertEqual(message.encode(), [22, 0, 0, 6, 1, 0, 0, 2, 0x30, 0x00])
-        XCTAssertEqual(try HandshakeMessage.decode(message.encode(), version: .tls12), message)
-        XCTAssertThrowsError(try HandshakeMessage.decode(message.encode(), version: .tls13)) {
+        XCTAssertEqual(message.testBytes, [22, 0, 0, 6, 1, 0, 0, 2, 0x30, 0x00])
+        XCTAssertEqual(try HandshakeMessage.decode(message.testBytes, version: .tls12), message)
+        XCTAssertThrowsError(try HandshakeMessage.decode(message.testBytes, version: .tls13)) {
             XCTAssertEqual(($0 as? TLSError)?.alert, .unexpectedMessage)
         }
         XCTAssertThrowsError(try HandshakeMessage.decode([22, 0, 0, 4, 1, 0, 0, 0], version: .tls12)) {

@@ -73,7 +73,7 @@ final class NegativeTests: XCTestCase {
         assertAlert(.decodeError) { () throws(TLSError) in try HandshakeMessage.decode([2, 0xff, 0xff, 0xff]) }
     }
 
-    func testDuplicateExtensionsAreIllegalParameter() {
+    func testDuplicateExtensionsAreIllegalParameter() throws {
         // extended_master_secret twice
         let good: [UInt8] = [0, 8] + [0, 23, 0, 0] + [0, 23, 0, 0]
         assertAlert(.illegalParameter) { () throws(TLSError) in try decodeExtensions(good, .encryptedExtensions) }
@@ -84,7 +84,7 @@ final class NegativeTests: XCTestCase {
         let ch = ClientHello(random: Array(repeating: 0, count: 32), legacySessionID: [],
                              cipherSuites: [CipherSuite(rawValue: 0x1301)],
                              extensions: [.supportedVersionsClient([.tls13]), .supportedVersionsClient([.tls12])])
-        let (type, body) = split(HandshakeMessage.clientHello(ch).encode())
+        let (type, body) = split(try HandshakeMessage.clientHello(ch).encode())
         assertAlert(.illegalParameter) { () throws(TLSError) in try HandshakeMessage.decode(type: type, body: body) }
     }
 

@@ -43,7 +43,7 @@ final class RFC8448Tests: XCTestCase {
         XCTAssertNil(ch.extensions.alpnProtocols)
         XCTAssertNil(ch.extensions.cookie)
         XCTAssertNil(ch.extensions.preSharedKeyClient)
-        XCTAssertNil(ch.encodedWithoutBinders())
+        XCTAssertNil(try ch.encodedWithoutBinders())
         XCTAssertEqual(ch.extensions.first(.recordSizeLimit), .recordSizeLimit(0x4001))
     }
 
@@ -134,7 +134,7 @@ final class RFC8448Tests: XCTestCase {
         XCTAssertEqual(psk.identities.first?.obfuscatedTicketAge, 0xfad6_aacb)
         XCTAssertEqual(psk.binders, [hex("3a dd 4f b2 d8 fd f8 22 a0 ca 3c f7 67 8e f5 e8 8d ae 99 01 41 c5 92 4d 57 bb 6f a3 1b 9e 5f 9d")])
         // The binder transcript input is exactly the RFC's 477-octet prefix.
-        XCTAssertEqual(ch.encodedWithoutBinders(), hex(RFC8448.resumptionClientHelloPrefix))
+        XCTAssertEqual(try ch.encodedWithoutBinders(), hex(RFC8448.resumptionClientHelloPrefix))
     }
 
     func testResumptionServerHelloAndEncryptedExtensions() throws {

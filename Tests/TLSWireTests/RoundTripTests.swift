@@ -64,7 +64,7 @@ final class RoundTripTests: XCTestCase {
         extensionRoundTrip([.unknown(.padding, [0, 1])], context: .clientHello)
     }
 
-    func testEveryMessageType() {
+    func testEveryMessageType() throws {
         let messages: [HandshakeMessage] = [
             .clientHello(ClientHello(random: Array(repeating: 1, count: 32), legacySessionID: Array(repeating: 2, count: 32),
                                      cipherSuites: [CipherSuite(rawValue: 0x1301), CipherSuite(rawValue: 0x0a0a)],
@@ -101,24 +101,24 @@ final class RoundTripTests: XCTestCase {
             .keyUpdate(.updateRequested),
         ]
         for message in messages {
-            let bytes = message.encode()
+            let bytes = try message.encode()
             let (type, body) = split(bytes)
             XCTAssertEqual(type, message.type.rawValue)
             do {
                 let decoded = try HandshakeMessage.decode(type: type, body: body)
                 XCTAssertEqual(decoded, message)
-                XCTAssertEqual(decoded.encode(), bytes)
+                XCTAssertEqual(try decoded.encode(), bytes)
             } catch {
                 XCTFail("\(message.type): \(error)")
             }
         }
     }
 
-    func testBinderTruncation() {
+    func testBinderTruncation() throws {
         let ch = ClientHello(random: Array(repeating: 1, count: 32), legacySessionID: [],
                              cipherSuites: [CipherSuite(rawValue: 0x1301)], extensions: [.supportedVersionsClient([.tls13]), psk])
-        let full = HandshakeMessage.clientHello(ch).encode()
-        let truncated = ch.encodedWithoutBinders()
+        let full = try HandshakeMessage.clientHello(ch).encode()
+        let truncated = try ch.encodedWithoutBinders()
         // binders: 2-byte list length + (1 + 32) + (1 + 48)
         XCTAssertEqual(truncated, Array(full.prefix(full.count - (2 + 33 + 49))))
     }

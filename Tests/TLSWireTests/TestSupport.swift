@@ -56,7 +56,7 @@ func decodeRoundTrip(_ message: [UInt8], file: StaticString = #filePath, line: U
     let (type, body) = split(message, file: file, line: line)
     do {
         let decoded = try HandshakeMessage.decode(type: type, body: body)
-        XCTAssertEqual(decoded.encode(), message, "re-encoding differs", file: file, line: line)
+        XCTAssertEqual(try decoded.encode(), message, "re-encoding differs", file: file, line: line)
         return decoded
     } catch {
         XCTFail("decode failed: \(error)", file: file, line: line)

@@ -150,6 +150,10 @@ final class VerifyCommandTests: XCTestCase {
         // ArgumentParser's own usage errors too.
         assertVerdict(try verify(ca), status: 2, contains: "Missing expected argument")
         assertVerdict(try verify(ca + ["--max-depth", "deep", path("leaf.pem")]), status: 2, contains: "--max-depth")
+        // Numbers at the edges are input too: no trap, no time that passes every validity check.
+        assertVerdict(try verify(ca + ["--max-depth", "\(Int.max)", path("leaf.pem")]), status: 0)
+        assertVerdict(try verify(ca + ["--at", "@nan", path("leaf.pem")]), status: 2, contains: "--at")
+        assertVerdict(try verify(ca + ["--at", "@inf", path("leaf.pem")]), status: 2, contains: "--at")
         assertVerdict(try verify(ca + ["--no-such-option", path("leaf.pem")]), status: 2)
         try "not a certificate\n".write(toFile: path("garbage.pem"), atomically: true, encoding: .utf8)
         assertVerdict(try verify(ca + [path("garbage.pem")]), status: 2)

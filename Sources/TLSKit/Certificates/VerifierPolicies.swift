@@ -84,6 +84,20 @@ public struct VerificationLimits: Sendable, Hashable {
     }
 
     public static let `default` = VerificationLimits()
+
+    /// Why these limits cannot work (a cap below its minimum would reject every chain), or nil. Checked when a
+    /// connection is created with an `X509CertificateVerifier` using them.
+    var configurationProblem: String? {
+        let minimums: [(String, Int, Int)] = [
+            ("maxPeerChainLength", maxPeerChainLength, 1), ("maxIntermediates", maxIntermediates, 0),
+            ("maxCandidatePaths", maxCandidatePaths, 1), ("maxSignatureChecks", maxSignatureChecks, 1),
+            ("maxNameConstraintComparisons", maxNameConstraintComparisons, 0),
+        ]
+        for (name, value, minimum) in minimums where value < minimum {
+            return "\(name) must be at least \(minimum) (got \(value))"
+        }
+        return nil
+    }
 }
 
 /// Work counters for one validation, shared by the certificate stores and the policies.
@@ -211,6 +225,10 @@ struct ValidityPolicy: VerifierPolicy {
     var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        // The clock is injected: a NaN time compares false both ways and would pass every validity period.
+        guard !now.timeIntervalSinceReferenceDate.isNaN else {
+            return VerifierRule.validity.fail("the current time is not a number (check the injected clock)")
+        }
         for (index, certificate) in chain.enumerated() {
             let role = index == 0 ? "Leaf" : index == chain.count - 1 ? "Root" : "Intermediate"
             if certificate.notValidBefore > certificate.notValidAfter {

@@ -30,7 +30,8 @@ public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
     case pskWithDHE = 1
 }
 
-/// Settings shared by both roles.
+/// Settings shared by both roles. Values outside the documented ranges are refused when a connection is created
+/// (`TLSConfigurationError`), never trapped on or silently clamped later.
 public struct TLSCommonConfiguration: Sendable {
     /// Cipher suites in preference order: the TLS 1.3 suites, then TLS 1.2 ECDHE with AEAD (no CBC, no static RSA).
     public var cipherSuites: [CipherSuite] = [
@@ -50,9 +51,9 @@ public struct TLSCommonConfiguration: Sendable {
     ]
     /// If set, sent as signature_algorithms_cert (schemes accepted in certificates, when they differ).
     public var certificateSignatureAlgorithms: [SignatureScheme]? = nil
-    /// ALPN protocol names, most preferred first. Empty: ALPN is not used.
+    /// ALPN protocol names, most preferred first, each 1…255 bytes of UTF-8 (RFC 7301). Empty: ALPN is not used.
     public var applicationProtocols: [String] = []
-    /// RFC 8449 record_size_limit to announce (nil: not sent). We always honour the peer's.
+    /// RFC 8449 record_size_limit to announce, at least 64 (nil: not sent). We always honour the peer's.
     public var recordSizeLimit: UInt16? = nil
     /// TLS 1.2 and TLS 1.3 by default; the highest version both sides support is chosen.
     public var minimumVersion: ProtocolVersion = .tls12
@@ -71,13 +72,19 @@ public struct TLSCommonConfiguration: Sendable {
     /// on only for a legacy protocol whose security does not rest on exported keys being unique to the connection.
     public var allowKeyingMaterialExportWithoutExtendedMasterSecret = false
     /// TLS 1.3 record padding: each protected record's plaintext is padded with zeros to a multiple of this size
-    /// (nil: no padding). Hides exact lengths at the cost of bandwidth.
+    /// (1…16,384; nil: no padding). Hides exact lengths at the cost of bandwidth.
     public var recordPaddingBlockSize: Int? = nil
     /// TLS 1.3 resumption modes, in preference order. psk_ke (`.pskOnly`) gives up forward secrecy; add it only if
     /// you need it.
     public var pskKeyExchangeModes: [PSKKeyExchangeMode] = [.pskWithDHE]
-    /// Largest handshake message accepted from the peer.
+    /// Largest handshake message accepted from the peer (1…2^24-1 bytes).
     public var maxHandshakeMessageSize: Int = 64 * 1024
+    /// Most bytes the connection buffers from the peer while a certificate verification is pending (records behind
+    /// the peer's Certificate wait until the verdict is in). More fails the connection with internal_error. At least
+    /// 16,645 bytes (one largest record); the default, 256 KiB, holds the rest of any handshake flight and a good
+    /// amount of early application data. Drivers should stop reading while `pendingVerification` is set (the NIO
+    /// handler does); this cap is for those that do not.
+    public var maxBufferedInputWhileVerifying: Int = 256 * 1024
     /// Receives NSS key-log lines (SSLKEYLOGFILE format). The only way a secret leaves the engine.
     public var keyLog: (@Sendable (String) -> Void)? = nil
     /// The crypto seam. Swap for a faster or instrumented implementation.
@@ -154,7 +161,7 @@ public struct TLSServerConfiguration: Sendable {
     /// Keys that seal stateless session tickets (nil: no tickets, no resumption). A fresh random ring is made per
     /// configuration value; copies of the configuration share it. Share one ring (or its key file) across a fleet.
     public var sessionTicketKeys: TicketKeyRing? = TicketKeyRing()
-    /// TLS 1.3 NewSessionTicket messages sent after each full handshake (RFC 8446 §4.6.1).
+    /// TLS 1.3 NewSessionTicket messages sent after each full handshake (RFC 8446 §4.6.1), 0…16.
     public var ticketsPerHandshake = 2
     /// How long a ticket may be used, in seconds (at most seven days).
     public var ticketLifetime: UInt32 = 7200
@@ -163,7 +170,8 @@ public struct TLSServerConfiguration: Sendable {
     public var maxEarlyDataSize: UInt32 = 0
     /// Remembers which tickets already carried early data, so each is accepted once (shared by configuration copies).
     public var earlyDataReplayGuard = EarlyDataReplayGuard()
-    /// How far the client's view of a ticket's age may differ from ours before early data is refused (RFC 8446 §8.3).
+    /// How far the client's view of a ticket's age may differ from ours before early data is refused (RFC 8446 §8.3),
+    /// in seconds (finite, 0 or more).
     public var earlyDataAgeTolerance: TimeInterval = 10
     /// TLS 1.3 0.5-RTT data (RFC 8446 §2.3): application data written before the handshake completes goes out right
     /// after our Finished instead of waiting for the client's — a round trip sooner for server-speaks-first protocols

@@ -67,3 +67,59 @@ public struct NegotiatedParameters: Sendable, Equatable {
     /// transcript, the protection the extension adds to TLS 1.2 (RFC 8446 Appendix D asks APIs to say so).
     public var extendedMasterSecret: Bool = true
 }
+
+/// The connection's pending events, bounded so that a peer cannot grow it without limit when the application never
+/// calls `takeEvents()` (a server may stream NewSessionTickets, each event holding a whole ticket).
+///
+/// At most `capacity` events wait. When one more arrives, the oldest informational event goes:
+/// first `.handshakeMessage` and `.newSessionTicket` (the tickets themselves are already in the session cache),
+/// then, only if nothing else is left to drop, the oldest `.keyUpdated` (a peer may interleave KeyUpdates with data
+/// forever, so these cannot be exempt). `.handshakeCompleted`, `.peerClosed` and `.earlyDataAccepted` each happen at
+/// most once per connection and are never dropped. `dropped` counts what went.
+struct EventQueue: Sequence {
+    static let capacity = 64
+
+    private(set) var events: [TLSEvent] = []
+    private(set) var dropped = 0
+
+    mutating func append(_ event: TLSEvent) {
+        if events.count >= Self.capacity && !makeRoom(for: event) {
+            dropped += 1   // the newcomer was the least important
+            return
+        }
+        events.append(event)
+    }
+
+    /// Removes everything queued, in order.
+    mutating func take() -> [TLSEvent] {
+        defer { events = [] }
+        return events
+    }
+
+    func makeIterator() -> IndexingIterator<[TLSEvent]> { events.makeIterator() }
+
+    /// Drops the oldest event of the lowest priority present, unless `newcomer` is itself of a lower priority than
+    /// anything queued (then it is the one to go: false).
+    private mutating func makeRoom(for newcomer: TLSEvent) -> Bool {
+        for priority in [Priority.informational, .keyUpdate] {
+            if let index = events.firstIndex(where: { Self.priority($0) == priority }) {
+                events.remove(at: index)
+                dropped += 1
+                return true
+            }
+            if Self.priority(newcomer) == priority { return false }
+        }
+        // Only lifecycle events queued (at most three, far below the capacity): keep everything.
+        return true
+    }
+
+    private enum Priority { case informational, keyUpdate, lifecycle }
+
+    private static func priority(_ event: TLSEvent) -> Priority {
+        switch event {
+        case .handshakeMessage, .newSessionTicket: return .informational
+        case .keyUpdated: return .keyUpdate
+        case .handshakeCompleted, .peerClosed, .earlyDataAccepted: return .lifecycle
+        }
+    }
+}

@@ -9,6 +9,11 @@ import Foundation
 /// own check and call `completeVerification(_:)`), then go on feeding bytes.
 ///
 /// Not thread-safe: use one connection from one task or event loop at a time.
+///
+/// Secrets: when the connection ends — it fails, close_notify went both ways, or it is deallocated — the secrets it
+/// holds (traffic, exporter and resumption secrets, the TLS 1.2 master secret, whatever the handshake state still
+/// holds) are overwritten in place; after `close()` alone, our own TLS 1.3 sending secret is. Best-effort: see the
+/// README section "Secrets in memory" for what Swift copies out of reach.
 public final class TLSConnection {
     public enum Role: Sendable {
         case client
@@ -30,7 +35,8 @@ public final class TLSConnection {
 
     var output: [UInt8] = []
     var applicationData: [UInt8] = []
-    var events: [TLSEvent] = []
+    /// Bounded: see `EventQueue` and `droppedEventCount`.
+    var events = EventQueue()
     /// Application data written before the handshake finished; sent right after it.
     var queuedApplicationData: [UInt8] = []
     /// `close()` came before the handshake completed, with data queued: close_notify is written after that data.
@@ -77,6 +83,8 @@ public final class TLSConnection {
     var tls12Traffic: TLS12Traffic?
     // TLS 1.3 traffic state once connected.
     var traffic: TrafficState?
+    /// The connection ended and its secrets were overwritten (README "Secrets in memory").
+    var secretsWiped = false
 
     /// A client connection to `serverName`: a DNS name (sent as SNI) or an IP literal (not sent), which the
     /// server's certificate must be valid for (DNS names against dNSName SANs, IP literals against iPAddress SANs).
@@ -96,6 +104,7 @@ public final class TLSConnection {
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
         try Self.validate(common)
+        try Self.validate(verifier)
         do {
             try startClientHandshake()
         } catch {
@@ -118,9 +127,15 @@ public final class TLSConnection {
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart())
         try Self.validate(common)
+        try Self.validate(verifier)
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {
             throw TLSConfigurationError("a server needs a certificate (or a certificate selector)")
         }
+        try Self.validate(server: configuration)
+    }
+
+    deinit {
+        wipeSecrets()
     }
 
     /// A client must name the server it expects, or say explicitly that it checks no identity.
@@ -148,16 +163,86 @@ public final class TLSConnection {
         guard common.supportedGroups.contains(where: { common.cryptoProvider.supports(group: $0) }) else {
             throw TLSConfigurationError("no supported key-exchange group configured")
         }
+        // Numbers that size buffers or loops: out of range they would trap or make every connection fail later.
+        if let block = common.recordPaddingBlockSize, !(1...RecordLimits.maxPlaintext).contains(block) {
+            throw TLSConfigurationError("recordPaddingBlockSize must lie within 1…\(RecordLimits.maxPlaintext) (got \(block); nil: no padding)")
+        }
+        guard (1...maxHandshakeMessageSizeLimit).contains(common.maxHandshakeMessageSize) else {
+            throw TLSConfigurationError("maxHandshakeMessageSize must lie within 1…\(maxHandshakeMessageSizeLimit) (got \(common.maxHandshakeMessageSize))")
+        }
+        if let limit = common.recordSizeLimit, limit < 64 {
+            // RFC 8449 §4: endpoints MUST NOT send a record_size_limit below 64.
+            throw TLSConfigurationError("recordSizeLimit must be at least 64 (RFC 8449; got \(limit))")
+        }
+        guard common.maxBufferedInputWhileVerifying >= minBufferedInputWhileVerifying else {
+            throw TLSConfigurationError("maxBufferedInputWhileVerifying must be at least \(minBufferedInputWhileVerifying) (one largest record; got \(common.maxBufferedInputWhileVerifying))")
+        }
+        // RFC 7301 §3.1: ProtocolName<1..2^8-1>.
+        if let name = common.applicationProtocols.first(where: { $0.utf8.isEmpty || $0.utf8.count > 255 }) {
+            throw TLSConfigurationError("an ALPN protocol name must be 1…255 bytes (got \(name.utf8.count) bytes)")
+        }
+    }
+
+    /// One largest protected record with its header.
+    static let minBufferedInputWhileVerifying = RecordLimits.headerLength + RecordLimits.maxCiphertext
+    /// The largest handshake message the 24-bit length can describe.
+    static let maxHandshakeMessageSizeLimit = (1 << 24) - 1
+    /// Most NewSessionTickets sent after one handshake (their nonce is one byte; more than a few is never useful).
+    static let maxTicketsPerHandshake = 16
+
+    private static func validate(server configuration: TLSServerConfiguration) throws {
+        guard (0...maxTicketsPerHandshake).contains(configuration.ticketsPerHandshake) else {
+            throw TLSConfigurationError("ticketsPerHandshake must lie within 0…\(maxTicketsPerHandshake) (got \(configuration.ticketsPerHandshake))")
+        }
+        guard configuration.earlyDataAgeTolerance.isFinite, configuration.earlyDataAgeTolerance >= 0 else {
+            throw TLSConfigurationError("earlyDataAgeTolerance must be a finite number of seconds, 0 or more (got \(configuration.earlyDataAgeTolerance))")
+        }
+        if let ring = configuration.sessionTicketKeys, let problem = ring.configurationProblem {
+            throw TLSConfigurationError("sessionTicketKeys: \(problem)")
+        }
+        if let cache = configuration.sessionIDCache, !(cache.timeout.isFinite && cache.timeout >= 0) {
+            throw TLSConfigurationError("sessionIDCache: timeout must be a finite number of seconds, 0 or more (got \(cache.timeout))")
+        }
+    }
+
+    /// The work caps of TLSKit's own verifier (a custom verifier bounds its own work).
+    private static func validate(_ verifier: (any CertificateVerifier)?) throws {
+        guard let x509 = verifier as? X509CertificateVerifier else { return }
+        if let problem = x509.limits.configurationProblem {
+            throw TLSConfigurationError("verification limits: \(problem)")
+        }
     }
 
     // MARK: - Driving the connection
 
     /// Feeds bytes read from the network. Throws the `TLSError` that ended the connection (after queueing the
     /// alert to send, so still call `takeOutput()` and write it before closing the socket).
+    ///
+    /// While a certificate verification is pending nothing is processed, so the bytes wait in the connection; beyond
+    /// `maxBufferedInputWhileVerifying` of them the connection fails (internal_error) rather than grow without bound.
     public func receive(_ bytes: [UInt8]) throws(TLSError) {
         if let failure { throw failure }
+        if pendingVerification != nil {
+            // Refused before it is copied in.
+            try checkInputWhileVerifying(buffered: records.bufferedByteCount + bytes.count)
+        }
         records.receive(bytes)
         try process()
+    }
+
+    /// Fails the connection when more than `maxBufferedInputWhileVerifying` bytes wait behind a pending verification.
+    ///
+    /// internal_error: the peer broke no rule (after its Certificate it may go on with CertificateVerify, Finished and,
+    /// as a server, 0.5-RTT data, and TCP lets it send as much as our driver reads), so no protocol alert fits; we stop
+    /// because of a local resource limit, which is what RFC 8446 §6.2 names internal_error for ("unrelated to the peer
+    /// or the correctness of this protocol (such as a memory allocation failure)"). BoringSSL sends internal_error
+    /// when it cannot grow a buffer, and rustls reports a full receive buffer as a local I/O error, not a peer fault.
+    private func checkInputWhileVerifying(buffered: Int) throws(TLSError) {
+        guard buffered > common.maxBufferedInputWhileVerifying else { return }
+        let error = TLSError(.internalError, "\(buffered) bytes received while the peer's certificate is being verified, "
+            + "more than maxBufferedInputWhileVerifying (\(common.maxBufferedInputWhileVerifying))")
+        fail(error)
+        throw error
     }
 
     /// Bytes to write to the network (handshake records, protected application data, alerts).
@@ -188,10 +273,15 @@ public final class TLSConnection {
         return data
     }
 
+    /// Events since the last call, oldest first. Taking them is optional: at most 64 wait, and when more arrive the
+    /// oldest `.handshakeMessage` / `.newSessionTicket` events are dropped first, then the oldest `.keyUpdated`;
+    /// `.handshakeCompleted`, `.peerClosed` and `.earlyDataAccepted` are never dropped (see `droppedEventCount`).
     public func takeEvents() -> [TLSEvent] {
-        defer { events.removeAll() }
-        return events
+        events.take()
     }
+
+    /// How many events were dropped, over the connection's life, because more than 64 waited untaken.
+    public var droppedEventCount: Int { events.dropped }
 
     public var isHandshakeComplete: Bool { traffic != nil || tls12Traffic != nil }
 
@@ -294,11 +384,26 @@ public final class TLSConnection {
             return
         }
         try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+        closedForWriting()
+    }
+
+    /// close_notify is out: nothing more is sent, so our sending secret goes; once the peer's close_notify is in too,
+    /// everything does.
+    private func closedForWriting() {
+        if peerClosed {
+            wipeSecrets()
+        } else if var traffic {
+            // (Moved out first, so the wipe lands in place rather than in a copy.)
+            self.traffic = nil
+            if role == .client { wipe(&traffic.clientApplicationSecret) } else { wipe(&traffic.serverApplicationSecret) }
+            self.traffic = traffic
+        }
     }
 
     /// Starts a TLS 1.3 KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer must update its key too.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         if let failure { throw failure }
+        guard !sentCloseNotify else { throw TLSError(.internalError, "cannot update keys after close_notify") }
         guard traffic != nil else {
             throw TLSError(.internalError, tls12Traffic != nil ? "TLS 1.2 has no KeyUpdate" : "KeyUpdate before the handshake completed")
         }
@@ -332,8 +437,25 @@ public final class TLSConnection {
         try process()
     }
 
-    /// RFC 8446 §7.5 exporter.
+    /// Keying material exporter: RFC 8446 §7.5 (TLS 1.3) or RFC 5705 (TLS 1.2), after the handshake.
+    ///
+    /// Both versions take the same arguments within the same limits, those of the TLS 1.3 encoding: `length` in
+    /// 0…255 × HashLen, `context` at most 65,535 bytes (RFC 5705's context_value_length is 16 bits), and a `label`
+    /// of 1…249 UTF-8 bytes (HkdfLabel's label<7..255> holds "tls13 " + label). Anything else throws
+    /// `TLSError(.internalError, …)`: a local misuse, so nothing is sent and the connection stays usable.
     public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+        guard !secretsWiped else {
+            throw TLSError(.internalError, "keying material is no longer available: the connection has ended")
+        }
+        let hashLength: Int
+        if let tls12Traffic {
+            hashLength = tls12Traffic.prf.hash.digestLength
+        } else if let traffic {
+            hashLength = traffic.schedule.hash.digestLength
+        } else {
+            throw TLSError(.internalError, "keying material is only available after the handshake")
+        }
+        try Self.checkExporterArguments(label: label, context: context, length: length, hashLength: hashLength)
         if let tls12Traffic {
             // RFC 7627 §5.4: no RFC 5705 exporters without the extended master secret (RFC 9266 §3: no tls-exporter).
             guard negotiated?.extendedMasterSecret == true || common.allowKeyingMaterialExportWithoutExtendedMasterSecret else {
@@ -344,10 +466,24 @@ public final class TLSConnection {
             seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context
             return tls12Traffic.prf(secret: tls12Traffic.masterSecret, label: label, seed: seed, length: length)
         }
-        guard let traffic, length >= 0, length <= 255 * traffic.schedule.hash.digestLength else {
-            throw TLSError(.internalError, "keying material is only available after the handshake, up to 255 × HashLen bytes")
-        }
+        guard let traffic else { throw TLSError(.internalError, "keying material is only available after the handshake") }
         return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context, length: length)
+    }
+
+    static let maxExporterLabelLength = 255 - "tls13 ".utf8.count
+    static let maxExporterContextLength = 0xFFFF
+
+    private static func checkExporterArguments(label: String, context: [UInt8], length: Int, hashLength: Int) throws(TLSError) {
+        guard length >= 0, length <= 255 * hashLength else {
+            throw TLSError(.internalError, "exporter length \(length) is outside 0…\(255 * hashLength) (255 × HashLen)")
+        }
+        guard context.count <= maxExporterContextLength else {
+            throw TLSError(.internalError, "exporter context of \(context.count) bytes exceeds \(maxExporterContextLength)")
+        }
+        let labelLength = label.utf8.count
+        guard labelLength >= 1, labelLength <= maxExporterLabelLength else {
+            throw TLSError(.internalError, "exporter label of \(labelLength) bytes is outside 1…\(maxExporterLabelLength)")
+        }
     }
 
     // MARK: - The receive loop
@@ -363,6 +499,8 @@ public final class TLSConnection {
                 try handleRecord(record)
             }
             flushHandshake()
+            // One receive() may carry the peer's Certificate and much more behind it.
+            if pendingVerification != nil { try checkInputWhileVerifying(buffered: records.bufferedByteCount) }
         } catch {
             fail(error)
             throw error
@@ -423,6 +561,7 @@ public final class TLSConnection {
             if !peerClosed {
                 peerClosed = true
                 events.append(.peerClosed)
+                if sentCloseNotify && !closeNotifyDeferred { wipeSecrets() }
             }
         case .unrecognizedName where alert.level == .warning && role == .client && negotiatedVersion == nil:
             // RFC 6066 §3 lets a server warn that it does not know the name; before the ServerHello it cannot be a
@@ -456,9 +595,10 @@ public final class TLSConnection {
 
     // MARK: - Output helpers used by the state machines
 
-    /// Encodes, hashes into `transcript`, and queues a handshake message.
-    func sendHandshake(_ message: HandshakeMessage, transcript: inout Transcript) {
-        let raw = message.encode()
+    /// Encodes, hashes into `transcript`, and queues a handshake message. internal_error if our own message cannot be
+    /// encoded (a length beyond its prefix: say, an oversized ticket or configuration value); nothing is queued then.
+    func sendHandshake(_ message: HandshakeMessage, transcript: inout Transcript) throws(TLSError) {
+        let raw = try message.encode()
         transcript.append(raw)
         queueHandshake(raw, type: message.type)
     }
@@ -527,6 +667,7 @@ public final class TLSConnection {
         if closeNotifyDeferred {
             closeNotifyDeferred = false
             try records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+            closedForWriting()
         }
     }
 
@@ -534,12 +675,17 @@ public final class TLSConnection {
     func fail(_ error: TLSError) {
         guard failure == nil else { return }
         failure = error
+        wipeHandshakeState()   // before the state's payload is dropped, so its secrets are overwritten in place
         state = .failed
         pendingVerification = nil
         pendingHandshakeBytes.removeAll()
         if error.origin == .local && (!sentCloseNotify || closeNotifyDeferred) {
             try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &output)
         }
+        // Nothing is read after a failure: the read key goes now (swift-crypto zeroes its key storage when the AEAD
+        // is freed). The write key stays until deallocation, so no later write can ever go out unprotected.
+        records.readProtection = nil
+        wipeSecrets()
     }
 
     func fail(_ error: any Error) {

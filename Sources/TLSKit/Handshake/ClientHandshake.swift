@@ -160,6 +160,7 @@ extension TLSConnection {
         // Resumption: offer the newest cached session, if this ClientHello can still use it: a TLS 1.3 ticket whose
         // suite hash we offer (RFC 8446 §4.6.1), or a TLS 1.2 session ID / ticket for a suite we offer (RFC 5077).
         var session: ClientSession?
+        let helloWithoutSession = hello
         if let serverName, let cache = config.sessionCache,
            let cached = cache.take(serverName: serverName, now: common.now(), where: { clientMayResume($0, serverName: serverName) }) {
             if cached.version == .tls13, offerTLS13, !common.pskKeyExchangeModes.isEmpty, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
@@ -176,17 +177,27 @@ extension TLSConnection {
             }
         }
         var raw: [UInt8]
-        let offerEarlyData = config.enableEarlyData && session?.version == .tls13 && (session?.maxEarlyDataSize ?? 0) > 0
-        if let session, session.version == .tls13 {
-            // A clientHelloCustomizer may already have placed early_data (to mirror another implementation's
-            // extension order, e.g. NSS's in RFC 8448 §4): keep it where it is, never twice.
-            if offerEarlyData && !hello.extensions.contains(where: { $0.type == .earlyData }) {
-                hello.extensions.append(.earlyData(maxEarlyDataSize: nil))
+        var offerEarlyData = config.enableEarlyData && session?.version == .tls13 && (session?.maxEarlyDataSize ?? 0) > 0
+        do {
+            if let session, session.version == .tls13 {
+                // A clientHelloCustomizer may already have placed early_data (to mirror another implementation's
+                // extension order, e.g. NSS's in RFC 8448 §4): keep it where it is, never twice.
+                if offerEarlyData && !hello.extensions.contains(where: { $0.type == .earlyData }) {
+                    hello.extensions.append(.earlyData(maxEarlyDataSize: nil))
+                }
+                raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
+            } else {
+                addPadding(to: &hello)
+                raw = try HandshakeMessage.clientHello(hello).encode()
             }
-            raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
-        } else {
+        } catch where session != nil {
+            // The cached session does not fit in a ClientHello (a ticket close to 2^16 bytes; the extensions block
+            // holds at most 2^16 - 1): it is dropped, and this is a full handshake.
+            hello = helloWithoutSession
+            session = nil
+            offerEarlyData = false
             addPadding(to: &hello)
-            raw = HandshakeMessage.clientHello(hello).encode()
+            raw = try HandshakeMessage.clientHello(hello).encode()
         }
         queueHandshake(raw, type: .clientHello)
         flushHandshake()
@@ -226,12 +237,12 @@ extension TLSConnection {
         hello.extensions.removeAll { $0.type == .preSharedKey }
         hello.extensions.append(.preSharedKeyClient(identities: [identity], binders: [placeholder]))
         addPadding(to: &hello)
-        guard let truncated = hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
+        guard let truncated = try hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
         var transcript = transcriptPrefix ?? Transcript(provider: common.cryptoProvider, hash: suite.hash)
         transcript.append(truncated)
         let binder = resumptionBinder(schedule: schedule, psk: session.secret, transcriptHash: transcript.currentHash)
         hello.extensions[hello.extensions.count - 1] = .preSharedKeyClient(identities: [identity], binders: [binder])
-        return HandshakeMessage.clientHello(hello).encode()
+        return try HandshakeMessage.clientHello(hello).encode()
     }
 
     /// binder = HMAC(finished_key(binder_key), Transcript-Hash(truncated ClientHello)) with
@@ -246,8 +257,8 @@ extension TLSConnection {
     /// buggy middleboxes that mis-handle that range do not see one.
     private func addPadding(to hello: inout ClientHello) {
         hello.extensions.removeAll { $0.type == .padding }
-        let length = HandshakeMessage.clientHello(hello).encode().count
-        guard length > 0xFF && length < 0x200 else { return }
+        guard let length = try? HandshakeMessage.clientHello(hello).encode().count,   // (unencodable: fails when sent)
+              length > 0xFF && length < 0x200 else { return }
         var paddingLength = 0x200 - length
         paddingLength = paddingLength >= 5 ? paddingLength - 4 : 1
         let index = hello.extensions.firstIndex { $0.type == .preSharedKey } ?? hello.extensions.count
@@ -419,7 +430,7 @@ extension TLSConnection {
             hello.extensions.removeAll { $0.type == .preSharedKey }
             next.offeredSession = nil
             addPadding(to: &hello)
-            raw2 = HandshakeMessage.clientHello(hello).encode()
+            raw2 = try HandshakeMessage.clientHello(hello).encode()
         }
         // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
         // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
@@ -611,7 +622,7 @@ extension TLSConnection {
         }
         if earlyDataAccepted == true {
             // RFC 8446 §4.5: EndOfEarlyData, still under the early data key, then the handshake key.
-            sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
+            try sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
             try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: schedule, aead: handshake.suite.aead)
         }
 
@@ -622,20 +633,20 @@ extension TLSConnection {
             let scheme = identity?.privateKey.supportedSchemes.first { offered.contains($0) && isAllowedInTLS13CertificateVerify($0) }
             if let identity, let scheme {
                 let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
-                sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
+                try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
                               transcript: &handshake.transcript)
                 let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
                 let signature = try identity.privateKey.sign(scheme: scheme, message: content)
-                sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
+                try sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
                 clientScheme = scheme
             } else {
                 // No certificate, or none the server accepts: an empty Certificate lets the server decide.
-                sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: [])),
+                try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: [])),
                               transcript: &handshake.transcript)
             }
         }
         let verifyData = schedule.finishedVerifyData(baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
-        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
         let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
         try installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
 

@@ -80,8 +80,8 @@ struct TrafficState: Sendable {
     let suite: TLS13SuiteParameters
     var clientApplicationSecret: [UInt8]
     var serverApplicationSecret: [UInt8]
-    let exporterMasterSecret: [UInt8]
-    let resumptionMasterSecret: [UInt8]
+    var exporterMasterSecret: [UInt8]
+    var resumptionMasterSecret: [UInt8]
     /// The peer identity the connection has (what tickets received on it carry into resumption).
     var peerAuthentication: SessionAuthentication = .anonymous
 }
@@ -167,7 +167,7 @@ extension TLSConnection {
                 traffic.clientApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.clientApplicationSecret)
                 try installReadKey(secret: traffic.clientApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
             }
-            self.traffic = traffic
+            replaceTraffic(with: traffic)
             events.append(.keyUpdated(.received))
             if request == .updateRequested && !sentCloseNotify && !keyUpdateAnswerPending {
                 try sendKeyUpdate(.updateNotRequested)
@@ -180,7 +180,7 @@ extension TLSConnection {
 
     func sendKeyUpdate(_ request: KeyUpdateRequest) throws(TLSError) {
         guard var traffic else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
-        let raw = HandshakeMessage.keyUpdate(request).encode()
+        let raw = try HandshakeMessage.keyUpdate(request).encode()
         queueHandshake(raw, type: .keyUpdate)
         flushHandshake()
         if role == .client {
@@ -190,7 +190,7 @@ extension TLSConnection {
             traffic.serverApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.serverApplicationSecret)
             try installWriteKey(secret: traffic.serverApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
         }
-        self.traffic = traffic
+        replaceTraffic(with: traffic)
         events.append(.keyUpdated(.sent))
     }
 

@@ -75,15 +75,15 @@ struct KeySchedule: Sendable {
 }
 
 struct EarlySecret: Sendable {
-    let secret: [UInt8]
+    var secret: [UInt8]
 }
 
 struct HandshakeSecret: Sendable {
-    let secret: [UInt8]
+    var secret: [UInt8]
 }
 
 struct MasterSecret: Sendable {
-    let secret: [UInt8]
+    var secret: [UInt8]
 }
 
 /// The running transcript hash (RFC 8446 §4.4.1) over the exact bytes of each handshake message.

@@ -285,7 +285,7 @@ extension TLSConnection {
             transcript = Transcript(provider: provider, hash: suite.hash)
         }
         transcript.append(raw)
-        sendHandshake(.serverHello(serverHello), transcript: &transcript)
+        try sendHandshake(.serverHello(serverHello), transcript: &transcript)
         if !hello.legacySessionID.isEmpty && !(start.helloRetry?.sentChangeCipherSpec ?? false) {
             sendChangeCipherSpec()   // RFC 8446 §D.4: the client is in compatibility mode
         }
@@ -332,7 +332,7 @@ extension TLSConnection {
         if acceptEarlyData { encrypted.append(.earlyData(maxEarlyDataSize: nil)) }
         if let applicationProtocol { encrypted.append(.alpn([Array(applicationProtocol.utf8)])) }
         config.encryptedExtensionsCustomizer?(&encrypted)
-        sendHandshake(.encryptedExtensions(EncryptedExtensions(extensions: encrypted)), transcript: &transcript)
+        try sendHandshake(.encryptedExtensions(EncryptedExtensions(extensions: encrypted)), transcript: &transcript)
 
         // CertificateRequest (never in a PSK handshake, RFC 8446 §4.3.2).
         var certificateRequest: CertificateRequest?
@@ -341,7 +341,7 @@ extension TLSConnection {
         case .optional, .required:
             guard resumption == nil else { break }
             let request = CertificateRequest(certificateRequestContext: [], extensions: [.signatureAlgorithms(common.signatureAlgorithms)])
-            sendHandshake(.certificateRequest(request), transcript: &transcript)
+            try sendHandshake(.certificateRequest(request), transcript: &transcript)
             certificateRequest = request
         }
 
@@ -352,15 +352,15 @@ extension TLSConnection {
             if let response = identity.ocspResponse, !response.isEmpty, !entries.isEmpty,
                case .statusRequest(let request)? = extensions.first(.statusRequest),
                request.first == CertificateStatusCodec.ocsp {
-                entries[0].extensions = [.statusRequest(CertificateStatusCodec.encode(ocspResponse: response))]
+                entries[0].extensions = [.statusRequest(try CertificateStatusCodec.encode(ocspResponse: response))]
             }
-            sendHandshake(.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)), transcript: &transcript)
+            try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)), transcript: &transcript)
             let content = certificateVerifyContent(server: true, transcriptHash: transcript.currentHash)
             let signature = try identity.privateKey.sign(scheme: scheme, message: content)
-            sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &transcript)
+            try sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &transcript)
         }
         let verifyData = schedule.finishedVerifyData(baseKey: serverSecret, transcriptHash: transcript.currentHash)
-        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &transcript)
+        try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &transcript)
 
         let master = schedule.masterSecret(from: handshakeSecret)
         let finishedHash = transcript.currentHash
@@ -424,7 +424,7 @@ extension TLSConnection {
         let retry = ServerHello(random: ServerHello.helloRetryRequestRandom, legacySessionIDEcho: hello.legacySessionID,
                                 cipherSuite: suite.suite, extensions: extensions)
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: raw)
-        sendHandshake(.serverHello(retry), transcript: &transcript)
+        try sendHandshake(.serverHello(retry), transcript: &transcript)
         if hello.extensions.contains(.earlyData) {
             earlyDataAccepted = false
             earlyDataRejectionReason = .helloRetryRequest
@@ -497,7 +497,7 @@ extension TLSConnection {
             let message = HandshakeMessage.newSessionTicket(NewSessionTicket(
                 ticketLifetime: lifetime, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket: ticket,
                 extensions: config.maxEarlyDataSize > 0 ? [.earlyData(maxEarlyDataSize: config.maxEarlyDataSize)] : []))
-            queueHandshake(message.encode(), type: .newSessionTicket)
+            queueHandshake(try message.encode(), type: .newSessionTicket)
         }
         flushHandshake()
     }

@@ -8,7 +8,7 @@ import Foundation
 struct TLS12Traffic: Sendable {
     let prf: TLS12PRF
     let suite: TLS12SuiteParameters
-    let masterSecret: [UInt8]
+    var masterSecret: [UInt8]
     let clientRandom: [UInt8]
     let serverRandom: [UInt8]
 }
@@ -208,7 +208,7 @@ extension TLSConnection {
             guard tls12Groups.contains(group), common.supportedGroups.contains(group) else {
                 throw TLSError(.illegalParameter, "ServerKeyExchange uses \(group), which we did not offer")
             }
-            let signed = handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
+            let signed = try handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
             try common.cryptoProvider.verifyTLS12Signature(
                 scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
@@ -243,7 +243,7 @@ extension TLSConnection {
                                      clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
                 let verifyData = handshake.prf.finishedVerifyData(
                     masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
-                sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+                try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
                 flushHandshake()
             }
             storeSession12(handshake)
@@ -277,18 +277,18 @@ extension TLSConnection {
                 scheme = chosen
             }
             let certificates = identity?.chain.derEncoded ?? []
-            sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+            try sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
         }
         let share = try common.cryptoProvider.generateKeyShare(parameters.group, random: &random)
         let preMasterSecret = try share.sharedSecret(serverShare: parameters.publicKey)
-        sendHandshake(.clientKeyExchange(ClientKeyExchange(publicKey: share.publicShare)), transcript: &handshake.transcript)
+        try sendHandshake(.clientKeyExchange(ClientKeyExchange(publicKey: share.publicShare)), transcript: &handshake.transcript)
         handshake.masterSecret = handshake.extendedMasterSecret
             ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
             : handshake.prf.legacyMasterSecret(preMasterSecret: preMasterSecret, clientRandom: handshake.clientRandom,
                                                serverRandom: handshake.serverRandom)
         if let identity, let scheme {
             let signature = try identity.privateKey.sign(scheme: scheme, message: handshake.transcript.messages ?? [])
-            sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
+            try sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
             handshake.clientSignatureScheme = scheme
         }
         logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
@@ -297,7 +297,7 @@ extension TLSConnection {
                              clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
         let verifyData = handshake.prf.finishedVerifyData(
             masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
-        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
         flushHandshake()
         state = .client12ExpectChangeCipherSpec(handshake)
     }
@@ -433,7 +433,7 @@ extension TLSConnection {
                                       extensions: serverExtensions)
         var transcript = Transcript(provider: provider, hash: suiteInUse.hash, retainMessages: true)
         transcript.append(raw)
-        sendHandshake(.serverHello(serverHello), transcript: &transcript)
+        try sendHandshake(.serverHello(serverHello), transcript: &transcript)
         /// The server's handshake state once its flight is written (full or abbreviated).
         func makeHandshake(transcript: Transcript, keyShare: (any KeyShareSecret)?, group: NamedGroup?,
                            scheme: SignatureScheme?, certificateRequest: CertificateRequest12?) -> Server12Handshake {
@@ -461,13 +461,13 @@ extension TLSConnection {
             state = .server12ExpectChangeCipherSpec(handshake)
             return
         }
-        sendHandshake(.certificate12(CertificateMessage12(certificates: identity.chain.derEncoded)), transcript: &transcript)
-        if let staple { sendHandshake(.certificateStatus(ocspResponse: staple), transcript: &transcript) }
+        try sendHandshake(.certificate12(CertificateMessage12(certificates: identity.chain.derEncoded)), transcript: &transcript)
+        if let staple { try sendHandshake(.certificateStatus(ocspResponse: staple), transcript: &transcript) }
 
         let share = try provider.generateKeyShare(group, random: &random)
         let parameters = ServerECDHParameters(group: group, publicKey: share.publicShare)
         let signature = try identity.privateKey.sign(scheme: scheme, message: hello.random + serverRandom + parameters.encoded)
-        sendHandshake(.serverKeyExchange(ServerKeyExchange(parameters: parameters, signatureScheme: scheme, signature: signature)),
+        try sendHandshake(.serverKeyExchange(ServerKeyExchange(parameters: parameters, signatureScheme: scheme, signature: signature)),
                       transcript: &transcript)
         var certificateRequest: CertificateRequest12?
         switch config.clientAuthentication {
@@ -477,10 +477,10 @@ extension TLSConnection {
                 certificateTypes: [64, 1],   // ecdsa_sign, rsa_sign
                 signatureAlgorithms: common.signatureAlgorithms.filter(isAllowedInTLS12),
                 certificateAuthorities: [])
-            sendHandshake(.certificateRequest12(request), transcript: &transcript)
+            try sendHandshake(.certificateRequest12(request), transcript: &transcript)
             certificateRequest = request
         }
-        sendHandshake(.serverHelloDone, transcript: &transcript)
+        try sendHandshake(.serverHelloDone, transcript: &transcript)
 
         let handshake = makeHandshake(transcript: transcript, keyShare: share, group: group, scheme: scheme,
                                       certificateRequest: certificateRequest)
@@ -564,7 +564,7 @@ extension TLSConnection {
             extendedMasterSecret: handshake.extendedMasterSecret, clientAuthentication: authentication)
         if handshake.issueTicket, let keys = config.sessionTicketKeys {
             let ticket = try keys.seal(state.encode(), provider: common.cryptoProvider, random: &random, now: now)
-            sendHandshake(.newSessionTicket12(NewSessionTicket12(lifetimeHint: state.lifetime, ticket: ticket)),
+            try sendHandshake(.newSessionTicket12(NewSessionTicket12(lifetimeHint: state.lifetime, ticket: ticket)),
                           transcript: &handshake.transcript)
         }
         if !handshake.sessionID.isEmpty && !handshake.abbreviated {
@@ -575,7 +575,7 @@ extension TLSConnection {
                              clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
         let verifyData = handshake.prf.finishedVerifyData(
             masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
-        sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
         flushHandshake()
     }
 

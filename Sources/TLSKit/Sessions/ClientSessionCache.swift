@@ -7,7 +7,7 @@ public struct ClientSession: Sendable, Equatable {
     public let cipherSuite: CipherSuite
     public let ticket: [UInt8]
     /// The resumption PSK (TLS 1.3) or the master secret (TLS 1.2).
-    let secret: [UInt8]
+    var secret: [UInt8]
     let ageAdd: UInt32
     public let lifetime: TimeInterval
     public let received: Date
@@ -42,7 +42,8 @@ public struct ClientSession: Sendable, Equatable {
 
 /// A bounded client-side store of session tickets keyed by server name (least recently used names are
 /// dropped first). Tickets are single-use: `take` removes the ticket it returns, as RFC 8446 §C.4 advises.
-/// Share one cache between connections to the same servers (it is thread-safe).
+/// Share one cache between connections to the same servers (it is thread-safe). The secrets of sessions it drops are
+/// overwritten (README "Secrets in memory").
 public final class ClientSessionCache: @unchecked Sendable {
     private let lock = NSLock()
     private var sessions: [String: [ClientSession]] = [:]
@@ -59,13 +60,29 @@ public final class ClientSessionCache: @unchecked Sendable {
     func store(_ session: ClientSession) {
         lock.lock()
         defer { lock.unlock() }
+        var dropped: [ClientSession] = []
+        defer { Self.wipe(&dropped) }   // after the cache let go of them, so the wipe lands in place
         var list = sessions[session.serverName] ?? []
         list.append(session)
-        if list.count > ticketsPerServer { list.removeFirst(list.count - ticketsPerServer) }
+        if list.count > ticketsPerServer {
+            dropped += list.prefix(list.count - ticketsPerServer)
+            list.removeFirst(list.count - ticketsPerServer)
+        }
         sessions[session.serverName] = list
         touch(session.serverName)
         while order.count > capacity {
-            sessions[order.removeFirst()] = nil
+            dropped += sessions.removeValue(forKey: order.removeFirst()) ?? []
+        }
+    }
+
+    /// Overwrites the PSKs / master secrets of sessions the cache dropped.
+    private static func wipe(_ sessions: inout [ClientSession]) {
+        for index in sessions.indices { sessions[index].wipeSecret() }
+    }
+
+    deinit {
+        for name in Array(sessions.keys) {
+            if var list = sessions.removeValue(forKey: name) { Self.wipe(&list) }
         }
     }
 
@@ -75,6 +92,8 @@ public final class ClientSessionCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard var list = sessions[serverName] else { return nil }
+        var expired = list.filter { !$0.isValid(at: now) }
+        defer { Self.wipe(&expired) }
         list.removeAll { !$0.isValid(at: now) }
         var session: ClientSession?
         if let index = list.lastIndex(where: usable) {
@@ -135,7 +154,7 @@ struct TicketState: Equatable {
     /// Bumped whenever the layout changes: a ticket in an older layout is just not resumed.
     static let formatVersion: UInt8 = 2
 
-    func encode() -> [UInt8] {
+    func encode() throws(TLSError) -> [UInt8] {
         var writer = ByteWriter(reservingCapacity: 96)
         writer.writeUInt8(Self.formatVersion)
         writer.writeUInt16(version.rawValue)
@@ -150,7 +169,7 @@ struct TicketState: Equatable {
         writer.writeUInt8(extendedMasterSecret ? 1 : 0)
         writer.writeUInt32(maxEarlyDataSize)
         clientAuthentication.encode(into: &writer)
-        return writer.bytes
+        return try writer.checkedBytes()
     }
 
     init(version: ProtocolVersion, cipherSuite: CipherSuite, created: UInt64, lifetime: UInt32, ageAdd: UInt32,
@@ -192,12 +211,17 @@ struct TicketState: Equatable {
     }
 }
 
+/// Milliseconds since 1970, saturating: the clock is injected (`TLSCommonConfiguration.now`), so a date before 1970,
+/// beyond UInt64 or not finite must not trap.
 func milliseconds(_ date: Date) -> UInt64 {
-    UInt64(max(0, date.timeIntervalSince1970 * 1000))
+    let value = date.timeIntervalSince1970 * 1000
+    guard value > 0 else { return 0 }   // also NaN
+    return value < 18_446_744_073_709_549_568 ? UInt64(value) : .max   // the largest Double below 2^64
 }
 
 /// The server's TLS 1.2 session-ID cache (RFC 5246 §7.3): bounded, least recently used entries dropped first,
-/// entries older than `timeout` ignored. Thread-safe; share one between connections.
+/// entries older than `timeout` ignored (seconds, finite and 0 or more, checked when a connection is created).
+/// Thread-safe; share one between connections.
 public final class ServerSessionCache: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [[UInt8]: TicketState] = [:]
@@ -213,24 +237,33 @@ public final class ServerSessionCache: @unchecked Sendable {
     func store(_ state: TicketState, sessionID: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
-        if entries.updateValue(state, forKey: sessionID) != nil { order.removeAll { $0 == sessionID } }
+        if var replaced = entries.updateValue(state, forKey: sessionID) {
+            replaced.wipeSecret()
+            order.removeAll { $0 == sessionID }
+        }
         order.append(sessionID)
-        while order.count > capacity { entries[order.removeFirst()] = nil }
+        while order.count > capacity { var evicted = entries.removeValue(forKey: order.removeFirst()); evicted?.wipeSecret() }
+    }
+
+    deinit {
+        for sessionID in Array(entries.keys) { var entry = entries.removeValue(forKey: sessionID); entry?.wipeSecret() }
     }
 
     func lookup(_ sessionID: [UInt8], now: Date) -> TicketState? {
         lock.lock()
         defer { lock.unlock() }
-        guard let state = entries[sessionID] else { return nil }
-        let ageMilliseconds = milliseconds(now) &- state.created
-        guard milliseconds(now) >= state.created, Double(ageMilliseconds) < timeout * 1000 else {
-            entries[sessionID] = nil
+        // Only the timestamp is read here, so no copy of the entry is alive when an expired one is wiped below.
+        guard let created = entries[sessionID]?.created else { return nil }
+        let ageMilliseconds = milliseconds(now) &- created
+        guard milliseconds(now) >= created, Double(ageMilliseconds) < timeout * 1000 else {
+            var expired = entries.removeValue(forKey: sessionID)
+            expired?.wipeSecret()
             order.removeAll { $0 == sessionID }
             return nil
         }
         order.removeAll { $0 == sessionID }
         order.append(sessionID)
-        return state
+        return entries[sessionID]
     }
 
     public var count: Int {

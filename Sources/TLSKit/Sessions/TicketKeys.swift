@@ -4,7 +4,7 @@ import Foundation
 /// and a 32-byte AES-256-GCM key.
 public struct TicketKey: Sendable, Equatable {
     public let name: [UInt8]
-    public let key: [UInt8]
+    public internal(set) var key: [UInt8]
     /// When this key started to encrypt (for rotation).
     public let created: Date
 
@@ -38,6 +38,12 @@ public struct TicketKey: Sendable, Equatable {
 /// (`init(keyFile:)`, 48 bytes per key: name then key, newest first) and turn off automatic rotation
 /// (`rotationInterval: nil`); rotate by distributing a new file with the new key first and the old ones after,
 /// then dropping the oldest once `ticketLifetime` has passed.
+///
+/// Keys the ring drops are overwritten (all of them when the ring is freed; see README "Secrets in memory").
+///
+/// A ring holds at most `maxKeys` keys: beyond that the oldest retired key is dropped early (its tickets then fall
+/// back to a full handshake). `rotationInterval` must be positive and `ticketLifetime` 0 or more (both finite);
+/// connections refuse a ring that breaks this (`TLSConfigurationError`).
 public final class TicketKeyRing: @unchecked Sendable {
     private let lock = NSLock()
     private var keys: [TicketKey]   // newest first
@@ -55,6 +61,9 @@ public final class TicketKeyRing: @unchecked Sendable {
     /// A ring from given keys (newest first).
     public init(keys: [TicketKey], rotationInterval: TimeInterval? = nil, ticketLifetime: TimeInterval = 7 * 24 * 3600) throws {
         guard !keys.isEmpty else { throw TLSConfigurationError("a ticket key ring needs at least one key") }
+        guard keys.count <= Self.maxKeys else {
+            throw TLSConfigurationError("a ticket key ring holds at most \(Self.maxKeys) keys (got \(keys.count))")
+        }
         self.keys = keys
         self.rotationInterval = rotationInterval
         self.ticketLifetime = ticketLifetime
@@ -77,11 +86,35 @@ public final class TicketKeyRing: @unchecked Sendable {
         try self.init(keys: keys, rotationInterval: rotationInterval, ticketLifetime: ticketLifetime)
     }
 
+    /// Most keys a ring holds (the defaults, 12-hour rotation and 7-day lifetime, need 15).
+    public static let maxKeys = 64
+
+    /// Why this ring's timing cannot work, or nil: checked when a server connection is created.
+    var configurationProblem: String? {
+        if let interval = rotationInterval, !(interval.isFinite && interval > 0) {
+            return "rotationInterval must be a positive, finite number of seconds, or nil (got \(interval))"
+        }
+        guard ticketLifetime.isFinite, ticketLifetime >= 0 else {
+            return "ticketLifetime must be a finite number of seconds, 0 or more (got \(ticketLifetime))"
+        }
+        return nil
+    }
+
     /// The keys currently held, newest first.
     public var currentKeys: [TicketKey] {
         lock.lock()
         defer { lock.unlock() }
         return keys
+    }
+
+    /// Removes a key and overwrites it (in place unless a caller of `currentKeys` still holds a copy).
+    private func dropKey(at index: Int) {
+        var dropped = keys.remove(at: index)
+        dropped.wipe()
+    }
+
+    deinit {
+        for index in keys.indices { keys[index].wipe() }
     }
 
     /// Seals ticket state under the current key, rotating first if it is due.
@@ -111,14 +144,14 @@ public final class TicketKeyRing: @unchecked Sendable {
             keys.insert(TicketKey.random(&source, now: now), at: 0)
             random = source
         }
-        // A retired key (every key after the newest) is dropped once the tickets it sealed have all expired.
-        if keys.count > 1 {
-            var kept = [keys[0]]
-            for index in 1..<keys.count where now.timeIntervalSince(keys[index - 1].created) < ticketLifetime {
-                kept.append(keys[index])
-            }
-            keys = kept
+        // A retired key (every key after the newest) is dropped once the tickets it sealed have all expired: keys[i]
+        // goes when keys[i - 1], which replaced it, is older than the lifetime. From the back, so the indices hold.
+        var index = keys.count - 1
+        while index >= 1 {
+            if !(now.timeIntervalSince(keys[index - 1].created) < ticketLifetime) { dropKey(at: index) }
+            index -= 1
         }
+        while keys.count > Self.maxKeys { dropKey(at: keys.count - 1) }
         return keys[0]   // safe: the initializers guarantee one key, and the newest is never removed.
     }
 }

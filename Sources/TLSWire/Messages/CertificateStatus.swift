@@ -9,12 +9,18 @@ public enum CertificateStatusCodec {
     /// responder_id_list, empty request_extensions } }.
     public static let ocspRequestBody: [UInt8] = [ocsp, 0, 0, 0, 0]
 
-    /// CertificateStatus { status_type = ocsp, opaque OCSPResponse<1..2^24-1> }.
-    public static func encode(ocspResponse der: [UInt8]) -> [UInt8] {
+    /// CertificateStatus { status_type = ocsp, opaque OCSPResponse<1..2^24-1> }; internal_error if the response is
+    /// too long.
+    public static func encode(ocspResponse der: [UInt8]) throws(TLSError) -> [UInt8] {
         var w = ByteWriter(reservingCapacity: der.count + 4)
+        encode(ocspResponse: der, into: &w)
+        return try w.checkedBytes()
+    }
+
+    /// The same into a writer (an overflow is recorded there).
+    public static func encode(ocspResponse der: [UInt8], into w: inout ByteWriter) {
         w.writeUInt8(ocsp)
         w.writeVector24(bytes: der)
-        return w.bytes
     }
 
     /// Reads a CertificateStatus and returns the DER OCSPResponse; anything malformed (another status_type, an

@@ -34,10 +34,10 @@ extension ClientHello {
 
     /// The full handshake message (header included) up to, but excluding, the binders list of
     /// the pre_shared_key extension: the transcript input of the PSK binders (RFC 8446 §4.2.11.2).
-    /// Nil when the last extension is not a ClientHello pre_shared_key.
-    public func encodedWithoutBinders() -> [UInt8]? {
+    /// Nil when the last extension is not a ClientHello pre_shared_key; internal_error when it cannot be encoded.
+    public func encodedWithoutBinders() throws(TLSError) -> [UInt8]? {
         guard case .preSharedKeyClient(_, let binders)? = extensions.last else { return nil }
-        let full = HandshakeMessage.clientHello(self).encode()
+        let full = try HandshakeMessage.clientHello(self).encode()
         let bindersLength = 2 + binders.reduce(0) { $0 + 1 + $1.count }
         guard bindersLength <= full.count else { return nil }
         return Array(full.dropLast(bindersLength))
@@ -191,12 +191,13 @@ extension KeyUpdateRequest {
 }
 
 extension HandshakeMessage {
-    /// The full message: msg_type, uint24 length, body.
-    public func encode() -> [UInt8] {
+    /// The full message: msg_type, uint24 length, body. internal_error when a length does not fit its prefix (an
+    /// oversized configuration value or ticket): such a message is never produced.
+    public func encode() throws(TLSError) -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 256)
         w.writeUInt8(type.rawValue)
         w.writeVector24 { body in encodeBody(into: &body) }
-        return w.bytes
+        return try w.checkedBytes()
     }
 
     /// The body only (no header).
@@ -218,7 +219,7 @@ extension HandshakeMessage {
         case .certificate12(let m): m.encode(into: &w)
         case .certificateRequest12(let m): m.encode(into: &w)
         case .newSessionTicket12(let m): m.encode(into: &w)
-        case .certificateStatus(let response): w.writeBytes(CertificateStatusCodec.encode(ocspResponse: response))
+        case .certificateStatus(let response): CertificateStatusCodec.encode(ocspResponse: response, into: &w)
         }
     }
 

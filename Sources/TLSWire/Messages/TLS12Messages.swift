@@ -49,9 +49,11 @@ public struct ServerECDHParameters: Hashable, Sendable {
     /// server_random (RFC 8422 §5.4). Decoding is canonical, so for a received message these are
     /// the bytes the peer sent.
     public var encoded: [UInt8] {
-        var w = ByteWriter(reservingCapacity: 4 + publicKey.count)
-        encode(into: &w)
-        return w.bytes
+        get throws(TLSError) {
+            var w = ByteWriter(reservingCapacity: 4 + publicKey.count)
+            encode(into: &w)
+            return try w.checkedBytes()
+        }
     }
 }
 

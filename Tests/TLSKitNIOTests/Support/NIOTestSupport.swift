@@ -158,12 +158,15 @@ struct EmbeddedPair: Sendable {
         clientConfiguration: TLSClientConfiguration,
         serverConfiguration: TLSServerConfiguration,
         serverName: String? = "localhost",
+        clientHandlersBeforeTLS: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in },
         extraClientHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in },
         extraServerHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in }
     ) async throws {
         let clientRecorder = self.clientRecorder
         let serverRecorder = self.serverRecorder
         client = try await NIOAsyncTestingChannel { channel in
+            // Between the channel and the TLS handler: they see ciphertext and what the handler passes down.
+            try clientHandlersBeforeTLS(channel.pipeline.syncOperations)
             try channel.pipeline.syncOperations.addHandler(
                 TLSKitClientHandler(configuration: clientConfiguration, serverName: serverName))
             try extraClientHandlers(channel.pipeline.syncOperations)
@@ -226,5 +229,70 @@ struct EmbeddedPair: Sendable {
     func finish() async {
         _ = try? await client.finish(acceptAlreadyClosed: true)
         _ = try? await server.finish(acceptAlreadyClosed: true)
+    }
+}
+
+/// Holds a certificate verification until the test releases it: a verifier that really suspends.
+final class VerificationGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: CheckedContinuation<Void, Never>?
+    private var released = false
+    private var _pending = false
+
+    /// True while a verification waits at the gate.
+    var isPending: Bool { lock.withLock { _pending } }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let proceed: Bool = lock.withLock {
+                if released { return true }
+                waiting = continuation
+                _pending = true
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let continuation: CheckedContinuation<Void, Never>? = lock.withLock {
+            released = true
+            _pending = false
+            defer { waiting = nil }
+            return waiting
+        }
+        continuation?.resume()
+    }
+
+    /// `roots`' X509 verification, run once the gate opens.
+    func verification(trusting roots: TrustRoots) -> PeerVerification {
+        let verifier = X509CertificateVerifier(trustRoots: roots)
+        return .custom(CustomCertificateVerifier { [self] request in
+            await wait()
+            return await verifier.verify(request)
+        })
+    }
+}
+
+/// Counts the `read()`s that reach the channel, and those made while `gate` holds a verification.
+final class ReadCounter: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = ByteBuffer
+    struct Counts: Sendable {
+        var total = 0
+        var whileVerifying = 0
+    }
+
+    let gate: VerificationGate
+    let counts = Locked(Counts())
+
+    init(gate: VerificationGate) { self.gate = gate }
+
+    func read(context: ChannelHandlerContext) {
+        let verifying = gate.isPending
+        counts.mutate {
+            $0.total += 1
+            if verifying { $0.whileVerifying += 1 }
+        }
+        context.read()
     }
 }

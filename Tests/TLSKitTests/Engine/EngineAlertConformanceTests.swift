@@ -37,7 +37,7 @@ final class EngineAlertConformanceTests: XCTestCase {
         server.common.keyLog = log.callback
         let pair = try makePair(server: server)
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
-            messages[messages.count - 1] = HandshakeMessage.finished(Finished(verifyData: [UInt8](repeating: 1, count: 31))).encode()
+            messages[messages.count - 1] = HandshakeMessage.finished(Finished(verifyData: [UInt8](repeating: 1, count: 31))).testBytes
         }
         await pair.assertSentAlert(.decodeError, by: .clientToServer)
     }
@@ -48,7 +48,7 @@ final class EngineAlertConformanceTests: XCTestCase {
         await pair.step(.serverToClient)
         _ = pair.takeFlight(.clientToServer)   // the client's real Finished never arrives
         var forger = RecordForger(toward: pair.server)
-        let forged = try forger.seal(.handshake, HandshakeMessage.finished(Finished(verifyData: [UInt8](repeating: 1, count: 40))).encode())
+        let forged = try forger.seal(.handshake, HandshakeMessage.finished(Finished(verifyData: [UInt8](repeating: 1, count: 40))).testBytes)
         let error = await feed(pair.server, forged)
         XCTAssertEqual(error?.alert, .decodeError)
     }
@@ -156,7 +156,7 @@ final class EngineAlertConformanceTests: XCTestCase {
         let hello = ServerHello(random: [UInt8](repeating: 9, count: 32), legacySessionIDEcho: [],
                                 cipherSuite: .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
                                 extensions: [.renegotiationInfo([]), .extendedMasterSecret, .supportedGroups([.x25519])])
-        let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).encode()).bytes)
+        let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).testBytes).bytes)
         XCTAssertNil(error)
         guard case .client12ExpectCertificate = client.state else { return XCTFail("the client did not go on: \(client.state)") }
     }
@@ -168,7 +168,7 @@ final class EngineAlertConformanceTests: XCTestCase {
         let hello = ServerHello(random: [UInt8](repeating: 9, count: 32), legacySessionIDEcho: sentHello.legacySessionID,
                                 cipherSuite: .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
                                 extensions: [.renegotiationInfo([]), .extendedMasterSecret])
-        let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).encode()).bytes)
+        let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).testBytes).bytes)
         assertPlaintextAlert(client, .illegalParameter, thrown: error)
     }
 
@@ -213,7 +213,7 @@ final class EngineAlertConformanceTests: XCTestCase {
         await pair.step(.clientToServer)
         var records = pair.takeFlight(.serverToClient)
         let index = try XCTUnwrap(records.firstIndex { $0.contentType == ContentType.handshake.rawValue })
-        records[index].body += HandshakeMessage.keyUpdate(.updateNotRequested).encode()
+        records[index].body += HandshakeMessage.keyUpdate(.updateNotRequested).testBytes
         let error = await feed(pair.client, records.bytes)
         XCTAssertEqual(error?.alert, .unexpectedMessage)
         let output = WireRecord.parse(pair.client.takeOutput()).records
@@ -229,7 +229,7 @@ final class EngineAlertConformanceTests: XCTestCase {
         let pair = try makePair(server: server)
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
             messages[0] = HandshakeMessage.encryptedExtensions(EncryptedExtensions(extensions: [.keyShareServer(
-                KeyShareEntry(group: .x25519, keyExchange: [UInt8](repeating: 1, count: 32)))])).encode()
+                KeyShareEntry(group: .x25519, keyExchange: [UInt8](repeating: 1, count: 32)))])).testBytes
         }
         await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
         let sent = pair.records(.clientToServer)

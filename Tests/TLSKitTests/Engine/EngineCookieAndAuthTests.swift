@@ -68,7 +68,7 @@ final class EngineCookieAndAuthTests: XCTestCase {
             let index = messageIndex(messages, .certificate)!
             guard case .certificate(var certificate) = try! HandshakeMessage.decode(messages[index]) else { return }
             certificate.entries[0].extensions = [.unknown(.statusRequest, [1, 0, 0, 0])]
-            messages[index] = HandshakeMessage.certificate(certificate).encode()
+            messages[index] = HandshakeMessage.certificate(certificate).testBytes
         }
         await pair.assertSentAlert(.unsupportedExtension, by: .clientToServer)
     }
@@ -106,7 +106,7 @@ final class EngineCookieAndAuthTests: XCTestCase {
             guard let index = messageIndex(messages, .certificate),
                   case .certificate(var certificate) = try! HandshakeMessage.decode(messages[index]) else { return }
             certificate.certificateRequestContext = [7]
-            messages[index] = HandshakeMessage.certificate(certificate).encode()
+            messages[index] = HandshakeMessage.certificate(certificate).testBytes
             var sealer = try! RecordForger(secret: secret, suite: .TLS_AES_128_GCM_SHA256)
             records[records.count - 1] = WireRecord.parse(try! sealer.seal(.handshake, messages.flatMap { $0 })).records[0]
         }
@@ -130,7 +130,7 @@ final class EngineCookieAndAuthTests: XCTestCase {
             guard let index = messageIndex(messages, .certificateVerify),
                   case .certificateVerify(var verify) = try! HandshakeMessage.decode(messages[index]) else { return }
             verify.signature[verify.signature.count - 3] ^= 0x10
-            messages[index] = HandshakeMessage.certificateVerify(verify).encode()
+            messages[index] = HandshakeMessage.certificateVerify(verify).testBytes
             var sealer = try! RecordForger(secret: secret, suite: .TLS_AES_128_GCM_SHA256)
             records[records.count - 1] = WireRecord.parse(try! sealer.seal(.handshake, messages.flatMap { $0 })).records[0]
         }

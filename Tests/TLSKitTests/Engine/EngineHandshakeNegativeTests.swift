@@ -39,7 +39,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
                 let index = messageIndex(messages, .certificateVerify)!
                 guard case .certificateVerify(var verify) = try! HandshakeMessage.decode(messages[index]) else { return }
                 verify.signature[verify.signature.count - 2] ^= 0x20
-                messages[index] = HandshakeMessage.certificateVerify(verify).encode()
+                messages[index] = HandshakeMessage.certificateVerify(verify).testBytes
             }
             await pair.assertSentAlert(.decryptError, by: .clientToServer)
             XCTAssertEqual(pair.server.failure?.origin, .peer, "\(keyType)")
@@ -52,7 +52,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
                 let index = messageIndex(messages, .certificateVerify)!
                 guard case .certificateVerify(var verify) = try! HandshakeMessage.decode(messages[index]) else { return }
                 verify.algorithm = scheme
-                messages[index] = HandshakeMessage.certificateVerify(verify).encode()
+                messages[index] = HandshakeMessage.certificateVerify(verify).testBytes
             }
             await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
         }
@@ -64,7 +64,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
             let index = messageIndex(messages, .certificateVerify)!
             guard case .certificateVerify(var verify) = try! HandshakeMessage.decode(messages[index]) else { return }
             verify.algorithm = .ecdsa_secp384r1_sha384
-            messages[index] = HandshakeMessage.certificateVerify(verify).encode()
+            messages[index] = HandshakeMessage.certificateVerify(verify).testBytes
         }
         await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
     }
@@ -72,7 +72,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
     func testEmptyServerCertificateIsDecodeError() async throws {
         let pair = try pairRewritingServerFlight { messages in
             let index = messageIndex(messages, .certificate)!
-            messages[index] = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: [])).encode()
+            messages[index] = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: [])).testBytes
         }
         await pair.assertSentAlert(.decodeError, by: .clientToServer)
     }
@@ -102,7 +102,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
     func testServerCertificateRequestWithContextIsIllegalParameter() async throws {
         let pair = try pairRewritingServerFlight { messages in
             let request = CertificateRequest(certificateRequestContext: [1], extensions: [.signatureAlgorithms([.ed25519])])
-            messages.insert(HandshakeMessage.certificateRequest(request).encode(), at: messageIndex(messages, .certificate)!)
+            messages.insert(HandshakeMessage.certificateRequest(request).testBytes, at: messageIndex(messages, .certificate)!)
         }
         await pair.assertSentAlert(.illegalParameter, by: .clientToServer)
     }
@@ -415,7 +415,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
         await pair.handshake()
         var forger = RecordForger(toward: pair.server)
         let hello = try freshClientHello()
-        await pair.deliver(try forger.seal(.handshake, HandshakeMessage.clientHello(hello).encode()), .clientToServer)
+        await pair.deliver(try forger.seal(.handshake, HandshakeMessage.clientHello(hello).testBytes), .clientToServer)
         await pair.assertSentAlert(.unexpectedMessage, by: .serverToClient)
     }
 
@@ -426,7 +426,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
             let pair = try makePair()
             await pair.handshake()
             var forger = RecordForger(toward: pair.server)
-            await pair.deliver(try forger.seal(.handshake, message.encode()), .clientToServer)
+            await pair.deliver(try forger.seal(.handshake, message.testBytes), .clientToServer)
             await pair.assertSentAlert(.unexpectedMessage, by: .serverToClient)
         }
     }
@@ -436,7 +436,7 @@ final class EngineHandshakeNegativeTests: XCTestCase {
         pair.tamper = { direction, records in
             guard direction == .clientToServer, records.count == 2 else { return }
             // The client's second flight (CCS, Finished): put a Certificate before the Finished.
-            let certificate = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: [])).encode()
+            let certificate = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: [])).testBytes
             var forger = RecordForger(toward: pair.server)
             records = [records[0]] + WireRecord.parse(try! forger.seal(.handshake, certificate)).records + [records[1]]
         }

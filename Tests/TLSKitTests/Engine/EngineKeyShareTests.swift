@@ -53,7 +53,7 @@ final class EngineKeyShareTests: XCTestCase {
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
             let index = messageIndex(messages, .certificate)!
             let entry = CertificateMessage.Entry(certificateDER: [0x30, 0x03, 0x02, 0x01, 0x01])
-            messages[index] = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: [entry])).encode()
+            messages[index] = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: [entry])).testBytes
         }
         await pair.assertSentAlert(.badCertificate, by: .clientToServer)
     }
@@ -69,7 +69,7 @@ final class EngineKeyShareTests: XCTestCase {
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
             let index = messageIndex(messages, .certificate)!
             let entries = otherDER.map { CertificateMessage.Entry(certificateDER: $0) }
-            messages[index] = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)).encode()
+            messages[index] = HandshakeMessage.certificate(CertificateMessage(certificateRequestContext: [], entries: entries)).testBytes
         }
         await pair.assertSentAlert(.decryptError, by: .clientToServer)
     }
@@ -79,7 +79,7 @@ final class EngineKeyShareTests: XCTestCase {
         await pair.handshake()
         var forger = RecordForger(toward: pair.client)
         let request = CertificateRequest(certificateRequestContext: [1], extensions: [.signatureAlgorithms([.ecdsa_secp256r1_sha256])])
-        await pair.deliver(try forger.seal(.handshake, HandshakeMessage.certificateRequest(request).encode()), .serverToClient)
+        await pair.deliver(try forger.seal(.handshake, HandshakeMessage.certificateRequest(request).testBytes), .serverToClient)
         await pair.assertSentAlert(.unexpectedMessage, by: .clientToServer)
     }
 
@@ -89,10 +89,10 @@ final class EngineKeyShareTests: XCTestCase {
         _ = pair.client.takeEvents()
         var forger = RecordForger(toward: pair.client)
         let ticket = NewSessionTicket(ticketLifetime: 7200, ticketAgeAdd: 42, ticketNonce: [0], ticket: [1, 2, 3], extensions: [])
-        await pair.deliver(try forger.seal(.handshake, HandshakeMessage.newSessionTicket(ticket).encode()), .serverToClient)
+        await pair.deliver(try forger.seal(.handshake, HandshakeMessage.newSessionTicket(ticket).testBytes), .serverToClient)
         XCTAssertNil(pair.clientError)
         XCTAssertEqual(pair.client.takeEvents(), [
-            .handshakeMessage(.received, .newSessionTicket, length: HandshakeMessage.newSessionTicket(ticket).encode().count),
+            .handshakeMessage(.received, .newSessionTicket, length: HandshakeMessage.newSessionTicket(ticket).testBytes.count),
             .newSessionTicket(ticket),
         ])
     }

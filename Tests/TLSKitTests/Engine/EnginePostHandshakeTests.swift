@@ -72,7 +72,7 @@ final class EnginePostHandshakeTests: XCTestCase {
         // KeyUpdate and the first bytes of another message in one record: those bytes would straddle the key change.
         let pair = try await connectedPair()
         var forger = RecordForger(toward: pair.server)
-        let keyUpdate = HandshakeMessage.keyUpdate(.updateNotRequested).encode()
+        let keyUpdate = HandshakeMessage.keyUpdate(.updateNotRequested).testBytes
         await pair.deliver(try forger.seal(.handshake, keyUpdate + [HandshakeType.keyUpdate.rawValue, 0]), .clientToServer)
         await pair.assertSentAlert(.unexpectedMessage, by: .serverToClient)
     }
@@ -80,7 +80,7 @@ final class EnginePostHandshakeTests: XCTestCase {
     func testOtherRecordInsideSplitHandshakeMessageIsUnexpectedMessage() async throws {
         let pair = try await connectedPair()
         var forger = RecordForger(toward: pair.server)
-        let keyUpdate = HandshakeMessage.keyUpdate(.updateNotRequested).encode()
+        let keyUpdate = HandshakeMessage.keyUpdate(.updateNotRequested).testBytes
         let bytes = try forger.seal(.handshake, Array(keyUpdate[0..<2]))
             + forger.seal(.applicationData, [1, 2, 3])
             + forger.seal(.handshake, Array(keyUpdate[2...]))
@@ -92,7 +92,7 @@ final class EnginePostHandshakeTests: XCTestCase {
     func testHandshakeMessageSplitOverRecordsIsReassembled() async throws {
         let pair = try await connectedPair()
         var forger = RecordForger(toward: pair.server)
-        let keyUpdate = HandshakeMessage.keyUpdate(.updateRequested).encode()
+        let keyUpdate = HandshakeMessage.keyUpdate(.updateRequested).testBytes
         var bytes: [UInt8] = []
         for byte in keyUpdate { bytes += try forger.seal(.handshake, [byte]) }
         await pair.deliver(bytes, .clientToServer)
@@ -141,7 +141,7 @@ final class EnginePostHandshakeTests: XCTestCase {
         let pair = try InMemoryPair(client: EngineFixtures.clientConfiguration(), server: server)
         pair.tamper = Rewrite.serverEncryptedFlight(keyLog: log) { messages in
             let request = CertificateRequest(certificateRequestContext: [], extensions: [])
-            messages.insert(HandshakeMessage.certificateRequest(request).encode(), at: messageIndex(messages, .certificate)!)
+            messages.insert(HandshakeMessage.certificateRequest(request).testBytes, at: messageIndex(messages, .certificate)!)
         }
         await pair.assertSentAlert(.missingExtension, by: .clientToServer)
     }

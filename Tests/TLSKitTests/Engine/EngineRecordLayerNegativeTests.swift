@@ -161,7 +161,7 @@ final class EngineRecordLayerNegativeTests: XCTestCase {
 
     func testUnprotectedRecordAfterKeysIsUnexpectedMessage() async throws {
         let pair = try await connectedPair()
-        await pair.deliver(WireRecord(.handshake, body: HandshakeMessage.keyUpdate(.updateNotRequested).encode()).bytes, .clientToServer)
+        await pair.deliver(WireRecord(.handshake, body: HandshakeMessage.keyUpdate(.updateNotRequested).testBytes).bytes, .clientToServer)
         await pair.assertSentAlert(.unexpectedMessage, by: .serverToClient)
     }
 

@@ -312,7 +312,7 @@ struct Section4 {
             lifetime: ticket.ticketLifetime, ageAdd: ticket.ticketAgeAdd, secret: psk, serverName: "server",
             applicationProtocol: "", maxEarlyDataSize: maxEarlyDataSize)
         config.common.cryptoProvider = NSSTicketOpeningProvider(
-            base: provider, ringKey: ringKey, ticket: ticket.ticket, sealedState: state.encode())
+            base: provider, ringKey: ringKey, ticket: ticket.ticket, sealedState: try state.encode())
         config.maxEarlyDataSize = maxEarlyDataSize
         // The trace's ticket dates from before any guard of this process started (RFC 8446 §8.2): a guard that
         // started before the ticket was issued accepts its early data once.

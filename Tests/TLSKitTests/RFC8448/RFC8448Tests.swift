@@ -288,7 +288,7 @@ extension RFC8448Tests {
             }
             XCTAssertEqual(tickets.count, 1)
             if let ticket = tickets.first {
-                assertBytes(HandshakeMessage.newSessionTicket(ticket).encode(), traceTicket, "NewSessionTicket")
+                assertBytes(HandshakeMessage.newSessionTicket(ticket).testBytes, traceTicket, "NewSessionTicket")
                 // The PSK it yields (RFC 8446 §4.6.1), from the engine's resumption master secret.
                 assertBytes(traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: "resumption", context: ticket.ticketNonce, length: 32),
                             try s.bytes("server", "generate resumption secret", "expanded"), "resumption PSK")

@@ -181,7 +181,7 @@ final class TLS12RecordSizeLimitTests: XCTestCase {
         var server = EngineFixtures.serverConfiguration()
         client.common.maximumVersion = .tls12
         server.common.maximumVersion = .tls12
-        client.common.recordSizeLimit = 63
+        client.clientHelloCustomizer = { hello, _ in hello.extensions.append(.recordSizeLimit(63)) }   // below the floor
         let pair = try InMemoryPair(client: client, server: server)
         await pair.run()
         XCTAssertEqual(pair.serverError?.alert, .illegalParameter)

@@ -41,7 +41,7 @@ final class ResumptionNegativeTests: XCTestCase {
             return (c, nil)
         }
         edit(&hello)
-        let body = HandshakeMessage.serverHello(hello).encode()
+        let body = HandshakeMessage.serverHello(hello).testBytes
         let record = [0x16, 0x03, 0x03, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
         do {
             try c.receive(record)
@@ -112,7 +112,7 @@ final class ResumptionNegativeTests: XCTestCase {
         }
         XCTAssertEqual(binders.map(\.count), [32])
         hello.extensions[hello.extensions.count - 1] = .preSharedKeyClient(identities: identities, binders: binders.map(binder))
-        let body = HandshakeMessage.clientHello(hello).encode()
+        let body = HandshakeMessage.clientHello(hello).testBytes
         let record = [0x16, 0x03, 0x01, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
         do {
             try s.receive(record)

@@ -256,7 +256,7 @@ final class ExtendedMasterSecretTests: XCTestCase {
             guard case .serverHello(var hello) = try firstMessage(s.takeOutput()) else { return XCTFail("no ServerHello") }
             XCTAssertTrue(hello.extensions.contains(.extendedMasterSecret))
             hello.extensions.removeAll { $0.type == .extendedMasterSecret }
-            let body = HandshakeMessage.serverHello(hello).encode()
+            let body = HandshakeMessage.serverHello(hello).testBytes
             let record = [0x16, 0x03, 0x03, UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
             XCTAssertThrowsError(try c.receive(record), "tickets: \(useTickets)") { error in
                 XCTAssertEqual((error as? TLSError)?.alert, .handshakeFailure)

@@ -125,7 +125,7 @@ final class TLS12HandshakeTests: XCTestCase {
         let body = Array(record[9...])
         guard case .clientHello(var hello) = try HandshakeMessage.decode(type: 1, body: body) else { return XCTFail() }
         hello.extensions.removeAll { $0.type == .supportedVersions || $0.type == .keyShare }
-        let raw = HandshakeMessage.clientHello(hello).encode()
+        let raw = HandshakeMessage.clientHello(hello).testBytes
         record = [22, 3, 1, UInt8(raw.count >> 8), UInt8(raw.count & 0xFF)] + raw
         try s.receive(record)
         XCTAssertEqual(s.negotiated?.version, nil)
@@ -158,7 +158,7 @@ final class TLS12HandshakeTests: XCTestCase {
         client.common.maximumVersion = .tls12
         let pair = try await handshake(client: client, server: try serverConfig())
         // The server asks the client to renegotiate: the client answers no_renegotiation and carries on.
-        try pair.server.records.write(.handshake, HandshakeMessage.helloRequest.encode(), to: &pair.server.output)
+        try pair.server.records.write(.handshake, HandshakeMessage.helloRequest.testBytes, to: &pair.server.output)
         try await run(pair.client, pair.server)
         XCTAssertNil(pair.client.failure)
         XCTAssertNil(pair.server.failure)
