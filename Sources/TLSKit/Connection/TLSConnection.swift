@@ -443,7 +443,11 @@ public final class TLSConnection {
     /// 0…255 × HashLen, `context` at most 65,535 bytes (RFC 5705's context_value_length is 16 bits), and a `label`
     /// of 1…249 UTF-8 bytes (HkdfLabel's label<7..255> holds "tls13 " + label). Anything else throws
     /// `TLSError(.internalError, …)`: a local misuse, so nothing is sent and the connection stays usable.
-    public func exportKeyingMaterial(label: String, context: [UInt8], length: Int) throws(TLSError) -> [UInt8] {
+    ///
+    /// `context: nil` is RFC 5705's "no context", which in TLS 1.2 differs from an empty context (the PRF seed then
+    /// carries no context length at all; `openssl s_client -keymatexport` uses it). TLS 1.3 treats both alike
+    /// (RFC 8446 §7.5).
+    public func exportKeyingMaterial(label: String, context: [UInt8]?, length: Int) throws(TLSError) -> [UInt8] {
         guard !secretsWiped else {
             throw TLSError(.internalError, "keying material is no longer available: the connection has ended")
         }
@@ -455,19 +459,21 @@ public final class TLSConnection {
         } else {
             throw TLSError(.internalError, "keying material is only available after the handshake")
         }
-        try Self.checkExporterArguments(label: label, context: context, length: length, hashLength: hashLength)
+        try Self.checkExporterArguments(label: label, context: context ?? [], length: length, hashLength: hashLength)
         if let tls12Traffic {
             // RFC 7627 §5.4: no RFC 5705 exporters without the extended master secret (RFC 9266 §3: no tls-exporter).
             guard negotiated?.extendedMasterSecret == true || common.allowKeyingMaterialExportWithoutExtendedMasterSecret else {
                 throw TLSError(.internalError, "no keying material: this TLS 1.2 connection has no extended master secret (RFC 7627); see allowKeyingMaterialExportWithoutExtendedMasterSecret")
             }
-            // RFC 5705 §4: PRF(master_secret, label, client_random + server_random + context_length + context).
+            // RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ context_length + context]).
             var seed = tls12Traffic.clientRandom + tls12Traffic.serverRandom
-            seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context
+            if let context {
+                seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context
+            }
             return tls12Traffic.prf(secret: tls12Traffic.masterSecret, label: label, seed: seed, length: length)
         }
         guard let traffic else { throw TLSError(.internalError, "keying material is only available after the handshake") }
-        return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context, length: length)
+        return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context ?? [], length: length)
     }
 
     static let maxExporterLabelLength = 255 - "tls13 ".utf8.count

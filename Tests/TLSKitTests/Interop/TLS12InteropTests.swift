@@ -182,6 +182,32 @@ final class TLS12InteropTests: XCTestCase {
 
     // MARK: - Renegotiation refused without harm
 
+    /// RFC 5705 exporters against OpenSSL: `s_client -keymatexport` exports with no context, which in TLS 1.2 is not
+    /// the same as an empty context; in TLS 1.3 both are the same (RFC 8446 §7.5).
+    func testExporterWithoutContextMatchesOpenSSL() async throws {
+        for version in ["-tls1_2", "-tls1_3"] {
+            let (listener, client) = try OpenSSLProcess.startClient(
+                [version, "-keymatexport", "EXPORTER-tlskit-interop", "-keymatexportlen", "32"])
+            defer { client.terminate() }
+            do {
+                let server = try await TLSSocketDriver.accept(try InteropPKI.shared().serverConfiguration(.ecdsaP256), on: listener)
+                try client.wait(forText: "Keying material: ")
+                let noContext = try server.connection.exportKeyingMaterial(label: "EXPORTER-tlskit-interop", context: nil, length: 32)
+                let emptyContext = try server.connection.exportKeyingMaterial(label: "EXPORTER-tlskit-interop", context: [], length: 32)
+                let expected = noContext.map { String(format: "%02X", $0) }.joined()
+                XCTAssertTrue(client.stdoutText.uppercased().contains("KEYING MATERIAL: \(expected)"),
+                              "\(version): s_client exported something else:\n\(client.stdoutText)")
+                if version == "-tls1_2" {
+                    XCTAssertNotEqual(noContext, emptyContext, "TLS 1.2: no context and an empty context must differ")
+                } else {
+                    XCTAssertEqual(noContext, emptyContext)
+                }
+            } catch {
+                throw InteropError("s_client -keymatexport \(version): \(error)\n\(client.diagnostics)")
+            }
+        }
+    }
+
     /// s_client's "R" command starts a renegotiation: a new ClientHello on the established connection. We answer
     /// with a no_renegotiation warning and keep our parameters. OpenSSL treats a refused renegotiation it asked
     /// for as fatal: it sends handshake_failure and closes (ssl3_read_bytes: "no renegotiation").
