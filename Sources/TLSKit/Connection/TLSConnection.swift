@@ -558,6 +558,21 @@ public final class TLSConnection {
         }
     }
 
+    /// TLS 1.2 ChangeCipherSpec, a real protocol message: only a single 0x01 byte between whole handshake messages,
+    /// and only where the handshake state expects one.
+    private func handleChangeCipherSpec12(_ fragment: [UInt8]) throws(TLSError) {
+        // RFC 5246 names no alert; OpenSSL and BoringSSL answer unexpected_message (SSL_R_BAD_CHANGE_CIPHER_SPEC).
+        guard fragment == [0x01] else { throw TLSError(.unexpectedMessage, "malformed change_cipher_spec") }
+        guard reassembler.isEmpty else { throw TLSError(.unexpectedMessage, "change_cipher_spec inside a handshake message") }
+        switch state {
+        case .client12(let tls12): state = .client12(try tls12.changeCipherSpec(io: self))
+        case .server12(let tls12): state = .server12(try tls12.changeCipherSpec(io: self))
+        default:
+            // An early ChangeCipherSpec (the CVE-2014-0224 shape) or one after the handshake.
+            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+        }
+    }
+
     private func handleAlert(_ alert: Alert) throws(TLSError) {
         switch alert.description {
         case .closeNotify:

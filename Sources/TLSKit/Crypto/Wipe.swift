@@ -150,16 +150,13 @@ extension TLSConnection {
              .serverExpectEndOfEarlyData(var handshake):
             state = .failed
             handshake.wipeSecrets()
-        case .client12ExpectCertificate(var handshake), .client12ExpectCertificateStatus(var handshake),
-             .client12AwaitingVerification(var handshake), .client12ExpectServerKeyExchange(var handshake),
-             .client12ExpectCertificateRequestOrDone(var handshake), .client12ExpectServerHelloDone(var handshake),
-             .client12ExpectChangeCipherSpec(var handshake), .client12ExpectFinished(var handshake):
+        case .client12(let tls12):
             state = .failed
+            var handshake = tls12.handshake
             handshake.wipeSecrets()
-        case .server12ExpectCertificate(var handshake), .server12AwaitingVerification(var handshake),
-             .server12ExpectClientKeyExchange(var handshake), .server12ExpectCertificateVerify(var handshake),
-             .server12ExpectChangeCipherSpec(var handshake), .server12ExpectFinished(var handshake):
+        case .server12(let tls12):
             state = .failed
+            var handshake = tls12.handshake
             handshake.wipeSecrets()
         }
     }

@@ -274,7 +274,7 @@ extension TLSConnection {
                 try clientHandleHelloRetryRequest(hello, raw: raw, sent: sent)
             } else if hello.extensions.supportedVersionServer == nil && sent.helloRetry == nil
                         && common.minimumVersion <= .tls12 && hello.legacyVersion == .tls12 {
-                try clientHandleServerHello12(hello, raw: raw, sent: sent)
+                state = .client12(try Client12State.start(hello, raw: raw, sent: sent, io: self))
             } else {
                 try clientHandleServerHello(hello, raw: raw, sent: sent)
             }
@@ -341,9 +341,10 @@ extension TLSConnection {
         case (.connected, _):
             try handlePostHandshake(message)
         default:
-            guard try client12Handle(message, raw: raw) else {
+            guard case .client12(let tls12) = state else {
                 throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
             }
+            state = try tls12.handle(message, raw: raw, io: self)
         }
     }
 

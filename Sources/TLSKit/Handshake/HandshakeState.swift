@@ -18,22 +18,9 @@ enum HandshakeState {
     case serverExpectFinished(ServerHandshake)
     /// 0-RTT accepted: early data flows until EndOfEarlyData.
     case serverExpectEndOfEarlyData(ServerHandshake)
-    // TLS 1.2 (RFC 5246 §7.3)
-    case client12ExpectCertificate(Client12Handshake)
-    /// After the Certificate, when the server acknowledged status_request.
-    case client12ExpectCertificateStatus(Client12Handshake)
-    case client12AwaitingVerification(Client12Handshake)
-    case client12ExpectServerKeyExchange(Client12Handshake)
-    case client12ExpectCertificateRequestOrDone(Client12Handshake)
-    case client12ExpectServerHelloDone(Client12Handshake)
-    case client12ExpectChangeCipherSpec(Client12Handshake)
-    case client12ExpectFinished(Client12Handshake)
-    case server12ExpectCertificate(Server12Handshake)
-    case server12AwaitingVerification(Server12Handshake)
-    case server12ExpectClientKeyExchange(Server12Handshake)
-    case server12ExpectCertificateVerify(Server12Handshake)
-    case server12ExpectChangeCipherSpec(Server12Handshake)
-    case server12ExpectFinished(Server12Handshake)
+    // TLS 1.2 (RFC 5246 §7.3): the states live with their role (Handshake/TLS12/).
+    case client12(Client12State)
+    case server12(Server12State)
     case connected
     case failed
 
@@ -42,28 +29,19 @@ enum HandshakeState {
     /// message, so this only settles which alert an unexpected one gets.
     func accepts(_ type: HandshakeType, role: TLSConnection.Role, version: ProtocolVersion?) -> Bool {
         switch self {
-        case .clientStart, .clientAwaitingVerification, .serverAwaitingVerification, .client12AwaitingVerification,
-             .server12AwaitingVerification, .server12ExpectChangeCipherSpec, .failed:
+        case .clientStart, .clientAwaitingVerification, .serverAwaitingVerification, .failed:
             return false
+        case .client12(let state): return state.accepts(type)
+        case .server12(let state): return state.accepts(type)
         case .clientExpectServerHello: return type == .serverHello
         case .clientExpectEncryptedExtensions: return type == .encryptedExtensions
         case .clientExpectCertificateOrRequest: return type == .certificate || type == .certificateRequest
-        case .clientExpectCertificate, .client12ExpectCertificate, .server12ExpectCertificate: return type == .certificate
-        case .clientExpectCertificateVerify, .serverExpectCertificateVerify, .server12ExpectCertificateVerify:
-            return type == .certificateVerify
-        case .clientExpectFinished, .serverExpectFinished, .client12ExpectFinished, .server12ExpectFinished:
-            return type == .finished
+        case .clientExpectCertificate: return type == .certificate
+        case .clientExpectCertificateVerify, .serverExpectCertificateVerify: return type == .certificateVerify
+        case .clientExpectFinished, .serverExpectFinished: return type == .finished
         case .serverExpectClientHello: return type == .clientHello
         case .serverExpectCertificate: return type == .certificate || type == .finished
         case .serverExpectEndOfEarlyData: return type == .endOfEarlyData
-        case .client12ExpectCertificateStatus:
-            // The status is optional (RFC 6066 §8): what may follow the Certificate is accepted too.
-            return [.certificateStatus, .serverKeyExchange, .certificateRequest, .serverHelloDone].contains(type)
-        case .client12ExpectServerKeyExchange: return type == .serverKeyExchange
-        case .client12ExpectCertificateRequestOrDone: return type == .certificateRequest || type == .serverHelloDone
-        case .client12ExpectServerHelloDone: return type == .serverHelloDone
-        case .client12ExpectChangeCipherSpec(let handshake): return handshake.expectTicket && type == .newSessionTicket
-        case .server12ExpectClientKeyExchange: return type == .clientKeyExchange
         case .connected:
             if version == .tls12 {
                 // Renegotiation attempts, answered with no_renegotiation.
@@ -137,8 +115,8 @@ extension TLSConnection {
         switch state {
         case .clientAwaitingVerification(let handshake): state = .clientExpectCertificateVerify(handshake)
         case .serverAwaitingVerification(let handshake): state = .serverExpectCertificateVerify(handshake)
-        case .client12AwaitingVerification(let handshake): state = .client12ExpectServerKeyExchange(handshake)
-        case .server12AwaitingVerification(let handshake): state = .server12ExpectClientKeyExchange(handshake)
+        case .client12(let tls12): state = .client12(tls12.afterVerification)
+        case .server12(let tls12): state = .server12(tls12.afterVerification)
         default: break
         }
     }
@@ -146,7 +124,7 @@ extension TLSConnection {
     /// Post-handshake messages, the same for both roles except NewSessionTicket (client only).
     func handlePostHandshake(_ message: HandshakeMessage) throws(TLSError) {
         if negotiatedVersion == .tls12 {
-            try handlePostHandshake12(message)
+            try refuseRenegotiation12(message, io: self)
             return
         }
         switch message {

@@ -114,9 +114,10 @@ extension TLSConnection {
         case (.connected, _):
             try handlePostHandshake(message)
         default:
-            guard try server12Handle(message, raw: raw) else {
+            guard case .server12(let tls12) = state else {
                 throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")
             }
+            state = try tls12.handle(message, raw: raw, io: self)
         }
     }
 
@@ -142,7 +143,7 @@ extension TLSConnection {
                 guard clientVersions.contains(.tls12), common.minimumVersion <= .tls12 else {
                     throw TLSError(.protocolVersion, "no protocol version in common (the client offers \(clientVersions))")
                 }
-                try serverHandleClientHello12(hello, raw: raw)
+                state = .server12(try Server12State.start(hello, raw: raw, io: self))
                 return
             }
         }

@@ -158,7 +158,7 @@ final class EngineAlertConformanceTests: XCTestCase {
                                 extensions: [.renegotiationInfo([]), .extendedMasterSecret, .supportedGroups([.x25519])])
         let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).testBytes).bytes)
         XCTAssertNil(error)
-        guard case .client12ExpectCertificate = client.state else { return XCTFail("the client did not go on: \(client.state)") }
+        guard case .client12(.expectCertificate) = client.state else { return XCTFail("the client did not go on: \(client.state)") }
     }
 
     func testTLS12ServerHelloEchoingTheCompatibilitySessionIDIsIllegalParameter() async throws {

@@ -1,0 +1,79 @@
+import Foundation
+
+/// The narrow interface through which a handshake state acts on its connection. Handshake states (per role and
+/// version, e.g. `Client12State`, `Server12State`) consume a typed message and return the next state; everything they
+/// do to the world goes through here: queue a message into the transcript, flush a flight, install record protection,
+/// ask for a certificate verification, log a key, finish. They never touch the record layer or the output buffer.
+/// `TLSConnection` implements it.
+protocol HandshakePort: AnyObject {
+    var role: TLSConnection.Role { get }
+    var common: TLSCommonConfiguration { get }
+    /// The client's configuration (only asked for by client states).
+    var clientConfig: TLSClientConfiguration { get }
+    /// The server's configuration (only asked for by server states).
+    var serverConfig: TLSServerConfiguration { get }
+    /// The injected randomness (key shares draw from it).
+    var random: any RandomSource { get set }
+    /// Client: the ClientHello offered TLS 1.3 early data.
+    var earlyDataOffered: Bool { get }
+
+    // Messages
+    /// Encodes `message`, hashes it into `transcript` and queues it for the current flight.
+    func sendHandshake(_ message: HandshakeMessage, transcript: inout Transcript) throws(TLSError)
+    /// Writes the queued flight as records under the current write protection.
+    func flushHandshake()
+    func sendChangeCipherSpec()
+    /// Sends a warning alert, counted against the bound on warnings in a row.
+    func sendCountedWarning(_ description: AlertDescription) throws(TLSError)
+    /// Handles `raw` again as the next message (a state that learned the message belongs to its successor).
+    func handleAgain(_ raw: [UInt8])
+
+    // Record layer
+    /// The hello exchange settled on `version`: record versions and message decoding follow it.
+    func enterVersion(_ version: ProtocolVersion)
+    /// Installs `protection` for what we send (`write`) or what we receive.
+    func installProtection(_ protection: RecordProtection, write: Bool)
+    /// RFC 8449: the peer's record_size_limit caps what we send.
+    func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError)
+
+    // Verification, keys, completion
+    func requestVerification(_ request: PeerVerificationRequest)
+    func logKey(_ label: String, clientRandom: [UInt8], secret: [UInt8])
+    func completeHandshake(_ parameters: NegotiatedParameters, traffic: TrafficState?, tls12: TLS12Traffic?) throws(TLSError)
+
+    // Negotiation and session policy shared by roles and versions (Negotiation in HandshakeState.swift,
+    // Sessions/SessionAuthentication.swift)
+    func acceptedApplicationProtocol(_ names: [[UInt8]]) throws(TLSError) -> String
+    func selectApplicationProtocol(offered: [[UInt8]]?) throws(TLSError) -> String?
+    func serverIdentity(for serverName: String?) throws(TLSError) -> CertifiedKey
+    func verifiedAuthentication(chain: [[UInt8]], signatureScheme: SignatureScheme?) -> SessionAuthentication
+    func serverMayResume(clientAuthentication authentication: SessionAuthentication) -> Bool
+}
+
+extension TLSConnection: HandshakePort {
+    func sendCountedWarning(_ description: AlertDescription) throws(TLSError) {
+        warningAlertsInARow += 1
+        guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+            throw TLSError(.unexpectedMessage, "too many \(description) warnings in a row")
+        }
+        try records.write(.alert, Alert(level: .warning, description: description).encode(), to: &output)
+    }
+
+    func handleAgain(_ raw: [UInt8]) {
+        reassembler.pushBack(raw)
+    }
+
+    func enterVersion(_ version: ProtocolVersion) {
+        negotiatedVersion = version
+        records.outgoingLegacyVersion = .tls12   // RFC 8446 §5.1; TLS 1.2 records say 0x0303 too
+    }
+
+    func installProtection(_ protection: RecordProtection, write: Bool) {
+        if write {
+            flushHandshake()
+            records.writeProtection = protection
+        } else {
+            records.readProtection = protection
+        }
+    }
+}

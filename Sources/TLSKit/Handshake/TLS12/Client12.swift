@@ -1,0 +1,349 @@
+import Foundation
+
+/// The TLS 1.2 client (RFC 5246 §7.3), from the server's TLS 1.2 ServerHello on:
+///
+///     full:        ← Certificate, [CertificateStatus], (verify), ServerKeyExchange, [CertificateRequest], ServerHelloDone
+///                  → [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished
+///                  ← [NewSessionTicket], ChangeCipherSpec, Finished
+///     abbreviated: ← [NewSessionTicket], ChangeCipherSpec, Finished      (the server echoed our session)
+///                  → ChangeCipherSpec, Finished
+enum Client12State {
+    case expectCertificate(Client12Handshake)
+    /// After the Certificate, when the server acknowledged status_request.
+    case expectCertificateStatus(Client12Handshake)
+    case awaitingVerification(Client12Handshake)
+    case expectServerKeyExchange(Client12Handshake)
+    case expectCertificateRequestOrDone(Client12Handshake)
+    case expectServerHelloDone(Client12Handshake)
+    case expectChangeCipherSpec(Client12Handshake)
+    case expectFinished(Client12Handshake)
+}
+
+/// What the client knows between the ServerHello and its Finished.
+struct Client12Handshake {
+    var serverName: String?
+    var clientRandom: [UInt8]
+    var serverRandom: [UInt8]
+    var suite: TLS12SuiteParameters
+    var prf: TLS12PRF
+    var transcript: Transcript
+    var extendedMasterSecret: Bool
+    var applicationProtocol: String?
+    var serverCertificates: [[UInt8]] = []
+    /// The server acknowledged status_request: a CertificateStatus may follow its Certificate (RFC 6066 §8).
+    var expectCertificateStatus = false
+    var serverParameters: ServerECDHParameters? = nil
+    var serverSignatureScheme: SignatureScheme? = nil
+    var certificateRequest: CertificateRequest12? = nil
+    var clientSignatureScheme: SignatureScheme? = nil
+    var masterSecret: [UInt8] = []
+    var group: NamedGroup? = nil
+    /// The session ID the server gave (kept for resumption).
+    var sessionID: [UInt8] = []
+    /// The server announced a NewSessionTicket (session_ticket in its ServerHello).
+    var expectTicket = false
+    var newTicket: NewSessionTicket12? = nil
+    /// Resuming `resumedSession` with an abbreviated handshake (RFC 5246 §7.3).
+    var resumedSession: ClientSession? = nil
+}
+
+/// Extensions that exist only in TLS 1.3 (RFC 8446 §4.2): in a TLS 1.2 ServerHello they are illegal_parameter. Any
+/// other extension we offered may be echoed (RFC 5246 §7.4.1.4 forbids only unsolicited ones); unknown meaning is
+/// ignored, as BoringSSL and OpenSSL do for e.g. an echoed supported_groups.
+private let tls13OnlyExtensions: Set<ExtensionType> = [
+    .keyShare, .preSharedKey, .earlyData, .supportedVersions, .cookie, .pskKeyExchangeModes, .postHandshakeAuth,
+    .signatureAlgorithmsCert, .certificateAuthorities, .oidFilters,
+]
+
+extension Client12State {
+    /// The message types this state can take (checked before the body is decoded).
+    func accepts(_ type: HandshakeType) -> Bool {
+        switch self {
+        case .expectCertificate: return type == .certificate
+        case .expectCertificateStatus:
+            // The status is optional (RFC 6066 §8): what may follow the Certificate is accepted too.
+            return [.certificateStatus, .serverKeyExchange, .certificateRequest, .serverHelloDone].contains(type)
+        case .awaitingVerification: return false
+        case .expectServerKeyExchange: return type == .serverKeyExchange
+        case .expectCertificateRequestOrDone: return type == .certificateRequest || type == .serverHelloDone
+        case .expectServerHelloDone: return type == .serverHelloDone
+        case .expectChangeCipherSpec(let handshake): return handshake.expectTicket && type == .newSessionTicket
+        case .expectFinished: return type == .finished
+        }
+    }
+
+    /// What every state carries (the handshake so far).
+    var handshake: Client12Handshake {
+        switch self {
+        case .expectCertificate(let handshake), .expectCertificateStatus(let handshake), .awaitingVerification(let handshake), .expectServerKeyExchange(let handshake), .expectCertificateRequestOrDone(let handshake), .expectServerHelloDone(let handshake), .expectChangeCipherSpec(let handshake), .expectFinished(let handshake):
+            return handshake
+        }
+    }
+
+    /// The state to continue in once the server's chain was verified.
+    var afterVerification: Client12State {
+        if case .awaitingVerification(let handshake) = self { return .expectServerKeyExchange(handshake) }
+        return self
+    }
+
+    // MARK: ServerHello
+
+    /// The server chose TLS 1.2: checks its ServerHello against what we offered and starts the TLS 1.2 handshake
+    /// (or resumes the session we offered).
+    static func start(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent, io: any HandshakePort) throws(TLSError) -> Client12State {
+        let common = io.common
+        // RFC 8446 §4.2.10: a client that offered 0-RTT MUST abort on a TLS 1.2 (or older) ServerHello; our early data
+        // went out under a TLS 1.3 key. protocol_version, as BoringSSL sends (SSL_R_WRONG_VERSION_ON_EARLY_DATA).
+        if io.earlyDataOffered {
+            throw TLSError(.protocolVersion, "the server chose TLS 1.2 after we offered TLS 1.3 early data")
+        }
+        let tail = Array(hello.random.suffix(8))
+        if sent.offeredTLS13 && (tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11) {
+            throw TLSError(.illegalParameter, "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
+        }
+        guard let suite = TLS12SuiteParameters(hello.cipherSuite), sent.clientHello.cipherSuites.contains(hello.cipherSuite) else {
+            throw TLSError(.illegalParameter, "ServerHello chose \(hello.cipherSuite), which we did not offer for TLS 1.2")
+        }
+        guard hello.legacyCompressionMethod == 0 else {
+            throw TLSError(.illegalParameter, "ServerHello chose a compression method")
+        }
+        try checkServerExtensions(hello.extensions, allowed: sent.offeredExtensions.subtracting(tls13OnlyExtensions),
+                                  offered: sent.offeredExtensions, message: "TLS 1.2 ServerHello")
+        // A full handshake must not echo the random session ID of our TLS 1.3 compatibility mode: that would claim
+        // the resumption of a session that never existed (BoringSSL: illegal_parameter).
+        let offeredTLS12Session = sent.offeredSession?.version == .tls12
+        if !offeredTLS12Session && !hello.legacySessionIDEcho.isEmpty && hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
+            throw TLSError(.illegalParameter, "the server echoed our session ID, resuming a session we never offered")
+        }
+        if case .renegotiationInfo(let data)? = hello.extensions.first(.renegotiationInfo), !data.isEmpty {
+            throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake")
+        }
+        let ems = hello.extensions.contains(.extendedMasterSecret)
+        if !ems && common.requireExtendedMasterSecret {
+            throw TLSError(.handshakeFailure, "the server does not support extended master secret (RFC 7627)")
+        }
+        var applicationProtocol: String?
+        if case .alpn(let names)? = hello.extensions.first(.alpn) {
+            applicationProtocol = try io.acceptedApplicationProtocol(names)
+        }
+        if case .ecPointFormats(let formats)? = hello.extensions.first(.ecPointFormats), !formats.contains(0) {
+            throw TLSError(.illegalParameter, "the server does not accept uncompressed points")
+        }
+        if let limit = hello.extensions.recordSizeLimit {
+            try io.applyPeerRecordSizeLimit(limit, tls13: false)
+        }
+        io.enterVersion(.tls12)
+        let provider = common.cryptoProvider
+        var transcript = Transcript(provider: provider, hash: suite.hash, retainMessages: true)
+        transcript.append(sent.clientHelloRaw)
+        transcript.append(raw)
+        var handshake = Client12Handshake(
+            serverName: sent.serverName, clientRandom: sent.clientHello.random, serverRandom: hello.random,
+            suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript,
+            extendedMasterSecret: ems, applicationProtocol: applicationProtocol)
+        handshake.sessionID = hello.legacySessionIDEcho
+        handshake.expectTicket = hello.extensions.contains(.sessionTicket)
+        if case .statusRequest(let body)? = hello.extensions.first(.statusRequest) {
+            guard body.isEmpty else { throw TLSError(.decodeError, "status_request in ServerHello must be empty") }
+            handshake.expectCertificateStatus = true
+        }
+        // The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
+        if let session = sent.offeredSession, session.version == .tls12, !hello.legacySessionIDEcho.isEmpty,
+           hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
+            guard session.cipherSuite == suite.suite else {
+                throw TLSError(.illegalParameter, "resumed session with a different cipher suite")
+            }
+            // RFC 7627 §5.3: the extended master secret state must not change on resumption.
+            guard session.extendedMasterSecret == ems else {
+                throw TLSError(.handshakeFailure, "resumption would change the extended master secret state")
+            }
+            handshake.resumedSession = session
+            handshake.masterSecret = session.secret
+            handshake.sessionID = session.sessionID
+            // The resumed connection reports what the original handshake established (RFC 5077 §3.4).
+            handshake.serverCertificates = session.serverAuthentication.peerCertificates
+            handshake.serverSignatureScheme = session.serverAuthentication.peerSignatureScheme
+            handshake.group = session.group
+            return .expectChangeCipherSpec(handshake)
+        }
+        return .expectCertificate(handshake)
+    }
+
+    // MARK: The server's flight
+
+    /// Consumes the next message; returns the next state (`.connected` once the handshake is done).
+    func handle(_ message: HandshakeMessage, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> HandshakeState {
+        let common = io.common
+        switch (self, message) {
+        case (.expectCertificate(var handshake), .certificate12(let certificate)):
+            guard !certificate.certificates.isEmpty else {
+                throw TLSError(.decodeError, "the server sent an empty Certificate")
+            }
+            guard certificate.certificates.count <= maxPeerChainLength else {
+                throw TLSError(.badCertificate, "peer chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
+            }
+            handshake.serverCertificates = certificate.certificates
+            handshake.transcript.append(raw)
+            if handshake.expectCertificateStatus {
+                return .client12(.expectCertificateStatus(handshake))   // verification waits for the stapled response
+            }
+            io.requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
+            return .client12(.awaitingVerification(handshake))
+        case (.expectCertificateStatus(var handshake), .certificateStatus(let response)):
+            handshake.transcript.append(raw)
+            io.requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now(),
+                stapledOCSPResponse: response))
+            return .client12(.awaitingVerification(handshake))
+        case (.expectCertificateStatus(let handshake), _):
+            // RFC 6066 §8: the server may acknowledge status_request and still send no CertificateStatus. Verify
+            // without one, then handle this message as if it came right after the Certificate.
+            io.handleAgain(raw)
+            io.requestVerification(PeerVerificationRequest(
+                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
+            return .client12(.awaitingVerification(handshake))
+        case (.expectServerKeyExchange(var handshake), .serverKeyExchange(let exchange)):
+            let scheme = exchange.signatureScheme
+            guard common.signatureAlgorithms.contains(scheme), isAllowedInTLS12(scheme), handshake.suite.accepts([scheme]) else {
+                throw TLSError(.illegalParameter, "ServerKeyExchange signed with \(scheme), which we did not offer for this suite")
+            }
+            let group = exchange.parameters.group
+            guard tls12Groups.contains(group), common.supportedGroups.contains(group) else {
+                throw TLSError(.illegalParameter, "ServerKeyExchange uses \(group), which we did not offer")
+            }
+            let signed = try handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
+            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
+            try common.cryptoProvider.verifyTLS12Signature(
+                scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
+            handshake.serverParameters = exchange.parameters
+            handshake.serverSignatureScheme = scheme
+            handshake.group = group
+            handshake.transcript.append(raw)
+            return .client12(.expectCertificateRequestOrDone(handshake))
+        case (.expectCertificateRequestOrDone(var handshake), .certificateRequest12(let request)):
+            handshake.certificateRequest = request
+            handshake.transcript.append(raw)
+            return .client12(.expectServerHelloDone(handshake))
+        case (.expectCertificateRequestOrDone(var handshake), .serverHelloDone),
+             (.expectServerHelloDone(var handshake), .serverHelloDone):
+            handshake.transcript.append(raw)
+            try Self.sendSecondFlight(&handshake, io: io)
+            return .client12(.expectChangeCipherSpec(handshake))
+        case (.expectChangeCipherSpec(var handshake), .newSessionTicket12(let ticket)) where handshake.expectTicket:
+            // RFC 5077 §3.3: the ticket comes just before the server's ChangeCipherSpec, and is part of the transcript.
+            handshake.transcript.append(raw)
+            handshake.newTicket = ticket
+            handshake.expectTicket = false
+            return .client12(.expectChangeCipherSpec(handshake))
+        case (.expectFinished(var handshake), .finished(let finished)):
+            let expected = handshake.prf.finishedVerifyData(
+                masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
+            try checkFinished(finished, expected: expected)
+            handshake.transcript.append(raw)
+            if handshake.resumedSession != nil {
+                // Abbreviated handshake: the server finished first; our ChangeCipherSpec and Finished end it.
+                io.sendChangeCipherSpec()
+                try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                                     clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+                let verifyData = handshake.prf.finishedVerifyData(
+                    masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
+                try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+                io.flushHandshake()
+            }
+            Self.storeSession(handshake, io: io)
+            try io.completeHandshake(
+                NegotiatedParameters(
+                    version: .tls12, cipherSuite: handshake.suite.suite, group: handshake.group,
+                    serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
+                    applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
+                    peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
+                    resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret),
+                traffic: nil,
+                tls12: TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
+                                    clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
+            return .connected
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
+        }
+    }
+
+    /// The server's ChangeCipherSpec: its keys take over what we read.
+    func changeCipherSpec(io: any HandshakePort) throws(TLSError) -> Client12State {
+        guard case .expectChangeCipherSpec(let handshake) = self else {
+            // An early ChangeCipherSpec (the CVE-2014-0224 shape).
+            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+        }
+        // RFC 5077 §3.3: a server that acknowledged session_ticket sends a NewSessionTicket before this.
+        guard !handshake.expectTicket else {
+            throw TLSError(.unexpectedMessage, "change_cipher_spec without the NewSessionTicket the ServerHello announced")
+        }
+        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
+        return .expectFinished(handshake)
+    }
+
+    // MARK: Our flight
+
+    /// [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished.
+    private static func sendSecondFlight(_ handshake: inout Client12Handshake, io: any HandshakePort) throws(TLSError) {
+        guard let parameters = handshake.serverParameters else {
+            throw TLSError(.unexpectedMessage, "ServerHelloDone without ServerKeyExchange")
+        }
+        var identity: CertifiedKey?
+        var scheme: SignatureScheme?
+        if let request = handshake.certificateRequest {
+            if let candidate = io.clientConfig.certificate,
+               let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
+                identity = candidate
+                scheme = chosen
+            }
+            let certificates = identity?.chain.derEncoded ?? []
+            try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+        }
+        let share = try io.common.cryptoProvider.generateKeyShare(parameters.group, random: &io.random)
+        let preMasterSecret = try share.sharedSecret(serverShare: parameters.publicKey)
+        try io.sendHandshake(.clientKeyExchange(ClientKeyExchange(publicKey: share.publicShare)), transcript: &handshake.transcript)
+        handshake.masterSecret = handshake.extendedMasterSecret
+            ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
+            : handshake.prf.legacyMasterSecret(preMasterSecret: preMasterSecret, clientRandom: handshake.clientRandom,
+                                               serverRandom: handshake.serverRandom)
+        if let identity, let scheme {
+            let signature = try identity.privateKey.sign(scheme: scheme, message: handshake.transcript.messages ?? [])
+            try io.sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
+            handshake.clientSignatureScheme = scheme
+        }
+        io.logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
+        io.sendChangeCipherSpec()
+        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+        let verifyData = handshake.prf.finishedVerifyData(
+            masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
+        try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        io.flushHandshake()
+    }
+
+    // MARK: Resumption (RFC 5246 §7.3, RFC 5077, RFC 7627 §5.3)
+
+    /// Keeps the session (ID and/or ticket) for resumption.
+    private static func storeSession(_ handshake: Client12Handshake, io: any HandshakePort) {
+        guard let cache = io.clientConfig.sessionCache, let serverName = handshake.serverName else { return }
+        // A session without the extended master secret is never offered (RFC 7627 §5.3: SHOULD NOT; resuming it is
+        // open to the triple-handshake attack, §5.4), so it is not kept.
+        guard handshake.extendedMasterSecret else { return }
+        let ticket = handshake.newTicket?.ticket ?? handshake.resumedSession?.ticket ?? []
+        guard !handshake.sessionID.isEmpty || !ticket.isEmpty else { return }
+        let hint = handshake.newTicket.map { TimeInterval($0.lifetimeHint) } ?? 0
+        let lifetime = min(hint > 0 ? hint : 7200, 7 * 24 * 3600)
+        var session = ClientSession(
+            version: .tls12, cipherSuite: handshake.suite.suite, ticket: ticket, secret: handshake.masterSecret, ageAdd: 0,
+            lifetime: lifetime, received: io.common.now(), serverName: serverName,
+            applicationProtocol: handshake.applicationProtocol)
+        session.sessionID = handshake.sessionID
+        session.extendedMasterSecret = handshake.extendedMasterSecret
+        session.serverAuthentication = handshake.resumedSession?.serverAuthentication ?? io.verifiedAuthentication(
+            chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme)
+        session.group = handshake.group
+        cache.store(session)
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+
+/// The TLS 1.2 server (RFC 5246 §7.3), from a ClientHello that settles on TLS 1.2:
+///
+///     full:        → ServerHello, Certificate, [CertificateStatus], ServerKeyExchange, [CertificateRequest], ServerHelloDone
+///                  ← [Certificate, (verify)], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished
+///                  → [NewSessionTicket], ChangeCipherSpec, Finished
+///     abbreviated: → ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished   (a session from a ticket or our cache)
+///                  ← ChangeCipherSpec, Finished
+enum Server12State {
+    case expectCertificate(Server12Handshake)
+    case awaitingVerification(Server12Handshake)
+    case expectClientKeyExchange(Server12Handshake)
+    case expectCertificateVerify(Server12Handshake)
+    case expectChangeCipherSpec(Server12Handshake)
+    case expectFinished(Server12Handshake)
+}
+
+/// What the server knows between its ServerHello and the client's Finished.
+struct Server12Handshake {
+    var clientRandom: [UInt8]
+    var serverRandom: [UInt8]
+    var suite: TLS12SuiteParameters
+    var prf: TLS12PRF
+    var transcript: Transcript
+    var extendedMasterSecret: Bool
+    var keyShare: (any KeyShareSecret)?
+    var parameters: NegotiatedParameters
+    var certificateRequest: CertificateRequest12?
+    var clientCertificates: [[UInt8]] = []
+    var masterSecret: [UInt8] = []
+    var sessionID: [UInt8] = []
+    /// Send a NewSessionTicket before our ChangeCipherSpec (the client offered session_ticket).
+    var issueTicket = false
+    /// An abbreviated handshake: we already sent our Finished; the client's ends it.
+    var abbreviated = false
+    /// Resumed: the client authentication the session carries (nil in a full handshake, where it is verified now).
+    var resumedAuthentication: SessionAuthentication? = nil
+}
+
+extension Server12State {
+    /// The message types this state can take (checked before the body is decoded).
+    func accepts(_ type: HandshakeType) -> Bool {
+        switch self {
+        case .expectCertificate: return type == .certificate
+        case .awaitingVerification, .expectChangeCipherSpec: return false
+        case .expectClientKeyExchange: return type == .clientKeyExchange
+        case .expectCertificateVerify: return type == .certificateVerify
+        case .expectFinished: return type == .finished
+        }
+    }
+
+    /// What every state carries (the handshake so far).
+    var handshake: Server12Handshake {
+        switch self {
+        case .expectCertificate(let handshake), .awaitingVerification(let handshake), .expectClientKeyExchange(let handshake), .expectCertificateVerify(let handshake), .expectChangeCipherSpec(let handshake), .expectFinished(let handshake):
+            return handshake
+        }
+    }
+
+    /// The state to continue in once the client's chain was verified.
+    var afterVerification: Server12State {
+        if case .awaitingVerification(let handshake) = self { return .expectClientKeyExchange(handshake) }
+        return self
+    }
+
+    // MARK: ClientHello
+
+    /// Answers a ClientHello that settled on TLS 1.2 with our first flight (or, resuming, our last).
+    static func start(_ hello: ClientHello, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> Server12State {
+        let config = io.serverConfig
+        let common = io.common
+        let provider = common.cryptoProvider
+        let extensions = hello.extensions
+        io.enterVersion(.tls12)
+
+        guard hello.legacyCompressionMethods.contains(0) else {
+            throw TLSError(.illegalParameter, "the ClientHello does not offer the null compression method")
+        }
+        // RFC 5746: the client signals secure renegotiation with the SCSV or an empty renegotiation_info.
+        var secureRenegotiation = hello.cipherSuites.contains(.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
+        if case .renegotiationInfo(let data)? = extensions.first(.renegotiationInfo) {
+            guard data.isEmpty else { throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake") }
+            secureRenegotiation = true
+        }
+        let ems = extensions.contains(.extendedMasterSecret)
+        if !ems && common.requireExtendedMasterSecret {
+            throw TLSError(.handshakeFailure, "the client does not offer extended master secret (RFC 7627)")
+        }
+        if let formats = extensions.first(.ecPointFormats), case .ecPointFormats(let list) = formats, !list.contains(0) {
+            throw TLSError(.illegalParameter, "the client does not accept uncompressed points")
+        }
+        // RFC 8422 §4: without supported_groups, assume the NIST curves.
+        let clientGroups = extensions.supportedGroups ?? [.secp256r1, .secp384r1]
+        guard let group = common.supportedGroups.first(where: {
+            tls12Groups.contains($0) && clientGroups.contains($0) && provider.supports(group: $0)
+        }) else {
+            throw TLSError(.handshakeFailure, "no ECDHE group in common")
+        }
+        // Without signature_algorithms TLS 1.2 defaults to SHA-1, which we refuse.
+        guard let clientSchemes = extensions.signatureAlgorithms else {
+            throw TLSError(.handshakeFailure, "the client sent no signature_algorithms (SHA-1 signatures are refused)")
+        }
+        let serverName = extensions.serverNameValue
+        let identity = try io.serverIdentity(for: serverName)
+        let usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
+        let ourSuites = common.cipherSuites.compactMap(TLS12SuiteParameters.init)
+        let candidates = config.preferServerCipherOrder
+            ? ourSuites.filter { hello.cipherSuites.contains($0.suite) }
+            : hello.cipherSuites.compactMap { suite in ourSuites.first { $0.suite == suite } }
+        guard let suite = candidates.first(where: { $0.accepts(usableSchemes) }) else {
+            throw TLSError(.handshakeFailure, "no TLS 1.2 cipher suite in common for our certificate")
+        }
+        guard let scheme = usableSchemes.first(where: { suite.accepts([$0]) }) else {
+            throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
+        }
+        let applicationProtocol = try io.selectApplicationProtocol(offered: extensions.alpnProtocols)
+
+        // Resumption (RFC 5077 ticket first, then the session-ID cache), only with the same suite and EMS state.
+        let resumed = try resumableSession(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites, io: io)
+        let suiteInUse = resumed.flatMap { TLS12SuiteParameters($0.cipherSuite) } ?? suite
+        // A session without the extended master secret is never resumed (resumableSession), so none is issued:
+        // no ticket, no session ID (an empty ID tells the client there is nothing to resume, RFC 5246 §7.4.1.3).
+        let clientWantsTicket = ems && extensions.contains(.sessionTicket) && config.sessionTicketKeys != nil
+
+        // ServerHello; the random carries the downgrade sentinel when we could have done TLS 1.3.
+        var serverRandom = io.random.bytes(32)
+        if common.maximumVersion >= .tls13 {
+            serverRandom = Array(serverRandom.prefix(24)) + downgradeSentinelTLS12
+        }
+        var serverExtensions: [Extension] = []
+        if secureRenegotiation { serverExtensions.append(.renegotiationInfo([])) }
+        if ems { serverExtensions.append(.extendedMasterSecret) }
+        if extensions.contains(.ecPointFormats) { serverExtensions.append(.ecPointFormats([0])) }
+        if serverName != nil && resumed == nil { serverExtensions.append(.serverName(nil)) }
+        if let applicationProtocol { serverExtensions.append(.alpn([Array(applicationProtocol.utf8)])) }
+        if clientWantsTicket { serverExtensions.append(.sessionTicket([])) }
+        if let clientLimit = extensions.recordSizeLimit {
+            // RFC 8449: the client's limit caps what we send; ours is announced when configured.
+            try io.applyPeerRecordSizeLimit(clientLimit, tls13: false)
+            if let ourLimit = common.recordSizeLimit { serverExtensions.append(.recordSizeLimit(min(ourLimit, 16_384))) }
+        }
+        // OCSP stapling (RFC 6066 §8): acknowledge with an empty status_request, then send CertificateStatus.
+        var staple: [UInt8]?
+        if resumed == nil, let response = identity.ocspResponse, !response.isEmpty,
+           case .statusRequest(let request)? = extensions.first(.statusRequest), request.first == CertificateStatusCodec.ocsp {
+            staple = response
+            serverExtensions.append(.statusRequest([]))
+        }
+        // Resuming: echo the client's session ID. New session: a fresh ID when we cache sessions.
+        let sessionID = resumed != nil ? hello.legacySessionID : (ems && config.sessionIDCache != nil ? io.random.bytes(32) : [])
+        let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: sessionID, cipherSuite: suiteInUse.suite,
+                                      extensions: serverExtensions)
+        var transcript = Transcript(provider: provider, hash: suiteInUse.hash, retainMessages: true)
+        transcript.append(raw)
+        try io.sendHandshake(.serverHello(serverHello), transcript: &transcript)
+        /// The server's handshake state once its flight is written (full or abbreviated).
+        func makeHandshake(transcript: Transcript, keyShare: (any KeyShareSecret)?, group: NamedGroup?,
+                           scheme: SignatureScheme?, certificateRequest: CertificateRequest12?) -> Server12Handshake {
+            var handshake = Server12Handshake(
+                clientRandom: hello.random, serverRandom: serverRandom, suite: suiteInUse,
+                prf: TLS12PRF(provider: provider, hash: suiteInUse.hash), transcript: transcript, extendedMasterSecret: ems,
+                keyShare: keyShare,
+                parameters: NegotiatedParameters(
+                    version: .tls12, cipherSuite: suiteInUse.suite, group: group, serverSignatureScheme: scheme,
+                    clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
+                    peerCertificates: [], usedHelloRetryRequest: false, resumed: resumed != nil, extendedMasterSecret: ems),
+                certificateRequest: certificateRequest)
+            handshake.sessionID = sessionID
+            handshake.issueTicket = clientWantsTicket
+            return handshake
+        }
+        if let resumed {
+            var handshake = makeHandshake(transcript: transcript, keyShare: nil, group: nil, scheme: nil, certificateRequest: nil)
+            handshake.masterSecret = resumed.secret
+            handshake.abbreviated = true
+            handshake.resumedAuthentication = resumed.clientAuthentication
+            handshake.clientCertificates = resumed.clientAuthentication.peerCertificates
+            handshake.parameters.clientSignatureScheme = resumed.clientAuthentication.peerSignatureScheme
+            try sendFinishedFlight(&handshake, io: io)
+            return .expectChangeCipherSpec(handshake)
+        }
+        try io.sendHandshake(.certificate12(CertificateMessage12(certificates: identity.chain.derEncoded)), transcript: &transcript)
+        if let staple { try io.sendHandshake(.certificateStatus(ocspResponse: staple), transcript: &transcript) }
+
+        let share = try provider.generateKeyShare(group, random: &io.random)
+        let parameters = ServerECDHParameters(group: group, publicKey: share.publicShare)
+        let signature = try identity.privateKey.sign(scheme: scheme, message: hello.random + serverRandom + parameters.encoded)
+        try io.sendHandshake(.serverKeyExchange(ServerKeyExchange(parameters: parameters, signatureScheme: scheme, signature: signature)),
+                             transcript: &transcript)
+        var certificateRequest: CertificateRequest12?
+        switch config.clientAuthentication {
+        case .none: break
+        case .optional, .required:
+            let request = CertificateRequest12(
+                certificateTypes: [64, 1],   // ecdsa_sign, rsa_sign
+                signatureAlgorithms: common.signatureAlgorithms.filter(isAllowedInTLS12),
+                certificateAuthorities: [])
+            try io.sendHandshake(.certificateRequest12(request), transcript: &transcript)
+            certificateRequest = request
+        }
+        try io.sendHandshake(.serverHelloDone, transcript: &transcript)
+
+        let handshake = makeHandshake(transcript: transcript, keyShare: share, group: group, scheme: scheme,
+                                      certificateRequest: certificateRequest)
+        return certificateRequest != nil ? .expectCertificate(handshake) : .expectClientKeyExchange(handshake)
+    }
+
+    // MARK: The client's flight
+
+    /// Consumes the next message; returns the next state (`.connected` once the handshake is done).
+    func handle(_ message: HandshakeMessage, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> HandshakeState {
+        let common = io.common
+        switch (self, message) {
+        case (.expectCertificate(var handshake), .certificate12(let certificate)):
+            handshake.transcript.append(raw)
+            if certificate.certificates.isEmpty {
+                if case .required = io.serverConfig.clientAuthentication {
+                    throw TLSError(.handshakeFailure, "the client sent no certificate, and one is required")
+                }
+                return .server12(.expectClientKeyExchange(handshake))
+            }
+            guard certificate.certificates.count <= maxPeerChainLength else {
+                throw TLSError(.badCertificate, "client chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
+            }
+            handshake.clientCertificates = certificate.certificates
+            io.requestVerification(PeerVerificationRequest(
+                chainDER: handshake.clientCertificates, role: .client, serverName: nil, now: common.now()))
+            return .server12(.awaitingVerification(handshake))
+        case (.expectClientKeyExchange(var handshake), .clientKeyExchange(let exchange)):
+            guard let keyShare = handshake.keyShare else { throw TLSError(.internalError, "no key share") }
+            let preMasterSecret = try keyShare.sharedSecret(serverShare: exchange.publicKey)
+            handshake.transcript.append(raw)
+            handshake.masterSecret = handshake.extendedMasterSecret
+                ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
+                : handshake.prf.legacyMasterSecret(preMasterSecret: preMasterSecret, clientRandom: handshake.clientRandom,
+                                                   serverRandom: handshake.serverRandom)
+            io.logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
+            return .server12(handshake.clientCertificates.isEmpty ? .expectChangeCipherSpec(handshake) : .expectCertificateVerify(handshake))
+        case (.expectCertificateVerify(var handshake), .certificateVerify(let verify)):
+            let requested = handshake.certificateRequest?.signatureAlgorithms ?? []
+            guard requested.contains(verify.algorithm), isAllowedInTLS12(verify.algorithm) else {
+                throw TLSError(.illegalParameter, "the client signed with \(verify.algorithm), which we did not request")
+            }
+            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.clientCertificates[0])
+            try common.cryptoProvider.verifyTLS12Signature(
+                scheme: verify.algorithm, subjectPublicKeyInfo: spki, message: handshake.transcript.messages ?? [],
+                signature: verify.signature)
+            handshake.parameters.clientSignatureScheme = verify.algorithm
+            handshake.transcript.append(raw)
+            return .server12(.expectChangeCipherSpec(handshake))
+        case (.expectFinished(var handshake), .finished(let finished)):
+            let expected = handshake.prf.finishedVerifyData(
+                masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
+            try checkFinished(finished, expected: expected)
+            handshake.transcript.append(raw)
+            if !handshake.abbreviated {
+                try Self.sendFinishedFlight(&handshake, io: io)
+            }
+            var parameters = handshake.parameters
+            parameters.peerCertificates = handshake.clientCertificates
+            try io.completeHandshake(parameters, traffic: nil, tls12: TLS12Traffic(
+                prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
+                clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
+            return .connected
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")
+        }
+    }
+
+    /// The client's ChangeCipherSpec: its keys take over what we read.
+    func changeCipherSpec(io: any HandshakePort) throws(TLSError) -> Server12State {
+        guard case .expectChangeCipherSpec(let handshake) = self else {
+            // An early ChangeCipherSpec (the CVE-2014-0224 shape).
+            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+        }
+        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
+        return .expectFinished(handshake)
+    }
+
+    // MARK: Our last flight and resumption (RFC 5246 §7.3, RFC 5077, RFC 7627 §5.3)
+
+    /// [NewSessionTicket], ChangeCipherSpec, Finished. Caches the session under its ID.
+    private static func sendFinishedFlight(_ handshake: inout Server12Handshake, io: any HandshakePort) throws(TLSError) {
+        let config = io.serverConfig
+        let now = io.common.now()
+        // The session carries the client identity this connection has: verified just now, or resumed.
+        let authentication = handshake.resumedAuthentication ?? io.verifiedAuthentication(
+            chain: handshake.clientCertificates, signatureScheme: handshake.parameters.clientSignatureScheme)
+        let state = TicketState(
+            version: .tls12, cipherSuite: handshake.suite.suite, created: milliseconds(now),
+            lifetime: min(config.ticketLifetime, 7 * 24 * 3600), ageAdd: 0, secret: handshake.masterSecret,
+            serverName: handshake.parameters.serverName ?? "", applicationProtocol: handshake.parameters.applicationProtocol ?? "",
+            extendedMasterSecret: handshake.extendedMasterSecret, clientAuthentication: authentication)
+        if handshake.issueTicket, let keys = config.sessionTicketKeys {
+            let ticket = try keys.seal(state.encode(), provider: io.common.cryptoProvider, random: &io.random, now: now)
+            try io.sendHandshake(.newSessionTicket12(NewSessionTicket12(lifetimeHint: state.lifetime, ticket: ticket)),
+                                 transcript: &handshake.transcript)
+        }
+        if !handshake.sessionID.isEmpty && !handshake.abbreviated {
+            config.sessionIDCache?.store(state, sessionID: handshake.sessionID)
+        }
+        io.sendChangeCipherSpec()
+        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
+                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
+        let verifyData = handshake.prf.finishedVerifyData(
+            masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
+        try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
+        io.flushHandshake()
+    }
+
+    /// A session this ClientHello may resume: from its ticket, else from its session ID; nil means a full handshake.
+    /// Throws handshake_failure when the session used the extended master secret and this ClientHello does not.
+    private static func resumableSession(_ hello: ClientHello, serverName: String?, clientEMS: Bool,
+                                         ourSuites: [TLS12SuiteParameters], io: any HandshakePort) throws(TLSError) -> TicketState? {
+        let config = io.serverConfig
+        let now = io.common.now()
+        var candidate: TicketState?
+        if case .sessionTicket(let ticket)? = hello.extensions.first(.sessionTicket), !ticket.isEmpty,
+           let keys = config.sessionTicketKeys, let plaintext = keys.open(ticket, provider: io.common.cryptoProvider) {
+            candidate = TicketState(decoding: plaintext)
+        }
+        if candidate == nil, !hello.legacySessionID.isEmpty {
+            candidate = config.sessionIDCache?.lookup(hello.legacySessionID, now: now)
+        }
+        guard let state = candidate, state.version == .tls12,
+              milliseconds(now) >= state.created, milliseconds(now) - state.created < UInt64(state.lifetime) * 1000,
+              state.serverName == (serverName ?? ""),
+              io.serverMayResume(clientAuthentication: state.clientAuthentication),
+              hello.cipherSuites.contains(state.cipherSuite),
+              ourSuites.contains(where: { $0.suite == state.cipherSuite }) else { return nil }
+        // RFC 7627 §5.3: the original session used the extended master secret and this ClientHello does not offer
+        // it: abort with handshake_failure, as BoringSSL (SSL_R_RESUMED_EMS_SESSION_WITHOUT_EMS_EXTENSION) and Go do.
+        // Only for a session we would otherwise resume, as Go does.
+        if state.extendedMasterSecret && !clientEMS {
+            throw TLSError(.handshakeFailure, "the client resumes a session that used extended master secret without offering it (RFC 7627 §5.3)")
+        }
+        // The original session did not use it: a full handshake, as BoringSSL does (it drops the session when the
+        // EMS states differ; §5.3 MUST NOT resume). BoringSSL still resumes it when neither side uses the extension;
+        // we never do (§5.3: SHOULD abort; a full handshake keeps such a client working, without the insecure
+        // resumption). We issue no such sessions; one could only come from an older TLSKit sharing our keys or cache.
+        guard state.extendedMasterSecret else { return nil }
+        return state
+    }
+}

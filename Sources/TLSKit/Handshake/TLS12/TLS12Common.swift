@@ -1,0 +1,52 @@
+import Foundation
+
+/// What the TLS 1.2 client and server (RFC 5246) share: the traffic secrets of a live connection, the schemes and
+/// groups TLS 1.2 may use, key installation from the key block, and the refusal of renegotiation.
+
+/// Secrets after a TLS 1.2 handshake.
+struct TLS12Traffic: Sendable {
+    let prf: TLS12PRF
+    let suite: TLS12SuiteParameters
+    var masterSecret: [UInt8]
+    let clientRandom: [UInt8]
+    let serverRandom: [UInt8]
+}
+
+/// Schemes acceptable for TLS 1.2 signatures: no SHA-1, no MD5 (the IANA list of schemes we implement).
+func isAllowedInTLS12(_ scheme: SignatureScheme) -> Bool {
+    switch scheme {
+    case .ecdsa_secp256r1_sha256, .ecdsa_secp384r1_sha384, .ecdsa_secp521r1_sha512, .ed25519,
+         .rsa_pss_rsae_sha256, .rsa_pss_rsae_sha384, .rsa_pss_rsae_sha512,
+         .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512:
+        return true
+    default:
+        return false
+    }
+}
+
+/// The groups TLS 1.2 ECDHE can use.
+let tls12Groups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1, .secp521r1]
+
+/// Derives the key block (RFC 5246 §6.3) and installs our write keys (`write`) or the peer's (`!write`).
+func installTLS12Keys(_ io: any HandshakePort, suite: TLS12SuiteParameters, prf: TLS12PRF, masterSecret: [UInt8],
+                      clientRandom: [UInt8], serverRandom: [UInt8], write: Bool) throws(TLSError) {
+    let block = prf.keyBlock(masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom,
+                             keyLength: suite.aead.keyLength, ivLength: suite.fixedIVLength)
+    let ours = io.role == .client ? write : !write
+    let key = ours ? block.clientKey : block.serverKey
+    let iv = ours ? block.clientIV : block.serverIV
+    let framing: RecordProtection.Framing = suite.aead == .chacha20Poly1305 ? .tls12XorNonce : .tls12ExplicitNonce
+    let protection = RecordProtection(aead: try io.common.cryptoProvider.makeAEAD(suite.aead, key: key), iv: iv, framing: framing)
+    io.installProtection(protection, write: write)
+}
+
+/// After a TLS 1.2 handshake: renegotiation is refused (RFC 5746 makes it safe, but we never do it). A HelloRequest
+/// or a new ClientHello gets a no_renegotiation warning and the connection carries on; anything else is unexpected.
+func refuseRenegotiation12(_ message: HandshakeMessage, io: any HandshakePort) throws(TLSError) {
+    switch (io.role, message) {
+    case (.client, .helloRequest), (.server, .clientHello):
+        try io.sendCountedWarning(.noRenegotiation)
+    default:
+        throw TLSError(.unexpectedMessage, "unexpected \(message.type) after the TLS 1.2 handshake")
+    }
+}
