@@ -140,9 +140,13 @@ extension TLSConnection {
         case .clientExpectServerHello(var sent):
             state = .failed
             sent.wipeSecrets()
-        case .clientExpectEncryptedExtensions(var handshake), .clientExpectCertificateOrRequest(var handshake),
-             .clientExpectCertificate(var handshake), .clientAwaitingVerification(var handshake),
-             .clientExpectCertificateVerify(var handshake), .clientExpectFinished(var handshake):
+        // Bound straight from the state (not through a copy), so the wipe reaches the one storage left.
+        case .client13(.expectEncryptedExtensions(var handshake)),
+             .client13(.expectCertificateOrRequest(var handshake)),
+             .client13(.expectCertificate(var handshake)),
+             .client13(.awaitingVerification(var handshake)),
+             .client13(.expectCertificateVerify(var handshake)),
+             .client13(.expectFinished(var handshake)):
             state = .failed
             handshake.wipeSecrets()
         case .serverExpectCertificate(var handshake), .serverAwaitingVerification(var handshake),
@@ -150,13 +154,25 @@ extension TLSConnection {
              .serverExpectEndOfEarlyData(var handshake):
             state = .failed
             handshake.wipeSecrets()
-        case .client12(let tls12):
+        // Bound straight from the state (not through a copy), so the wipe reaches the one storage left.
+        case .client12(.expectCertificate(var handshake)),
+             .client12(.expectCertificateStatus(var handshake)),
+             .client12(.awaitingVerification(var handshake)),
+             .client12(.expectServerKeyExchange(var handshake)),
+             .client12(.expectCertificateRequestOrDone(var handshake)),
+             .client12(.expectServerHelloDone(var handshake)),
+             .client12(.expectChangeCipherSpec(var handshake)),
+             .client12(.expectFinished(var handshake)):
             state = .failed
-            var handshake = tls12.handshake
             handshake.wipeSecrets()
-        case .server12(let tls12):
+        // Bound straight from the state (not through a copy), so the wipe reaches the one storage left.
+        case .server12(.expectCertificate(var handshake)),
+             .server12(.awaitingVerification(var handshake)),
+             .server12(.expectClientKeyExchange(var handshake)),
+             .server12(.expectCertificateVerify(var handshake)),
+             .server12(.expectChangeCipherSpec(var handshake)),
+             .server12(.expectFinished(var handshake)):
             state = .failed
-            var handshake = tls12.handshake
             handshake.wipeSecrets()
         }
     }

@@ -13,39 +13,15 @@ struct ClientHelloSent {
     var helloRetry: (suite: TLS13SuiteParameters, transcript: Transcript)?
 }
 
-/// The client between ServerHello and its own Finished.
-struct ClientHandshake {
-    var serverName: String?
-    var clientRandom: [UInt8]
-    var schedule: KeySchedule
-    var suite: TLS13SuiteParameters
-    var group: NamedGroup?
-    var transcript: Transcript
-    var handshakeSecret: HandshakeSecret
-    var clientHandshakeSecret: [UInt8]
-    var serverHandshakeSecret: [UInt8]
-    var offeredExtensions: Set<ExtensionType>
-    var sentChangeCipherSpec: Bool
-    var usedHelloRetryRequest: Bool
-    /// The session being resumed (the server accepted our PSK): no Certificate/CertificateVerify follow.
-    var resumedSession: ClientSession? = nil
-    var applicationProtocol: String? = nil
-    var certificateRequest: CertificateRequest? = nil
-    var serverCertificates: [[UInt8]] = []
-    var serverSignatureScheme: SignatureScheme? = nil
-    /// The first group of the server's supported_groups we support, kept as a key_share hint once the handshake ends.
-    var serverPreferredGroup: NamedGroup? = nil
-}
-
 /// Extensions RFC 8446 §4.2 allows in each server message (recognized ones outside these are illegal_parameter).
-private let serverHelloExtensions: Set<ExtensionType> = [.supportedVersions, .keyShare, .preSharedKey]
-private let helloRetryExtensions: Set<ExtensionType> = [.supportedVersions, .keyShare, .cookie]
-private let encryptedExtensionsAllowed: Set<ExtensionType> = [
+let serverHelloExtensions: Set<ExtensionType> = [.supportedVersions, .keyShare, .preSharedKey]
+let helloRetryExtensions: Set<ExtensionType> = [.supportedVersions, .keyShare, .cookie]
+let encryptedExtensionsAllowed: Set<ExtensionType> = [
     .serverName, .maxFragmentLength, .supportedGroups, .useSRTP, .heartbeat, .alpn,
     .clientCertificateType, .serverCertificateType, .earlyData, .recordSizeLimit,
 ]
 /// Extension types TLSKit recognizes (an unrecognized one the server sends is unsupported_extension).
-private let recognizedExtensions: Set<ExtensionType> = [
+let recognizedExtensions: Set<ExtensionType> = [
     .serverName, .maxFragmentLength, .statusRequest, .supportedGroups, .ecPointFormats, .signatureAlgorithms,
     .useSRTP, .heartbeat, .alpn, .signedCertificateTimestamp, .clientCertificateType, .serverCertificateType,
     .padding, .encryptThenMAC, .extendedMasterSecret, .recordSizeLimit, .sessionTicket, .preSharedKey, .earlyData,
@@ -276,94 +252,17 @@ extension TLSConnection {
                         && common.minimumVersion <= .tls12 && hello.legacyVersion == .tls12 {
                 state = .client12(try Client12State.start(hello, raw: raw, sent: sent, io: self))
             } else {
-                try clientHandleServerHello(hello, raw: raw, sent: sent)
+                state = .client13(try Client13State.start(hello, raw: raw, sent: sent, io: self))
             }
-        case (.clientExpectEncryptedExtensions(var handshake), .encryptedExtensions(let ee)):
-            try clientHandleEncryptedExtensions(ee, handshake: &handshake)
-            handshake.transcript.append(raw)
-            // A resumed handshake authenticates with the PSK: Finished comes next (RFC 8446 §2.2).
-            state = handshake.resumedSession != nil ? .clientExpectFinished(handshake) : .clientExpectCertificateOrRequest(handshake)
-        case (.clientExpectCertificateOrRequest(var handshake), .certificateRequest(let request)):
-            guard request.certificateRequestContext.isEmpty else {
-                throw TLSError(.illegalParameter, "CertificateRequest during the handshake must have an empty context")
-            }
-            guard request.extensions.signatureAlgorithms != nil else {
-                throw TLSError(.missingExtension, "CertificateRequest without signature_algorithms")
-            }
-            for ext in request.extensions {
-                switch ext.type {
-                case .signatureAlgorithms, .signatureAlgorithmsCert, .certificateAuthorities, .oidFilters, .statusRequest,
-                     .signedCertificateTimestamp:
-                    continue
-                default:
-                    // Unrecognized extensions are ignored (RFC 8446 §4.3.2); recognized ones out of place are not.
-                    if recognizedExtensions.contains(ext.type) {
-                        throw TLSError(.illegalParameter, "\(ext.type) is not allowed in CertificateRequest")
-                    }
-                }
-            }
-            handshake.certificateRequest = request
-            handshake.transcript.append(raw)
-            state = .clientExpectCertificate(handshake)
-        case (.clientExpectCertificateOrRequest(var handshake), .certificate(let certificate)),
-             (.clientExpectCertificate(var handshake), .certificate(let certificate)):
-            guard certificate.certificateRequestContext.isEmpty else {
-                throw TLSError(.illegalParameter, "server Certificate with a non-empty request context")
-            }
-            guard !certificate.entries.isEmpty else {
-                throw TLSError(.decodeError, "the server sent an empty Certificate")   // RFC 8446 §4.4.2.4
-            }
-            let stapled = try checkCertificateEntries(certificate, offered: handshake.offeredExtensions)
-            handshake.serverCertificates = certificate.entries.map(\.certificateDER)
-            handshake.transcript.append(raw)
-            state = .clientAwaitingVerification(handshake)
-            var request = PeerVerificationRequest(
-                chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now())
-            request.stapledOCSPResponse = stapled
-            requestVerification(request)
-        case (.clientExpectCertificateVerify(var handshake), .certificateVerify(let verify)):
-            guard common.signatureAlgorithms.contains(verify.algorithm), isAllowedInTLS13CertificateVerify(verify.algorithm) else {
-                throw TLSError(.illegalParameter, "the server signed with \(verify.algorithm), which we did not offer for TLS 1.3")
-            }
-            let content = certificateVerifyContent(server: true, transcriptHash: handshake.transcript.currentHash)
-            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
-            try common.cryptoProvider.verifySignature(
-                scheme: verify.algorithm, subjectPublicKeyInfo: spki, message: content, signature: verify.signature)
-            handshake.serverSignatureScheme = verify.algorithm
-            handshake.transcript.append(raw)
-            state = .clientExpectFinished(handshake)
-        case (.clientExpectFinished(var handshake), .finished(let finished)):
-            let expected = handshake.schedule.finishedVerifyData(
-                baseKey: handshake.serverHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
-            try checkFinished(finished, expected: expected)
-            handshake.transcript.append(raw)
-            try clientSendSecondFlight(&handshake)
         case (.connected, _):
             try handlePostHandshake(message)
         default:
-            guard case .client12(let tls12) = state else {
-                throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
-            }
-            state = try tls12.handle(message, raw: raw, io: self)
-        }
-    }
-
-    /// Checks the entries' extensions and returns the OCSP response stapled to the leaf, if any. Only status_request
-    /// on the leaf, and only if we offered it, may appear (RFC 8446 §4.4.2: others are unsupported_extension).
-    private func checkCertificateEntries(_ certificate: CertificateMessage, offered: Set<ExtensionType>) throws(TLSError) -> [UInt8]? {
-        guard certificate.entries.count <= maxPeerChainLength else {
-            throw TLSError(.badCertificate, "peer chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
-        }
-        var stapled: [UInt8]?
-        for (index, entry) in certificate.entries.enumerated() {
-            for ext in entry.extensions {
-                guard case .statusRequest(let body) = ext, index == 0, offered.contains(.statusRequest) else {
-                    throw TLSError(.unsupportedExtension, "certificate entry \(index) carries \(ext.type), which was not requested")
-                }
-                stapled = try CertificateStatusCodec.decodeOCSPResponse(body)
+            switch state {
+            case .client13(let tls13): state = try tls13.handle(message, raw: raw, io: self)
+            case .client12(let tls12): state = try tls12.handle(message, raw: raw, io: self)
+            default: throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
             }
         }
-        return stapled
     }
 
     // MARK: HelloRetryRequest
@@ -451,226 +350,41 @@ extension TLSConnection {
         state = .clientExpectServerHello(next)
     }
 
-    /// Checks shared by ServerHello and HelloRetryRequest.
-    private func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
-        // RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version.
-        guard hello.legacyVersion.rawValue > 0x0300 else {
-            throw TLSError(.protocolVersion, "\(what) legacy_version is \(hello.legacyVersion)")
-        }
-        guard let version = hello.extensions.supportedVersionServer else {
-            // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
-            let tail = Array(hello.random.suffix(8))
-            if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
-                throw TLSError(.illegalParameter, "downgrade detected: the server signalled TLS 1.3 support but chose an older version")
-            }
-            throw TLSError(.protocolVersion, "the server chose \(hello.legacyVersion); this client requires TLSv1.3")
-        }
-        guard version == .tls13 else {
-            throw TLSError(.illegalParameter, "\(what) selected \(version) in supported_versions")
-        }
-        guard hello.legacyVersion == .tls12 else {
-            throw TLSError(.illegalParameter, "\(what) legacy_version is \(hello.legacyVersion), not 0x0303")
-        }
-        guard hello.legacySessionIDEcho == sent.clientHello.legacySessionID else {
-            throw TLSError(.illegalParameter, "\(what) does not echo our legacy_session_id")
-        }
-        guard hello.legacyCompressionMethod == 0 else {
-            throw TLSError(.illegalParameter, "\(what) chose a compression method")
-        }
-        guard sent.clientHello.cipherSuites.contains(hello.cipherSuite), TLS13SuiteParameters(hello.cipherSuite) != nil else {
-            throw TLSError(.illegalParameter, "\(what) chose \(hello.cipherSuite), which we did not offer")
-        }
-        if let retry = sent.helloRetry, retry.suite.suite != hello.cipherSuite {
-            throw TLSError(.illegalParameter, "ServerHello chose a different suite than the HelloRetryRequest")
-        }
+
+
+}
+
+/// Checks shared by ServerHello and HelloRetryRequest.
+func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
+    // RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version.
+    guard hello.legacyVersion.rawValue > 0x0300 else {
+        throw TLSError(.protocolVersion, "\(what) legacy_version is \(hello.legacyVersion)")
     }
-
-    // MARK: ServerHello
-
-    private func clientHandleServerHello(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
-        try checkServerHelloCommon(hello, sent: sent, what: "ServerHello")
-        try checkServerExtensions(hello.extensions, allowed: serverHelloExtensions, offered: sent.offeredExtensions, message: "ServerHello")
-        guard let suite = TLS13SuiteParameters(hello.cipherSuite) else {
-            throw TLSError(.illegalParameter, "ServerHello chose a suite we did not offer")
+    guard let version = hello.extensions.supportedVersionServer else {
+        // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
+        let tail = Array(hello.random.suffix(8))
+        if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
+            throw TLSError(.illegalParameter, "downgrade detected: the server signalled TLS 1.3 support but chose an older version")
         }
-        let serverShare = hello.extensions.keyShareServer
-        var sharedSecret = [UInt8](repeating: 0, count: suite.hash.digestLength)   // psk_ke: no (EC)DHE input
-        if let serverShare {
-            guard let share = sent.keyShares.first(where: { $0.group == serverShare.group }) else {
-                throw TLSError(.illegalParameter, "ServerHello key_share for \(serverShare.group), which we sent no share for")
-            }
-            sharedSecret = try share.sharedSecret(serverShare: serverShare.keyExchange)
-        } else {
-            // Only a psk_ke resumption we offered may come without key_share (RFC 8446 §4.2.9).
-            guard hello.extensions.preSharedKeySelectedIdentity != nil, common.pskKeyExchangeModes.contains(.pskOnly) else {
-                throw TLSError(.missingExtension, "ServerHello without key_share")
-            }
-        }
-
-        // Resumption: the server accepted our ticket (RFC 8446 §4.2.11).
-        var psk: [UInt8]?
-        if let selected = hello.extensions.preSharedKeySelectedIdentity {
-            guard selected == 0, let session = sent.offeredSession, session.version == .tls13,
-                  TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash else {
-                throw TLSError(.illegalParameter, "the server selected a PSK we did not offer, or one whose hash does not fit its suite")
-            }
-            psk = session.secret
-        }
-
-        let provider = common.cryptoProvider
-        var transcript: Transcript
-        if let retry = sent.helloRetry {
-            transcript = retry.transcript
-        } else {
-            transcript = Transcript(provider: provider, hash: suite.hash)
-            transcript.append(sent.clientHelloRaw)
-        }
-        transcript.append(raw)
-
-        let schedule = KeySchedule(provider: provider, hash: suite.hash)
-        let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: psk), sharedSecret: sharedSecret)
-        let hash = transcript.currentHash
-        let handshakeTrafficSecrets = schedule.deriveSecrets(
-            handshakeSecret.secret, labels: ["c hs traffic", "s hs traffic"], transcriptHash: hash)
-        let (clientSecret, serverSecret) = (handshakeTrafficSecrets[0], handshakeTrafficSecrets[1])
-        let clientRandom = sent.clientHello.random
-        negotiatedVersion = .tls13
-        logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
-        logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
-        try installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
-        if clientConfig.middleboxCompatibility && !sent.sentChangeCipherSpec && !earlyDataOffered {
-            // RFC 8446 §D.4: the CCS goes before our first protected record — whatever that is, an alert included —
-            // so it is sent as soon as the ServerHello is processed, as BoringSSL does.
-            sendChangeCipherSpec()
-        }
-        if !earlyDataOffered || earlyDataAccepted == false {
-            try installWriteKey(secret: clientSecret, schedule: schedule, aead: suite.aead)
-        }   // else the early data key stays until EndOfEarlyData (or until EncryptedExtensions rejects early data)
-
-        state = .clientExpectEncryptedExtensions(ClientHandshake(
-            serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
-            group: serverShare?.group, transcript: transcript, handshakeSecret: handshakeSecret,
-            clientHandshakeSecret: clientSecret, serverHandshakeSecret: serverSecret,
-            offeredExtensions: sent.offeredExtensions,
-            sentChangeCipherSpec: sent.sentChangeCipherSpec || (clientConfig.middleboxCompatibility && !earlyDataOffered),
-            usedHelloRetryRequest: sent.helloRetry != nil, resumedSession: psk != nil ? sent.offeredSession : nil))
+        throw TLSError(.protocolVersion, "the server chose \(hello.legacyVersion); this client requires TLSv1.3")
     }
-
-    // MARK: EncryptedExtensions
-
-    private func clientHandleEncryptedExtensions(_ ee: EncryptedExtensions, handshake: inout ClientHandshake) throws(TLSError) {
-        try checkServerExtensions(ee.extensions, allowed: encryptedExtensionsAllowed, offered: handshake.offeredExtensions, message: "EncryptedExtensions")
-        for ext in ee.extensions {
-            switch ext {
-            case .alpn(let names):
-                handshake.applicationProtocol = try acceptedApplicationProtocol(names)
-            case .recordSizeLimit(let limit):
-                try applyPeerRecordSizeLimit(limit, tls13: true)
-                // The server answered, so the limit we announced is negotiated: enforce it on what we receive.
-                if let ourLimit = common.recordSizeLimit {
-                    records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, Int(ourLimit))
-                }
-            case .serverName(let name):
-                guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
-            case .supportedGroups(let serverGroups):
-                // The server's preference, in its order. Only used for later connections, and only a group we offer
-                // anyway (RFC 8446 §4.2.7: never acted upon before the handshake completes; a bad hint costs an HRR).
-                handshake.serverPreferredGroup = serverGroups.first { common.supportedGroups.contains($0) && common.cryptoProvider.supports(group: $0) }
-            default:
-                continue
-            }
-        }
-        // 0-RTT: the answer comes with the ALPN choice, which decides what happens to rejected early data.
-        if let ticket = earlyDataTicket {
-            if ee.extensions.contains(.earlyData) {
-                guard handshake.resumedSession != nil else {
-                    throw TLSError(.illegalParameter, "early data accepted without accepting our PSK")
-                }
-                // RFC 8446 §4.2.10: accepting early data means keeping the ticket's cipher suite and ALPN protocol.
-                guard handshake.suite.suite == ticket.cipherSuite, handshake.applicationProtocol == ticket.applicationProtocol else {
-                    throw TLSError(.illegalParameter, "early data accepted with another cipher suite or ALPN protocol than the ticket's")
-                }
-                earlyDataAccepted = true
-                events.append(.earlyDataAccepted(true))
-            } else {
-                earlyDataRejected()
-                try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
-            }
-            if earlyDataAccepted == false {
-                settleRejectedEarlyData(resend: handshake.applicationProtocol == ticket.applicationProtocol)
-            }
-        }
+    guard version == .tls13 else {
+        throw TLSError(.illegalParameter, "\(what) selected \(version) in supported_versions")
     }
-
-    // MARK: The client's second flight
-
-    private func clientSendSecondFlight(_ handshake: inout ClientHandshake) throws(TLSError) {
-        let schedule = handshake.schedule
-        let master = schedule.masterSecret(from: handshake.handshakeSecret)
-        let hashAfterServerFinished = handshake.transcript.currentHash
-        let applicationSecrets = schedule.deriveSecrets(
-            master.secret, labels: ["c ap traffic", "s ap traffic", "exp master"], transcriptHash: hashAfterServerFinished)
-        let (clientAppSecret, serverAppSecret, exporterSecret) = (applicationSecrets[0], applicationSecrets[1], applicationSecrets[2])
-        logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: clientAppSecret)
-        logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: serverAppSecret)
-        logKey("EXPORTER_SECRET", clientRandom: handshake.clientRandom, secret: exporterSecret)
-        try installReadKey(secret: serverAppSecret, schedule: schedule, aead: handshake.suite.aead)
-
-        if clientConfig.middleboxCompatibility && !handshake.sentChangeCipherSpec {
-            // The CCS precedes our first protected record (change_cipher_spec is never protected).
-            sendChangeCipherSpec()
-            handshake.sentChangeCipherSpec = true
-        }
-        if earlyDataAccepted == true {
-            // RFC 8446 §4.5: EndOfEarlyData, still under the early data key, then the handshake key.
-            try sendHandshake(.endOfEarlyData, transcript: &handshake.transcript)
-            try installWriteKey(secret: handshake.clientHandshakeSecret, schedule: schedule, aead: handshake.suite.aead)
-        }
-
-        var clientScheme: SignatureScheme?
-        if let request = handshake.certificateRequest {
-            let offered = request.extensions.signatureAlgorithms ?? []
-            let identity = clientConfig.certificate
-            let scheme = identity?.privateKey.supportedSchemes.first { offered.contains($0) && isAllowedInTLS13CertificateVerify($0) }
-            if let identity, let scheme {
-                let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
-                try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: entries)),
-                              transcript: &handshake.transcript)
-                let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
-                let signature = try identity.privateKey.sign(scheme: scheme, message: content)
-                try sendHandshake(.certificateVerify(CertificateVerify(algorithm: scheme, signature: signature)), transcript: &handshake.transcript)
-                clientScheme = scheme
-            } else {
-                // No certificate, or none the server accepts: an empty Certificate lets the server decide.
-                try sendHandshake(.certificate(CertificateMessage(certificateRequestContext: request.certificateRequestContext, entries: [])),
-                              transcript: &handshake.transcript)
-            }
-        }
-        let verifyData = schedule.finishedVerifyData(baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
-        try sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
-        let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
-        try installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
-
-        if let group = handshake.serverPreferredGroup, let serverName = handshake.serverName {
-            clientConfig.sessionCache?.rememberPreferredGroup(group, for: serverName)
-        }
-        // The server identity this connection has: verified just now, or the one the resumed session carries.
-        let serverAuthentication = handshake.resumedSession?.serverAuthentication ?? verifiedAuthentication(
-            chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme)
-        state = .connected
-        try completeHandshake(
-            NegotiatedParameters(
-                version: .tls13, cipherSuite: handshake.suite.suite, group: handshake.group,
-                serverSignatureScheme: handshake.resumedSession != nil ? serverAuthentication.peerSignatureScheme : handshake.serverSignatureScheme,
-                clientSignatureScheme: clientScheme,
-                applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
-                peerCertificates: handshake.resumedSession != nil ? serverAuthentication.peerCertificates : handshake.serverCertificates,
-                usedHelloRetryRequest: handshake.usedHelloRetryRequest,
-                resumed: handshake.resumedSession != nil),
-            traffic: TrafficState(
-                schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
-                serverApplicationSecret: serverAppSecret, exporterMasterSecret: exporterSecret,
-                resumptionMasterSecret: resumptionSecret, peerAuthentication: serverAuthentication))
+    guard hello.legacyVersion == .tls12 else {
+        throw TLSError(.illegalParameter, "\(what) legacy_version is \(hello.legacyVersion), not 0x0303")
+    }
+    guard hello.legacySessionIDEcho == sent.clientHello.legacySessionID else {
+        throw TLSError(.illegalParameter, "\(what) does not echo our legacy_session_id")
+    }
+    guard hello.legacyCompressionMethod == 0 else {
+        throw TLSError(.illegalParameter, "\(what) chose a compression method")
+    }
+    guard sent.clientHello.cipherSuites.contains(hello.cipherSuite), TLS13SuiteParameters(hello.cipherSuite) != nil else {
+        throw TLSError(.illegalParameter, "\(what) chose \(hello.cipherSuite), which we did not offer")
+    }
+    if let retry = sent.helloRetry, retry.suite.suite != hello.cipherSuite {
+        throw TLSError(.illegalParameter, "ServerHello chose a different suite than the HelloRetryRequest")
     }
 }
 

@@ -33,8 +33,24 @@ protocol HandshakePort: AnyObject {
     func enterVersion(_ version: ProtocolVersion)
     /// Installs `protection` for what we send (`write`) or what we receive.
     func installProtection(_ protection: RecordProtection, write: Bool)
+    /// TLS 1.3: derives the traffic key and IV from `secret` and installs them for what we receive.
+    func installReadKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError)
+    /// TLS 1.3: the same for what we send (the pending flight is flushed under the old key first).
+    func installWriteKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError)
     /// RFC 8449: the peer's record_size_limit caps what we send.
     func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError)
+    /// RFC 8449: our record_size_limit was negotiated; the peer's protected records must obey it.
+    func limitIncomingRecords(toInnerPlaintext limit: Int)
+
+    // 0-RTT, client (RFC 8446 §4.2.10)
+    /// The session our early data went out under (nil: none offered).
+    var earlyDataTicket: ClientSession? { get }
+    /// The server's answer: nil until it comes.
+    var earlyDataAccepted: Bool? { get }
+    func earlyDataWasAccepted()
+    func earlyDataRejected()
+    /// Rejected early data is resent after the handshake (`resend`) or handed back to the application.
+    func settleRejectedEarlyData(resend: Bool)
 
     // Verification, keys, completion
     func requestVerification(_ request: PeerVerificationRequest)
@@ -66,6 +82,15 @@ extension TLSConnection: HandshakePort {
     func enterVersion(_ version: ProtocolVersion) {
         negotiatedVersion = version
         records.outgoingLegacyVersion = .tls12   // RFC 8446 §5.1; TLS 1.2 records say 0x0303 too
+    }
+
+    func limitIncomingRecords(toInnerPlaintext limit: Int) {
+        records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, limit)
+    }
+
+    func earlyDataWasAccepted() {
+        earlyDataAccepted = true
+        events.append(.earlyDataAccepted(true))
     }
 
     func installProtection(_ protection: RecordProtection, write: Bool) {

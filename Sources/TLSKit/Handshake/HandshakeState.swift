@@ -5,12 +5,8 @@ import Foundation
 enum HandshakeState {
     case clientStart(serverName: String?)
     case clientExpectServerHello(ClientHelloSent)
-    case clientExpectEncryptedExtensions(ClientHandshake)
-    case clientExpectCertificateOrRequest(ClientHandshake)
-    case clientExpectCertificate(ClientHandshake)
-    case clientAwaitingVerification(ClientHandshake)
-    case clientExpectCertificateVerify(ClientHandshake)
-    case clientExpectFinished(ClientHandshake)
+    /// TLS 1.3 after the ServerHello (Handshake/TLS13/Client13.swift).
+    case client13(Client13State)
     case serverExpectClientHello(ServerStart)
     case serverExpectCertificate(ServerHandshake)
     case serverAwaitingVerification(ServerHandshake)
@@ -29,16 +25,14 @@ enum HandshakeState {
     /// message, so this only settles which alert an unexpected one gets.
     func accepts(_ type: HandshakeType, role: TLSConnection.Role, version: ProtocolVersion?) -> Bool {
         switch self {
-        case .clientStart, .clientAwaitingVerification, .serverAwaitingVerification, .failed:
+        case .clientStart, .serverAwaitingVerification, .failed:
             return false
+        case .client13(let state): return state.accepts(type)
         case .client12(let state): return state.accepts(type)
         case .server12(let state): return state.accepts(type)
         case .clientExpectServerHello: return type == .serverHello
-        case .clientExpectEncryptedExtensions: return type == .encryptedExtensions
-        case .clientExpectCertificateOrRequest: return type == .certificate || type == .certificateRequest
-        case .clientExpectCertificate: return type == .certificate
-        case .clientExpectCertificateVerify, .serverExpectCertificateVerify: return type == .certificateVerify
-        case .clientExpectFinished, .serverExpectFinished: return type == .finished
+        case .serverExpectCertificateVerify: return type == .certificateVerify
+        case .serverExpectFinished: return type == .finished
         case .serverExpectClientHello: return type == .clientHello
         case .serverExpectCertificate: return type == .certificate || type == .finished
         case .serverExpectEndOfEarlyData: return type == .endOfEarlyData
@@ -113,7 +107,7 @@ extension TLSConnection {
 
     func resumeAfterVerification() {
         switch state {
-        case .clientAwaitingVerification(let handshake): state = .clientExpectCertificateVerify(handshake)
+        case .client13(let tls13): state = .client13(tls13.afterVerification)
         case .serverAwaitingVerification(let handshake): state = .serverExpectCertificateVerify(handshake)
         case .client12(let tls12): state = .client12(tls12.afterVerification)
         case .server12(let tls12): state = .server12(tls12.afterVerification)

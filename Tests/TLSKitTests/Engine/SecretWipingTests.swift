@@ -118,7 +118,7 @@ final class SecretWipingTests: XCTestCase {
         try client.receive(server.takeOutput())
         // (In a closure, so the bound copy of the state is gone before the wipe.)
         let secrets: [UInt] = {
-            guard case .clientAwaitingVerification(let handshake) = client.state else { return [] }
+            guard case .client13(.awaitingVerification(let handshake)) = client.state else { return [] }
             return [address(handshake.handshakeSecret.secret), address(handshake.clientHandshakeSecret),
                     address(handshake.serverHandshakeSecret)]
         }()

@@ -243,7 +243,7 @@ extension RFC8448Tests {
         // ServerHello: check the early and handshake secrets the engine derived.
         try client.receive(try s.record("server", "send handshake record", occurrence: serverRecord))
         serverRecord += 1
-        guard case .clientExpectEncryptedExtensions(let handshake) = client.state else {
+        guard case .client13(.expectEncryptedExtensions(let handshake)) = client.state else {
             return XCTFail("§\(s.number): client is not waiting for EncryptedExtensions after the ServerHello")
         }
         // In compatibility mode the client's change_cipher_spec goes out as soon as the ServerHello is processed (as

@@ -72,14 +72,6 @@ extension Client12State {
         }
     }
 
-    /// What every state carries (the handshake so far).
-    var handshake: Client12Handshake {
-        switch self {
-        case .expectCertificate(let handshake), .expectCertificateStatus(let handshake), .awaitingVerification(let handshake), .expectServerKeyExchange(let handshake), .expectCertificateRequestOrDone(let handshake), .expectServerHelloDone(let handshake), .expectChangeCipherSpec(let handshake), .expectFinished(let handshake):
-            return handshake
-        }
-    }
-
     /// The state to continue in once the server's chain was verified.
     var afterVerification: Client12State {
         if case .awaitingVerification(let handshake) = self { return .expectServerKeyExchange(handshake) }

@@ -50,14 +50,6 @@ extension Server12State {
         }
     }
 
-    /// What every state carries (the handshake so far).
-    var handshake: Server12Handshake {
-        switch self {
-        case .expectCertificate(let handshake), .awaitingVerification(let handshake), .expectClientKeyExchange(let handshake), .expectCertificateVerify(let handshake), .expectChangeCipherSpec(let handshake), .expectFinished(let handshake):
-            return handshake
-        }
-    }
-
     /// The state to continue in once the client's chain was verified.
     var afterVerification: Server12State {
         if case .awaitingVerification(let handshake) = self { return .expectClientKeyExchange(handshake) }
