@@ -153,5 +153,4 @@ final class VerifyCommandTests: XCTestCase {
         assertVerdict(try verify(ca + ["--no-such-option", path("leaf.pem")]), status: 2)
         try "not a certificate\n".write(toFile: path("garbage.pem"), atomically: true, encoding: .utf8)
         assertVerdict(try verify(ca + [path("garbage.pem")]), status: 2)
-    }
-}
+    }}

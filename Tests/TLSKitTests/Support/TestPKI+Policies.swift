@@ -8,7 +8,8 @@ extension TestCA {
     /// Issues a CA certificate with full control over the CA extensions. `nil` leaves an extension out.
     /// `subjectName` defaults to `commonName`; pass this CA's own subject to make a self-issued certificate.
     /// `key` lets several certificates share one key pair (cross-signing, key rollover). `signatureAlgorithm`
-    /// overrides how this CA signs it (e.g. `.sha1WithRSAEncryption` from an RSA CA).
+    /// overrides how this CA signs it (e.g. `.sha1WithRSAEncryption` from an RSA CA). `extraExtensions` are added,
+    /// each replacing a default extension with the same OID; `omitting` drops defaults (e.g. the key identifiers).
     func issueCA(
         commonName: String = "TLSKit Test Intermediate CA",
         subjectName: DistinguishedName? = nil,
@@ -18,22 +19,26 @@ extension TestCA {
         eku: [ExtendedKeyUsage.Usage]? = nil,
         nameConstraints: NameConstraints? = nil,
         dnsNames: [String] = [],
+        extraExtensions: [Certificate.Extension] = [],
+        omitting: [ASN1ObjectIdentifier] = [],
+        serialNumber: Certificate.SerialNumber = Certificate.SerialNumber(),
         notBefore: Date = TestPKI.defaultNotBefore,
         notAfter: Date = TestPKI.defaultNotAfter,
         signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> TestCA {
         let subject = try subjectName ?? DistinguishedName { CommonName(commonName) }
-        let extensions = try Certificate.Extensions {
+        let extensions = try TestCA.extensions(defaults: Certificate.Extensions {
             if let basicConstraints { Critical(basicConstraints) }
             if let keyUsage { Critical(keyUsage) }
             if let eku { try ExtendedKeyUsage(eku) }
             if let nameConstraints { Critical(nameConstraints) }
             if !dnsNames.isEmpty { SubjectAlternativeNames(dnsNames.map { .dnsName($0) }) }
             SubjectKeyIdentifier(hash: newKey.certificateKey.publicKey)
-        }
+            key.authorityKeyIdentifier
+        }, extra: extraExtensions, omitting: omitting)
         let certificate = try Certificate(
             version: .v3,
-            serialNumber: Certificate.SerialNumber(),
+            serialNumber: serialNumber,
             publicKey: newKey.certificateKey.publicKey,
             notValidBefore: notBefore,
             notValidAfter: notAfter,
@@ -46,35 +51,52 @@ extension TestCA {
         return TestCA(key: newKey, certificate: certificate, intermediates: [self.certificate] + intermediates)
     }
 
+    /// `defaults`, then each of `extra` replacing the default with its OID (or added), less the `omitting` OIDs.
+    static func extensions(defaults: Certificate.Extensions, extra: [Certificate.Extension],
+                           omitting: [ASN1ObjectIdentifier]) throws -> Certificate.Extensions {
+        var extensions = defaults
+        for oid in omitting { _ = extensions.remove(oid) }
+        for replacement in extra { _ = extensions.update(replacement) }
+        return extensions
+    }
+
     /// Issues an end-entity certificate with full control over its extensions. `sans: nil` omits the
-    /// subjectAltName extension (a CN-only certificate). `signatureAlgorithm` overrides how this CA signs it.
+    /// subjectAltName extension (a CN-only certificate); `subjectName` replaces the CN-only subject (an empty
+    /// `DistinguishedName()` makes a subject-less certificate). `extraExtensions` are added, each replacing a default
+    /// extension with the same OID; `omitting` drops defaults. `publicKey` certifies a key other than the leaf's own
+    /// (e.g. an RSA key of an odd size). `signatureAlgorithm` overrides how this CA signs it.
     func issueEndEntity(
         commonName: String = "TLSKit Test Leaf",
+        subjectName: DistinguishedName? = nil,
         sans: [GeneralName]? = [.dnsName("localhost")],
         basicConstraints: BasicConstraints? = .notCertificateAuthority,
         keyUsage: KeyUsage? = KeyUsage(digitalSignature: true),
         eku: [ExtendedKeyUsage.Usage]? = [.serverAuth, .clientAuth],
         extraExtensions: [Certificate.Extension] = [],
+        omitting: [ASN1ObjectIdentifier] = [],
+        serialNumber: Certificate.SerialNumber = Certificate.SerialNumber(),
+        publicKey: Certificate.PublicKey? = nil,
         notBefore: Date = TestPKI.defaultNotBefore,
         notAfter: Date = TestPKI.defaultNotAfter,
         signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> TestLeaf {
         let leafKey = TestPrivateKey(.ecdsaP256)
-        var extensions = try Certificate.Extensions {
+        let extensions = try TestCA.extensions(defaults: Certificate.Extensions {
             if let basicConstraints { Critical(basicConstraints) }
             if let keyUsage { Critical(keyUsage) }
             if let sans { SubjectAlternativeNames(sans) }
             if let eku { try ExtendedKeyUsage(eku) }
-        }
-        for extra in extraExtensions { try extensions.append(extra) }
+            SubjectKeyIdentifier(hash: leafKey.certificateKey.publicKey)
+            key.authorityKeyIdentifier
+        }, extra: extraExtensions, omitting: omitting)
         let certificate = try Certificate(
             version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: leafKey.certificateKey.publicKey,
+            serialNumber: serialNumber,
+            publicKey: publicKey ?? leafKey.certificateKey.publicKey,
             notValidBefore: notBefore,
             notValidAfter: notAfter,
             issuer: self.certificate.subject,
-            subject: try DistinguishedName { CommonName(commonName) },
+            subject: try subjectName ?? DistinguishedName { CommonName(commonName) },
             signatureAlgorithm: signatureAlgorithm ?? key.signatureAlgorithm,
             extensions: extensions,
             issuerPrivateKey: key.certificateKey
