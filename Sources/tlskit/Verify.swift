@@ -163,8 +163,9 @@ struct Verify: AsyncParsableCommand {
         case "unknown-ca":
             return "pass the issuing root with --cafile and any missing intermediates with --untrusted"
         case "extended-key-usage":
-            return "reissue with extendedKeyUsage serverAuth (or clientAuth for --purpose client); an intermediate "
-                + "with an EKU list must include it or anyExtendedKeyUsage"
+            return "the leaf needs a non-critical extendedKeyUsage listing serverAuth (or clientAuth for --purpose "
+                + "client), not only anyExtendedKeyUsage; an intermediate with an EKU list must include it or "
+                + "anyExtendedKeyUsage"
         case "basic-constraints":
             return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
                 + "keyCertSign and respect pathLenConstraint"
@@ -173,6 +174,9 @@ struct Verify: AsyncParsableCommand {
             return "a certificate below the root is signed with SHA-1 or MD5, which TLSKit (like browsers, Go and "
                 + "rustls) refuses; have the CA reissue it signed with SHA-256 or stronger (only a root's own "
                 + "self-signature may use SHA-1)"
+        case "common-name":
+            return "the subject CN names a host or address the subjectAltName does not list; reissue with the CN "
+                + "copied from a subjectAltName (or no CN)"
         case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
         case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
         default: return nil

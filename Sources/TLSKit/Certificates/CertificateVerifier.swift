@@ -114,6 +114,10 @@ public struct X509CertificateVerifier: CertificateVerifier {
             if let identity {
                 ServerNamePolicy(identity: identity)
             }
+            // After the identity check, so that a certificate for the wrong name is reported as such.
+            if request.role == .server {
+                CommonNamePolicy()
+            }
             // Last, so that a broken chain is reported as such rather than as an OCSP problem.
             if let stapled = request.stapledOCSPResponse {
                 StapledOCSPPolicy(response: stapled, mode: ocspFailureMode, now: request.now)

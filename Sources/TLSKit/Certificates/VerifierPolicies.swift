@@ -19,6 +19,8 @@ enum VerifierRule: String, CaseIterable, Sendable {
     /// A certificate in the path is signed with SHA-1 or MD5 (or another algorithm not on the accepted list).
     case weakSignature = "weak-signature"
     case serverIdentity = "server-identity"
+    /// The leaf's subject CN holds a DNS name or IP address that is not one of its subjectAltNames (BR §7.1.4.3).
+    case commonName = "common-name"
     /// A stapled OCSP response says the leaf is revoked.
     case revoked = "revoked"
     /// A stapled OCSP response is unusable (hard-fail mode only).
@@ -35,7 +37,8 @@ enum VerifierRule: String, CaseIterable, Sendable {
         case .unknownIssuer: return .unknownCA
         case .revoked: return .certificateRevoked
         case .ocspStatus: return .badCertificateStatusResponse
-        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity: return .badCertificate
+        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity, .commonName:
+            return .badCertificate
         }
     }
 
@@ -330,12 +333,14 @@ struct BasicConstraintsPolicy: VerifierPolicy {
 
 // MARK: - Extended key usage
 
-/// A leaf with an EKU extension must list the purpose; an intermediate with one must list it or
-/// anyExtendedKeyUsage (the CA/Browser Forum rule browsers and rustls-webpki apply). No extension: unrestricted.
+/// The leaf must carry a non-critical EKU extension listing the purpose (serverAuth or clientAuth; BR
+/// §7.1.2.7.10: anyExtendedKeyUsage does not count); an intermediate with one must list the purpose or
+/// anyExtendedKeyUsage, and one without is unrestricted (the CA/Browser Forum rule browsers and rustls-webpki
+/// apply). A directly trusted (pinned) certificate needs no EKU, but one it has must allow the purpose.
 struct ExtendedKeyUsagePolicy: VerifierPolicy {
     let required: ExtendedKeyUsage.Usage
 
-    // Claiming EKU lets a certificate mark it critical without being rejected as "unhandled".
+    // Claimed so that this policy judges a critical EKU (allowed in a CA, refused in the leaf), not the verifier.
     var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [.X509ExtensionID.extendedKeyUsage] }
 
     var purposeName: String { required == .serverAuth ? "serverAuth" : "clientAuth" }
@@ -343,6 +348,16 @@ struct ExtendedKeyUsagePolicy: VerifierPolicy {
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
         // The root is a trust anchor; its extensions are not path constraints.
         for (index, certificate) in chain.dropLast(chain.count > 1 ? 1 : 0).enumerated() {
+            if index == 0 && chain.count > 1 {
+                guard let ext = certificate.extensions[oid: .X509ExtensionID.extendedKeyUsage] else {
+                    return VerifierRule.extendedKeyUsage.fail(
+                        "leaf certificate has no extendedKeyUsage extension; a WebPKI leaf must list \(purposeName)")
+                }
+                if ext.critical {
+                    return VerifierRule.extendedKeyUsage.fail(
+                        "leaf certificate's extendedKeyUsage is critical (Baseline Requirements §7.1.2.7.10: it must not be)")
+                }
+            }
             let usages: ExtendedKeyUsage?
             do { usages = try certificate.extensions.extendedKeyUsage } catch {
                 return VerifierRule.extendedKeyUsage.fail("malformed extension in \(brief(certificate)): \(error)")

@@ -1,0 +1,116 @@
+import Crypto
+import CryptoExtras
+import Foundation
+import SwiftASN1
+@testable import TLSKit
+import TLSWire
+import X509
+import XCTest
+
+/// Issue 12, section 3: verdicts that follow rustls-webpki, the CA/Browser Forum Baseline Requirements and RFC 5280
+/// where TLSKit was more permissive (or stricter) than they are. Each test names the rule that must fail.
+final class WebPKIProfileTests: VerifierPolicyTestCase {
+    // MARK: 1. Leaf extended key usage
+
+    func testLeafWithoutEKUIsRejectedForEitherRole() async throws {
+        let ca = try TestPKI.makeCA()
+        let noEKU = try ca.issueEndEntity(eku: nil)
+        assertRejected(try await verify(noEKU, roots: ca.trustRoots), rule: .extendedKeyUsage)
+        assertRejected(try await verify(noEKU, roots: ca.trustRoots, role: .client, serverName: nil), rule: .extendedKeyUsage)
+        let viaIssueLeaf = try ca.issueLeaf(eku: nil)
+        assertRejected(try await verify(viaIssueLeaf, roots: ca.trustRoots), rule: .extendedKeyUsage)
+    }
+
+    func testLeafWithOnlyAnyExtendedKeyUsageIsRejected() async throws {
+        let ca = try TestPKI.makeCA()
+        assertRejected(try await verify(try ca.issueEndEntity(eku: [.any]), roots: ca.trustRoots), rule: .extendedKeyUsage)
+        assertRejected(try await verify(try ca.issueEndEntity(eku: [.any]), roots: ca.trustRoots, role: .client,
+                                        serverName: nil), rule: .extendedKeyUsage)
+        // Listed beside the purpose, anyExtendedKeyUsage does no harm.
+        assertTrusted(try await verify(try ca.issueEndEntity(eku: [.any, .serverAuth]), roots: ca.trustRoots))
+    }
+
+    func testLeafWithCriticalEKUIsRejected() async throws {
+        let ca = try TestPKI.makeCA()
+        let critical = try Certificate.Extension(try ExtendedKeyUsage([.serverAuth, .clientAuth]), critical: true)
+        let leaf = try ca.issueEndEntity(extraExtensions: [critical])
+        assertRejected(try await verify(leaf, roots: ca.trustRoots), rule: .extendedKeyUsage)
+        assertRejected(try await verify(leaf, roots: ca.trustRoots, role: .client, serverName: nil), rule: .extendedKeyUsage)
+        // In an intermediate a critical EKU is allowed (it constrains the leaves below it).
+        let intermediate = try ca.issueCA(extraExtensions: [critical])
+        assertTrusted(try await verify(try intermediate.issueEndEntity(), roots: ca.trustRoots), chainLength: 3)
+    }
+
+    // MARK: 2. Subject CN consistent with the subjectAltNames
+
+    func testCommonNameMustNameOneOfTheSubjectAltNames() async throws {
+        let ca = try TestPKI.makeCA()
+        let dns: (String) -> GeneralName = { .dnsName($0) }
+        let cases: [(cn: String, sans: [GeneralName], ok: Bool)] = [
+            ("www.example.com", [dns("www.example.com")], true),
+            ("WWW.Example.COM.", [dns("www.example.com")], true),          // case and trailing dot
+            ("www.example.com", [dns("api.example.com")], false),
+            ("evil.example", [dns("localhost")], false),
+            ("*.example.com", [dns("*.example.com")], true),
+            ("*.example.com", [dns("www.example.com")], false),
+            ("bücher.example", [dns("xn--bcher-kva.example")], true),      // U-label CN, A-label SAN
+            ("BÜCHER.example", [dns("xn--bcher-kva.example")], true),
+            ("xn--bcher-kva.example", [dns("xn--bcher-kva.example")], true),
+            ("bücher.example", [dns("buecher.example")], false),
+            ("192.0.2.7", [try .ip("192.0.2.7")], true),
+            ("192.0.2.7", [dns("192.0.2.7")], false),                      // an address needs an iPAddress SAN
+            ("192.0.2.8", [try .ip("192.0.2.7")], false),
+            ("0xC0.0x0.0x2.0x7", [try .ip("192.0.2.7")], true),            // hex parts
+            ("0xC0000207", [try .ip("192.0.2.7")], true),
+            ("0xC0.0.2.8", [try .ip("192.0.2.7")], false),
+            ("192.168.000.010", [try .ip("192.168.0.10")], false),         // leading zero: octal, so 192.168.0.8
+            ("192.168.000.010", [try .ip("192.168.0.8")], true),
+            ("192.0.519", [try .ip("192.0.2.7")], true),                   // three parts: the last fills two bytes
+            ("2001:DB8:0:0:0:0:0:1", [try .ip("2001:db8::1")], true),      // IPv6 upper case, uncompressed
+            ("[2001:db8::1]", [try .ip("2001:db8::1")], true),
+            ("2001:DB8::2", [try .ip("2001:db8::1")], false),
+            ("::ffff:192.0.2.7", [try .ip("::ffff:c000:207")], true),
+            // Not names: left alone.
+            ("TLSKit Test Leaf", [dns("www.example.com")], true),
+            ("alice", [dns("www.example.com")], true),
+            ("localhost", [dns("www.example.com")], true),
+        ]
+        for c in cases {
+            let leaf = try ca.issueEndEntity(commonName: c.cn, sans: c.sans)
+            let result = try await verify(leaf, roots: ca.trustRoots, serverName: nil)
+            if c.ok {
+                assertTrusted(result)
+            } else {
+                assertRejected(result, rule: .commonName)
+            }
+        }
+        // A CN-only certificate holding a name is inconsistent too.
+        assertRejected(try await verify(try ca.issueEndEntity(commonName: "www.example.com", sans: nil),
+                                        roots: ca.trustRoots, serverName: nil), rule: .commonName)
+        // The identity check still comes first: a certificate for another name is reported as that.
+        let other = try ca.issueEndEntity(commonName: "www.example.com", sans: [dns("api.example.com")])
+        assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "api.example.com"), rule: .commonName)
+        assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "www.example.com"), rule: .serverIdentity)
+        // Client certificates carry user names in the CN; the Baseline Requirements rule is for servers.
+        let client = try ca.issueEndEntity(commonName: "alice.smith", sans: nil, eku: [.clientAuth])
+        assertTrusted(try await verify(client, roots: ca.trustRoots, role: .client, serverName: nil))
+    }
+
+    func testCommonNameSpellings() {
+        XCTAssertEqual(Punycode.encode(Array("bücher".unicodeScalars)), "bcher-kva")
+        XCTAssertEqual(Punycode.encode(Array("münchen".unicodeScalars)), "mnchen-3ya")
+        XCTAssertEqual(Punycode.encode(Array("テスト".unicodeScalars)), "zckzah")
+        XCTAssertEqual(Punycode.encode(Array("例え".unicodeScalars)), "r8jz45g")
+        XCTAssertNil(Punycode.encode(Array(String(repeating: "ü", count: 64).unicodeScalars)))
+        XCTAssertEqual(CommonNamePolicy.looseIPv4Bytes("0300.0.02.07"), [192, 0, 2, 7])
+        XCTAssertEqual(CommonNamePolicy.looseIPv4Bytes("3221225991"), [192, 0, 2, 7])
+        XCTAssertEqual(CommonNamePolicy.looseIPv4Bytes("127.1"), [127, 0, 0, 1])
+        XCTAssertNil(CommonNamePolicy.looseIPv4Bytes("256.0.0.1"))
+        XCTAssertNil(CommonNamePolicy.looseIPv4Bytes("1.2.3.4.5"))
+        XCTAssertNil(CommonNamePolicy.looseIPv4Bytes("09.1.1.1"))  // not an octal digit
+        XCTAssertNil(CommonNamePolicy.looseIPv4Bytes("1..2"))
+        XCTAssertNil(CommonNamePolicy.looseIPv4Bytes("example.com"))
+        XCTAssertNil(CommonNamePolicy.classify("TLSKit Test Leaf"))
+        XCTAssertEqual(CommonNamePolicy.classify("Straße.example"), .dns("xn--strae-oqa.example"))
+    }
+}
