@@ -169,7 +169,9 @@ struct Verify: AsyncParsableCommand {
         case "basic-constraints":
             return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
                 + "keyCertSign and respect pathLenConstraint"
-        case "name-constraints": return "an issuing CA is not allowed to certify one of the certificate's names"
+        case "name-constraints":
+            return "an issuing CA is not allowed to certify one of the certificate's names, or its nameConstraints are "
+                + "malformed (not critical, empty, a dNSName with a leading period, or in an end entity)"
         case "weak-signature":
             return "a certificate below the root is signed with SHA-1 or MD5, which TLSKit (like browsers, Go and "
                 + "rustls) refuses; have the CA reissue it signed with SHA-256 or stronger (only a root's own "

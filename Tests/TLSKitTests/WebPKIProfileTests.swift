@@ -113,4 +113,74 @@ final class WebPKIProfileTests: VerifierPolicyTestCase {
         XCTAssertNil(CommonNamePolicy.classify("TLSKit Test Leaf"))
         XCTAssertEqual(CommonNamePolicy.classify("Straße.example"), .dns("xn--strae-oqa.example"))
     }
+
+    // MARK: 3. Name constraints
+
+    func testNameConstraintsInAnEndEntityAreRejected() async throws {
+        let ca = try TestPKI.makeCA()
+        let constraints = NameConstraints(permittedDNSDomains: ["localhost"])
+        for critical in [true, false] {
+            let leaf = try ca.issueEndEntity(extraExtensions: [try Certificate.Extension(constraints, critical: critical)])
+            assertRejected(try await verify(leaf, roots: ca.trustRoots), rule: .nameConstraints)
+        }
+    }
+
+    func testNonCriticalNameConstraintsInACAAreRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let constraints = NameConstraints(permittedDNSDomains: ["example.com"])
+        let ca = try root.issueCA(extraExtensions: [try Certificate.Extension(constraints, critical: false)])
+        let leaf = try ca.issueEndEntity(sans: [.dnsName("www.example.com")])
+        assertRejected(try await verify(leaf, roots: root.trustRoots, serverName: "www.example.com"), rule: .nameConstraints)
+        // A constrained root is held to the same encoding.
+        let constrainedRoot = try TestPKI.makeCA(extraExtensions: [try Certificate.Extension(constraints, critical: false)])
+        assertRejected(try await verify(try constrainedRoot.issueEndEntity(sans: [.dnsName("www.example.com")]),
+                                        roots: constrainedRoot.trustRoots, serverName: "www.example.com"),
+                       rule: .nameConstraints)
+    }
+
+    func testPermittedDNSSubtreeWithLeadingPeriodIsRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let ca = try root.issueCA(nameConstraints: NameConstraints(permittedDNSDomains: [".example.com"]))
+        assertRejected(try await verify(try ca.issueEndEntity(sans: [.dnsName("www.example.com")]), roots: root.trustRoots,
+                                        serverName: "www.example.com"), rule: .nameConstraints)
+        // The same subtree without the period is fine.
+        let fine = try root.issueCA(nameConstraints: NameConstraints(permittedDNSDomains: ["example.com"]))
+        assertTrusted(try await verify(try fine.issueEndEntity(sans: [.dnsName("www.example.com")]), roots: root.trustRoots,
+                                       serverName: "www.example.com"), chainLength: 3)
+    }
+
+    func testNameConstraintsWithBothSubtreesEmptyAreRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let ca = try root.issueCA(nameConstraints: NameConstraints(permittedSubtrees: [], excludedSubtrees: []))
+        assertRejected(try await verify(try ca.issueEndEntity(), roots: root.trustRoots), rule: .nameConstraints)
+        // The same, encoded by hand: no subtrees at all, and two empty ones (GeneralSubtrees is SIZE (1..MAX)).
+        for value: [UInt8] in [[0x30, 0x00], [0x30, 0x04, 0xA0, 0x00, 0xA1, 0x00]] {
+            let raw = Certificate.Extension(oid: .X509ExtensionID.nameConstraints, critical: true, value: value[...])
+            let empty = try root.issueCA(extraExtensions: [raw])
+            assertRejected(try await verify(try empty.issueEndEntity(), roots: root.trustRoots), rule: .nameConstraints)
+        }
+    }
+
+    func testEmailAddressesOutsideThePermittedSubtreesAreRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let ca = try root.issueCA(nameConstraints: NameConstraints(
+            permittedSubtrees: [.dnsName("example.com"), .rfc822Name("example.com")]))
+        let good = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .rfc822Name("alice@example.com")])
+        assertTrusted(try await verify(good, roots: root.trustRoots, serverName: "www.example.com"), chainLength: 3)
+        for mailbox in ["mallory@evil.test", "mallory@sub.example.com", "mallory@example.com.evil.test"] {
+            let leaf = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .rfc822Name(mailbox)])
+            assertRejected(try await verify(leaf, roots: root.trustRoots, serverName: "www.example.com"),
+                           rule: .nameConstraints)
+        }
+        // The legacy emailAddress attribute in the subject is an address all the same (RFC 5280 §4.2.1.10).
+        let inSubject = try ca.issueEndEntity(
+            subjectName: try DistinguishedName { CommonName("mallory"); EmailAddress("mallory@evil.test") },
+            sans: [.dnsName("www.example.com")])
+        assertRejected(try await verify(inSubject, roots: root.trustRoots, serverName: "www.example.com"),
+                       rule: .nameConstraints)
+        let goodSubject = try ca.issueEndEntity(
+            subjectName: try DistinguishedName { CommonName("alice"); EmailAddress("alice@example.com") },
+            sans: [.dnsName("www.example.com")])
+        assertTrusted(try await verify(goodSubject, roots: root.trustRoots, serverName: "www.example.com"))
+    }
 }

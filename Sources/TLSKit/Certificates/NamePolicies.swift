@@ -139,6 +139,12 @@ struct NameConstraintsPolicy: VerifierPolicy {
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
         let certificates = Array(chain)
+        // RFC 5280 §4.2.1.10: name constraints belong in CA certificates only.
+        if certificates.count > 1, let leaf = certificates.first,
+           leaf.extensions[oid: .X509ExtensionID.nameConstraints] != nil {
+            return VerifierRule.nameConstraints.fail(
+                "leaf \(brief(leaf)) carries nameConstraints, which only a CA certificate may (RFC 5280 §4.2.1.10)")
+        }
         for caIndex in certificates.indices.dropFirst() {
             let ca = certificates[caIndex]
             let constraints: NameConstraints?
@@ -146,6 +152,9 @@ struct NameConstraintsPolicy: VerifierPolicy {
                 return VerifierRule.nameConstraints.fail("cannot decode nameConstraints of \(brief(ca)): \(error)")
             }
             guard let constraints else { continue }
+            if let problem = Self.malformation(constraints, critical: ca.extensions[oid: .X509ExtensionID.nameConstraints]?.critical) {
+                return VerifierRule.nameConstraints.fail("the nameConstraints of CA \(brief(ca)) \(problem)")
+            }
             for index in 0..<caIndex {
                 let certificate = certificates[index]
                 // Self-issued intermediates are exempt; the leaf never is.
@@ -169,10 +178,34 @@ struct NameConstraintsPolicy: VerifierPolicy {
         return .meetsPolicy
     }
 
+    /// Why a CA's nameConstraints extension is unusable (RFC 5280 §4.2.1.10), or nil.
+    static func malformation(_ constraints: NameConstraints, critical: Bool?) -> String? {
+        if critical != true { return "are not critical (RFC 5280 §4.2.1.10: they MUST be)" }
+        if constraints.permittedSubtrees.isEmpty && constraints.excludedSubtrees.isEmpty {
+            return "have neither permitted nor excluded subtrees (RFC 5280 §4.2.1.10: at least one MUST be present)"
+        }
+        // A dNSName constraint is a domain: everything below it "can be constructed by simply adding zero or more
+        // labels to the left-hand side". A leading period is the email and URI syntax; in a permitted dNSName it
+        // would narrow the subtree in a way RFC 5280 does not define, so the extension is refused (as pyca does).
+        for case .dnsName(let domain) in constraints.permittedSubtrees where domain.hasPrefix(".") {
+            return "permit the dNSName subtree \"\(domain)\" with a leading period, which is not a domain name"
+        }
+        return nil
+    }
+
+    /// The names a CA's constraints apply to: every SAN, the subject as a directoryName and every emailAddress in
+    /// the subject as an rfc822Name. RFC 5280 §4.2.1.10 requires the latter only without a SAN extension; TLSKit
+    /// checks it always, so an address cannot slip past the permitted email subtrees through the subject.
     static func names(of certificate: Certificate) throws -> [GeneralName] {
         var names = Array(try certificate.extensions.subjectAlternativeNames ?? SubjectAlternativeNames())
         // An empty subject names nothing (RFC 5280 §6.1.3 (b)).
         if !certificate.subject.isEmpty { names.append(.directoryName(certificate.subject)) }
+        for rdn in certificate.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.emailAddress {
+                // IA5String; anything undecodable still names an address that cannot be checked.
+                names.append(.rfc822Name(String(attribute.value) ?? ""))
+            }
+        }
         return names
     }
 
