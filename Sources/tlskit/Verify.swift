@@ -16,8 +16,9 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Builds a path from the certificate through the --untrusted intermediates (and any further certificates \
             in the certificate's own file) to a trusted root, then applies TLSKit's checks: validity, basic \
-            constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), name constraints, \
-            extended key usage and, with --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
+            constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), the WebPKI \
+            certificate profile, name constraints, extended key usage and, with --host or --ip, the server \
+            identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
             the input is unusable (unreadable files, bad options).
             """
     )
@@ -168,7 +169,7 @@ struct Verify: AsyncParsableCommand {
                 + "anyExtendedKeyUsage"
         case "basic-constraints":
             return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
-                + "keyCertSign and respect pathLenConstraint"
+                + "keyCertSign and a critical basicConstraints, and respect pathLenConstraint"
         case "name-constraints":
             return "an issuing CA is not allowed to certify one of the certificate's names, or its nameConstraints are "
                 + "malformed (not critical, empty, a dNSName with a leading period, or in an end entity)"
@@ -179,6 +180,18 @@ struct Verify: AsyncParsableCommand {
         case "common-name":
             return "the subject CN names a host or address the subjectAltName does not list; reissue with the CN "
                 + "copied from a subjectAltName (or no CN)"
+        case "subject-alt-name":
+            return "the subjectAltName is malformed for the WebPKI: critical only when the subject is empty, no "
+                + "underscores in DNS names, no wildcard directly under a public suffix (*.com, *.co.uk)"
+        case "subject": return "a CA certificate needs a non-empty subject; reissue the CA certificate"
+        case "policy-constraints": return "policyConstraints must be critical; reissue the CA certificate"
+        case "key-identifiers":
+            return "every certificate below the root needs an authorityKeyIdentifier holding only the issuer's key "
+                + "identifier, and every CA a subjectKeyIdentifier; reissue with them (openssl: "
+                + "subjectKeyIdentifier=hash, authorityKeyIdentifier=keyid)"
+        case "serial-number": return "serial numbers must be positive and at most 20 octets; reissue the certificate"
+        case "public-key": return "RSA moduli must be a multiple of 8 bits (e.g. 2048, 3072 or 4096); issue a new key"
+        case "authority-info-access": return "the authorityInfoAccess extension does not decode; reissue the certificate"
         case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
         case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
         default: return nil

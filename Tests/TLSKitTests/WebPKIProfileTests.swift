@@ -183,4 +183,188 @@ final class WebPKIProfileTests: VerifierPolicyTestCase {
             sans: [.dnsName("www.example.com")])
         assertTrusted(try await verify(goodSubject, roots: root.trustRoots, serverName: "www.example.com"))
     }
+
+    // MARK: 4. Extension encodings
+
+    /// PolicyConstraints ::= SEQUENCE { requireExplicitPolicy [0] 0 }
+    static let policyConstraintsValue: [UInt8] = [0x30, 0x03, 0x80, 0x01, 0x00]
+
+    func testNonCriticalPolicyConstraintsAreRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let nonCritical = Certificate.Extension(oid: .policyConstraints, critical: false,
+                                                value: Self.policyConstraintsValue[...])
+        let ca = try root.issueCA(extraExtensions: [nonCritical])
+        assertRejected(try await verify(try ca.issueEndEntity(), roots: root.trustRoots), rule: .policyConstraints)
+        // Critical is the conforming form, but TLSKit does not process certificate policies: like rustls-webpki it
+        // refuses a critical policyConstraints as an extension it cannot honour.
+        let critical = Certificate.Extension(oid: .policyConstraints, critical: true, value: Self.policyConstraintsValue[...])
+        let strict = try root.issueCA(extraExtensions: [critical])
+        assertRejected(try await verify(try strict.issueEndEntity(), roots: root.trustRoots), rule: .criticalExtensions)
+    }
+
+    func testSubjectAltNameCriticalityFollowsTheSubject() async throws {
+        let ca = try TestPKI.makeCA()
+        let names = SubjectAlternativeNames([.dnsName("localhost")])
+        // Empty subject: the SAN must be critical.
+        let emptyNonCritical = try ca.issueEndEntity(subjectName: DistinguishedName())
+        assertRejected(try await verify(emptyNonCritical, roots: ca.trustRoots), rule: .subjectAltName)
+        let emptyCritical = try ca.issueEndEntity(
+            subjectName: DistinguishedName(), extraExtensions: [try Certificate.Extension(names, critical: true)])
+        assertTrusted(try await verify(emptyCritical, roots: ca.trustRoots))
+        let emptyWithoutSAN = try ca.issueEndEntity(subjectName: DistinguishedName(), sans: nil)
+        assertRejected(try await verify(emptyWithoutSAN, roots: ca.trustRoots, serverName: nil), rule: .subjectAltName)
+        // A subject: the SAN must not be critical.
+        let namedCritical = try ca.issueEndEntity(extraExtensions: [try Certificate.Extension(names, critical: true)])
+        assertRejected(try await verify(namedCritical, roots: ca.trustRoots), rule: .subjectAltName)
+    }
+
+    func testDNSNameWithUnderscoreIsRejected() async throws {
+        let ca = try TestPKI.makeCA()
+        let leaf = try ca.issueEndEntity(sans: [.dnsName("my_host.example.com"), .dnsName("localhost")])
+        assertRejected(try await verify(leaf, roots: ca.trustRoots), rule: .subjectAltName)
+        assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: nil), rule: .subjectAltName)
+    }
+
+    func testCAWithEmptySubjectIsRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let anonymous = try root.issueCA(subjectName: DistinguishedName())
+        assertRejected(try await verify(try anonymous.issueEndEntity(), roots: root.trustRoots), rule: .subject)
+    }
+
+    func testRootWithNonCriticalBasicConstraintsIsRejected() async throws {
+        let nonCritical = try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: nil), critical: false)
+        let root = try TestPKI.makeCA(extraExtensions: [nonCritical])
+        assertRejected(try await verify(try root.issueEndEntity(), roots: root.trustRoots), rule: .basicConstraints)
+        // An intermediate likewise (RFC 5280 §4.2.1.9).
+        let good = try TestPKI.makeCA()
+        let intermediate = try good.issueCA(basicConstraints: nil, extraExtensions: [nonCritical])
+        assertRejected(try await verify(try intermediate.issueEndEntity(), roots: good.trustRoots), rule: .basicConstraints)
+    }
+
+    // MARK: 5. Key identifiers
+
+    func testTheHelpersSetKeyIdentifiersEverywhere() throws {
+        let root = try TestPKI.makeCA()
+        let intermediate = try root.issueIntermediate()
+        let policyCA = try root.issueCA()
+        for leaf in [try intermediate.issueLeaf(), try policyCA.issueEndEntity()] {
+            XCTAssertNotNil(try leaf.certificate.extensions.authorityKeyIdentifier?.keyIdentifier)
+            XCTAssertNotNil(try leaf.certificate.extensions.subjectKeyIdentifier)
+        }
+        for ca in [intermediate.certificate, policyCA.certificate] {
+            XCTAssertNotNil(try ca.extensions.authorityKeyIdentifier?.keyIdentifier)
+            XCTAssertNotNil(try ca.extensions.subjectKeyIdentifier)
+        }
+        XCTAssertEqual(try intermediate.certificate.extensions.authorityKeyIdentifier?.keyIdentifier,
+                       try root.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+        XCTAssertNotNil(try root.certificate.extensions.subjectKeyIdentifier)
+    }
+
+    func testMissingAuthorityKeyIdentifierIsRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let noAKILeaf = try root.issueEndEntity(omitting: [.X509ExtensionID.authorityKeyIdentifier])
+        assertRejected(try await verify(noAKILeaf, roots: root.trustRoots), rule: .keyIdentifiers)
+        let noAKICA = try root.issueCA(omitting: [.X509ExtensionID.authorityKeyIdentifier])
+        assertRejected(try await verify(try noAKICA.issueEndEntity(), roots: root.trustRoots), rule: .keyIdentifiers)
+        // A leaf needs no subjectKeyIdentifier.
+        assertTrusted(try await verify(try root.issueEndEntity(omitting: [.X509ExtensionID.subjectKeyIdentifier]),
+                                       roots: root.trustRoots))
+    }
+
+    func testCAWithoutSubjectKeyIdentifierIsRejected() async throws {
+        let root = try TestPKI.makeCA()
+        let noSKI = try root.issueCA(omitting: [.X509ExtensionID.subjectKeyIdentifier])
+        assertRejected(try await verify(try noSKI.issueEndEntity(), roots: root.trustRoots), rule: .keyIdentifiers)
+        let rootWithoutSKI = try TestPKI.makeCA(omitting: [.X509ExtensionID.subjectKeyIdentifier])
+        assertRejected(try await verify(try rootWithoutSKI.issueEndEntity(), roots: rootWithoutSKI.trustRoots),
+                       rule: .keyIdentifiers)
+    }
+
+    func testRootAuthorityKeyIdentifierMustBeItsOwnKeyIdentifier() async throws {
+        let key = TestPrivateKey(.ecdsaP256)
+        let ownID = key.authorityKeyIdentifier.keyIdentifier
+        let name = try DistinguishedName { CommonName("TLSKit Test Root CA") }
+        func root(_ aki: AuthorityKeyIdentifier) throws -> TestCA {
+            try TestPKI.makeCA(key: key, extraExtensions: [try Certificate.Extension(aki, critical: false)])
+        }
+        let matching = try root(AuthorityKeyIdentifier(keyIdentifier: ownID))
+        assertTrusted(try await verify(try matching.issueEndEntity(), roots: matching.trustRoots))
+        let withIssuer = try root(AuthorityKeyIdentifier(
+            keyIdentifier: ownID, authorityCertIssuer: [.directoryName(name)],
+            authorityCertSerialNumber: Certificate.SerialNumber(bytes: [0x01])))
+        assertRejected(try await verify(try withIssuer.issueEndEntity(), roots: withIssuer.trustRoots), rule: .keyIdentifiers)
+        let mismatched = try root(AuthorityKeyIdentifier(keyIdentifier: [1, 2, 3, 4]))
+        assertRejected(try await verify(try mismatched.issueEndEntity(), roots: mismatched.trustRoots), rule: .keyIdentifiers)
+    }
+
+    // MARK: 6. Serial numbers, RSA key sizes, authority information access
+
+    func testSerialNumbersMustBePositiveAndAtMostTwentyOctets() async throws {
+        let ca = try TestPKI.makeCA()
+        assertRejected(try await verify(try ca.issueEndEntity(serialNumber: Certificate.SerialNumber(bytes: [0])),
+                                        roots: ca.trustRoots), rule: .serialNumber)
+        let long = Certificate.SerialNumber(bytes: [0x01] + [UInt8](repeating: 0x22, count: 20))
+        assertRejected(try await verify(try ca.issueEndEntity(serialNumber: long), roots: ca.trustRoots), rule: .serialNumber)
+        assertRejected(try await verify(try ca.issueCA(serialNumber: long).issueEndEntity(), roots: ca.trustRoots),
+                       rule: .serialNumber)
+        // Twenty octets with the top bit set (21 in DER, with the sign byte) are fine.
+        let twenty = Certificate.SerialNumber(bytes: [UInt8](repeating: 0xA5, count: 20))
+        assertTrusted(try await verify(try ca.issueEndEntity(serialNumber: twenty), roots: ca.trustRoots))
+    }
+
+    func testRSAModulusMustBeAMultipleOfEightBits() async throws {
+        let ca = try TestPKI.makeCA()
+        // Only the issuing CA's signature is checked, so any public key will do: a 2049-bit modulus.
+        func rsaKey(bits: Int) throws -> Certificate.PublicKey {
+            var modulus = [UInt8](repeating: 0xC3, count: (bits + 7) / 8)
+            modulus[0] = UInt8(1 << ((bits - 1) % 8)) | (bits % 8 == 1 ? 0 : 0x01)
+            modulus[modulus.count - 1] |= 1
+            return Certificate.PublicKey(try _RSA.Signing.PublicKey(n: modulus, e: [0x01, 0x00, 0x01]))
+        }
+        XCTAssertEqual(_RSA.Signing.PublicKey(try rsaKey(bits: 2049))?.keySizeInBits, 2049)
+        assertRejected(try await verify(try ca.issueEndEntity(publicKey: try rsaKey(bits: 2049)), roots: ca.trustRoots),
+                       rule: .publicKey)
+        assertTrusted(try await verify(try ca.issueEndEntity(publicKey: try rsaKey(bits: 2048)), roots: ca.trustRoots))
+    }
+
+    func testMalformedAuthorityInformationAccessIsRejected() async throws {
+        let ca = try TestPKI.makeCA()
+        // SEQUENCE { INTEGER 0 } is not a SEQUENCE OF AccessDescription.
+        let malformed = Certificate.Extension(oid: .X509ExtensionID.authorityInformationAccess, critical: false,
+                                              value: [0x30, 0x03, 0x02, 0x01, 0x00])
+        assertRejected(try await verify(try ca.issueEndEntity(extraExtensions: [malformed]), roots: ca.trustRoots),
+                       rule: .authorityInfoAccess)
+        assertRejected(try await verify(try ca.issueCA(extraExtensions: [malformed]).issueEndEntity(), roots: ca.trustRoots),
+                       rule: .authorityInfoAccess)
+        let wellFormed = try Certificate.Extension(AuthorityInformationAccess([.init(
+            method: .ocspServer, location: .uniformResourceIdentifier("http://ocsp.example.com"))]), critical: false)
+        assertTrusted(try await verify(try ca.issueEndEntity(extraExtensions: [wellFormed]), roots: ca.trustRoots))
+    }
+
+    // MARK: 7. Wildcards under a public suffix
+
+    func testWildcardDirectlyUnderAPublicSuffixIsRejected() async throws {
+        let ca = try TestPKI.makeCA()
+        for wildcard in ["*.com", "*.co.uk", "*.xn--55qx5d.cn", "*.foo.kawasaki.jp"] {
+            let leaf = try ca.issueEndEntity(sans: [.dnsName("localhost"), .dnsName(wildcard)])
+            assertRejected(try await verify(leaf, roots: ca.trustRoots), rule: .subjectAltName)
+        }
+        for wildcard in ["*.example.com", "*.example.co.uk", "*.city.kawasaki.jp"] {
+            let leaf = try ca.issueEndEntity(sans: [.dnsName("localhost"), .dnsName(wildcard)])
+            assertTrusted(try await verify(leaf, roots: ca.trustRoots))
+        }
+    }
+
+    func testPublicSuffixList() {
+        func isSuffix(_ name: String) -> Bool { PublicSuffixList.isPublicSuffix(name.split(separator: ".")) }
+        XCTAssertTrue(isSuffix("com"))
+        XCTAssertTrue(isSuffix("co.uk"))
+        XCTAssertTrue(isSuffix("anything.ck"))       // *.ck
+        XCTAssertFalse(isSuffix("www.ck"))           // !www.ck
+        XCTAssertTrue(isSuffix("xn--55qx5d.cn"))     // 公司.cn, stored as an A-label
+        XCTAssertTrue(isSuffix("notatld"))           // the implicit * rule
+        XCTAssertFalse(isSuffix("example.com"))
+        XCTAssertFalse(isSuffix("example.co.uk"))
+        XCTAssertGreaterThan(PublicSuffixList.rules.exact.count, 5000)
+    }
 }

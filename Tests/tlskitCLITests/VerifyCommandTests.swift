@@ -153,4 +153,17 @@ final class VerifyCommandTests: XCTestCase {
         assertVerdict(try verify(ca + ["--no-such-option", path("leaf.pem")]), status: 2)
         try "not a certificate\n".write(toFile: path("garbage.pem"), atomically: true, encoding: .utf8)
         assertVerdict(try verify(ca + [path("garbage.pem")]), status: 2)
-    }}
+    }
+    /// The WebPKI profile rules name themselves and come with a hint.
+    func testProfileRulesAreExplained() throws {
+        try makeRoot("root")
+        try issue("noaki", by: "root", extensions: Self.serverLeaf + "authorityKeyIdentifier=none\n")
+        try issue("noeku", by: "root", extensions: Self.serverLeaf.replacingOccurrences(of: "extendedKeyUsage=serverAuth\n", with: ""))
+        let trust = ["--cafile", path("root.pem"), "--host", "www.example.test"]
+        let noAKI = try verify(trust + [path("noaki.pem")])
+        assertVerdict(noAKI, status: 1, rule: "key-identifiers", contains: "authorityKeyIdentifier=keyid")
+        XCTAssertTrue(noAKI.stdout.contains("TLS alert:    bad_certificate"), noAKI.stdout)
+        assertVerdict(try verify(trust + [path("noeku.pem")]), status: 1, rule: "extended-key-usage",
+                      contains: "non-critical extendedKeyUsage")
+    }
+}

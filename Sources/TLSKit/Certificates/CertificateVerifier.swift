@@ -62,9 +62,10 @@ public protocol CertificateVerifier: Sendable {
 }
 
 /// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
-/// (VerifierPolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do — validity, basic
-/// constraints and key usage, signature algorithms (no SHA-1 or MD5 below the trust anchor), name constraints,
-/// extended key usage and the server's identity — within `limits`.
+/// (VerifierPolicies.swift, ProfilePolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do —
+/// validity, basic constraints and key usage, signature algorithms (no SHA-1 or MD5 below the trust anchor), the
+/// certificate profile (serial numbers, key sizes, key identifiers, subjectAltName encoding), name constraints,
+/// extended key usage, the server's identity and the consistency of its subject CN — within `limits`.
 /// A stapled OCSP response, when the peer sent one, is checked last (StapledOCSPPolicy.swift, `ocspFailureMode`).
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
@@ -109,6 +110,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
             ValidityPolicy(now: request.now)
             BasicConstraintsPolicy()
             WeakSignaturePolicy()
+            CertificateProfilePolicy()
             NameConstraintsPolicy(budget: budget)
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {

@@ -21,6 +21,20 @@ enum VerifierRule: String, CaseIterable, Sendable {
     case serverIdentity = "server-identity"
     /// The leaf's subject CN holds a DNS name or IP address that is not one of its subjectAltNames (BR §7.1.4.3).
     case commonName = "common-name"
+    /// subjectAltName encoding: criticality against the subject, underscores, wildcards under a public suffix.
+    case subjectAltName = "subject-alt-name"
+    /// A CA certificate with an empty subject.
+    case subject = "subject"
+    /// A policyConstraints extension that is not critical.
+    case policyConstraints = "policy-constraints"
+    /// authorityKeyIdentifier / subjectKeyIdentifier missing or malformed.
+    case keyIdentifiers = "key-identifiers"
+    /// A serial number that is zero or longer than 20 octets.
+    case serialNumber = "serial-number"
+    /// A public key the profile does not allow (an RSA modulus that is not a multiple of 8 bits).
+    case publicKey = "public-key"
+    /// A malformed authorityInformationAccess extension.
+    case authorityInfoAccess = "authority-info-access"
     /// A stapled OCSP response says the leaf is revoked.
     case revoked = "revoked"
     /// A stapled OCSP response is unusable (hard-fail mode only).
@@ -33,11 +47,12 @@ enum VerifierRule: String, CaseIterable, Sendable {
     var alert: AlertDescription {
         switch self {
         case .validity: return .certificateExpired
-        case .extendedKeyUsage, .criticalExtensions: return .unsupportedCertificate
+        case .extendedKeyUsage, .criticalExtensions, .publicKey: return .unsupportedCertificate
         case .unknownIssuer: return .unknownCA
         case .revoked: return .certificateRevoked
         case .ocspStatus: return .badCertificateStatusResponse
-        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity, .commonName:
+        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity, .commonName,
+             .subjectAltName, .subject, .policyConstraints, .keyIdentifiers, .serialNumber, .authorityInfoAccess:
             return .badCertificate
         }
     }
@@ -303,6 +318,11 @@ struct BasicConstraintsPolicy: VerifierPolicy {
         for index in certificates.indices.dropFirst() {
             let issuer = certificates[index]
             let isRoot = index == certificates.count - 1
+            // RFC 5280 §4.2.1.9: a CA's basicConstraints MUST be critical (roots included).
+            if let basicConstraints = issuer.extensions[oid: .X509ExtensionID.basicConstraints], !basicConstraints.critical {
+                return VerifierRule.basicConstraints.fail(
+                    "\(isRoot ? "root" : "issuer") \(brief(issuer)) has a non-critical basicConstraints (RFC 5280 §4.2.1.9)")
+            }
             do {
                 switch try issuer.extensions.basicConstraints {
                 case .isCertificateAuthority(let maxPathLength):
