@@ -367,4 +367,62 @@ final class WebPKIProfileTests: VerifierPolicyTestCase {
         XCTAssertFalse(isSuffix("example.co.uk"))
         XCTAssertGreaterThan(PublicSuffixList.rules.exact.count, 5000)
     }
+
+    // MARK: 8. What must be accepted
+
+    func testPathLenConstraintInALeafIsIgnored() async throws {
+        let ca = try TestPKI.makeCA()
+        // BasicConstraints { pathLenConstraint 0 } (cA absent: FALSE), and { cA FALSE, pathLenConstraint 0 }.
+        for value: [UInt8] in [[0x30, 0x03, 0x02, 0x01, 0x00], [0x30, 0x06, 0x01, 0x01, 0x00, 0x02, 0x01, 0x00]] {
+            let bc = Certificate.Extension(oid: .X509ExtensionID.basicConstraints, critical: true, value: value[...])
+            let leaf = try ca.issueEndEntity(basicConstraints: nil, extraExtensions: [bc])
+            assertTrusted(try await verify(leaf, roots: ca.trustRoots))
+        }
+        // cA TRUE is still a CA certificate, whatever its pathLenConstraint.
+        let caValue: [UInt8] = [0x30, 0x06, 0x01, 0x01, 0xFF, 0x02, 0x01, 0x00]
+        let bc = Certificate.Extension(oid: .X509ExtensionID.basicConstraints, critical: true, value: caValue[...])
+        assertRejected(try await verify(try ca.issueEndEntity(basicConstraints: nil, extraExtensions: [bc]),
+                                        roots: ca.trustRoots), rule: .basicConstraints)
+    }
+
+    func testSelfIssuedIntermediateDoesNotCountTowardsPathLength() async throws {
+        // A root allowing no intermediates at all, then a key rollover certificate (self-issued: same name).
+        let pathLenZero = try Certificate.Extension(BasicConstraints.isCertificateAuthority(maxPathLength: 0), critical: true)
+        let root = try TestPKI.makeCA(extraExtensions: [pathLenZero])
+        let rolled = try root.issueCA(subjectName: root.certificate.subject)
+        assertTrusted(try await verify(try rolled.issueEndEntity(), roots: root.trustRoots), chainLength: 3)
+        // A CA with another name below the same root exceeds the constraint.
+        let other = try root.issueCA(commonName: "Other CA")
+        assertRejected(try await verify(try other.issueEndEntity(), roots: root.trustRoots), rule: .basicConstraints)
+    }
+
+    /// A GeneralizedTime with fractional seconds (which RFC 5280 §4.1.2.5.2 forbids CAs to write, but verifiers meet)
+    /// parses. Limitation, recorded here: swift-certificates drops the fraction when it turns the time into a `Date`,
+    /// so notAfter 23:59:59.5 is read as 23:59:59 (the certificate expires up to a second early; a fractional
+    /// notBefore likewise starts up to a second early). TLSKit does not re-parse the validity itself.
+    func testFractionalSecondsInGeneralizedTimeParse() async throws {
+        let ca = try TestPKI.makeCA(notAfter: Date(timeIntervalSince1970: 4_200_000_000))
+        let leaf = try ca.issueEndEntity(notAfter: Date(timeIntervalSince1970: 4_102_444_799))  // 2099-12-31T23:59:59Z
+        let der = try ca.reissue(leaf.certificate, notAfter: Array("20991231235959.5Z".utf8))
+        let parsed = try Certificate(derEncoded: der)
+        XCTAssertEqual(parsed.notValidAfter.timeIntervalSince1970, 4_102_444_799, "the fraction is dropped")
+        let request = { (now: Date) in PeerVerificationRequest(chainDER: [der], role: .server, serverName: "localhost", now: now) }
+        let verifier = X509CertificateVerifier(trustRoots: ca.trustRoots)
+        assertTrusted(await verifier.verify(request(Date(timeIntervalSince1970: 4_102_444_799))))
+        assertRejected(await verifier.verify(request(Date(timeIntervalSince1970: 4_102_444_799.4))), rule: .validity)
+        assertRejected(await verifier.verify(request(Date(timeIntervalSince1970: 4_102_444_800))), rule: .validity)
+    }
+
+    /// Decision: a CA certificate is not an end entity, as in rustls-webpki and the Baseline Requirements (Go's
+    /// crypto/x509 accepts one). Only a certificate trusted directly (pinned as a root) may be both.
+    func testCACertificateAsLeafIsRejectedUnlessPinned() async throws {
+        let root = try TestPKI.makeCA()
+        let caAsLeaf = try root.issueCA(commonName: "CA used as a server", dnsNames: ["localhost"])
+        let presented = [try caAsLeaf.certificate.serializeAsPEM().derBytes]
+        let verifier = X509CertificateVerifier(trustRoots: root.trustRoots)
+        assertRejected(await verifier.verify(PeerVerificationRequest(chainDER: presented, role: .server, serverName: "localhost")),
+                       rule: .basicConstraints)
+        let pinned = X509CertificateVerifier(trustRoots: TrustRoots(certificates: [caAsLeaf.certificate]))
+        assertTrusted(await pinned.verify(PeerVerificationRequest(chainDER: presented, role: .server, serverName: "localhost")))
+    }
 }

@@ -302,9 +302,11 @@ struct BasicConstraintsPolicy: VerifierPolicy {
         let certificates = Array(chain)
         guard let leaf = certificates.first else { return VerifierRule.basicConstraints.fail("empty chain") }
         // A directly trusted certificate (chain of one) is pinned by the user; only path-built leaves are checked.
+        // A CA certificate is never the end entity, as in rustls-webpki and the Baseline Requirements (Go's
+        // crypto/x509 accepts one): a key that can sign certificates should not also terminate TLS.
         if certificates.count > 1 {
             do {
-                if case .isCertificateAuthority = try leaf.extensions.basicConstraints {
+                if try Self.endEntityAssertsCA(leaf) {
                     return VerifierRule.basicConstraints.fail("leaf \(brief(leaf)) is a CA certificate (cA=TRUE), not an end entity")
                 }
                 if let usage = try leaf.extensions.keyUsage, usage.keyCertSign {
@@ -348,6 +350,27 @@ struct BasicConstraintsPolicy: VerifierPolicy {
             }
         }
         return .meetsPolicy
+    }
+
+    /// An end entity's cA flag. pathLenConstraint means nothing outside a CA (RFC 5280 §4.2.1.9: it applies only
+    /// when cA is TRUE), so it is ignored here; swift-certificates refuses to decode cA=FALSE with a pathLenConstraint.
+    static func endEntityAssertsCA(_ certificate: Certificate) throws -> Bool {
+        guard let ext = certificate.extensions[oid: .X509ExtensionID.basicConstraints] else { return false }
+        let node = try DER.parse(ext.value)
+        guard node.identifier == .sequence, case .constructed(let children) = node.content else {
+            throw ASN1Error.unexpectedFieldType(node.identifier)
+        }
+        var fields = Array(children)
+        var isCA = false
+        if let first = fields.first, first.identifier == .boolean {
+            isCA = try Bool(derEncoded: first)
+            fields.removeFirst()
+        }
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
+        guard fields.count <= 1, fields.allSatisfy({ $0.identifier == .integer }) else {
+            throw ASN1Error.invalidASN1Object(reason: "basicConstraints has unexpected fields")
+        }
+        return isCA
     }
 }
 

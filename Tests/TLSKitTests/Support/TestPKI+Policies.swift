@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SwiftASN1
 @testable import TLSKit
@@ -103,6 +104,49 @@ extension TestCA {
         )
         let presented = [certificate] + ([self.certificate] + intermediates).dropLast()
         return TestLeaf(key: leafKey, certificate: certificate, chainCertificates: Array(presented), root: root)
+    }
+}
+
+extension TestCA {
+    struct UnsupportedReissue: Error {}
+
+    /// The DER of `certificate` (issued by this CA, with an ECDSA P-256 key) with its notAfter replaced by a
+    /// GeneralizedTime spelled `notAfter` (e.g. with fractional seconds, which swift-certificates never writes), and
+    /// signed again by this CA.
+    func reissue(_ certificate: Certificate, notAfter: [UInt8]) throws -> [UInt8] {
+        guard case .p256(let signingKey) = key.backing else { throw UnsupportedReissue() }
+        var serializer = DER.Serializer()
+        try serializer.serialize(certificate)
+        let outer = try DER.parse(serializer.serializedBytes)
+        guard case .constructed(let outerParts) = outer.content else { throw UnsupportedReissue() }
+        let parts = Array(outerParts)
+        guard parts.count == 3, case .constructed(let tbsParts) = parts[0].content else { throw UnsupportedReissue() }
+        // TBSCertificate: [0] version, serialNumber, signature, issuer, validity, …
+        var fields = Array(tbsParts).map { Array($0.encodedBytes) }
+        let validity = try DER.parse(fields[4])
+        guard case .constructed(let times) = validity.content, let notBefore = Array(times).first else {
+            throw UnsupportedReissue()
+        }
+        fields[4] = Self.tlv(0x30, Array(notBefore.encodedBytes) + Self.tlv(0x18, notAfter))
+        let tbs = Self.tlv(0x30, fields.flatMap { $0 })
+        let signature = Array(try signingKey.signature(for: tbs).derRepresentation)
+        return Self.tlv(0x30, tbs + Array(parts[1].encodedBytes) + Self.tlv(0x03, [0x00] + signature))
+    }
+
+    /// A DER tag-length-value.
+    static func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+        var length: [UInt8] = []
+        var count = content.count
+        if count < 0x80 {
+            length = [UInt8(count)]
+        } else {
+            while count > 0 {
+                length.insert(UInt8(count & 0xff), at: 0)
+                count >>= 8
+            }
+            length.insert(0x80 | UInt8(length.count), at: 0)
+        }
+        return [tag] + length + content
     }
 }
 
