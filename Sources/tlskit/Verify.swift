@@ -17,8 +17,8 @@ struct Verify: AsyncParsableCommand {
             Builds a path from the certificate through the --untrusted intermediates (and any further certificates \
             in the certificate's own file) to a trusted root, then applies TLSKit's checks: validity, basic \
             constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), the WebPKI \
-            certificate profile, name constraints, extended key usage and, with --host or --ip, the server \
-            identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
+            certificate profile, name constraints, extended key usage, revocation by any --crl given and, with \
+            --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
             the input is unusable (unreadable files, bad options).
             """
     )
@@ -48,6 +48,10 @@ struct Verify: AsyncParsableCommand {
     @Option(help: ArgumentHelp(
         "Verify at this time instead of now: 2030-01-31T12:00:00Z, 2030-01-31, or @UNIX-SECONDS.", valueName: "time"))
     var at: String?
+
+    @Option(help: ArgumentHelp(
+        "A certificate revocation list (PEM or DER) to check the chain against; repeat for several.", valueName: "file"))
+    var crl: [String] = []
 
     @Option(name: .customLong("max-depth"), help: ArgumentHelp(
         "Most intermediates allowed between the certificate and the root (default 6).", valueName: "n"))
@@ -123,8 +127,20 @@ struct Verify: AsyncParsableCommand {
         var chain = try Self.loadChain(certificate)
         if let untrusted { chain += try Self.loadChain(untrusted) }
         let roots = try Self.loadRoots(cafile)
+        var crls: [CertificateRevocationList] = []
+        for path in crl { crls += try Self.loadCRLs(path) }
         let request = PeerVerificationRequest(chainDER: chain, role: role, serverName: host ?? ip, now: now)
-        return (request, X509CertificateVerifier(trustRoots: roots, limits: limits))
+        return (request, X509CertificateVerifier(trustRoots: roots, limits: limits, crls: crls))
+    }
+
+    /// Every CRL in `path` (PEM with "X509 CRL" blocks, or one DER CRL).
+    static func loadCRLs(_ path: String) throws(UnusableInput) -> [CertificateRevocationList] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UnusableInput("--crl: cannot read \(path)")
+        }
+        do { return try CertificateRevocationList.decodeAll(pemOrDER: Array(data)) } catch {
+            throw UnusableInput("--crl: \(path): \(error)")
+        }
     }
 
     static func loadChain(_ path: String) throws(UnusableInput) -> [[UInt8]] {
@@ -192,6 +208,10 @@ struct Verify: AsyncParsableCommand {
         case "serial-number": return "serial numbers must be positive and at most 20 octets; reissue the certificate"
         case "public-key": return "RSA moduli must be a multiple of 8 bits (e.g. 2048, 3072 or 4096); issue a new key"
         case "authority-info-access": return "the authorityInfoAccess extension does not decode; reissue the certificate"
+        case "revoked": return "the certificate has been revoked by its issuer; obtain a new certificate"
+        case "crl":
+            return "a --crl file for an issuer in the chain cannot be used (it needs a non-critical CRL number, an "
+                + "issuer with cRLSign and a valid signature); fetch a current CRL from the CA"
         case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
         case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
         default: return nil

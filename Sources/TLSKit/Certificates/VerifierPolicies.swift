@@ -35,8 +35,10 @@ enum VerifierRule: String, CaseIterable, Sendable {
     case publicKey = "public-key"
     /// A malformed authorityInformationAccess extension.
     case authorityInfoAccess = "authority-info-access"
-    /// A stapled OCSP response says the leaf is revoked.
+    /// A stapled OCSP response says the leaf is revoked, or a configured CRL lists a certificate of the path.
     case revoked = "revoked"
+    /// A configured CRL covering a certificate of the path cannot be used (RFC 5280 §5, §6.3.3).
+    case crl = "crl"
     /// A stapled OCSP response is unusable (hard-fail mode only).
     case ocspStatus = "ocsp-status"
     /// No candidate path reached a trust root (raised by the verifier, not a policy).
@@ -50,6 +52,7 @@ enum VerifierRule: String, CaseIterable, Sendable {
         case .extendedKeyUsage, .criticalExtensions, .publicKey: return .unsupportedCertificate
         case .unknownIssuer: return .unknownCA
         case .revoked: return .certificateRevoked
+        case .crl: return .certificateUnknown
         case .ocspStatus: return .badCertificateStatusResponse
         case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity, .commonName,
              .subjectAltName, .subject, .policyConstraints, .keyIdentifiers, .serialNumber, .authorityInfoAccess:

@@ -133,6 +133,52 @@ extension TestCA {
         return Self.tlv(0x30, tbs + Array(parts[1].encodedBytes) + Self.tlv(0x03, [0x00] + signature))
     }
 
+    /// A DER CRL (RFC 5280 §5) from this CA (ECDSA P-256 only) listing `revoked`. `crlNumber: nil` leaves the CRL
+    /// number out; `extraExtensions` are added to the CRL's extensions; `signedBy` signs with another key (a forged
+    /// or misattributed CRL).
+    func issueCRL(
+        revoked: [Certificate.SerialNumber] = [],
+        crlNumber: UInt8? = 1,
+        crlNumberCritical: Bool = false,
+        extraExtensions: [Certificate.Extension] = [],
+        thisUpdate: Date = Date().addingTimeInterval(-600),
+        nextUpdate: Date = Date().addingTimeInterval(86400),
+        signedBy: TestPrivateKey? = nil
+    ) throws -> [UInt8] {
+        guard case .p256(let signingKey) = (signedBy ?? key).backing else { throw UnsupportedReissue() }
+        func utcTime(_ date: Date) -> [UInt8] {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyMMddHHmmss'Z'"
+            return Self.tlv(0x17, Array(formatter.string(from: date).utf8))
+        }
+        func der(_ value: some DERSerializable) throws -> [UInt8] {
+            var serializer = DER.Serializer()
+            try serializer.serialize(value)
+            return serializer.serializedBytes
+        }
+        let ecdsaWithSHA256: [UInt8] = [0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02]
+        var tbs: [UInt8] = [0x02, 0x01, 0x01] + ecdsaWithSHA256 + (try der(certificate.subject))
+            + utcTime(thisUpdate) + utcTime(nextUpdate)
+        if !revoked.isEmpty {
+            tbs += Self.tlv(0x30, revoked.flatMap { serial in
+                Self.tlv(0x30, Self.tlv(0x02, Array(serial.bytes)) + utcTime(thisUpdate.addingTimeInterval(-60)))
+            })
+        }
+        var extensions = extraExtensions
+        if let crlNumber {
+            extensions.insert(Certificate.Extension(oid: [2, 5, 29, 20], critical: crlNumberCritical,
+                                                    value: [0x02, 0x01, crlNumber]), at: 0)
+        }
+        if !extensions.isEmpty {
+            tbs += Self.tlv(0xA0, Self.tlv(0x30, try extensions.flatMap { try der($0) }))
+        }
+        let tbsList = Self.tlv(0x30, tbs)
+        let signature = Array(try signingKey.signature(for: tbsList).derRepresentation)
+        return Self.tlv(0x30, tbsList + ecdsaWithSHA256 + Self.tlv(0x03, [0x00] + signature))
+    }
+
     /// A DER tag-length-value.
     static func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
         var length: [UInt8] = []
