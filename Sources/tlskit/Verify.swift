@@ -16,8 +16,9 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Builds a path from the certificate through the --untrusted intermediates (and any further certificates \
             in the certificate's own file) to a trusted root, then applies TLSKit's checks: validity, basic \
-            constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), name constraints, \
-            extended key usage and, with --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
+            constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), the WebPKI \
+            certificate profile, name constraints, extended key usage, revocation by any --crl given and, with \
+            --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
             the input is unusable (unreadable files, bad options).
             """
     )
@@ -47,6 +48,10 @@ struct Verify: AsyncParsableCommand {
     @Option(help: ArgumentHelp(
         "Verify at this time instead of now: 2030-01-31T12:00:00Z, 2030-01-31, or @UNIX-SECONDS.", valueName: "time"))
     var at: String?
+
+    @Option(help: ArgumentHelp(
+        "A certificate revocation list (PEM or DER) to check the chain against; repeat for several.", valueName: "file"))
+    var crl: [String] = []
 
     @Option(name: .customLong("max-depth"), help: ArgumentHelp(
         "Most intermediates allowed between the certificate and the root (default 6).", valueName: "n"))
@@ -124,8 +129,20 @@ struct Verify: AsyncParsableCommand {
         var chain = try Self.loadChain(certificate)
         if let untrusted { chain += try Self.loadChain(untrusted) }
         let roots = try Self.loadRoots(cafile)
+        var crls: [CertificateRevocationList] = []
+        for path in crl { crls += try Self.loadCRLs(path) }
         let request = PeerVerificationRequest(chainDER: chain, role: role, serverName: host ?? ip, now: now)
-        return (request, X509CertificateVerifier(trustRoots: roots, limits: limits))
+        return (request, X509CertificateVerifier(trustRoots: roots, limits: limits, crls: crls))
+    }
+
+    /// Every CRL in `path` (PEM with "X509 CRL" blocks, or one DER CRL).
+    static func loadCRLs(_ path: String) throws(UnusableInput) -> [CertificateRevocationList] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UnusableInput("--crl: cannot read \(path)")
+        }
+        do { return try CertificateRevocationList.decodeAll(pemOrDER: Array(data)) } catch {
+            throw UnusableInput("--crl: \(path): \(error)")
+        }
     }
 
     static func loadChain(_ path: String) throws(UnusableInput) -> [[UInt8]] {
@@ -165,16 +182,38 @@ struct Verify: AsyncParsableCommand {
         case "unknown-ca":
             return "pass the issuing root with --cafile and any missing intermediates with --untrusted"
         case "extended-key-usage":
-            return "reissue with extendedKeyUsage serverAuth (or clientAuth for --purpose client); an intermediate "
-                + "with an EKU list must include it or anyExtendedKeyUsage"
+            return "the leaf needs a non-critical extendedKeyUsage listing serverAuth (or clientAuth for --purpose "
+                + "client), not only anyExtendedKeyUsage; an intermediate with an EKU list must include it or "
+                + "anyExtendedKeyUsage"
         case "basic-constraints":
             return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
-                + "keyCertSign and respect pathLenConstraint"
-        case "name-constraints": return "an issuing CA is not allowed to certify one of the certificate's names"
+                + "keyCertSign and a critical basicConstraints, and respect pathLenConstraint"
+        case "name-constraints":
+            return "an issuing CA is not allowed to certify one of the certificate's names, or its nameConstraints are "
+                + "malformed (not critical, empty, a dNSName with a leading period, or in an end entity)"
         case "weak-signature":
             return "a certificate below the root is signed with SHA-1 or MD5, which TLSKit (like browsers, Go and "
                 + "rustls) refuses; have the CA reissue it signed with SHA-256 or stronger (only a root's own "
                 + "self-signature may use SHA-1)"
+        case "common-name":
+            return "the subject CN names a host or address the subjectAltName does not list; reissue with the CN "
+                + "copied from a subjectAltName (or no CN)"
+        case "subject-alt-name":
+            return "the subjectAltName is malformed for the WebPKI: critical only when the subject is empty, no "
+                + "underscores in DNS names, no wildcard directly under a public suffix (*.com, *.co.uk)"
+        case "subject": return "a CA certificate needs a non-empty subject; reissue the CA certificate"
+        case "policy-constraints": return "policyConstraints must be critical; reissue the CA certificate"
+        case "key-identifiers":
+            return "every certificate below the root needs an authorityKeyIdentifier holding only the issuer's key "
+                + "identifier, and every CA a subjectKeyIdentifier; reissue with them (openssl: "
+                + "subjectKeyIdentifier=hash, authorityKeyIdentifier=keyid)"
+        case "serial-number": return "serial numbers must be positive and at most 20 octets; reissue the certificate"
+        case "public-key": return "RSA moduli must be a multiple of 8 bits (e.g. 2048, 3072 or 4096); issue a new key"
+        case "authority-info-access": return "the authorityInfoAccess extension does not decode; reissue the certificate"
+        case "revoked": return "the certificate has been revoked by its issuer; obtain a new certificate"
+        case "crl":
+            return "a --crl file for an issuer in the chain cannot be used (it needs a non-critical CRL number, an "
+                + "issuer with cRLSign and a valid signature); fetch a current CRL from the CA"
         case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
         case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
         default: return nil

@@ -408,10 +408,15 @@ final class CertificateVerificationTests: XCTestCase {
         assertRejected(try await verify(serverOnly, roots: ca.trustRoots, role: .client, serverName: nil),
                        .unsupportedCertificate, containing: "clientAuth")
 
-        // No EKU extension: any usage.
+        // No EKU extension: refused for both roles (a WebPKI leaf must list its purpose).
         let unrestricted = try ca.issueLeaf(eku: nil)
-        assertTrusted(try await verify(unrestricted, roots: ca.trustRoots))
-        assertTrusted(try await verify(unrestricted, roots: ca.trustRoots, role: .client, serverName: nil))
+        assertRejected(try await verify(unrestricted, roots: ca.trustRoots), .unsupportedCertificate,
+                       containing: "extended-key-usage")
+        assertRejected(try await verify(unrestricted, roots: ca.trustRoots, role: .client, serverName: nil),
+                       .unsupportedCertificate, containing: "extended-key-usage")
+        let both = try ca.issueLeaf(eku: [.serverAuth, .clientAuth])
+        assertTrusted(try await verify(both, roots: ca.trustRoots))
+        assertTrusted(try await verify(both, roots: ca.trustRoots, role: .client, serverName: nil))
     }
 
     func testClientVerificationIgnoresServerName() async throws {

@@ -53,7 +53,8 @@ final class VerifierPolicyBudgetTests: VerifierPolicyTestCase {
                     version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: subjectKey.certificateKey.publicKey,
                     notValidBefore: TestPKI.defaultNotBefore, notValidAfter: TestPKI.defaultNotAfter,
                     issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
-                    extensions: try TestCA.caExtensions(key: subjectKey), issuerPrivateKey: issuerKey.certificateKey))
+                    extensions: try TestCA.caExtensions(key: subjectKey, issuerKey: issuerKey),
+                    issuerPrivateKey: issuerKey.certificateKey))
             }
         }
         let meshCA = TestCA(key: keys[0], certificate: mesh[0], intermediates: [])

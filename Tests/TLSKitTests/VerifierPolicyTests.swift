@@ -38,6 +38,18 @@ class VerifierPolicyTestCase: XCTestCase {
         }
     }
 
+    /// Rejected by `rule`: its alert, and a reason naming it.
+    func assertRejected(_ result: PeerVerificationResult, rule: VerifierRule,
+                        file: StaticString = #filePath, line: UInt = #line) {
+        switch result {
+        case .trusted:
+            XCTFail("unexpectedly trusted (expected \(rule.rawValue))", file: file, line: line)
+        case .rejected(let error):
+            XCTAssertEqual(VerifierRule.of(error.reason), rule, error.reason, file: file, line: line)
+            XCTAssertEqual(error.alert, rule.alert, error.reason, file: file, line: line)
+        }
+    }
+
 }
 
 final class VerifierPolicyTests: VerifierPolicyTestCase {
@@ -46,7 +58,8 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
     func testLeafEKUMustListThePurpose() async throws {
         let ca = try TestPKI.makeCA()
         assertTrusted(try await verify(try ca.issueEndEntity(eku: [.serverAuth]), roots: ca.trustRoots))
-        assertTrusted(try await verify(try ca.issueEndEntity(eku: nil), roots: ca.trustRoots))
+        // No EKU at all: a WebPKI leaf must name its purpose (WebPKIProfileTests has the details).
+        assertRejected(try await verify(try ca.issueEndEntity(eku: nil), roots: ca.trustRoots), rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.codeSigning]), roots: ca.trustRoots),
                        .unsupportedCertificate, containing: "extended-key-usage")
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.serverAuth]), roots: ca.trustRoots,
@@ -83,10 +96,13 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let cnOnly = try ca.issueEndEntity(commonName: "www.example.com", sans: nil)
         assertRejected(try await verify(cnOnly, roots: ca.trustRoots, serverName: "www.example.com"),
                        .badCertificate, containing: "server-identity")
-        // The CN is also ignored when a SAN exists but lacks the name.
+        // The CN is also ignored when a SAN exists but lacks the name…
         let other = try ca.issueEndEntity(commonName: "www.example.com", sans: [.dnsName("api.example.com")])
-        assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "www.example.com"), .badCertificate)
-        assertTrusted(try await verify(other, roots: ca.trustRoots, serverName: "API.example.COM."))
+        assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "www.example.com"), rule: .serverIdentity)
+        // …and such a certificate is refused for its SAN's name too: its CN names a host it is not for (BR §7.1.4.3).
+        assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "API.example.COM."), rule: .commonName)
+        let plain = try ca.issueEndEntity(commonName: "API Server", sans: [.dnsName("api.example.com")])
+        assertTrusted(try await verify(plain, roots: ca.trustRoots, serverName: "API.example.COM."))
     }
 
     func testWildcardRules() async throws {
@@ -113,6 +129,9 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
             let result = try await verify(leaf, roots: ca.trustRoots, serverName: c.host)
             if c.ok {
                 assertTrusted(result)
+            } else if ["*", "*.com"].contains(c.san) {
+                // Such a SAN matches nothing, and the certificate is refused for carrying it (WebPKIProfileTests).
+                assertRejected(result, rule: .subjectAltName)
             } else {
                 assertRejected(result, .badCertificate, containing: c.host)
             }

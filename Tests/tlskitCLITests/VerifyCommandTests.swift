@@ -158,4 +158,58 @@ final class VerifyCommandTests: XCTestCase {
         try "not a certificate\n".write(toFile: path("garbage.pem"), atomically: true, encoding: .utf8)
         assertVerdict(try verify(ca + [path("garbage.pem")]), status: 2)
     }
+    /// The WebPKI profile rules name themselves and come with a hint.
+    func testProfileRulesAreExplained() throws {
+        try makeRoot("root")
+        try issue("noaki", by: "root", extensions: Self.serverLeaf + "authorityKeyIdentifier=none\n")
+        try issue("noeku", by: "root", extensions: Self.serverLeaf.replacingOccurrences(of: "extendedKeyUsage=serverAuth\n", with: ""))
+        let trust = ["--cafile", path("root.pem"), "--host", "www.example.test"]
+        let noAKI = try verify(trust + [path("noaki.pem")])
+        assertVerdict(noAKI, status: 1, rule: "key-identifiers", contains: "authorityKeyIdentifier=keyid")
+        XCTAssertTrue(noAKI.stdout.contains("TLS alert:    bad_certificate"), noAKI.stdout)
+        assertVerdict(try verify(trust + [path("noeku.pem")]), status: 1, rule: "extended-key-usage",
+                      contains: "non-critical extendedKeyUsage")
+    }
+
+    /// `--crl`: a CRL made by `openssl ca -gencrl` revokes the certificates it lists; one without a CRL number is
+    /// unusable (rule `crl`); a file that is not a CRL is unusable input.
+    func testCRLOption() throws {
+        try makeRoot("root")
+        try issue("leaf", by: "root", extensions: Self.serverLeaf)
+        try issue("other", by: "root", extensions: Self.serverLeaf)
+        try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
+        try "1000\n".write(toFile: path("crlnumber"), atomically: true, encoding: .utf8)
+        func config(crlNumber: Bool) throws -> String {
+            let file = path(crlNumber ? "ca.cnf" : "ca-nonumber.cnf")
+            try """
+                [ca]
+                default_ca = section
+                [section]
+                database = \(path("index.txt"))
+                \(crlNumber ? "crlnumber = " + path("crlnumber") : "")
+                default_md = sha256
+                default_crl_days = 7
+                crl_extensions = crl_ext
+                [crl_ext]
+                authorityKeyIdentifier = keyid:always
+
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            return file
+        }
+        let signer = ["-keyfile", path("root.key"), "-cert", path("root.pem")]
+        try openssl(["ca", "-config", try config(crlNumber: true), "-revoke", path("leaf.pem")] + signer)
+        try openssl(["ca", "-config", try config(crlNumber: true), "-gencrl", "-out", path("crl.pem")] + signer)
+        try openssl(["ca", "-config", try config(crlNumber: false), "-gencrl", "-out", path("nonumber.pem")] + signer)
+        let trust = ["--cafile", path("root.pem"), "--host", "www.example.test"]
+
+        let revoked = try verify(trust + ["--crl", path("crl.pem"), path("leaf.pem")])
+        assertVerdict(revoked, status: 1, rule: "revoked", contains: "TLS alert:    certificate_revoked")
+        assertVerdict(try verify(trust + ["--crl", path("crl.pem"), path("other.pem")]), status: 0)
+        assertVerdict(try verify(trust + [path("leaf.pem")]), status: 0)
+        let unusable = try verify(trust + ["--crl", path("nonumber.pem"), path("other.pem")])
+        assertVerdict(unusable, status: 1, rule: "crl", contains: "cRLNumber")
+        XCTAssertTrue(unusable.stdout.contains("TLS alert:    certificate_unknown"), unusable.stdout)
+        assertVerdict(try verify(trust + ["--crl", path("leaf.pem"), path("other.pem")]), status: 2, contains: "--crl")
+        assertVerdict(try verify(trust + ["--crl", path("absent.crl"), path("other.pem")]), status: 2, contains: "absent.crl")
+    }
 }

@@ -62,10 +62,12 @@ public protocol CertificateVerifier: Sendable {
 }
 
 /// WebPKI-style verification: swift-certificates builds candidate paths to `trustRoots`; TLSKit's own policies
-/// (VerifierPolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do — validity, basic
-/// constraints and key usage, signature algorithms (no SHA-1 or MD5 below the trust anchor), name constraints,
-/// extended key usage and the server's identity — within `limits`.
-/// A stapled OCSP response, when the peer sent one, is checked last (StapledOCSPPolicy.swift, `ocspFailureMode`).
+/// (VerifierPolicies.swift, ProfilePolicies.swift, NamePolicies.swift) judge them as browsers and rustls-webpki do —
+/// validity, basic constraints and key usage, signature algorithms (no SHA-1 or MD5 below the trust anchor), the
+/// certificate profile (serial numbers, key sizes, key identifiers, subjectAltName encoding), name constraints,
+/// extended key usage, the server's identity and the consistency of its subject CN — within `limits`.
+/// Configured CRLs (`crls`, CertificateRevocationList.swift) are checked after those rules, and a stapled OCSP
+/// response, when the peer sent one, last (StapledOCSPPolicy.swift, `ocspFailureMode`).
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
     /// Work caps per validation; hostile chains fail fast with a `budget:` reason.
@@ -73,11 +75,17 @@ public struct X509CertificateVerifier: CertificateVerifier {
     /// What to do with a stapled OCSP response that cannot be used; see `OCSPStaplingFailureMode`. A response that
     /// says the leaf is revoked is certificate_revoked either way.
     public var ocspFailureMode: OCSPStaplingFailureMode
+    /// Certificate revocation lists to check the path against (see `CRLPolicy`): a certificate one of them lists is
+    /// rejected with certificate_revoked; a list covering a certificate of the path that cannot be used (no CRL
+    /// number, a critical one, an issuer without cRLSign, a bad signature…) rejects the chain (`crl` rule).
+    public var crls: [CertificateRevocationList]
 
-    public init(trustRoots: TrustRoots, limits: VerificationLimits = .default, ocspFailureMode: OCSPStaplingFailureMode = .soft) {
+    public init(trustRoots: TrustRoots, limits: VerificationLimits = .default, ocspFailureMode: OCSPStaplingFailureMode = .soft,
+                crls: [CertificateRevocationList] = []) {
         self.trustRoots = trustRoots
         self.limits = limits
         self.ocspFailureMode = ocspFailureMode
+        self.crls = crls
     }
 
     public func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult {
@@ -109,10 +117,18 @@ public struct X509CertificateVerifier: CertificateVerifier {
             ValidityPolicy(now: request.now)
             BasicConstraintsPolicy()
             WeakSignaturePolicy()
+            CertificateProfilePolicy()
             NameConstraintsPolicy(budget: budget)
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {
                 ServerNamePolicy(identity: identity)
+            }
+            // After the identity check, so that a certificate for the wrong name is reported as such.
+            if request.role == .server {
+                CommonNamePolicy()
+            }
+            if !crls.isEmpty {
+                CRLPolicy(crls: crls, now: request.now)
             }
             // Last, so that a broken chain is reported as such rather than as an OCSP problem.
             if let stapled = request.stapledOCSPResponse {

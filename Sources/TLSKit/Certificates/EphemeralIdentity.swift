@@ -34,6 +34,7 @@ extension CertifiedKey {
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
                 Critical(KeyUsage(keyCertSign: true))
+                SubjectKeyIdentifier(hash: Certificate.PublicKey(rootKey.publicKey))
             },
             issuerPrivateKey: Certificate.PrivateKey(rootKey))
 
@@ -63,6 +64,10 @@ extension CertifiedKey {
                 Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth, .clientAuth])
                 SubjectAlternativeNames(altNames)
+                // The key identifiers WebPKI verifiers require (TLSKit's own among them).
+                SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
+                AuthorityKeyIdentifier(
+                    keyIdentifier: SubjectKeyIdentifier(hash: Certificate.PublicKey(rootKey.publicKey)).keyIdentifier)
             },
             issuerPrivateKey: Certificate.PrivateKey(rootKey))
         let identity = try CertifiedKey(chain: try CertificateChain(certificates: [leaf]), privateKey: ECDSAP256SigningKey(key))

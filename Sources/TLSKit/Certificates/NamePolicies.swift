@@ -139,6 +139,12 @@ struct NameConstraintsPolicy: VerifierPolicy {
 
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
         let certificates = Array(chain)
+        // RFC 5280 §4.2.1.10: name constraints belong in CA certificates only.
+        if certificates.count > 1, let leaf = certificates.first,
+           leaf.extensions[oid: .X509ExtensionID.nameConstraints] != nil {
+            return VerifierRule.nameConstraints.fail(
+                "leaf \(brief(leaf)) carries nameConstraints, which only a CA certificate may (RFC 5280 §4.2.1.10)")
+        }
         for caIndex in certificates.indices.dropFirst() {
             let ca = certificates[caIndex]
             let constraints: NameConstraints?
@@ -146,6 +152,9 @@ struct NameConstraintsPolicy: VerifierPolicy {
                 return VerifierRule.nameConstraints.fail("cannot decode nameConstraints of \(brief(ca)): \(error)")
             }
             guard let constraints else { continue }
+            if let problem = Self.malformation(constraints, critical: ca.extensions[oid: .X509ExtensionID.nameConstraints]?.critical) {
+                return VerifierRule.nameConstraints.fail("the nameConstraints of CA \(brief(ca)) \(problem)")
+            }
             for index in 0..<caIndex {
                 let certificate = certificates[index]
                 // Self-issued intermediates are exempt; the leaf never is.
@@ -169,10 +178,34 @@ struct NameConstraintsPolicy: VerifierPolicy {
         return .meetsPolicy
     }
 
+    /// Why a CA's nameConstraints extension is unusable (RFC 5280 §4.2.1.10), or nil.
+    static func malformation(_ constraints: NameConstraints, critical: Bool?) -> String? {
+        if critical != true { return "are not critical (RFC 5280 §4.2.1.10: they MUST be)" }
+        if constraints.permittedSubtrees.isEmpty && constraints.excludedSubtrees.isEmpty {
+            return "have neither permitted nor excluded subtrees (RFC 5280 §4.2.1.10: at least one MUST be present)"
+        }
+        // A dNSName constraint is a domain: everything below it "can be constructed by simply adding zero or more
+        // labels to the left-hand side". A leading period is the email and URI syntax; in a permitted dNSName it
+        // would narrow the subtree in a way RFC 5280 does not define, so the extension is refused (as pyca does).
+        for case .dnsName(let domain) in constraints.permittedSubtrees where domain.hasPrefix(".") {
+            return "permit the dNSName subtree \"\(domain)\" with a leading period, which is not a domain name"
+        }
+        return nil
+    }
+
+    /// The names a CA's constraints apply to: every SAN, the subject as a directoryName and every emailAddress in
+    /// the subject as an rfc822Name. RFC 5280 §4.2.1.10 requires the latter only without a SAN extension; TLSKit
+    /// checks it always, so an address cannot slip past the permitted email subtrees through the subject.
     static func names(of certificate: Certificate) throws -> [GeneralName] {
         var names = Array(try certificate.extensions.subjectAlternativeNames ?? SubjectAlternativeNames())
         // An empty subject names nothing (RFC 5280 §6.1.3 (b)).
         if !certificate.subject.isEmpty { names.append(.directoryName(certificate.subject)) }
+        for rdn in certificate.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.emailAddress {
+                // IA5String; anything undecodable still names an address that cannot be checked.
+                names.append(.rfc822Name(String(attribute.value) ?? ""))
+            }
+        }
         return names
     }
 
@@ -312,5 +345,180 @@ struct NameConstraintsPolicy: VerifierPolicy {
         let host = host.lowercased(), subtree = subtree.lowercased()
         if subtree.hasPrefix(".") { return host.hasSuffix(subtree) && host.count > subtree.count }
         return host == subtree
+    }
+}
+
+// MARK: - Subject common name
+
+/// BR §7.1.4.3 (§7.1.2.7.2): a server certificate's subject CN, if any, is one of its subjectAltNames. The CN is never
+/// used for identity (ServerNamePolicy ignores it); this only refuses certificates whose CN names something the SANs
+/// do not, which is how a CN can mislead software that still reads it.
+///
+/// A CN is compared by what it names, not by how it is spelt: an IPv4 address in any form inet_aton and URL parsers
+/// accept (hex, octal with leading zeros, fewer than four parts), IPv6 in any case or compression, a DNS name in any
+/// case, with or without the trailing dot, in U-labels or A-labels. A CN naming an IP address must match an iPAddress
+/// SAN, one naming a DNS name (two or more labels, or a wildcard) a dNSName SAN. A CN that names neither ("TLSKit
+/// Test Leaf", "alice", a single label like "localhost") is left alone. Only server certificates are judged: the
+/// rule is the CA/Browser Forum's, and client certificates carry user names in the CN ("alice.smith").
+struct CommonNamePolicy: VerifierPolicy {
+    var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [] }
+
+    func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
+        guard chain.count > 1 else { return .meetsPolicy }
+        let leaf = chain.leaf
+        let sans: [GeneralName]
+        do { sans = Array(try leaf.extensions.subjectAlternativeNames ?? SubjectAlternativeNames()) } catch {
+            return VerifierRule.commonName.fail("malformed subjectAltName: \(error)")
+        }
+        for rdn in leaf.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                guard let text = String(attribute.value) else { continue }
+                switch Self.classify(text) {
+                case .none:
+                    continue
+                case .ip(let address):
+                    if sans.contains(where: { if case .ipAddress(let bytes) = $0 { return Array(bytes.bytes) == address }; return false }) {
+                        continue
+                    }
+                    return VerifierRule.commonName.fail(
+                        "the subject CN \"\(text)\" is the IP address \(ipAddressText(address)), which is not among the "
+                            + "certificate's IP-address subjectAltNames (Baseline Requirements §7.1.4.3)")
+                case .dns(let name):
+                    if sans.contains(where: { if case .dnsName(let san) = $0 { return Self.normalizedDNSName(san) == name }; return false }) {
+                        continue
+                    }
+                    return VerifierRule.commonName.fail(
+                        "the subject CN \"\(text)\" is the DNS name \(name), which is not among the certificate's DNS "
+                            + "subjectAltNames (Baseline Requirements §7.1.4.3)")
+                }
+            }
+        }
+        return .meetsPolicy
+    }
+
+    enum Meaning: Equatable {
+        case ip([UInt8])
+        /// Lowercased A-label form without the trailing dot.
+        case dns(String)
+    }
+
+    /// What a CN names, or nil when it is not a name at all.
+    static func classify(_ text: String) -> Meaning? {
+        guard text.utf8.count <= 255 else { return nil }
+        let bare = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+        if let v4 = looseIPv4Bytes(bare) { return .ip(v4) }
+        if bare.contains(":"), let v6 = ipAddressBytes(bare), v6.count == 16 { return .ip(v6) }
+        guard let name = normalizedDNSName(text), let labels = dnsLabels(name), labels.count >= 2 else { return nil }
+        return .dns(name)
+    }
+
+    /// A DNS name (or wildcard) lowercased, without the trailing dot, each U-label turned into its A-label; nil when
+    /// it has characters no hostname has.
+    static func normalizedDNSName(_ text: String) -> String? {
+        var name = text.precomposedStringWithCanonicalMapping.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        guard !name.isEmpty, !name.hasSuffix(".") else { return nil }
+        var labels: [String] = []
+        for label in name.split(separator: ".", omittingEmptySubsequences: false) {
+            if label.unicodeScalars.allSatisfy(\.isASCII) {
+                labels.append(String(label))
+            } else {
+                guard let encoded = Punycode.encode(Array(label.unicodeScalars)) else { return nil }
+                labels.append("xn--" + encoded)
+            }
+        }
+        let joined = labels.joined(separator: ".")
+        return dnsLabels(joined) == nil ? nil : joined
+    }
+
+    /// IPv4 the way inet_aton and the WHATWG URL parser read it: one to four parts, each decimal, octal (leading 0)
+    /// or hex (0x); the last part fills the remaining bytes. "192.0.2.7", "0xc0.0.2.7", "0300.0.02.07", "3221225991",
+    /// "192.0.519" all name 192.0.2.7.
+    static func looseIPv4Bytes(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...4).contains(parts.count) else { return nil }
+        var values: [UInt64] = []
+        for part in parts {
+            var digits = Substring(part), radix: UInt64 = 10
+            if digits.lowercased().hasPrefix("0x") {
+                digits = digits.dropFirst(2)
+                radix = 16
+            } else if digits.count > 1 && digits.hasPrefix("0") {
+                digits = digits.dropFirst()
+                radix = 8
+            }
+            // An empty hex part ("0x") is zero, as in inet_aton; an empty part otherwise is not an address.
+            guard !digits.isEmpty || radix == 16, digits.count <= 12 else { return nil }
+            var value: UInt64 = 0
+            for character in digits {
+                guard let digit = character.hexDigitValue, UInt64(digit) < radix else { return nil }
+                value = value * radix + UInt64(digit)
+            }
+            values.append(value)
+        }
+        guard let last = values.last else { return nil }
+        let leading = values.dropLast()
+        guard leading.allSatisfy({ $0 <= 255 }), last < (UInt64(1) << (8 * (4 - leading.count))) else { return nil }
+        var bytes = leading.map { UInt8($0) }
+        for shift in stride(from: 8 * (3 - leading.count), through: 0, by: -8) {
+            bytes.append(UInt8((last >> UInt64(shift)) & 0xff))
+        }
+        return bytes
+    }
+}
+
+/// RFC 3492 Punycode encoding of one label (without the "xn--" prefix).
+enum Punycode {
+    private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700
+
+    /// nil for labels too long to be DNS labels (so the arithmetic below cannot overflow).
+    static func encode(_ scalars: [Unicode.Scalar]) -> String? {
+        guard scalars.count <= 63 else { return nil }
+        let codePoints = scalars.map { Int($0.value) }
+        var output = scalars.filter(\.isASCII).map { Character($0) }
+        let basicCount = output.count
+        var handled = basicCount
+        if basicCount > 0 { output.append("-") }
+        var n = 128, delta = 0, bias = 72
+        while handled < codePoints.count {
+            guard let next = codePoints.filter({ $0 >= n }).min() else { return nil }
+            delta += (next - n) * (handled + 1)
+            n = next
+            for codePoint in codePoints {
+                if codePoint < n { delta += 1 }
+                guard codePoint == n else { continue }
+                var q = delta
+                var k = base
+                while true {
+                    let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                    if q < t { break }
+                    output.append(digit(t + (q - t) % (base - t)))
+                    q = (q - t) / (base - t)
+                    k += base
+                }
+                output.append(digit(q))
+                bias = adapt(delta, handled + 1, firstTime: handled == basicCount)
+                delta = 0
+                handled += 1
+            }
+            delta += 1
+            n += 1
+        }
+        return String(output)
+    }
+
+    private static func digit(_ value: Int) -> Character {
+        Character(Unicode.Scalar(UInt8(value < 26 ? 97 + value : 22 + value)))
+    }
+
+    private static func adapt(_ delta: Int, _ count: Int, firstTime: Bool) -> Int {
+        var delta = firstTime ? delta / damp : delta / 2
+        delta += delta / count
+        var k = 0
+        while delta > ((base - tMin) * tMax) / 2 {
+            delta /= base - tMin
+            k += base
+        }
+        return k + (base - tMin + 1) * delta / (delta + skew)
     }
 }

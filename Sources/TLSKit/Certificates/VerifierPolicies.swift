@@ -19,8 +19,26 @@ enum VerifierRule: String, CaseIterable, Sendable {
     /// A certificate in the path is signed with SHA-1 or MD5 (or another algorithm not on the accepted list).
     case weakSignature = "weak-signature"
     case serverIdentity = "server-identity"
-    /// A stapled OCSP response says the leaf is revoked.
+    /// The leaf's subject CN holds a DNS name or IP address that is not one of its subjectAltNames (BR §7.1.4.3).
+    case commonName = "common-name"
+    /// subjectAltName encoding: criticality against the subject, underscores, wildcards under a public suffix.
+    case subjectAltName = "subject-alt-name"
+    /// A CA certificate with an empty subject.
+    case subject = "subject"
+    /// A policyConstraints extension that is not critical.
+    case policyConstraints = "policy-constraints"
+    /// authorityKeyIdentifier / subjectKeyIdentifier missing or malformed.
+    case keyIdentifiers = "key-identifiers"
+    /// A serial number that is zero or longer than 20 octets.
+    case serialNumber = "serial-number"
+    /// A public key the profile does not allow (an RSA modulus that is not a multiple of 8 bits).
+    case publicKey = "public-key"
+    /// A malformed authorityInformationAccess extension.
+    case authorityInfoAccess = "authority-info-access"
+    /// A stapled OCSP response says the leaf is revoked, or a configured CRL lists a certificate of the path.
     case revoked = "revoked"
+    /// A configured CRL covering a certificate of the path cannot be used (RFC 5280 §5, §6.3.3).
+    case crl = "crl"
     /// A stapled OCSP response is unusable (hard-fail mode only).
     case ocspStatus = "ocsp-status"
     /// No candidate path reached a trust root (raised by the verifier, not a policy).
@@ -31,11 +49,14 @@ enum VerifierRule: String, CaseIterable, Sendable {
     var alert: AlertDescription {
         switch self {
         case .validity: return .certificateExpired
-        case .extendedKeyUsage, .criticalExtensions: return .unsupportedCertificate
+        case .extendedKeyUsage, .criticalExtensions, .publicKey: return .unsupportedCertificate
         case .unknownIssuer: return .unknownCA
         case .revoked: return .certificateRevoked
+        case .crl: return .certificateUnknown
         case .ocspStatus: return .badCertificateStatusResponse
-        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity: return .badCertificate
+        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity, .commonName,
+             .subjectAltName, .subject, .policyConstraints, .keyIdentifiers, .serialNumber, .authorityInfoAccess:
+            return .badCertificate
         }
     }
 
@@ -302,9 +323,11 @@ struct BasicConstraintsPolicy: VerifierPolicy {
         let certificates = Array(chain)
         guard let leaf = certificates.first else { return VerifierRule.basicConstraints.fail("empty chain") }
         // A directly trusted certificate (chain of one) is pinned by the user; only path-built leaves are checked.
+        // A CA certificate is never the end entity, as in rustls-webpki and the Baseline Requirements (Go's
+        // crypto/x509 accepts one): a key that can sign certificates should not also terminate TLS.
         if certificates.count > 1 {
             do {
-                if case .isCertificateAuthority = try leaf.extensions.basicConstraints {
+                if try Self.endEntityAssertsCA(leaf) {
                     return VerifierRule.basicConstraints.fail("leaf \(brief(leaf)) is a CA certificate (cA=TRUE), not an end entity")
                 }
                 if let usage = try leaf.extensions.keyUsage, usage.keyCertSign {
@@ -318,6 +341,11 @@ struct BasicConstraintsPolicy: VerifierPolicy {
         for index in certificates.indices.dropFirst() {
             let issuer = certificates[index]
             let isRoot = index == certificates.count - 1
+            // RFC 5280 §4.2.1.9: a CA's basicConstraints MUST be critical (roots included).
+            if let basicConstraints = issuer.extensions[oid: .X509ExtensionID.basicConstraints], !basicConstraints.critical {
+                return VerifierRule.basicConstraints.fail(
+                    "\(isRoot ? "root" : "issuer") \(brief(issuer)) has a non-critical basicConstraints (RFC 5280 §4.2.1.9)")
+            }
             do {
                 switch try issuer.extensions.basicConstraints {
                 case .isCertificateAuthority(let maxPathLength):
@@ -344,16 +372,39 @@ struct BasicConstraintsPolicy: VerifierPolicy {
         }
         return .meetsPolicy
     }
+
+    /// An end entity's cA flag. pathLenConstraint means nothing outside a CA (RFC 5280 §4.2.1.9: it applies only
+    /// when cA is TRUE), so it is ignored here; swift-certificates refuses to decode cA=FALSE with a pathLenConstraint.
+    static func endEntityAssertsCA(_ certificate: Certificate) throws -> Bool {
+        guard let ext = certificate.extensions[oid: .X509ExtensionID.basicConstraints] else { return false }
+        let node = try DER.parse(ext.value)
+        guard node.identifier == .sequence, case .constructed(let children) = node.content else {
+            throw ASN1Error.unexpectedFieldType(node.identifier)
+        }
+        var fields = Array(children)
+        var isCA = false
+        if let first = fields.first, first.identifier == .boolean {
+            isCA = try Bool(derEncoded: first)
+            fields.removeFirst()
+        }
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
+        guard fields.count <= 1, fields.allSatisfy({ $0.identifier == .integer }) else {
+            throw ASN1Error.invalidASN1Object(reason: "basicConstraints has unexpected fields")
+        }
+        return isCA
+    }
 }
 
 // MARK: - Extended key usage
 
-/// A leaf with an EKU extension must list the purpose; an intermediate with one must list it or
-/// anyExtendedKeyUsage (the CA/Browser Forum rule browsers and rustls-webpki apply). No extension: unrestricted.
+/// The leaf must carry a non-critical EKU extension listing the purpose (serverAuth or clientAuth; BR
+/// §7.1.2.7.10: anyExtendedKeyUsage does not count); an intermediate with one must list the purpose or
+/// anyExtendedKeyUsage, and one without is unrestricted (the CA/Browser Forum rule browsers and rustls-webpki
+/// apply). A directly trusted (pinned) certificate needs no EKU, but one it has must allow the purpose.
 struct ExtendedKeyUsagePolicy: VerifierPolicy {
     let required: ExtendedKeyUsage.Usage
 
-    // Claiming EKU lets a certificate mark it critical without being rejected as "unhandled".
+    // Claimed so that this policy judges a critical EKU (allowed in a CA, refused in the leaf), not the verifier.
     var verifyingCriticalExtensions: [ASN1ObjectIdentifier] { [.X509ExtensionID.extendedKeyUsage] }
 
     var purposeName: String { required == .serverAuth ? "serverAuth" : "clientAuth" }
@@ -361,6 +412,16 @@ struct ExtendedKeyUsagePolicy: VerifierPolicy {
     func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) -> PolicyEvaluationResult {
         // The root is a trust anchor; its extensions are not path constraints.
         for (index, certificate) in chain.dropLast(chain.count > 1 ? 1 : 0).enumerated() {
+            if index == 0 && chain.count > 1 {
+                guard let ext = certificate.extensions[oid: .X509ExtensionID.extendedKeyUsage] else {
+                    return VerifierRule.extendedKeyUsage.fail(
+                        "leaf certificate has no extendedKeyUsage extension; a WebPKI leaf must list \(purposeName)")
+                }
+                if ext.critical {
+                    return VerifierRule.extendedKeyUsage.fail(
+                        "leaf certificate's extendedKeyUsage is critical (Baseline Requirements §7.1.2.7.10: it must not be)")
+                }
+            }
             let usages: ExtendedKeyUsage?
             do { usages = try certificate.extensions.extendedKeyUsage } catch {
                 return VerifierRule.extendedKeyUsage.fail("malformed extension in \(brief(certificate)): \(error)")

@@ -127,9 +127,12 @@ extension CertificateVerifier {
 }
 
 extension X509CertificateVerifier {
-    /// The trust roots (by content) and the OCSP failure mode: two verifiers with the same roots accept the same chains.
+    /// The trust roots (by content), the OCSP failure mode and the CRLs (by content): two verifiers with the same
+    /// roots and CRLs accept the same chains.
     public var policyIdentifier: String {
-        "x509:" + hex(trustRoots.fingerprint) + ":ocsp-\(ocspFailureMode)"
+        let base = "x509:" + hex(trustRoots.fingerprint) + ":ocsp-\(ocspFailureMode)"
+        guard !crls.isEmpty else { return base }
+        return base + ":crls-" + crls.map { hex(Array(SHA256.hash(data: $0.derEncoded))) }.joined(separator: ",")
     }
 }
 

@@ -20,15 +20,21 @@ enum TestPKI {
     static var defaultNotBefore: Date { Date().addingTimeInterval(-3600) }
     static var defaultNotAfter: Date { Date().addingTimeInterval(86400) }
 
+    /// A self-signed root (with `key`, or a new key of `keyType`). `extraExtensions` are added, each replacing a default extension with the same OID;
+    /// `omitting` drops defaults; `subjectName` replaces the CN-only name (issuer and subject alike).
     static func makeCA(
         keyType: KeyType = .ecdsaP256,
+        key: TestPrivateKey? = nil,
         commonName: String = "TLSKit Test Root CA",
+        subjectName: DistinguishedName? = nil,
+        extraExtensions: [Certificate.Extension] = [],
+        omitting: [ASN1ObjectIdentifier] = [],
         notBefore: Date = defaultNotBefore,
         notAfter: Date = defaultNotAfter.addingTimeInterval(86400 * 365),
         signatureAlgorithm: Certificate.SignatureAlgorithm? = nil
     ) throws -> TestCA {
-        let key = TestPrivateKey(keyType)
-        let name = try DistinguishedName { CommonName(commonName) }
+        let key = key ?? TestPrivateKey(keyType)
+        let name = try subjectName ?? DistinguishedName { CommonName(commonName) }
         let certificate = try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
@@ -38,7 +44,8 @@ enum TestPKI {
             issuer: name,
             subject: name,
             signatureAlgorithm: signatureAlgorithm ?? key.signatureAlgorithm,
-            extensions: try TestCA.caExtensions(key: key),
+            extensions: try TestCA.extensions(defaults: TestCA.caExtensions(key: key), extra: extraExtensions,
+                                              omitting: omitting),
             issuerPrivateKey: key.certificateKey
         )
         return TestCA(key: key, certificate: certificate, intermediates: [])
@@ -101,6 +108,12 @@ struct TestPrivateKey: Sendable {
         case .ed25519(let k): return Ed25519SigningKey(k)
         case .rsa(let k): return RSASigningKey(k)
         }
+    }
+
+    /// The authorityKeyIdentifier of certificates this key signs: the keyIdentifier only (the CA/Browser Forum
+    /// profile), equal to the subjectKeyIdentifier the helpers give the certificate of this key.
+    var authorityKeyIdentifier: AuthorityKeyIdentifier {
+        AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: certificateKey.publicKey).keyIdentifier)
     }
 
     var signatureAlgorithm: Certificate.SignatureAlgorithm {
@@ -177,11 +190,13 @@ struct TestCA: Sendable {
     var root: Certificate { intermediates.last ?? certificate }
     var rootPEM: String { (try? root.serializeAsPEM().pemString).map { $0 + "\n" } ?? "" }
 
-    static func caExtensions(key: TestPrivateKey) throws -> Certificate.Extensions {
+    /// A CA's extensions; `issuerKey` (nil for a self-signed root) adds the authorityKeyIdentifier naming it.
+    static func caExtensions(key: TestPrivateKey, issuerKey: TestPrivateKey? = nil) throws -> Certificate.Extensions {
         try Certificate.Extensions {
             Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
             Critical(KeyUsage(keyCertSign: true, cRLSign: true))
             SubjectKeyIdentifier(hash: key.certificateKey.publicKey)
+            if let issuerKey { issuerKey.authorityKeyIdentifier }
         }
     }
 
@@ -201,13 +216,14 @@ struct TestCA: Sendable {
             issuer: self.certificate.subject,
             subject: try DistinguishedName { CommonName(commonName) },
             signatureAlgorithm: key.signatureAlgorithm,
-            extensions: try TestCA.caExtensions(key: newKey),
+            extensions: try TestCA.caExtensions(key: newKey, issuerKey: key),
             issuerPrivateKey: key.certificateKey
         )
         return TestCA(key: newKey, certificate: certificate, intermediates: [self.certificate] + intermediates)
     }
 
-    /// Issues a leaf. `eku: nil` leaves the extension out (any usage); `eku: []` is not allowed by RFC 5280.
+    /// Issues a leaf. `eku: nil` leaves the extension out, which X509CertificateVerifier refuses (a WebPKI leaf
+    /// must list its purpose); `eku: []` is not allowed by RFC 5280.
     func issueLeaf(
         keyType: TestPKI.KeyType = .ecdsaP256,
         commonName: String = "TLSKit Test Leaf",
@@ -220,14 +236,13 @@ struct TestCA: Sendable {
         let leafKey = TestPrivateKey(keyType)
         var names: [GeneralName] = dnsNames.map { .dnsName($0) }
         for ip in ips { names.append(.ipAddress(ASN1OctetString(contentBytes: try TestPKI.ipBytes(ip)[...]))) }
-        let issuerKeyPublic = key.certificateKey.publicKey
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
             Critical(KeyUsage(digitalSignature: true))
             if !names.isEmpty { SubjectAlternativeNames(names) }
             if let eku { try ExtendedKeyUsage(eku) }
             SubjectKeyIdentifier(hash: leafKey.certificateKey.publicKey)
-            AuthorityKeyIdentifier(keyIdentifier: SubjectKeyIdentifier(hash: issuerKeyPublic).keyIdentifier)
+            key.authorityKeyIdentifier
         }
         let certificate = try Certificate(
             version: .v3,
