@@ -426,3 +426,25 @@ final class WebPKIProfileTests: VerifierPolicyTestCase {
         assertTrusted(await pinned.verify(PeerVerificationRequest(chainDER: presented, role: .server, serverName: "localhost")))
     }
 }
+
+extension WebPKIProfileTests {
+    /// The operating system's bundle is taken as its root program curated it: an anchor from it without a
+    /// subjectKeyIdentifier (2 of Debian's 139 roots) still anchors a chain, while the same root configured by hand is
+    /// held to the profile. Below the anchor nothing changes.
+    func testSystemStoreAnchorsAreNotHeldToTheProfile() async throws {
+        let rootWithoutSKI = try TestPKI.makeCA(omitting: [.X509ExtensionID.subjectKeyIdentifier])
+        let leaf = try rootWithoutSKI.issueEndEntity()
+        let bundle = try TestPKI.makeTempDirectory("tlskit-system-store").appendingPathComponent("bundle.pem")
+        try Data(rootWithoutSKI.certificatePEM.utf8).write(to: bundle)
+        let system = try TrustRoots.system(bundlePaths: [bundle.path])
+        XCTAssertTrue(system.isSystemStore)
+        assertTrusted(try await verify(leaf, roots: system))
+        assertRejected(try await verify(leaf, roots: rootWithoutSKI.trustRoots), rule: .keyIdentifiers)
+        // An intermediate without a subjectKeyIdentifier is refused whatever the roots.
+        let systemCA = try TestPKI.makeCA()
+        let noSKI = try systemCA.issueCA(omitting: [.X509ExtensionID.subjectKeyIdentifier])
+        try Data(systemCA.certificatePEM.utf8).write(to: bundle)
+        let other = try TrustRoots.system(bundlePaths: [bundle.path])
+        assertRejected(try await verify(try noSKI.issueEndEntity(), roots: other), rule: .keyIdentifiers)
+    }
+}

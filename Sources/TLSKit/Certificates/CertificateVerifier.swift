@@ -117,7 +117,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
             ValidityPolicy(now: request.now)
             BasicConstraintsPolicy()
             WeakSignaturePolicy()
-            CertificateProfilePolicy()
+            CertificateProfilePolicy(checksTrustAnchor: !trustRoots.isSystemStore)
             NameConstraintsPolicy(budget: budget)
             ExtendedKeyUsagePolicy(required: usage)
             if let identity {

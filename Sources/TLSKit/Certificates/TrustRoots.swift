@@ -16,6 +16,9 @@ public struct TrustRoots: Sendable, Hashable {
     let fingerprint: [UInt8]
     /// The issuer lookup tables the path builder uses, built once here rather than for every verification.
     let index: CertificateIndex
+    /// Loaded from the operating system's bundle (`system()`): its anchors are taken as the root program curated them,
+    /// without TLSKit's encoding checks on the anchor itself (see CertificateProfilePolicy).
+    var isSystemStore = false
 
     /// Bundle locations tried by `.system()`, in order (Debian/Ubuntu/Alpine, then Fedora/RHEL).
     public static let systemBundlePaths = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
@@ -116,7 +119,8 @@ final class TrustBundleCache: @unchecked Sendable {
         if let stamp, let entry = entries[path], entry.stamp == stamp { return entry.roots }
         entries[path] = nil
         reads[path, default: 0] += 1
-        let roots = try TrustRoots(pemFile: path)
+        var roots = try TrustRoots(pemFile: path)
+        roots.isSystemStore = true
         if let stamp { entries[path] = (stamp, roots) }
         return roots
     }
