@@ -286,7 +286,7 @@ public final class TLSConnection {
     public var isHandshakeComplete: Bool { traffic != nil || tls12Traffic != nil }
 
     var isReceivingEarlyData: Bool {
-        if case .serverExpectEndOfEarlyData = state { return true }
+        if case .server13(.expectEndOfEarlyData) = state { return true }
         return false
     }
 

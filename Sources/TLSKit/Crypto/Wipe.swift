@@ -149,9 +149,9 @@ extension TLSConnection {
              .client13(.expectFinished(var handshake)):
             state = .failed
             handshake.wipeSecrets()
-        case .serverExpectCertificate(var handshake), .serverAwaitingVerification(var handshake),
-             .serverExpectCertificateVerify(var handshake), .serverExpectFinished(var handshake),
-             .serverExpectEndOfEarlyData(var handshake):
+        case .server13(.expectCertificate(var handshake)), .server13(.awaitingVerification(var handshake)),
+             .server13(.expectCertificateVerify(var handshake)), .server13(.expectFinished(var handshake)),
+             .server13(.expectEndOfEarlyData(var handshake)):
             state = .failed
             handshake.wipeSecrets()
         // Bound straight from the state (not through a copy), so the wipe reaches the one storage left.

@@ -221,13 +221,6 @@ extension TLSConnection {
         return try HandshakeMessage.clientHello(hello).encode()
     }
 
-    /// binder = HMAC(finished_key(binder_key), Transcript-Hash(truncated ClientHello)) with
-    /// binder_key = Derive-Secret(Early Secret, "res binder", "") (RFC 8446 §4.2.11.2, §7.1).
-    func resumptionBinder(schedule: KeySchedule, psk: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
-        let early = schedule.earlySecret(psk: psk)
-        let binderKey = schedule.deriveSecret(early.secret, label: "res binder", transcriptHash: schedule.emptyHash)
-        return schedule.finishedVerifyData(baseKey: binderKey, transcriptHash: transcriptHash)
-    }
 
     /// RFC 7685 padding, as BoringSSL does it: a ClientHello between 256 and 511 bytes is padded to 512, so that
     /// buggy middleboxes that mis-handle that range do not see one.
@@ -386,6 +379,14 @@ func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: S
     if let retry = sent.helloRetry, retry.suite.suite != hello.cipherSuite {
         throw TLSError(.illegalParameter, "ServerHello chose a different suite than the HelloRetryRequest")
     }
+}
+
+/// binder = HMAC(finished_key(binder_key), Transcript-Hash(truncated ClientHello)) with
+/// binder_key = Derive-Secret(Early Secret, "res binder", "") (RFC 8446 §4.2.11.2, §7.1).
+func resumptionBinder(schedule: KeySchedule, psk: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
+    let early = schedule.earlySecret(psk: psk)
+    let binderKey = schedule.deriveSecret(early.secret, label: "res binder", transcriptHash: schedule.emptyHash)
+    return schedule.finishedVerifyData(baseKey: binderKey, transcriptHash: transcriptHash)
 }
 
 /// The most certificates we accept in a peer's chain.

@@ -25,6 +25,8 @@ protocol HandshakePort: AnyObject {
     func sendChangeCipherSpec()
     /// Sends a warning alert, counted against the bound on warnings in a row.
     func sendCountedWarning(_ description: AlertDescription) throws(TLSError)
+    /// Queues an already encoded message (not part of a transcript, e.g. NewSessionTicket).
+    func queueHandshake(_ raw: [UInt8], type: HandshakeType)
     /// Handles `raw` again as the next message (a state that learned the message belongs to its successor).
     func handleAgain(_ raw: [UInt8])
 
@@ -41,6 +43,17 @@ protocol HandshakePort: AnyObject {
     func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError)
     /// RFC 8449: our record_size_limit was negotiated; the peer's protected records must obey it.
     func limitIncomingRecords(toInnerPlaintext limit: Int)
+
+    // 0-RTT, server (RFC 8446 §4.2.10)
+    /// Rejected early data, protected under keys we do not use, is skipped — up to `limit` bytes, until a record decrypts.
+    func skipRejectedEarlyData(upTo limit: Int)
+    /// The second ClientHello arrived: nothing more is skipped (a record that fails now is bad_record_mac).
+    func stopSkippingEarlyData()
+    /// Accepted early data may bring up to `limit` bytes.
+    func expectEarlyData(upTo limit: Int)
+    func recordEarlyDataAnswer(accepted: Bool, reason: EarlyDataRejection?)
+    /// Until the client's first protected record, a plaintext alert from it is read as its reason.
+    func acceptPlaintextAlertsUntilProtectedRecord()
 
     // 0-RTT, client (RFC 8446 §4.2.10)
     /// The session our early data went out under (nil: none offered).
@@ -86,6 +99,16 @@ extension TLSConnection: HandshakePort {
 
     func limitIncomingRecords(toInnerPlaintext limit: Int) {
         records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, limit)
+    }
+
+    func skipRejectedEarlyData(upTo limit: Int) { records.rejectedEarlyDataBudget = limit }
+    func stopSkippingEarlyData() { records.rejectedEarlyDataBudget = 0 }
+    func expectEarlyData(upTo limit: Int) { earlyDataAllowance = limit }
+    func acceptPlaintextAlertsUntilProtectedRecord() { records.plaintextAlertsAllowed = true }
+
+    func recordEarlyDataAnswer(accepted: Bool, reason: EarlyDataRejection?) {
+        earlyDataAccepted = accepted
+        earlyDataRejectionReason = reason
     }
 
     func earlyDataWasAccepted() {

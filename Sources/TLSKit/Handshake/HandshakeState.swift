@@ -8,12 +8,8 @@ enum HandshakeState {
     /// TLS 1.3 after the ServerHello (Handshake/TLS13/Client13.swift).
     case client13(Client13State)
     case serverExpectClientHello(ServerStart)
-    case serverExpectCertificate(ServerHandshake)
-    case serverAwaitingVerification(ServerHandshake)
-    case serverExpectCertificateVerify(ServerHandshake)
-    case serverExpectFinished(ServerHandshake)
-    /// 0-RTT accepted: early data flows until EndOfEarlyData.
-    case serverExpectEndOfEarlyData(ServerHandshake)
+    /// TLS 1.3 after our first flight (Handshake/TLS13/Server13.swift).
+    case server13(Server13State)
     // TLS 1.2 (RFC 5246 §7.3): the states live with their role (Handshake/TLS12/).
     case client12(Client12State)
     case server12(Server12State)
@@ -25,17 +21,14 @@ enum HandshakeState {
     /// message, so this only settles which alert an unexpected one gets.
     func accepts(_ type: HandshakeType, role: TLSConnection.Role, version: ProtocolVersion?) -> Bool {
         switch self {
-        case .clientStart, .serverAwaitingVerification, .failed:
+        case .clientStart, .failed:
             return false
+        case .server13(let state): return state.accepts(type)
         case .client13(let state): return state.accepts(type)
         case .client12(let state): return state.accepts(type)
         case .server12(let state): return state.accepts(type)
         case .clientExpectServerHello: return type == .serverHello
-        case .serverExpectCertificateVerify: return type == .certificateVerify
-        case .serverExpectFinished: return type == .finished
         case .serverExpectClientHello: return type == .clientHello
-        case .serverExpectCertificate: return type == .certificate || type == .finished
-        case .serverExpectEndOfEarlyData: return type == .endOfEarlyData
         case .connected:
             if version == .tls12 {
                 // Renegotiation attempts, answered with no_renegotiation.
@@ -108,7 +101,7 @@ extension TLSConnection {
     func resumeAfterVerification() {
         switch state {
         case .client13(let tls13): state = .client13(tls13.afterVerification)
-        case .serverAwaitingVerification(let handshake): state = .serverExpectCertificateVerify(handshake)
+        case .server13(let tls13): state = .server13(tls13.afterVerification)
         case .client12(let tls12): state = .client12(tls12.afterVerification)
         case .server12(let tls12): state = .server12(tls12.afterVerification)
         default: break

@@ -341,7 +341,7 @@ extension RFC8448Tests {
 
         let handshake: ServerHandshake
         switch server.state {
-        case .serverExpectFinished(let h), .serverExpectCertificate(let h): handshake = h
+        case .server13(.expectFinished(let h)), .server13(.expectCertificate(let h)): handshake = h
         default: return XCTFail("§\(s.number): server is not waiting for the client's flight")
         }
         assertBytes(handshake.masterSecret.secret, try s.bytes("server", "extract secret \"master\"", "secret"), "master secret")

@@ -126,7 +126,7 @@ final class ResumptionNegativeTests: XCTestCase {
     func testRewrittenClientHelloWithTheSameBinderResumes() async throws {
         let (s, error) = try await serverReceivesClientHelloWithBinder { $0 }
         XCTAssertNil(error)
-        guard case .serverExpectFinished(let handshake) = s.state else { return XCTFail("server did not answer the ClientHello") }
+        guard case .server13(.expectFinished(let handshake)) = s.state else { return XCTFail("server did not answer the ClientHello") }
         XCTAssertTrue(handshake.parameters.resumed)
     }
 
