@@ -106,7 +106,7 @@ public final class TLSConnection {
         try Self.validate(common)
         try Self.validate(verifier)
         do {
-            try startClientHandshake()
+            state = .clientExpectServerHello(try ClientHelloSent.send(serverName: serverName, io: self))
         } catch {
             fail(error)
             throw error

@@ -55,21 +55,44 @@ extension TLSConnection {
 
     // MARK: ClientHello
 
-    func startClientHandshake() throws(TLSError) {
-        guard case .clientStart(let serverName) = state else { return }
-        let config = clientConfig
-        let provider = common.cryptoProvider
-        records.outgoingLegacyVersion = .tls10   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
+    // MARK: Dispatch
 
-        let offerTLS13 = common.maximumVersion >= .tls13
-        let offerTLS12 = common.minimumVersion <= .tls12
-        let clientRandom = random.bytes(32)
-        let sessionID = config.middleboxCompatibility && offerTLS13 ? random.bytes(32) : []
-        let greaseSeed = config.grease ? random.bytes(5) : []
+    func clientHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
+        switch (state, message) {
+        case (.clientExpectServerHello(let sent), .serverHello(let hello)):
+            state = try sent.handle(serverHello: hello, raw: raw, io: self)
+        case (.client13(let tls13), _):
+            state = try tls13.handle(message, raw: raw, io: self)
+        case (.client12(let tls12), _):
+            state = try tls12.handle(message, raw: raw, io: self)
+        case (.connected, _):
+            try handlePostHandshake(message)
+        default:
+            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
+        }
+    }
+}
+
+/// The client's hello phase (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2): the ClientHello, a HelloRetryRequest and the
+/// second ClientHello, until a ServerHello settles the version.
+extension ClientHelloSent {
+    // MARK: ClientHello
+
+    /// Builds and queues the first ClientHello (with a cached session and 0-RTT when they apply).
+    static func send(serverName: String?, io: any HandshakePort) throws(TLSError) -> ClientHelloSent {
+        let config = io.clientConfig
+        let provider = io.common.cryptoProvider
+        io.setRecordVersion(.tls10)   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
+
+        let offerTLS13 = io.common.maximumVersion >= .tls13
+        let offerTLS12 = io.common.minimumVersion <= .tls12
+        let clientRandom = io.random.bytes(32)
+        let sessionID = config.middleboxCompatibility && offerTLS13 ? io.random.bytes(32) : []
+        let greaseSeed = config.grease ? io.random.bytes(5) : []
         func grease(_ index: Int) -> UInt16 { Grease.value(from: greaseSeed[index]) }
 
         // The hybrid group exists only in TLS 1.3.
-        let groups = offerTLS13 ? common.supportedGroups : common.supportedGroups.filter { $0 != .X25519MLKEM768 }
+        let groups = offerTLS13 ? io.common.supportedGroups : io.common.supportedGroups.filter { $0 != .X25519MLKEM768 }
         // A group the server told us it prefers (EncryptedExtensions supported_groups, RFC 8446 §4.2.7) goes first.
         let hinted = serverName.flatMap { config.sessionCache?.preferredGroup(for: $0) }
             .flatMap { hint in groups.contains(hint) && provider.supports(group: hint) ? hint : nil }
@@ -81,10 +104,10 @@ extension TLSConnection {
         shareGroups = offerTLS13 ? shareGroups.filter { groups.contains($0) && provider.supports(group: $0) } : []
         var shares: [any KeyShareSecret] = []
         for group in shareGroups {
-            shares.append(try provider.generateKeyShare(group, random: &random))
+            shares.append(try provider.generateKeyShare(group, random: &io.random))
         }
 
-        var suites = common.cipherSuites.filter {
+        var suites = io.common.cipherSuites.filter {
             (offerTLS13 && TLS13SuiteParameters($0) != nil) || (offerTLS12 && TLS12SuiteParameters($0) != nil)
         }
         var advertisedGroups = groups
@@ -109,22 +132,22 @@ extension TLSConnection {
             extensions.append(.renegotiationInfo([]))
             if config.sessionCache != nil { extensions.append(.sessionTicket([])) }   // RFC 5077: tickets welcome
         }
-        if !common.applicationProtocols.isEmpty {
-            extensions.append(.alpn(common.applicationProtocols.map { Array($0.utf8) }))
+        if !io.common.applicationProtocols.isEmpty {
+            extensions.append(.alpn(io.common.applicationProtocols.map { Array($0.utf8) }))
         }
-        extensions.append(.signatureAlgorithms(common.signatureAlgorithms))
-        if let certSchemes = common.certificateSignatureAlgorithms {
+        extensions.append(.signatureAlgorithms(io.common.signatureAlgorithms))
+        if let certSchemes = io.common.certificateSignatureAlgorithms {
             extensions.append(.signatureAlgorithmsCert(certSchemes))
         }
         if offerTLS13 {
             extensions.append(.keyShareClient(entries))
             // An empty list would be malformed (RFC 8446 §4.2.9: at least one mode): no modes, no extension, no PSK.
-            if !common.pskKeyExchangeModes.isEmpty {
-                extensions.append(.pskKeyExchangeModes(common.pskKeyExchangeModes.map(\.rawValue)))
+            if !io.common.pskKeyExchangeModes.isEmpty {
+                extensions.append(.pskKeyExchangeModes(io.common.pskKeyExchangeModes.map(\.rawValue)))
             }
             extensions.append(.supportedVersionsClient(versions))
         }
-        if let limit = common.recordSizeLimit { extensions.append(.recordSizeLimit(limit)) }
+        if let limit = io.common.recordSizeLimit { extensions.append(.recordSizeLimit(limit)) }
         if config.grease {
             var last = grease(4)
             if last == grease(3) { last ^= 0x1010 }
@@ -138,15 +161,15 @@ extension TLSConnection {
         var session: ClientSession?
         let helloWithoutSession = hello
         if let serverName, let cache = config.sessionCache,
-           let cached = cache.take(serverName: serverName, now: common.now(), where: { clientMayResume($0, serverName: serverName) }) {
-            if cached.version == .tls13, offerTLS13, !common.pskKeyExchangeModes.isEmpty, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
+           let cached = cache.take(serverName: serverName, now: io.common.now(), where: { io.clientMayResume($0, serverName: serverName) }) {
+            if cached.version == .tls13, offerTLS13, !io.common.pskKeyExchangeModes.isEmpty, let cachedSuite = TLS13SuiteParameters(cached.cipherSuite),
                suites.contains(where: { TLS13SuiteParameters($0)?.hash == cachedSuite.hash }) {
                 session = cached
             } else if cached.version == .tls12, cached.extendedMasterSecret, offerTLS12, suites.contains(cached.cipherSuite) {
                 // (A TLS 1.2 session without the extended master secret is never offered, RFC 7627 §5.3/§5.4.)
                 session = cached
                 // The server echoes this ID when it resumes; for a ticket-only session any fresh ID does.
-                hello.legacySessionID = cached.sessionID.isEmpty ? random.bytes(32) : cached.sessionID
+                hello.legacySessionID = cached.sessionID.isEmpty ? io.random.bytes(32) : cached.sessionID
                 if let index = hello.extensions.firstIndex(where: { $0.type == .sessionTicket }) {
                     hello.extensions[index] = .sessionTicket(cached.ticket)
                 }
@@ -161,7 +184,7 @@ extension TLSConnection {
                 if offerEarlyData && !hello.extensions.contains(where: { $0.type == .earlyData }) {
                     hello.extensions.append(.earlyData(maxEarlyDataSize: nil))
                 }
-                raw = try offerPSK(session, in: &hello, transcriptPrefix: nil)
+                raw = try offerPSK(session, in: &hello, transcriptPrefix: nil, io: io)
             } else {
                 addPadding(to: &hello)
                 raw = try HandshakeMessage.clientHello(hello).encode()
@@ -175,46 +198,46 @@ extension TLSConnection {
             addPadding(to: &hello)
             raw = try HandshakeMessage.clientHello(hello).encode()
         }
-        queueHandshake(raw, type: .clientHello)
-        flushHandshake()
+        io.queueHandshake(raw, type: .clientHello)
+        io.flushHandshake()
         // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record (the CCS and second
         // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
-        records.outgoingLegacyVersion = .tls12
+        io.setRecordVersion(.tls12)
 
         var sent = ClientHelloSent(
             serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
             offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session)
         if offerEarlyData, let session, let suite = TLS13SuiteParameters(session.cipherSuite) {
             // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret(PSK), "c e traffic", ClientHello).
-            let schedule = KeySchedule(provider: common.cryptoProvider, hash: suite.hash)
-            var transcript = Transcript(provider: common.cryptoProvider, hash: suite.hash)
+            let schedule = KeySchedule(provider: io.common.cryptoProvider, hash: suite.hash)
+            var transcript = Transcript(provider: io.common.cryptoProvider, hash: suite.hash)
             transcript.append(raw)
             let secret = schedule.deriveSecret(schedule.earlySecret(psk: session.secret).secret, label: "c e traffic",
                                                transcriptHash: transcript.currentHash)
-            logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: clientRandom, secret: secret)
+            io.logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: clientRandom, secret: secret)
             if config.middleboxCompatibility {
-                sendChangeCipherSpec()   // RFC 8446 §D.4: right after the ClientHello when sending early data
+                io.sendChangeCipherSpec()   // RFC 8446 §D.4: right after the ClientHello when sending early data
                 sent.sentChangeCipherSpec = true
             }
-            try installWriteKey(secret: secret, schedule: schedule, aead: suite.aead)
-            earlyDataTicket = session
-            earlyDataAllowance = Int(session.maxEarlyDataSize)
+            try io.installWriteKey(secret: secret, schedule: schedule, aead: suite.aead)
+            io.offerEarlyData(ticket: session, allowance: Int(session.maxEarlyDataSize))
         }
-        state = .clientExpectServerHello(sent)
+        return sent
     }
 
     /// Adds pre_shared_key for `session` as the last extension, pads, and fills in the binder computed over the
     /// truncated ClientHello (after `transcriptPrefix`, the HelloRetryRequest transcript, if any). Returns the bytes.
-    private func offerPSK(_ session: ClientSession, in hello: inout ClientHello, transcriptPrefix: Transcript?) throws(TLSError) -> [UInt8] {
+    private static func offerPSK(_ session: ClientSession, in hello: inout ClientHello, transcriptPrefix: Transcript?,
+                                 io: any HandshakePort) throws(TLSError) -> [UInt8] {
         guard let suite = TLS13SuiteParameters(session.cipherSuite) else { throw TLSError(.internalError, "ticket for a non-TLS 1.3 suite") }
-        let schedule = KeySchedule(provider: common.cryptoProvider, hash: suite.hash)
+        let schedule = KeySchedule(provider: io.common.cryptoProvider, hash: suite.hash)
         let placeholder = [UInt8](repeating: 0, count: suite.hash.digestLength)
-        let identity = PSKIdentity(identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(at: common.now()))
+        let identity = PSKIdentity(identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(at: io.common.now()))
         hello.extensions.removeAll { $0.type == .preSharedKey }
         hello.extensions.append(.preSharedKeyClient(identities: [identity], binders: [placeholder]))
         addPadding(to: &hello)
         guard let truncated = try hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
-        var transcript = transcriptPrefix ?? Transcript(provider: common.cryptoProvider, hash: suite.hash)
+        var transcript = transcriptPrefix ?? Transcript(provider: io.common.cryptoProvider, hash: suite.hash)
         transcript.append(truncated)
         let binder = resumptionBinder(schedule: schedule, psk: session.secret, transcriptHash: transcript.currentHash)
         hello.extensions[hello.extensions.count - 1] = .preSharedKeyClient(identities: [identity], binders: [binder])
@@ -224,7 +247,7 @@ extension TLSConnection {
 
     /// RFC 7685 padding, as BoringSSL does it: a ClientHello between 256 and 511 bytes is padded to 512, so that
     /// buggy middleboxes that mis-handle that range do not see one.
-    private func addPadding(to hello: inout ClientHello) {
+    private static func addPadding(to hello: inout ClientHello) {
         hello.extensions.removeAll { $0.type == .padding }
         guard let length = try? HandshakeMessage.clientHello(hello).encode().count,   // (unencodable: fails when sent)
               length > 0xFF && length < 0x200 else { return }
@@ -234,39 +257,30 @@ extension TLSConnection {
         hello.extensions.insert(.padding(paddingLength), at: index)
     }
 
-    // MARK: Dispatch
+    // MARK: ServerHello
 
-    func clientHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
-        switch (state, message) {
-        case (.clientExpectServerHello(let sent), .serverHello(let hello)):
-            if hello.isHelloRetryRequest {
-                try clientHandleHelloRetryRequest(hello, raw: raw, sent: sent)
-            } else if hello.extensions.supportedVersionServer == nil && sent.helloRetry == nil
-                        && common.minimumVersion <= .tls12 && hello.legacyVersion == .tls12 {
-                state = .client12(try Client12State.start(hello, raw: raw, sent: sent, io: self))
-            } else {
-                state = .client13(try Client13State.start(hello, raw: raw, sent: sent, io: self))
-            }
-        case (.connected, _):
-            try handlePostHandshake(message)
-        default:
-            switch state {
-            case .client13(let tls13): state = try tls13.handle(message, raw: raw, io: self)
-            case .client12(let tls12): state = try tls12.handle(message, raw: raw, io: self)
-            default: throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
-            }
+    /// The server's answer: a HelloRetryRequest (we send the second ClientHello), a TLS 1.2 ServerHello, or TLS 1.3's.
+    func handle(serverHello hello: ServerHello, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> HandshakeState {
+        if hello.isHelloRetryRequest {
+            return .clientExpectServerHello(try retry(after: hello, raw: raw, io: io))
         }
+        if hello.extensions.supportedVersionServer == nil && helloRetry == nil
+            && io.common.minimumVersion <= .tls12 && hello.legacyVersion == .tls12 {
+            return .client12(try Client12State.start(hello, raw: raw, sent: self, io: io))
+        }
+        return .client13(try Client13State.start(hello, raw: raw, sent: self, io: io))
     }
 
     // MARK: HelloRetryRequest
 
-    private func clientHandleHelloRetryRequest(_ hrr: ServerHello, raw: [UInt8], sent: ClientHelloSent) throws(TLSError) {
+    private func retry(after hrr: ServerHello, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> ClientHelloSent {
+        let sent = self
         guard sent.helloRetry == nil else {
             throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
         }
         // RFC 8446 §5.1: a message after the HelloRetryRequest in the same flight would straddle the ClientHello we
         // are about to send; detected before anything goes out.
-        guard reassembler.isEmpty else {
+        guard !io.hasBufferedHandshakeData else {
             throw TLSError(.unexpectedMessage, "handshake data after the HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
@@ -281,17 +295,17 @@ extension TLSConnection {
         guard selectedGroup != nil || cookie != nil else {
             throw TLSError(.illegalParameter, "HelloRetryRequest that would not change the ClientHello")
         }
-        let provider = common.cryptoProvider
+        let provider = io.common.cryptoProvider
         var hello = sent.clientHello
         var shares = sent.keyShares
         if let group = selectedGroup {
-            guard common.supportedGroups.contains(group), provider.supports(group: group) else {
+            guard io.common.supportedGroups.contains(group), provider.supports(group: group) else {
                 throw TLSError(.illegalParameter, "HelloRetryRequest asks for \(group), which we did not offer")
             }
             guard !sent.keyShares.contains(where: { $0.group == group }) else {
                 throw TLSError(.illegalParameter, "HelloRetryRequest asks for \(group), for which we already sent a share")
             }
-            shares = [try provider.generateKeyShare(group, random: &random)]
+            shares = [try provider.generateKeyShare(group, random: &io.random)]
         }
         // The second ClientHello: new key share, the cookie echoed, everything else unchanged (RFC 8446 §4.1.2).
         hello.extensions = hello.extensions.compactMap { ext -> Extension? in
@@ -306,11 +320,11 @@ extension TLSConnection {
                 ?? hello.extensions.firstIndex { $0.type == .preSharedKey } ?? hello.extensions.count
             hello.extensions.insert(.cookie(cookie), at: index)
         }
-        clientConfig.clientHelloCustomizer?(&hello, true)
-        if earlyDataOffered {
+        io.clientConfig.clientHelloCustomizer?(&hello, true)
+        if io.earlyDataOffered {
             // A HelloRetryRequest rejects early data; the second ClientHello goes out unprotected again.
-            records.writeProtection = nil
-            earlyDataRejected()
+            io.dropWriteProtection()
+            io.earlyDataRejected()
         }
         var transcript = Transcript.restartedForHelloRetry(provider: provider, hash: suite.hash, clientHello1: sent.clientHelloRaw)
         transcript.append(raw)
@@ -318,35 +332,31 @@ extension TLSConnection {
         // Keep offering the ticket only if its hash matches the suite the HelloRetryRequest fixed.
         var raw2: [UInt8]
         if let session = sent.offeredSession, session.version == .tls13, TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash {
-            raw2 = try offerPSK(session, in: &hello, transcriptPrefix: transcript)
+            raw2 = try Self.offerPSK(session, in: &hello, transcriptPrefix: transcript, io: io)
         } else {
             hello.extensions.removeAll { $0.type == .preSharedKey }
             next.offeredSession = nil
-            addPadding(to: &hello)
+            Self.addPadding(to: &hello)
             raw2 = try HandshakeMessage.clientHello(hello).encode()
         }
         // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
         // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
-        records.outgoingLegacyVersion = .tls12
-        if clientConfig.middleboxCompatibility && !next.sentChangeCipherSpec {
-            sendChangeCipherSpec()
+        io.setRecordVersion(.tls12)
+        if io.clientConfig.middleboxCompatibility && !next.sentChangeCipherSpec {
+            io.sendChangeCipherSpec()
             next.sentChangeCipherSpec = true
         }
         transcript.append(raw2)
-        queueHandshake(raw2, type: .clientHello)
-        flushHandshake()
+        io.queueHandshake(raw2, type: .clientHello)
+        io.flushHandshake()
         next.clientHello = hello
         next.clientHelloRaw = raw2
         next.keyShares = shares
         next.offeredExtensions = Set(hello.extensions.map(\.type))
         next.helloRetry = (suite, transcript)
-        state = .clientExpectServerHello(next)
+        return next
     }
-
-
-
 }
-
 /// Checks shared by ServerHello and HelloRetryRequest.
 func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
     // RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version.

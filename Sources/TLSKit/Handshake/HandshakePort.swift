@@ -33,6 +33,12 @@ protocol HandshakePort: AnyObject {
     // Record layer
     /// The hello exchange settled on `version`: record versions and message decoding follow it.
     func enterVersion(_ version: ProtocolVersion)
+    /// The legacy_record_version we write (0x0301 for the initial ClientHello, RFC 8446 §5.1).
+    func setRecordVersion(_ version: ProtocolVersion)
+    /// Back to plaintext records (the second ClientHello after early data was written under the early key).
+    func dropWriteProtection()
+    /// Handshake bytes are buffered beyond the message being handled (a flight that must not straddle a change).
+    var hasBufferedHandshakeData: Bool { get }
     /// Installs `protection` for what we send (`write`) or what we receive.
     func installProtection(_ protection: RecordProtection, write: Bool)
     /// TLS 1.3: derives the traffic key and IV from `secret` and installs them for what we receive.
@@ -56,6 +62,9 @@ protocol HandshakePort: AnyObject {
     func acceptPlaintextAlertsUntilProtectedRecord()
 
     // 0-RTT, client (RFC 8446 §4.2.10)
+    /// Our ClientHello offers early data under `ticket`; `sendEarlyData` may then write up to `allowance` bytes.
+    func offerEarlyData(ticket: ClientSession, allowance: Int)
+    func clientMayResume(_ session: ClientSession, serverName: String) -> Bool
     /// The session our early data went out under (nil: none offered).
     var earlyDataTicket: ClientSession? { get }
     /// The server's answer: nil until it comes.
@@ -99,6 +108,15 @@ extension TLSConnection: HandshakePort {
 
     func limitIncomingRecords(toInnerPlaintext limit: Int) {
         records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, limit)
+    }
+
+    func setRecordVersion(_ version: ProtocolVersion) { records.outgoingLegacyVersion = version }
+    func dropWriteProtection() { records.writeProtection = nil }
+    var hasBufferedHandshakeData: Bool { !reassembler.isEmpty }
+
+    func offerEarlyData(ticket: ClientSession, allowance: Int) {
+        earlyDataTicket = ticket
+        earlyDataAllowance = allowance
     }
 
     func skipRejectedEarlyData(upTo limit: Int) { records.rejectedEarlyDataBudget = limit }
