@@ -51,6 +51,11 @@ struct Connect: AsyncParsableCommand {
     var reconnect = 0
 
     func validate() throws {
+        do {
+            _ = try Self.parseTarget(target)
+        } catch {
+            throw ValidationError(error.description)
+        }
         if insecure && cafile != nil { throw ValidationError("--cafile and --insecure exclude each other") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if reconnect < 0 || reconnect > 100 { throw ValidationError("--reconnect takes 0 to 100") }
@@ -180,24 +185,26 @@ struct Connect: AsyncParsableCommand {
     }
 
     /// HOST:PORT or [IPv6]:PORT.
-    static func parseTarget(_ text: String) throws -> (String, Int) {
+    static func parseTarget(_ text: String, defaultPort: Int = 443) throws(CLIError) -> (String, Int) {
         let host: Substring
-        let portText: Substring
+        let portText: Substring?
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw CLIError("expected [IPv6]:PORT, got '\(text)'")
-            }
+            guard let close = text.firstIndex(of: "]") else { throw CLIError("expected [IPv6]:PORT, got '\(text)'") }
             host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw CLIError("expected HOST:PORT, got '\(text)'") }
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw CLIError("expected [IPv6]:PORT, got '\(text)'") }
+            portText = rest.dropFirst()
+        } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
-            if host.contains(":") { throw CLIError("put an IPv6 address in brackets: [\(host)]:\(portText)") }
+            if host.contains(":") { throw CLIError("put an IPv6 address in brackets: [\(host)]:\(portText ?? "")") }
+        } else {
+            throw CLIError("expected HOST:PORT, got '\(text)'")
         }
         guard !host.isEmpty else { throw CLIError("missing host in '\(text)'") }
+        guard let portText else { return (String(host), defaultPort) }
         guard let port = Int(portText), (1...65535).contains(port) else {
-            throw CLIError("invalid port '\(portText)' in '\(text)'")
+            throw CLIError("invalid port '\(portText)' in '\(text)' (use 1 to 65535)")
         }
         return (String(host), port)
     }

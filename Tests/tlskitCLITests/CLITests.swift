@@ -461,6 +461,92 @@ final class CLITests: XCTestCase {
         }
     }
 
+    // MARK: serve: ports, ALPN in http mode, localhost on both families, log lines
+
+    /// The server's stderr lines that log connections ("TIMESTAMP PEER: …").
+    private func logLines(_ server: ChildProcess) -> [Substring] {
+        server.stderr.text.split(separator: "\n")
+    }
+
+    func testServeRejectsPortsOutsideTheTCPRange() throws {
+        for port in ["99999", "65536", "-1"] {
+            let result = try tlskit(["serve", "--port", port])
+            XCTAssertNotEqual(result.status, 0, "--port \(port): \(result.stdout)")
+            XCTAssertFalse(result.stdout.contains("listening"), result.stdout)
+            XCTAssertTrue(result.stderr.contains("0 to 65535") || result.stderr.contains("--port"), result.stderr)
+        }
+        let connect = try tlskit(["connect", "localhost:99999"])
+        XCTAssertNotEqual(connect.status, 0)
+        XCTAssertTrue(connect.stderr.contains("invalid port '99999'"), connect.stderr)
+    }
+
+    func testServeRefusesNonHTTP1ALPNInHTTPMode() throws {
+        for alpn in ["h2", "h2,http/1.1"] {
+            let result = try tlskit(["serve", "--port", "0", "--alpn", alpn])
+            XCTAssertNotEqual(result.status, 0, "--alpn \(alpn): \(result.stdout)")
+            XCTAssertFalse(result.stdout.contains("listening"), result.stdout)
+            XCTAssertTrue(result.stderr.contains("--mode http answers HTTP/1.1 only"), result.stderr)
+        }
+        // http/1.1 alone is what http mode speaks: curl negotiates it.
+        let curl = try requiredTool("curl")
+        let (port, root) = try startServer(["--alpn", "http/1.1"])
+        let fetched = try runProgram(curl, ["-sS", "-v", "--cacert", root, "https://localhost:\(port)/"])
+        XCTAssertEqual(fetched.status, 0, fetched.stderr)
+        XCTAssertTrue(fetched.stdout.contains("ALPN:              http/1.1"), fetched.stdout)
+    }
+
+    func testServeOnLocalhostListensOnIPv4AndIPv6() throws {
+        let curl = try requiredTool("curl")
+        let (port, root) = try startServer(["--host", "localhost"])
+        let server = children[children.count - 1]
+        XCTAssertTrue(server.stdout.text.contains("listening on https://localhost:\(port) on 127.0.0.1 and [::1]"), server.stdout.text)
+        for address in ["127.0.0.1", "[::1]"] {
+            let result = try runProgram(curl, [
+                "-sS", "--cacert", root, "--connect-to", "localhost:\(port):\(address):\(port)", "https://localhost:\(port)/",
+            ])
+            XCTAssertEqual(result.status, 0, "\(address): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("Client address:    \(address):"), result.stdout)
+        }
+    }
+
+    func testServeLogLineHasTimestampAndResumedFlag() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let server = children[children.count - 1]
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", root, "--close-on-eof", "--reconnect", "1",
+        ], input: "x")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try server.waitForOutput("resumed=yes")
+        let pattern = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z 127\.0\.0\.1:\d+: TLSv1\.3 \S+ \S+ resumed=(yes|no) "#
+        let regex = try NSRegularExpression(pattern: pattern)
+        let matching = logLines(server).filter { line in
+            regex.firstMatch(in: String(line), range: NSRange(line.startIndex..., in: line)) != nil
+        }
+        XCTAssertEqual(matching.count, 2, server.stderr.text)
+        XCTAssertTrue(matching.first?.contains("resumed=no") ?? false, server.stderr.text)
+        XCTAssertTrue(matching.last?.contains("resumed=yes") ?? false, server.stderr.text)
+    }
+
+    /// A client that drops the TCP connection after its response arrived (as browsers and curl often do) is not a
+    /// warning; one that drops it before any response still is.
+    func testServeDoesNotWarnAboutUncleanCloseAfterCompleteResponse() throws {
+        let (port, root) = try startServer()
+        let server = children[children.count - 1]
+        let client = try ChildProcess(try tlskitBinary(), ["connect", "localhost:\(port)", "--cafile", root])
+        children.append(client)
+        client.writeStdin("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        try client.waitForOutput("Hello from tlskit serve.")
+        kill(client.process.processIdentifier, SIGKILL)
+        try server.waitForOutput("closed after 1 response")
+        XCTAssertFalse(server.stderr.text.contains("without close_notify"), server.stderr.text)
+
+        let early = try ChildProcess(try tlskitBinary(), ["connect", "localhost:\(port)", "--cafile", root])
+        children.append(early)
+        try early.waitForOutput("Verification:")
+        kill(early.process.processIdentifier, SIGKILL)
+        try server.waitForOutput("connection closed without close_notify")
+    }
+
     // MARK: Bad input: one line, non-zero exit
 
     func testMissingCertificateFile() throws {
@@ -507,7 +593,7 @@ final class CLITests: XCTestCase {
     }
 
     func testAlertFromServerIsNamed() throws {
-        let (port, root) = try startServer(["--alpn", "h2"])
+        let (port, root) = try startServer(["--mode", "echo", "--alpn", "h2"])
         let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--alpn", "http/1.1"])
         assertOneLineError(result, containing: ["handshake failed: peer sent no_application_protocol"])
     }
