@@ -10,8 +10,12 @@ struct TLSKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tlskit",
         abstract: "TLS 1.3 and 1.2 test server and client built on TLSKit.",
+        version: TLSKitCommand.version,
         subcommands: [Serve.self, Connect.self, Verify.self]
     )
+
+    /// What `tlskit --version` prints.
+    static let version = "tlskit 0.1.0-dev (TLSKit: TLS 1.3 and TLS 1.2)"
 
     /// ArgumentParser's usual entry point, except that `verify` reports usage errors with exit status 2 like its
     /// other unusable input (status 1 means "verified and rejected"); other commands keep ArgumentParser's 64.

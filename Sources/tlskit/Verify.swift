@@ -17,8 +17,9 @@ struct Verify: AsyncParsableCommand {
             Builds a path from the certificate through the --untrusted intermediates (and any further certificates \
             in the certificate's own file) to a trusted root, then applies TLSKit's checks: validity, basic \
             constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), name constraints, \
-            extended key usage and, with --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
-            the input is unusable (unreadable files, bad options).
+            extended key usage and, with --host or --ip, the server identity. Prints the chain and the verdict on \
+            stdout (as JSON with --json). Exit status 0 when valid, 1 when not, 2 when the input is unusable \
+            (unreadable files, bad options).
             """
     )
 
@@ -52,6 +53,9 @@ struct Verify: AsyncParsableCommand {
         "Most intermediates allowed between the certificate and the root (default 6).", valueName: "n"))
     var maxDepth: Int?
 
+    @Flag(help: "Print the chain and the verdict as JSON.")
+    var json = false
+
     /// Unusable input: the message on stderr, exit status 2 (distinct from "verified and rejected").
     struct UnusableInput: Error {
         var message: String
@@ -64,17 +68,20 @@ struct Verify: AsyncParsableCommand {
         do {
             (request, verifier) = try prepare()
         } catch {
+            if json { printJSON(ErrorJSON(error: error.message)) }
             printError("tlskit verify: error: \(error.message)")
             throw ExitCode(2)
         }
         let result = await verifier.verify(request)
+        if json {
+            printJSON(VerifyJSON(result, request: request, checked: whatWasChecked(request)))
+            if case .rejected = result { throw ExitCode.failure }
+            return
+        }
         var lines: [String] = []
         switch result {
         case .trusted(let chain):
-            let ders = chain.compactMap { certificate -> [UInt8]? in
-                var serializer = DER.Serializer()
-                return (try? serializer.serialize(certificate)).map { serializer.serializedBytes }
-            }
+            let ders = Self.derEncoded(chain)
             lines.append("Built chain (\(ders.count), leaf to root):")
             lines += Summary.chainLines(ders)
             lines.append("Verdict:      OK (\(whatWasChecked(request)))")
@@ -90,6 +97,13 @@ struct Verify: AsyncParsableCommand {
             if let hint = rule.flatMap(Self.hint) { lines.append("Hint:         \(hint)") }
             print(lines.joined(separator: "\n"))
             throw ExitCode.failure
+        }
+    }
+
+    static func derEncoded(_ chain: [Certificate]) -> [[UInt8]] {
+        chain.compactMap { certificate -> [UInt8]? in
+            var serializer = DER.Serializer()
+            return (try? serializer.serialize(certificate)).map { serializer.serializedBytes }
         }
     }
 
@@ -154,30 +168,7 @@ struct Verify: AsyncParsableCommand {
         return (String(rule), reason[reason.index(after: colon)...].trimmingCharacters(in: .whitespaces))
     }
 
-    static func hint(_ rule: String) -> String? {
-        switch rule {
-        case "server-identity":
-            return "the certificate's subjectAltName does not list this name; check --host/--ip, or reissue the "
-                + "certificate with the name as a DNS (or IP) subjectAltName (the subject CN is never used)"
-        case "validity": return "renew the certificate, or check the clock (--at verifies at another time)"
-        case "unknown-ca":
-            return "pass the issuing root with --cafile and any missing intermediates with --untrusted"
-        case "extended-key-usage":
-            return "reissue with extendedKeyUsage serverAuth (or clientAuth for --purpose client); an intermediate "
-                + "with an EKU list must include it or anyExtendedKeyUsage"
-        case "basic-constraints":
-            return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
-                + "keyCertSign and respect pathLenConstraint"
-        case "name-constraints": return "an issuing CA is not allowed to certify one of the certificate's names"
-        case "weak-signature":
-            return "a certificate below the root is signed with SHA-1 or MD5, which TLSKit (like browsers, Go and "
-                + "rustls) refuses; have the CA reissue it signed with SHA-256 or stronger (only a root's own "
-                + "self-signature may use SHA-1)"
-        case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
-        case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
-        default: return nil
-        }
-    }
+    static func hint(_ rule: String) -> String? { CertificateHints.hint(rule, for: .verify) }
 
     static func isIPAddress(_ text: String) -> Bool {
         let bare = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
@@ -195,5 +186,34 @@ struct Verify: AsyncParsableCommand {
         day.formatOptions = [.withFullDate]
         if let date = day.date(from: text) { return date }
         throw UnusableInput("--at: cannot read '\(text)' (use 2030-01-31T12:00:00Z, 2030-01-31 or @UNIX-SECONDS)")
+    }
+}
+
+/// `tlskit verify --json`.
+struct VerifyJSON: Encodable {
+    var verified: Bool
+    var checked: String
+    /// The built chain (leaf to root) when verified, else the presented one.
+    var chain: [CertificateJSON]
+    var failedRule: String?
+    var reason: String?
+    var alert: String?
+    var hint: String?
+
+    init(_ result: PeerVerificationResult, request: PeerVerificationRequest, checked: String) {
+        self.checked = checked
+        switch result {
+        case .trusted(let built):
+            verified = true
+            chain = Verify.derEncoded(built).map(CertificateJSON.init(der:))
+        case .rejected(let error):
+            verified = false
+            chain = request.chainDER.map(CertificateJSON.init(der:))
+            let (rule, detail) = Verify.split(error.reason)
+            failedRule = rule
+            reason = detail
+            alert = "\(error.alert)"
+            hint = rule.flatMap(Verify.hint)
+        }
     }
 }

@@ -547,6 +547,112 @@ final class CLITests: XCTestCase {
         try server.waitForOutput("connection closed without close_notify")
     }
 
+    // MARK: connect: default port, terminal EOF, SSLKEYLOGFILE, --showcerts, --json, hints, plain HTTP
+
+    func testConnectDefaultsToPort443() throws {
+        // Nothing listens on 443 here: the error names the port that was tried.
+        for (target, shown) in [("127.0.0.1", "127.0.0.1:443"), ("[::1]", "[::1]:443")] {
+            let result = try tlskit(["connect", target, "--insecure"])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.stderr.contains("tlskit: error: cannot connect to \(shown): "), result.stderr)
+        }
+    }
+
+    /// Ctrl-D at a terminal ends the session (close_notify, then exit 0 after the server's), as end of piped input
+    /// does with --close-on-eof.
+    func testConnectEndsSessionAtEndOfTerminalInput() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let client = try ChildProcess(try tlskitBinary(), ["connect", "localhost:\(port)", "--cafile", root], terminal: true)
+        children.append(client)
+        try client.waitForOutput("---")
+        client.writeStdin("ping\n")
+        try client.waitForOutput("ping")
+        client.closeStdin()
+        XCTAssertEqual(try client.waitForExit(), 0, client.stderr.text)
+        XCTAssertEqual(client.stdout.text, "ping\n")
+    }
+
+    func testConnectHonoursSSLKEYLOGFILE() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let fromEnvironment = path("env-keys.log")
+        let arguments = ["connect", "localhost:\(port)", "--cafile", root, "--close-on-eof"]
+        let result = try runProgram(try tlskitBinary(), arguments, input: "k", environment: ["SSLKEYLOGFILE": fromEnvironment])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try String(contentsOfFile: fromEnvironment, encoding: .utf8)
+        XCTAssertTrue(lines.contains("CLIENT_TRAFFIC_SECRET_0 "), lines)
+
+        // --keylog wins over the environment.
+        let explicit = path("explicit-keys.log"), ignored = path("ignored-keys.log")
+        let both = try runProgram(try tlskitBinary(), arguments + ["--keylog", explicit], input: "k",
+                                  environment: ["SSLKEYLOGFILE": ignored])
+        XCTAssertEqual(both.status, 0, both.stderr)
+        XCTAssertTrue(try String(contentsOfFile: explicit, encoding: .utf8).contains("SERVER_TRAFFIC_SECRET_0 "))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ignored))
+    }
+
+    func testConnectShowCertsPrintsThePeerChainAsPEM() throws {
+        let openssl = try requiredTool("openssl")
+        let (port, root) = try startServer(["--mode", "echo"])
+        let result = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--close-on-eof", "--showcerts"], input: "")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        guard let begin = result.stderr.range(of: "-----BEGIN CERTIFICATE-----"),
+              let end = result.stderr.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<result.stderr.endIndex)
+        else { return XCTFail("no PEM block in: \(result.stderr)") }
+        let pem = path("peer.pem")
+        try String(result.stderr[begin.lowerBound..<end.upperBound]).appending("\n").write(toFile: pem, atomically: true, encoding: .utf8)
+        let parsed = try runProgram(openssl, ["x509", "-in", pem, "-noout", "-subject"])
+        XCTAssertEqual(parsed.status, 0, parsed.stderr)
+        XCTAssertTrue(parsed.stdout.contains("CN=localhost") || parsed.stdout.contains("CN = localhost"), parsed.stdout)
+        XCTAssertEqual(result.stdout, "", "PEM goes to stderr; stdout carries only the server's data")
+    }
+
+    func testConnectJSONSummary() throws {
+        let (port, root) = try startServer(["--mode", "echo", "--alpn", "h2"])
+        let result = try tlskit(["connect", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", root, "--alpn", "h2",
+                                 "--json", "--reconnect", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["protocol"] as? String, "TLSv1.3", result.stdout)
+        XCTAssertEqual(object?["alpn"] as? String, "h2")
+        XCTAssertEqual(object?["serverName"] as? String, "localhost")
+        XCTAssertEqual(object?["target"] as? String, "127.0.0.1:\(port)")
+        XCTAssertEqual(object?["verified"] as? Bool, true)
+        XCTAssertEqual(object?["resumed"] as? Bool, true)
+        XCTAssertEqual((object?["connections"] as? [[String: Any]])?.compactMap { $0["resumed"] as? Bool }, [false, true])
+        let certificates = object?["peerCertificates"] as? [[String: Any]]
+        XCTAssertEqual(certificates?.first?["subject"] as? String, "CN=localhost,O=TLSKit")
+        XCTAssertTrue((certificates?.first?["pem"] as? String)?.hasPrefix("-----BEGIN CERTIFICATE-----\n") ?? false)
+
+        // A failure is still JSON on stdout (and the usual line on stderr).
+        let failed = try tlskit(["connect", "localhost:\(port)", "--json"])
+        XCTAssertEqual(failed.status, 1)
+        let error = try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [String: Any]
+        XCTAssertTrue((error?["error"] as? String)?.contains("handshake failed") ?? false, failed.stdout)
+    }
+
+    func testVersionFlag() throws {
+        let result = try tlskit(["--version"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("tlskit "), result.stdout)
+    }
+
+    /// Certificate failures on connect carry the hint `tlskit verify` gives, worded for a live server.
+    func testConnectCertificateErrorsCarryHints() throws {
+        let (port, root) = try startServer(["--mode", "echo"])
+        let unknownRoot = try tlskit(["connect", "localhost:\(port)"])   // system roots do not know the ephemeral root
+        assertOneLineError(unknownRoot, containing: ["we sent unknown_ca", "hint: the chain does not lead to a trusted root: pass the issuing root with --cafile"])
+        let wrongName = try tlskit(["connect", "127.0.0.1:\(port)", "--cafile", root, "--servername", "example.test"])
+        assertOneLineError(wrongName, containing: ["server-identity", "hint: the certificate's subjectAltName does not list the name you connected to"])
+    }
+
+    func testConnectToPlainHTTPServerSaysSo() throws {
+        let server = try PlainTCPServer(response: "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        let result = try tlskit(["connect", "127.0.0.1:\(server.port)", "--insecure"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("tlskit: error: handshake failed: the peer spoke plain HTTP"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("unknown content type"), result.stderr)
+    }
+
     // MARK: Bad input: one line, non-zero exit
 
     func testMissingCertificateFile() throws {
@@ -599,8 +705,18 @@ final class CLITests: XCTestCase {
     }
 
     func testUnknownVersion() throws {
-        assertOneLineError(try tlskit(["connect", "localhost:1", "--max-version", "1.1"]), containing: ["unknown TLS version '1.1'"])
-        assertOneLineError(try tlskit(["serve", "--port", "0", "--min-version", "1.0"]), containing: ["unknown TLS version '1.0'"])
+        assertOneLineError(try tlskit(["connect", "localhost:1", "--max-version", "1.4"]), containing: ["unknown TLS version '1.4'"])
+        assertOneLineError(try tlskit(["serve", "--port", "0", "--min-version", "2"]), containing: ["unknown TLS version '2'"])
+    }
+
+    /// Versions TLSKit knows of but does not speak are named as such, not as unknown.
+    func testOldVersionsAreNamedAsUnsupported() throws {
+        assertOneLineError(try tlskit(["connect", "localhost:1", "--max-version", "1.1"]),
+                           containing: ["--max-version 1.1: TLS 1.1 is not supported"])
+        assertOneLineError(try tlskit(["serve", "--port", "0", "--min-version", "1.0"]),
+                           containing: ["--min-version 1.0: TLS 1.0 is not supported"])
+        assertOneLineError(try tlskit(["connect", "localhost:1", "--min-version", "ssl3"]),
+                           containing: ["SSL 3.0 is not supported"])
     }
 
     func testUnknownGroupAndCipher() throws {
