@@ -50,9 +50,28 @@ struct TLSOptions: ParsableArguments {
         return path
     }
 
+    /// Unknown names and impossible combinations are usage errors, found before anything runs.
+    func validate() throws {
+        var scratch = TLSCommonConfiguration()
+        do {
+            try applyNames(to: &scratch)
+        } catch let error as CLIError {
+            throw ValidationError(error.description)
+        }
+    }
+
     /// Applies the options to a configuration. Throws a one-line `CLIError` for any name it does not know.
     /// `environmentKeyLog`: honour SSLKEYLOGFILE when --keylog is absent.
     func apply(to common: inout TLSCommonConfiguration, environmentKeyLog: Bool = false) throws {
+        try applyNames(to: &common)
+        if let path = keyLogPath(environment: environmentKeyLog) {
+            let file = try KeyLogFile(path: path, source: keylog == nil ? "SSLKEYLOGFILE" : "--keylog")
+            common.keyLog = { line in file.append(line) }
+        }
+    }
+
+    /// Everything but the key log: versions, groups, suites, ALPN, EMS.
+    private func applyNames(to common: inout TLSCommonConfiguration) throws {
         let protocols = Self.split(alpn)
         if protocols.contains(where: { $0.isEmpty || $0.utf8.count > 255 }) {
             throw CLIError("--alpn: protocol names must be 1 to 255 bytes long")
@@ -70,10 +89,6 @@ struct TLSOptions: ParsableArguments {
         common.requireExtendedMasterSecret = requireEMS
         if !groups.isEmpty { common.supportedGroups = try Self.split(groups).map(Self.group) }
         if !ciphers.isEmpty { common.cipherSuites = try Self.split(ciphers, separators: ",:").map(Self.cipherSuite) }
-        if let path = keyLogPath(environment: environmentKeyLog) {
-            let file = try KeyLogFile(path: path, source: keylog == nil ? "SSLKEYLOGFILE" : "--keylog")
-            common.keyLog = { line in file.append(line) }
-        }
     }
 
     /// Splits repeated and comma-separated values into one trimmed list.
@@ -134,6 +149,11 @@ struct IdentityOptions: ParsableArguments {
 
     @Option(name: .customLong("key"), help: ArgumentHelp("Private key for the certificate, PEM or DER.", valueName: "file"))
     var key: String?
+
+    func validate() throws {
+        if cert != nil && key == nil { throw ValidationError("--cert needs --key") }
+        if key != nil && cert == nil { throw ValidationError("--key needs --cert") }
+    }
 
     /// The loaded identity, or nil when neither option is given.
     func load() throws -> CertifiedKey? {

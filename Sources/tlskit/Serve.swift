@@ -23,6 +23,9 @@ struct Serve: AsyncParsableCommand {
 
             --mode http answers HTTP/1.1 only, so --alpn may offer only http/1.1 (and http/1.0) there; use --mode \
             echo to negotiate other protocols such as h2.
+
+            Exit status: 0 after SIGINT or SIGTERM, 1 when it cannot start (unreadable files, port in use), 2 for a \
+            usage error.
             """
     )
 

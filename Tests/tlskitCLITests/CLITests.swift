@@ -95,6 +95,20 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// A usage error: exit status 2, one line saying what is wrong, one naming the command's --help.
+    private func assertUsageError(_ result: RunResult, help: String, containing expected: [String] = [],
+                                  file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(result.status, 2, "stderr: \(result.stderr)", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 2, "expected two lines on stderr, got: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(lines.first?.hasPrefix("tlskit: error: ") ?? false, result.stderr, file: file, line: line)
+        XCTAssertEqual(lines.last, "tlskit: try '\(help)' for more information", file: file, line: line)
+        for text in expected {
+            XCTAssertTrue(result.stderr.contains(text), "expected '\(text)' in: \(result.stderr)", file: file, line: line)
+        }
+        XCTAssertEqual(result.stdout, "", file: file, line: line)
+    }
+
     // MARK: serve, fetched by curl and openssl s_client
 
     func testCurlFetchesPageOverTLS13() throws {
@@ -705,22 +719,48 @@ final class CLITests: XCTestCase {
     }
 
     func testUnknownVersion() throws {
-        assertOneLineError(try tlskit(["connect", "localhost:1", "--max-version", "1.4"]), containing: ["unknown TLS version '1.4'"])
-        assertOneLineError(try tlskit(["serve", "--port", "0", "--min-version", "2"]), containing: ["unknown TLS version '2'"])
+        assertUsageError(try tlskit(["connect", "localhost:1", "--max-version", "1.4"]), help: "tlskit connect --help",
+                         containing: ["unknown TLS version '1.4'"])
+        assertUsageError(try tlskit(["serve", "--port", "0", "--min-version", "2"]), help: "tlskit serve --help",
+                         containing: ["unknown TLS version '2'"])
     }
 
     /// Versions TLSKit knows of but does not speak are named as such, not as unknown.
     func testOldVersionsAreNamedAsUnsupported() throws {
-        assertOneLineError(try tlskit(["connect", "localhost:1", "--max-version", "1.1"]),
-                           containing: ["--max-version 1.1: TLS 1.1 is not supported"])
-        assertOneLineError(try tlskit(["serve", "--port", "0", "--min-version", "1.0"]),
-                           containing: ["--min-version 1.0: TLS 1.0 is not supported"])
-        assertOneLineError(try tlskit(["connect", "localhost:1", "--min-version", "ssl3"]),
-                           containing: ["SSL 3.0 is not supported"])
+        assertUsageError(try tlskit(["connect", "localhost:1", "--max-version", "1.1"]), help: "tlskit connect --help",
+                         containing: ["--max-version 1.1: TLS 1.1 is not supported"])
+        assertUsageError(try tlskit(["serve", "--port", "0", "--min-version", "1.0"]), help: "tlskit serve --help",
+                         containing: ["--min-version 1.0: TLS 1.0 is not supported"])
+        assertUsageError(try tlskit(["connect", "localhost:1", "--min-version", "ssl3"]), help: "tlskit connect --help",
+                         containing: ["SSL 3.0 is not supported"])
     }
 
     func testUnknownGroupAndCipher() throws {
-        assertOneLineError(try tlskit(["connect", "localhost:1", "--groups", "x448"]), containing: ["unknown group 'x448'"])
-        assertOneLineError(try tlskit(["connect", "localhost:1", "--ciphers", "RC4"]), containing: ["unknown cipher suite 'RC4'"])
+        assertUsageError(try tlskit(["connect", "localhost:1", "--groups", "x448"]), help: "tlskit connect --help",
+                         containing: ["unknown group 'x448'"])
+        assertUsageError(try tlskit(["connect", "localhost:1", "--ciphers", "RC4"]), help: "tlskit connect --help",
+                         containing: ["unknown cipher suite 'RC4'"])
+    }
+
+    /// Every kind of usage error: one line, the relevant --help, exit status 2; the codes are documented in --help.
+    func testUsageErrorsAreOneLineWithHelpHintAndStatusTwo() throws {
+        assertUsageError(try tlskit(["connect"]), help: "tlskit connect --help", containing: ["Missing expected argument"])
+        assertUsageError(try tlskit(["serve", "--no-such-option"]), help: "tlskit serve --help", containing: ["--no-such-option"])
+        assertUsageError(try tlskit(["serve", "--port", "99999"]), help: "tlskit serve --help", containing: ["0 to 65535"])
+        assertUsageError(try tlskit(["serve", "--alpn", "h2"]), help: "tlskit serve --help", containing: ["--mode http"])
+        assertUsageError(try tlskit(["serve", "--cert", path("c.pem")]), help: "tlskit serve --help", containing: ["--cert needs --key"])
+        assertUsageError(try tlskit(["connect", "localhost:99999"]), help: "tlskit connect --help", containing: ["invalid port"])
+        assertUsageError(try tlskit(["connect", "localhost:1", "--timeout", "soon"]), help: "tlskit connect --help")
+        assertUsageError(try tlskit(["verify"]), help: "tlskit verify --help", containing: ["Missing expected argument"])
+        assertUsageError(try tlskit(["no-such-command"]), help: "tlskit --help")
+
+        let help = try tlskit(["--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.contains("Exit status"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("2 usage error"), help.stdout)
+        for command in ["serve", "connect"] {
+            let commandHelp = try tlskit([command, "--help"])
+            XCTAssertTrue(commandHelp.stdout.contains("Exit status"), "\(command): \(commandHelp.stdout)")
+        }
     }
 }
