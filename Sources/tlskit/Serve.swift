@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOPosix
+import SwiftASN1
 import TLSKit
 import TLSKitNIO
 
@@ -16,7 +17,11 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Without --cert/--key it generates an ephemeral ECDSA P-256 identity for localhost, 127.0.0.1 and ::1, \
             issued by a throw-away root. The root certificate is written to a file (printed at start, see \
-            --root-cert-out) for clients to trust: curl --cacert FILE, openssl s_client -CAfile FILE.
+            --root-cert-out) for clients to trust: curl --cacert FILE, openssl s_client -CAfile FILE. With \
+            --identity-dir DIR the root is kept instead: DIR/rootCA.pem and rootCA-key.pem are created on first use \
+            and reused on every later start (with a localhost certificate kept beside them, reissued when it nears \
+            expiry), so a browser or system store can trust the root once; `tlskit cert create` issues more \
+            certificates from it.
 
             With --host localhost it listens on both 127.0.0.1 and ::1 (same port). Each connection gets a log line \
             on stderr: time (UTC), peer, version, suite, group, resumed=yes/no, ALPN, SNI, client certificate.
@@ -42,6 +47,11 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var identity: IdentityOptions
 
+    @Option(name: .customLong("identity-dir"), help: ArgumentHelp(
+        "Keep a local root and a localhost certificate in this directory (created on first use, reused later).",
+        valueName: "dir"))
+    var identityDir: String?
+
     @Option(name: .customLong("client-ca"), help: ArgumentHelp(
         "Require client certificates issued by these roots (PEM bundle).", valueName: "file"))
     var clientCA: String?
@@ -64,6 +74,12 @@ struct Serve: AsyncParsableCommand {
     static let httpModeProtocols: Set<String> = ["http/1.1", "http/1.0"]
 
     func validate() throws {
+        if identityDir != nil && (identity.cert != nil || identity.key != nil) {
+            throw ValidationError("--identity-dir and --cert/--key exclude each other")
+        }
+        if identityDir != nil && rootCertOut != nil {
+            throw ValidationError("--root-cert-out is for the ephemeral root; with --identity-dir the root is DIR/\(LocalCA.rootFile)")
+        }
         guard (0...65535).contains(port) else {
             throw ValidationError("--port: \(port) is not a TCP port (use 0 to 65535; 0 picks a free one)")
         }
@@ -84,8 +100,15 @@ struct Serve: AsyncParsableCommand {
         // Identity: the given files, or a fresh ephemeral one.
         let ephemeral: (identity: CertifiedKey, rootCertificatePEM: String)?
         var certifiedKey: CertifiedKey
+        var localCA: (ca: LocalCA, reusedLeaf: Bool)?
         if let loaded = try identity.load() {
             certifiedKey = loaded
+            ephemeral = nil
+        } else if let identityDir {
+            let ca = try LocalCA.loadOrCreate(directory: identityDir)
+            let (kept, reused) = try ca.localhostIdentity()
+            certifiedKey = kept
+            localCA = (ca, reused)
             ephemeral = nil
         } else {
             let generated = try CertifiedKey.ephemeral(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"])
@@ -114,6 +137,16 @@ struct Serve: AsyncParsableCommand {
         printOut("server certificate: \(certifiedKey.chain.leaf.map { "\($0.subject)" } ?? "-")")
         if let leafDER = certifiedKey.chain.derEncoded.first {
             printOut("server certificate SHA-256: \(fingerprint(leafDER))")
+        }
+        if let (ca, reusedLeaf) = localCA {
+            var serializer = DER.Serializer()
+            let rootDER = (try? serializer.serialize(ca.root)).map { serializer.serializedBytes } ?? []
+            printOut("root certificate (trust this once): \(ca.rootPath) "
+                     + (ca.created ? "(created now)" : "(kept from an earlier run)"))
+            printOut("root certificate SHA-256: \(fingerprint(rootDER))")
+            printOut("server certificate " + (reusedLeaf ? "kept" : "issued") + ": "
+                     + ca.directory.appendingPathComponent(LocalCA.localhostFile).path)
+            printOut("try: curl --cacert \(ca.rootPath) https://localhost:\(boundPort)/")
         }
         var rootFile: String?
         if let ephemeral {

@@ -17,7 +17,7 @@ struct TLSKitCommand: AsyncParsableCommand {
             command's --help.
             """,
         version: TLSKitCommand.version,
-        subcommands: [Serve.self, Connect.self, Verify.self]
+        subcommands: [Serve.self, Connect.self, Verify.self, Cert.self]
     )
 
     /// What `tlskit --version` prints.

@@ -667,6 +667,75 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("unknown content type"), result.stderr)
     }
 
+    // MARK: A persistent identity: serve --identity-dir, cert create
+
+    /// The value printed after `label` on one of the server's stdout lines.
+    private func printed(_ label: String, by server: ChildProcess) -> String? {
+        server.stdout.text.split(separator: "\n").first { $0.hasPrefix(label) }.map { String($0.dropFirst(label.count)) }
+    }
+
+    func testServeIdentityDirCreatesTheRootOnceAndReusesIt() throws {
+        let openssl = try requiredTool("openssl")
+        let identityDir = path("identity")
+        let root = identityDir + "/rootCA.pem"
+        var fingerprints: [String] = []
+        for run in 0..<2 {
+            let (port, _) = try startServer(["--identity-dir", identityDir], ephemeral: false)
+            let server = children[children.count - 1]
+            XCTAssertTrue(server.stdout.text.contains("root certificate (trust this once): \(root) "
+                + (run == 0 ? "(created now)" : "(kept from an earlier run)")), server.stdout.text)
+            fingerprints.append(printed("root certificate SHA-256: ", by: server) ?? "?")
+            let result = try runProgram(openssl, [
+                "s_client", "-connect", "127.0.0.1:\(port)", "-servername", "localhost", "-CAfile", root,
+                "-verify_return_error", "-verify_hostname", "localhost",
+            ], input: "")
+            XCTAssertTrue(result.stdout.contains("Verify return code: 0 (ok)"), result.stdout + result.stderr)
+            server.stop()
+            // The root is the point of the directory: stopping keeps it.
+            XCTAssertTrue(FileManager.default.fileExists(atPath: root))
+        }
+        XCTAssertEqual(fingerprints.count, 2)
+        XCTAssertEqual(fingerprints.first, fingerprints.last)
+        let attributes = try FileManager.default.attributesOfItem(atPath: identityDir + "/rootCA-key.pem")
+        XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+    }
+
+    func testCertCreateClientCertificateIsAcceptedByServeClientCA() throws {
+        let openssl = try requiredTool("openssl")
+        let identityDir = path("identity")
+        let root = identityDir + "/rootCA.pem"
+        let certificate = path("alice.pem"), key = path("alice-key.pem")
+        let created = try tlskit(["cert", "create", "--identity-dir", identityDir, "--client", "alice",
+                                  "--cert-file", certificate, "--key-file", key])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        XCTAssertTrue(created.stdout.contains("created a new local root: \(root)"), created.stdout)
+        let text = try runProgram(openssl, ["x509", "-in", certificate, "-noout", "-text"])
+        XCTAssertTrue(text.stdout.contains("TLS Web Client Authentication"), text.stdout)
+        let verified = try runProgram(openssl, ["verify", "-CAfile", root, "-purpose", "sslclient", certificate])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+
+        let (port, _) = try startServer(["--identity-dir", identityDir, "--client-ca", root], ephemeral: false)
+        let request = "GET / HTTP/1.0\r\n\r\n"
+        let authenticated = try tlskit(["connect", "localhost:\(port)", "--cafile", root, "--cert", certificate, "--key", key],
+                                       input: request)
+        XCTAssertEqual(authenticated.status, 0, authenticated.stderr)
+        XCTAssertTrue(authenticated.stdout.contains("Client cert:       CN=alice,OU="), authenticated.stdout)
+        let anonymous = try tlskit(["connect", "localhost:\(port)", "--cafile", root], input: request)
+        XCTAssertTrue(anonymous.stderr.contains("certificate_required"), anonymous.stderr)
+
+        // A server certificate from the same root, mkcert's file names, in the current directory.
+        let server = try ChildProcess(try tlskitBinary(), ["cert", "create", "--identity-dir", identityDir, "example.test",
+                                                         "192.0.2.7"], currentDirectory: directory)
+        XCTAssertEqual(try server.waitForExit(), 0, server.stderr.text)
+        XCTAssertFalse(server.stdout.text.contains("created a new local root"), server.stdout.text)
+        let leaf = path("example.test+1.pem")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("example.test+1-key.pem")))
+        let check = try tlskit(["verify", "--cafile", root, "--host", "example.test", leaf])
+        XCTAssertEqual(check.status, 0, check.stdout)
+        assertUsageError(try tlskit(["cert", "create", "--identity-dir", identityDir, "not a name"]),
+                         help: "tlskit cert create --help", containing: ["'not a name' is not a DNS name"])
+    }
+
     // MARK: Bad input: one line, non-zero exit
 
     func testMissingCertificateFile() throws {
