@@ -236,9 +236,28 @@ struct TLSDialer: Sendable {
         var closed: EventLoopFuture<Void>
     }
 
+    /// How an attempt ended.
+    enum Attempt {
+        case connected(Opened)
+        case connectFailed(any Error)
+        /// The handshake failed; `firstBytes` are what the server had sent (to recognise a plain-text peer).
+        case handshakeFailed(any Error, firstBytes: [UInt8])
+    }
+
     /// Connects and completes the handshake. Errors are `CLIError`s ready to print: "cannot connect to …",
     /// "handshake failed: …" (naming a plain-text peer, and with a hint for certificate rules).
     func open(configuration: TLSClientConfiguration) async throws -> Opened {
+        switch await attempt(configuration: configuration) {
+        case .connected(let opened): return opened
+        case .connectFailed(let error):
+            throw CLIError("cannot connect to \(displayTarget): \(ErrorText.describe(error))")
+        case .handshakeFailed(let error, let firstBytes):
+            throw CLIError("handshake failed: \(Self.explain(error, firstBytes: firstBytes))")
+        }
+    }
+
+    /// Connects and runs the handshake, saying how it ended.
+    func attempt(configuration: TLSClientConfiguration) async -> Attempt {
         let group = MultiThreadedEventLoopGroup.singleton
         let handshake = group.next().makePromise(of: NegotiatedParameters.self)
         let closed = group.next().makePromise(of: Void.self)
@@ -273,17 +292,17 @@ struct TLSDialer: Sendable {
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
-            throw CLIError("cannot connect to \(displayTarget): \(ErrorText.describe(error))")
+            return .connectFailed(error)
         }
         let negotiated: NegotiatedParameters
         do {
             negotiated = try await handshake.futureResult.get()
         } catch {
             channel.close(promise: nil)
-            throw CLIError("handshake failed: \(Self.explain(error, firstBytes: recorder.firstBytes))")
+            return .handshakeFailed(error, firstBytes: recorder.firstBytes)
         }
         opened = true
-        return Opened(channel: channel, negotiated: negotiated, closed: closed.futureResult)
+        return .connected(Opened(channel: channel, negotiated: negotiated, closed: closed.futureResult))
     }
 
     /// A handshake error in words: a peer that answered in plain text is named as such; a certificate we refused

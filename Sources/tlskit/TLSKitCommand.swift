@@ -14,10 +14,10 @@ struct TLSKitCommand: AsyncParsableCommand {
             Exit status (every command): 0 success; 1 failure at run time (cannot connect or listen, handshake or \
             certificate rejected, unclean close, verify: certificate rejected); 2 usage error (unknown option, bad \
             value, missing argument; verify: unusable input) — reported as one line plus a pointer to the \
-            command's --help.
+            command's --help; 3 scan: the scan found at least one bad verdict.
             """,
         version: TLSKitCommand.version,
-        subcommands: [Serve.self, Connect.self, Verify.self, Cert.self]
+        subcommands: [Serve.self, Connect.self, Verify.self, Cert.self, Scan.self]
     )
 
     /// What `tlskit --version` prints.

@@ -736,6 +736,180 @@ final class CLITests: XCTestCase {
                          help: "tlskit cert create --help", containing: ["'not a name' is not a DNS name"])
     }
 
+    // MARK: scan
+
+    /// The report line for `name` (first match): its verdict and value.
+    private func scanLine(_ report: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) -> (verdict: String, value: String)? {
+        for text in report.split(separator: "\n") where text.hasPrefix("  \(name) ") {
+            let rest = text.dropFirst(2 + name.count).drop(while: { $0 == " " })
+            let verdict = rest.prefix(while: { $0 != " " })
+            return (String(verdict), rest.dropFirst(verdict.count).trimmingCharacters(in: .whitespaces))
+        }
+        XCTFail("no line for \(name) in:\n\(report)", file: file, line: line)
+        return nil
+    }
+
+    private func assertScanLine(_ report: String, _ name: String, _ verdict: String, _ value: String,
+                                file: StaticString = #filePath, line: UInt = #line) {
+        guard let found = scanLine(report, name, file: file, line: line) else { return }
+        XCTAssertEqual(found.verdict, verdict, "\(name): \(found.value)", file: file, line: line)
+        XCTAssertTrue(found.value.contains(value), "\(name): expected '\(value)' in '\(found.value)'", file: file, line: line)
+    }
+
+    private func scanJSON(_ result: RunResult, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw TestFailure("not a JSON object: \(result.stdout)")
+        }
+        return object
+    }
+
+    func testScanTLSKitServe() throws {
+        let (port, root) = try startServer(["--mode", "echo", "--alpn", "h2,http/1.1"])
+        let arguments = ["scan", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", root]
+        let result = try tlskit(arguments)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let report = result.stdout
+        XCTAssertTrue(report.hasPrefix("tlskit scan 127.0.0.1:\(port) (server name localhost)"), report)
+        assertScanLine(report, "TLS 1.3", "good", "offered")
+        assertScanLine(report, "TLS 1.2", "good", "offered")
+        assertScanLine(report, "TLS 1.1", "good", "not offered")
+        assertScanLine(report, "TLS 1.0", "good", "not offered")
+        XCTAssertTrue(report.contains("Cipher suites (TLS 1.3, server's order)"), report)
+        assertScanLine(report, "TLS_CHACHA20_POLY1305_SHA256", "good", "offered")
+        assertScanLine(report, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "good", "offered")
+        assertScanLine(report, "CBC, RSA, DHE, 3DES, RC4, NULL, export, anon", "good", "none accepted")
+        assertScanLine(report, "X25519MLKEM768", "good", "supported")
+        assertScanLine(report, "secp521r1", "good", "supported")
+        assertScanLine(report, "Post-quantum", "good", "X25519MLKEM768")
+        assertScanLine(report, "ecdsa_secp256r1_sha256", "good", "used when asked for")
+        assertScanLine(report, "h2", "good", "accepted")
+        assertScanLine(report, "Choice", "good", "the server picks h2")
+        assertScanLine(report, "TLS 1.3 session tickets", "good", "2 issued, resumption works")
+        assertScanLine(report, "0-RTT (early data)", "good", "not offered")
+        assertScanLine(report, "TLS 1.2 resumption", "good", "works")
+        assertScanLine(report, "OCSP stapling", "weak", "not stapled")
+        assertScanLine(report, "Extended master secret", "good", "negotiated")
+        assertScanLine(report, "Secure renegotiation", "good", "supported (RFC 5746)")
+        assertScanLine(report, "Downgrade sentinel", "good", "present")
+        assertScanLine(report, "TLS_FALLBACK_SCSV", "good", "refused (inappropriate_fallback)")
+        assertScanLine(report, "Subject", "good", "CN=localhost")
+        assertScanLine(report, "Subject alternative names", "good", "DNS:localhost, IP:127.0.0.1, IP:::1")
+        assertScanLine(report, "Key", "good", "ECDSA P-256")
+        assertScanLine(report, "Chain", "good", "verifies to CN=TLSKit ephemeral root,O=TLSKit")
+        XCTAssertTrue(report.contains("\nSummary: "), report)
+        // Progress goes to stderr while probing; the report alone to stdout.
+        XCTAssertTrue(result.stderr.contains("scan: protocol versions\n"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("scan: done ("), result.stderr)
+
+        let json = try scanJSON(try tlskit(arguments + ["--json"]))
+        XCTAssertEqual(json["versions"] as? [String: Bool], ["TLSv1.3": true, "TLSv1.2": true, "TLSv1.1": false, "TLSv1.0": false])
+        let groups = json["groups"] as? [String: [String]]
+        XCTAssertEqual(groups?["TLSv1.3"], ["X25519MLKEM768", "X25519", "secp256r1", "secp384r1", "secp521r1"])
+        XCTAssertEqual(json["serverCipherOrder"] as? [String: Bool], ["TLSv1.3": true, "TLSv1.2": true])
+        XCTAssertEqual(json["fallbackSCSV"] as? String, "refused")
+        XCTAssertEqual(json["secureRenegotiation"] as? Bool, true)
+        XCTAssertEqual(json["extendedMasterSecret"] as? Bool, true)
+        let resumption = json["resumption"] as? [String: Any]
+        XCTAssertEqual(resumption?["tls13Resumed"] as? Bool, true)
+        XCTAssertEqual(resumption?["tls12Resumed"] as? Bool, true)
+        XCTAssertEqual(resumption?["earlyData"] as? String, "not offered")
+        XCTAssertEqual((json["alpn"] as? [String: Any])?["preferred"] as? String, "h2")
+        let certificate = json["certificate"] as? [String: Any]
+        XCTAssertEqual(certificate?["verified"] as? Bool, true)
+        XCTAssertEqual(certificate?["key"] as? String, "ECDSA P-256")
+        XCTAssertEqual((json["summary"] as? [String: Int])?["bad"], 0)
+        let findings = json["findings"] as? [[String: Any]]
+        XCTAssertTrue(findings?.contains { $0["name"] as? String == "TLS_FALLBACK_SCSV" && $0["verdict"] as? String == "good" } ?? false)
+
+        // Without the root the chain is bad: exit status 3, with the hint.
+        let untrusted = try tlskit(["scan", "localhost:\(port)"])
+        XCTAssertEqual(untrusted.status, 3, untrusted.stdout + untrusted.stderr)
+        assertScanLine(untrusted.stdout, "Chain", "bad", "hint: the chain does not lead to a trusted root")
+    }
+
+    func testScanOpenSSLServerWithEarlyDataAndStapling() throws {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity(ocspResponder: true)
+        let response = try makeOCSPResponse(identity, revoked: false)
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-alpn", "h2",
+            "-early_data", "-status_file", response,
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let arguments = ["scan", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", identity.ca]
+        let result = try tlskit(arguments)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let report = result.stdout
+        assertScanLine(report, "TLS 1.3", "good", "offered")
+        assertScanLine(report, "Order", "good", "the client's")
+        assertScanLine(report, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "weak", "accepted (CBC)")
+        assertScanLine(report, "secp521r1", "good", "supported")
+        assertScanLine(report, "h2", "good", "accepted")
+        assertScanLine(report, "http/1.1", "weak", "no_application_protocol")
+        assertScanLine(report, "0-RTT (early data)", "weak", "accepted")
+        assertScanLine(report, "OCSP stapling", "good", "a response is stapled")
+        assertScanLine(report, "TLS_FALLBACK_SCSV", "good", "refused")
+        assertScanLine(report, "Chain", "good", "verifies to CN=tlskit test CA")
+
+        let json = try scanJSON(try tlskit(arguments + ["--json"]))
+        XCTAssertEqual((json["resumption"] as? [String: Any])?["earlyData"] as? String, "accepted")
+        XCTAssertEqual(json["ocspStapling"] as? Bool, true)
+        XCTAssertEqual(json["serverCipherOrder"] as? [String: Bool], ["TLSv1.3": false, "TLSv1.2": false])
+        XCTAssertTrue((json["legacyCipherSuites"] as? [String])?.contains("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA") ?? false)
+    }
+
+    func testScanGnuTLSServers() throws {
+        let gnutls = try requiredTool("gnutls-serv")
+        let identity = try makeOpenSSLIdentity()
+        for priority in [nil, Self.gnuTLSWithoutEMS] {
+            let port = try freePort()
+            let server = try ChildProcess(gnutls, [
+                "--echo", "--port", "\(port)", "--x509certfile", identity.cert, "--x509keyfile", identity.key,
+            ] + (priority.map { ["--priority", $0] } ?? []))
+            children.append(server)
+            try server.waitForOutput("Echo Server listening")
+            let arguments = ["scan", "127.0.0.1:\(port)", "--servername", "localhost", "--cafile", identity.ca]
+            let result = try tlskit(arguments)
+            let report = result.stdout
+            XCTAssertEqual(result.status, 3, "bad findings: exit status 3; \(report) \(result.stderr)")
+            if priority == nil {
+                // GnuTLS's NORMAL still accepts TLS 1.1 and 1.0.
+                assertScanLine(report, "TLS 1.3", "good", "offered")
+                assertScanLine(report, "TLS 1.1", "bad", "offered")
+                assertScanLine(report, "TLS 1.0", "bad", "offered")
+                assertScanLine(report, "h2", "weak", "not negotiated (the server ignores ALPN)")
+                assertScanLine(report, "Extended master secret", "good", "negotiated")
+                let json = try scanJSON(try tlskit(arguments + ["--json"]))
+                XCTAssertEqual((json["versions"] as? [String: Bool])?["TLSv1.1"], true)
+                XCTAssertGreaterThan((json["summary"] as? [String: Int])?["bad"] ?? 0, 0)
+            } else {
+                assertScanLine(report, "TLS 1.3", "weak", "not offered")
+                assertScanLine(report, "TLS 1.2", "good", "offered")
+                assertScanLine(report, "Extended master secret", "bad", "not supported")
+                assertScanLine(report, "TLS 1.2 resumption", "weak", "not attempted: no extended master secret")
+                assertScanLine(report, "TLS_FALLBACK_SCSV", "good", "not applicable")
+                assertScanLine(report, "Secure renegotiation", "good", "supported")
+            }
+            server.stop()
+        }
+    }
+
+    func testScanSaysWhenThereIsNoTLSServer() throws {
+        // The progress line comes first; the error is the last line.
+        let closed = try tlskit(["scan", "127.0.0.1:\(try freePort())"])
+        XCTAssertEqual(closed.status, 1)
+        XCTAssertEqual(closed.stdout, "")
+        XCTAssertTrue(closed.stderr.split(separator: "\n").last?.hasPrefix("tlskit: error: cannot connect to 127.0.0.1:") ?? false,
+                      closed.stderr)
+        let plain = try PlainTCPServer(response: "HTTP/1.1 400 Bad Request\r\n\r\n")
+        let http = try tlskit(["scan", "127.0.0.1:\(plain.port)"])
+        XCTAssertEqual(http.status, 1)
+        XCTAssertTrue(http.stderr.contains("tlskit: error: the peer spoke plain HTTP"), http.stderr)
+        assertUsageError(try tlskit(["scan", "localhost:1", "--timeout", "0"]), help: "tlskit scan --help", containing: ["--timeout"])
+    }
+
     // MARK: Bad input: one line, non-zero exit
 
     func testMissingCertificateFile() throws {
