@@ -59,6 +59,10 @@ struct Scan: AsyncParsableCommand {
     @Option(help: "Seconds allowed for each probe (TCP connect and handshake).")
     var timeout = 5
 
+    @Option(name: .customLong("max-time"), help: ArgumentHelp(
+        "Seconds for the whole scan; probes not started by then are skipped and the report says so.", valueName: "seconds"))
+    var maxTime = 120
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -69,6 +73,7 @@ struct Scan: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         if !(1...60).contains(timeout) { throw ValidationError("--timeout takes 1 to 60 seconds") }
+        if !(1...3600).contains(maxTime) { throw ValidationError("--max-time takes 1 to 3600 seconds") }
         let protocols = TLSOptions.split(alpn)
         if protocols.contains(where: { $0.isEmpty || $0.utf8.count > 255 }) {
             throw ValidationError("--alpn: protocol names must be 1 to 255 bytes long")
@@ -88,7 +93,8 @@ struct Scan: AsyncParsableCommand {
             let candidates = TLSOptions.split(alpn)
             let scanner = Scanner(host: host, port: port, serverName: servername ?? host, timeout: timeout,
                                   roots: roots, rootsSource: cafile.map { "roots in \($0)" } ?? "system roots",
-                                  alpnCandidates: candidates.isEmpty ? ["h2", "http/1.1"] : candidates)
+                                  alpnCandidates: candidates.isEmpty ? ["h2", "http/1.1"] : candidates,
+                                  deadline: Date().addingTimeInterval(TimeInterval(maxTime)))
             let report = try await scanner.scan()
             if json {
                 printJSON(report)
@@ -197,10 +203,14 @@ final class Scanner {
 
     /// Probes made so far (for the progress lines).
     private var probes = 0
+    /// Probes skipped because the scan's time was up.
+    private var skipped = 0
+    private let deadline: Date
     private let recorder = ProbeRecorder()
 
     init(host: String, port: Int, serverName: String, timeout: Int, roots: TrustRoots, rootsSource: String,
-         alpnCandidates: [String]) {
+         alpnCandidates: [String], deadline: Date) {
+        self.deadline = deadline
         self.host = host
         self.port = port
         self.serverName = serverName
@@ -238,6 +248,10 @@ final class Scanner {
     /// (at most a second) for the server's TLS 1.3 tickets before closing.
     private func handshake(settle: Bool = false, cache: ClientSessionCache? = nil,
                                     _ configure: (inout TLSClientConfiguration) -> Void) async -> Probe {
+        guard Date() < deadline else {
+            skipped += 1
+            return Probe(failure: "skipped: the scan's --max-time is spent")
+        }
         probes += 1
         var configuration = TLSClientConfiguration()
         configuration.peerVerification = .custom(recorder.verifier)
@@ -270,6 +284,10 @@ final class Scanner {
     }
 
     private func raw(_ legacyVersion: ProtocolVersion, suites: [UInt16]) async -> RawHello.Answer {
+        guard Date() < deadline else {
+            skipped += 1
+            return .failed("skipped: the scan's --max-time is spent")
+        }
         probes += 1
         let record = RawHello.clientHelloRecord(legacyVersion: legacyVersion, suites: suites, serverName: serverName)
         return await RawHello.send(record, host: host, port: port, timeout: timeout)
@@ -290,8 +308,15 @@ final class Scanner {
         progress("protocol versions")
         let cache13 = ClientSessionCache()
         let full13 = await handshake(settle: true, cache: cache13, Self.only(.tls13))
-        if let failure = full13.failure, failure.hasPrefix("cannot connect") || failure.hasPrefix("the peer") {
-            throw CLIError(failure.hasPrefix("cannot connect") ? "\(failure.replacingOccurrences(of: "cannot connect: ", with: "cannot connect to \(target): "))" : failure)
+        if let failure = full13.failure {
+            // Nothing to scan: no TCP connection, a plain-text service, or silence (each probe would wait as long).
+            if failure.hasPrefix("cannot connect: ") {
+                throw CLIError("cannot connect to \(target): " + failure.dropFirst("cannot connect: ".count))
+            }
+            if failure.hasPrefix("the peer") { throw CLIError(failure) }
+            if failure == "handshake timed out" {
+                throw CLIError("\(target) did not answer a TLS ClientHello within \(timeout) s")
+            }
         }
         let cache12 = ClientSessionCache()
         let full12 = await handshake(cache: cache12, Self.only(.tls12))
@@ -550,8 +575,11 @@ final class Scanner {
         progress("certificate")
         let chain = full13.chain.isEmpty ? full12.chain : full13.chain
         await describeCertificate(chain, stapled: full13.stapled ?? full12.stapled, into: &report)
+        if skipped > 0 {
+            report.add("Scan", "Completeness", "incomplete: \(skipped) probes skipped when --max-time ran out", .weak)
+        }
         report.finish()
-        printError("scan: done (\(probes) probes)")
+        printError("scan: done (\(probes) probes\(skipped > 0 ? ", \(skipped) skipped" : ""))")
         return report
     }
 

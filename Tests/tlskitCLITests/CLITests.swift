@@ -908,6 +908,15 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(http.status, 1)
         XCTAssertTrue(http.stderr.contains("tlskit: error: the peer spoke plain HTTP"), http.stderr)
         assertUsageError(try tlskit(["scan", "localhost:1", "--timeout", "0"]), help: "tlskit scan --help", containing: ["--timeout"])
+        assertUsageError(try tlskit(["scan", "localhost:1", "--max-time", "0"]), help: "tlskit scan --help", containing: ["--max-time"])
+
+        // A port that accepts TCP but never answers: the scan stops after the first probe's timeout instead of
+        // waiting that long for every probe.
+        let silent = try PlainTCPServer(response: "", connections: 0)
+        let quiet = try tlskit(["scan", "127.0.0.1:\(silent.port)", "--timeout", "1"])
+        XCTAssertEqual(quiet.status, 1, quiet.stderr)
+        XCTAssertTrue(quiet.stderr.contains("tlskit: error: 127.0.0.1:\(silent.port) did not answer a TLS ClientHello within 1 s"),
+                      quiet.stderr)
     }
 
     // MARK: Bad input: one line, non-zero exit
