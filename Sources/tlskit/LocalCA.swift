@@ -198,11 +198,11 @@ struct CertCreate: AsyncParsableCommand {
         commandName: "create",
         abstract: "Issue a certificate (and its key) for the given names from the local root.",
         discussion: """
-            The root lives in --identity-dir as rootCA.pem and rootCA-key.pem (ECDSA P-256, created on first use, \\
-            the same directory `tlskit serve --identity-dir` uses). The leaf is ECDSA P-256, valid 825 days, with \\
-            the names as subjectAltNames and, as mkcert sets them, extendedKeyUsage serverAuth for DNS names and IP \\
-            addresses, clientAuth with --client, emailProtection for email addresses. Files go to the current \\
-            directory as NAME+N.pem and NAME+N-key.pem (-client before .pem with --client) unless --cert-file and \\
+            The root lives in --identity-dir as rootCA.pem and rootCA-key.pem (ECDSA P-256, created on first use, \
+            the same directory `tlskit serve --identity-dir` uses). The leaf is ECDSA P-256, valid 825 days, with \
+            the names as subjectAltNames and, as mkcert sets them, extendedKeyUsage serverAuth for DNS names and IP \
+            addresses, clientAuth with --client, emailProtection for email addresses. Files go to the current \
+            directory as NAME+N.pem and NAME+N-key.pem (-client before .pem with --client) unless --cert-file and \
             --key-file say otherwise. Trust the root with curl --cacert, openssl -CAfile, or tlskit serve --client-ca.
 
             Exit status: 0 when written, 1 when the files cannot be read or written, 2 for a usage error.

@@ -31,14 +31,14 @@ struct Scan: AsyncParsableCommand {
         abstract: "Probe a TLS server: versions, suites, groups, signature schemes, ALPN, resumption, stapling, "
             + "EMS, renegotiation, fallback and certificate, each with a verdict (like testssl.sh).",
         discussion: """
-            Each fact comes from handshakes with the TLSKit engine configured narrowly (one suite, group or \\
-            signature scheme per probe), plus a few hand-made ClientHellos for what the engine never sends (TLS \\
-            1.0/1.1, legacy suites, TLS_FALLBACK_SCSV, a TLS 1.2 hello read in the clear). Probes run one after \\
-            another, at most about a hundred, each within --timeout seconds. Progress goes to stderr, the report \\
-            (or --json) to stdout. Verdicts: good, weak (works but falls short of current practice), bad (a real \\
+            Each fact comes from handshakes with the TLSKit engine configured narrowly (one suite, group or \
+            signature scheme per probe), plus a few hand-made ClientHellos for what the engine never sends (TLS \
+            1.0/1.1, legacy suites, TLS_FALLBACK_SCSV, a TLS 1.2 hello read in the clear). Probes run one after \
+            another (about 55 of them) and each within --timeout seconds, the whole scan within --max-time. Progress goes to stderr, the report \
+            (or --json) to stdout. Verdicts: good, weak (works but falls short of current practice), bad (a real \
             weakness). The certificate is checked against the system roots, or --cafile, for --servername.
 
-            Exit status: 0 when the scan found nothing bad, 3 when at least one finding is bad, 1 when the server \\
+            Exit status: 0 when the scan found nothing bad, 3 when at least one finding is bad, 1 when the server \
             could not be scanned (no connection, or not TLS), 2 for a usage error.
             """
     )
