@@ -372,7 +372,8 @@ final class Scanner {
             progress("legacy cipher suites, TLS 1.2")
             var remaining = RawHello.legacySuites
             var found: [RawHello.LegacySuite] = []
-            for _ in 0..<12 where !remaining.isEmpty {
+            // One probe per accepted suite, plus the one that finds no more: at most the list's length.
+            for _ in 0...RawHello.legacySuites.count where !remaining.isEmpty {
                 guard case .serverHello(let hello) = await raw(.tls12, suites: remaining.map(\.value)),
                       let index = remaining.firstIndex(where: { $0.value == hello.cipherSuite })
                 else { break }
@@ -640,8 +641,10 @@ final class Scanner {
         report.certificate = facts
 
         report.add(section, "Subject", facts.subject ?? "?", .good)
-        report.add(section, "Issuer", leaf.issuer == leaf.subject ? "\(leaf.issuer) (self-signed)" : facts.issuer ?? "?",
-                   leaf.issuer == leaf.subject ? .bad : .good)
+        // A self-signed leaf works only where it is installed as a root (the Chain line says whether it is here).
+        let selfSigned = leaf.issuer == leaf.subject
+        report.add(section, "Issuer", selfSigned ? "\(leaf.issuer) (self-signed: trusted only where installed as a root)"
+                   : facts.issuer ?? "?", selfSigned ? .weak : .good)
         let names = sans ?? "(none)"
         let covers = Self.names(facts.subjectAltNames, cover: serverName)
         report.add(section, "Subject alternative names", names + (covers ? "" : " (does not cover \(serverName))"),

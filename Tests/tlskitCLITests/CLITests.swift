@@ -860,6 +860,37 @@ final class CLITests: XCTestCase {
         XCTAssertTrue((json["legacyCipherSuites"] as? [String])?.contains("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA") ?? false)
     }
 
+    /// An RSA server: RSA suites and schemes, and every legacy suite it still accepts (OpenSSL's defaults accept 14,
+    /// more than the first cut of the elimination stopped at).
+    func testScanOpenSSLServerWithRSACertificate() throws {
+        let openssl = try requiredTool("openssl")
+        let certificate = path("rsa.pem"), key = path("rsa.key")
+        let made = try runProgram(openssl, [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "2",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+        ])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let port = try freePort()
+        let server = try ChildProcess(openssl, ["s_server", "-accept", "\(port)", "-cert", certificate, "-key", key, "-www"])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        let arguments = ["scan", "localhost:\(port)", "--cafile", certificate]
+        let result = try tlskit(arguments)
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        assertScanLine(result.stdout, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "good", "offered")
+        assertScanLine(result.stdout, "TLS_RSA_WITH_AES_128_GCM_SHA256", "weak", "RSA key exchange: no forward secrecy")
+        assertScanLine(result.stdout, "Key", "good", "RSA 2048")
+        assertScanLine(result.stdout, "Issuer", "weak", "self-signed")
+        assertScanLine(result.stdout, "Chain", "good", "verifies to CN=localhost")
+        let json = try scanJSON(try tlskit(arguments + ["--json"]))
+        let legacy = json["legacyCipherSuites"] as? [String] ?? []
+        XCTAssertGreaterThan(legacy.count, 12, "\(legacy)")
+        XCTAssertTrue(legacy.contains("TLS_RSA_WITH_AES_128_CBC_SHA256"), "\(legacy)")
+        let schemes = json["signatureSchemes"] as? [String: [String]]
+        XCTAssertEqual(schemes?["TLSv1.3"], ["rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"])
+        XCTAssertTrue(schemes?["TLSv1.2"]?.contains("rsa_pkcs1_sha256") ?? false, "\(String(describing: schemes))")
+    }
+
     func testScanGnuTLSServers() throws {
         let gnutls = try requiredTool("gnutls-serv")
         let identity = try makeOpenSSLIdentity()
