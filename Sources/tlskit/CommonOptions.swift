@@ -35,12 +35,43 @@ struct TLSOptions: ParsableArguments {
     var requireEMS = false
 
     @Option(name: .customLong("keylog"), help: ArgumentHelp(
-        "Append NSS key log lines (SSLKEYLOGFILE format) to this file. Anyone with it can decrypt the traffic.",
+        "Append NSS key log lines (SSLKEYLOGFILE format) to this file. Anyone with it can decrypt the traffic. "
+            + "connect also honours the SSLKEYLOGFILE environment variable; --keylog wins.",
         valueName: "file"))
     var keylog: String?
 
+    /// The key log file: --keylog, else (when `environment` is set, for clients as curl and Firefox do) the
+    /// SSLKEYLOGFILE environment variable.
+    func keyLogPath(environment: Bool) -> String? {
+        if let keylog { return keylog }
+        guard environment, let path = ProcessInfo.processInfo.environment["SSLKEYLOGFILE"], !path.isEmpty else {
+            return nil
+        }
+        return path
+    }
+
+    /// Unknown names and impossible combinations are usage errors, found before anything runs.
+    func validate() throws {
+        var scratch = TLSCommonConfiguration()
+        do {
+            try applyNames(to: &scratch)
+        } catch let error as CLIError {
+            throw ValidationError(error.description)
+        }
+    }
+
     /// Applies the options to a configuration. Throws a one-line `CLIError` for any name it does not know.
-    func apply(to common: inout TLSCommonConfiguration) throws {
+    /// `environmentKeyLog`: honour SSLKEYLOGFILE when --keylog is absent.
+    func apply(to common: inout TLSCommonConfiguration, environmentKeyLog: Bool = false) throws {
+        try applyNames(to: &common)
+        if let path = keyLogPath(environment: environmentKeyLog) {
+            let file = try KeyLogFile(path: path, source: keylog == nil ? "SSLKEYLOGFILE" : "--keylog")
+            common.keyLog = { line in file.append(line) }
+        }
+    }
+
+    /// Everything but the key log: versions, groups, suites, ALPN, EMS.
+    private func applyNames(to common: inout TLSCommonConfiguration) throws {
         let protocols = Self.split(alpn)
         if protocols.contains(where: { $0.isEmpty || $0.utf8.count > 255 }) {
             throw CLIError("--alpn: protocol names must be 1 to 255 bytes long")
@@ -58,10 +89,6 @@ struct TLSOptions: ParsableArguments {
         common.requireExtendedMasterSecret = requireEMS
         if !groups.isEmpty { common.supportedGroups = try Self.split(groups).map(Self.group) }
         if !ciphers.isEmpty { common.cipherSuites = try Self.split(ciphers, separators: ",:").map(Self.cipherSuite) }
-        if let keylog {
-            let file = try KeyLogFile(path: keylog)
-            common.keyLog = { line in file.append(line) }
-        }
     }
 
     /// Splits repeated and comma-separated values into one trimmed list.
@@ -70,10 +97,15 @@ struct TLSOptions: ParsableArguments {
             .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    static func version(_ text: String, option: String) throws -> ProtocolVersion {
+    static func version(_ text: String, option: String) throws(CLIError) -> ProtocolVersion {
+        let unsupported = "is not supported (TLSKit speaks TLS 1.2 and 1.3; use 1.2 or 1.3)"
         switch text.lowercased() {
-        case "1.2", "tls1.2", "tlsv1.2": return .tls12
-        case "1.3", "tls1.3", "tlsv1.3": return .tls13
+        case "1.2", "tls1.2", "tlsv1.2", "tls1_2": return .tls12
+        case "1.3", "tls1.3", "tlsv1.3", "tls1_3": return .tls13
+        case "1.1", "tls1.1", "tlsv1.1", "tls1_1": throw CLIError("\(option) \(text): TLS 1.1 \(unsupported)")
+        case "1.0", "tls1", "tls1.0", "tlsv1", "tlsv1.0", "tls1_0": throw CLIError("\(option) \(text): TLS 1.0 \(unsupported)")
+        case "ssl3", "sslv3", "ssl3.0", "3.0": throw CLIError("\(option) \(text): SSL 3.0 \(unsupported)")
+        case "ssl2", "sslv2", "2.0": throw CLIError("\(option) \(text): SSL 2.0 \(unsupported)")
         default: throw CLIError("\(option): unknown TLS version '\(text)' (use 1.2 or 1.3)")
         }
     }
@@ -118,6 +150,11 @@ struct IdentityOptions: ParsableArguments {
     @Option(name: .customLong("key"), help: ArgumentHelp("Private key for the certificate, PEM or DER.", valueName: "file"))
     var key: String?
 
+    func validate() throws {
+        if cert != nil && key == nil { throw ValidationError("--cert needs --key") }
+        if key != nil && cert == nil { throw ValidationError("--key needs --cert") }
+    }
+
     /// The loaded identity, or nil when neither option is given.
     func load() throws -> CertifiedKey? {
         switch (cert, key) {
@@ -133,10 +170,10 @@ struct IdentityOptions: ParsableArguments {
 final class KeyLogFile: Sendable {
     private let handle: LockedFileDescriptor
 
-    init(path: String) throws {
+    init(path: String, source: String = "--keylog") throws {
         // Key material: readable by the owner only.
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CLIError("--keylog: cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CLIError("\(source): cannot open \(path): \(String(cString: strerror(errno)))") }
         handle = LockedFileDescriptor(fd: fd)
     }
 

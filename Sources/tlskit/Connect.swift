@@ -15,14 +15,22 @@ struct Connect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Connect to a TLS server, print what was negotiated, then relay stdin and stdout (like s_client).",
         discussion: """
-            The summary, --trace lines and warnings go to stderr; stdout carries only the data received, so \
-            `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | tlskit connect HOST:PORT > page` is scriptable. When stdin ends \
-            the connection stays open until the server closes it (or sends close_notify at once with --close-on-eof). \
-            Exit status 0 after the server's close_notify, 1 after an unclean close or any error.
+            The summary, --showcerts PEM blocks, --trace lines and warnings go to stderr; stdout carries only the \
+            data received, so `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | tlskit connect HOST:PORT > page` is \
+            scriptable. When piped stdin ends the connection stays open until the server closes it (or sends \
+            close_notify at once with --close-on-eof); when stdin is a terminal, end of input (Ctrl-D) sends \
+            close_notify and ends the session. With --json the summary is printed on stdout as JSON and the \
+            connection is closed at once (no data is relayed).
+
+            The SSLKEYLOGFILE environment variable, as curl and Firefox read it, names a key log file when \
+            --keylog is not given.
+
+            Exit status: 0 after the server's close_notify (or, with --json, once the summary is printed), 1 after \
+            an unclean close or any error (connection, handshake, certificate), 2 for a usage error.
             """
     )
 
-    @Argument(help: ArgumentHelp("The server: HOST:PORT, or [IPv6]:PORT.", valueName: "host:port"))
+    @Argument(help: ArgumentHelp("The server: HOST[:PORT] or [IPv6][:PORT]; the port defaults to 443.", valueName: "host:port"))
     var target: String
 
     @Option(help: "Server name to send (SNI) and to verify the certificate against (default: HOST).")
@@ -41,6 +49,12 @@ struct Connect: AsyncParsableCommand {
     @Flag(help: "List each handshake message as it is sent or received, with its size.")
     var trace = false
 
+    @Flag(name: .customLong("showcerts"), help: "Print the server's certificate chain as PEM (to stderr, after the summary).")
+    var showCerts = false
+
+    @Flag(help: "Print the summary as JSON on stdout and close the connection (nothing is relayed).")
+    var json = false
+
     @Flag(name: .customLong("close-on-eof"), help: "Send close_notify as soon as stdin ends.")
     var closeOnEOF = false
 
@@ -51,13 +65,25 @@ struct Connect: AsyncParsableCommand {
     var reconnect = 0
 
     func validate() throws {
+        do {
+            _ = try Self.parseTarget(target)
+        } catch {
+            throw ValidationError(error.description)
+        }
         if insecure && cafile != nil { throw ValidationError("--cafile and --insecure exclude each other") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if reconnect < 0 || reconnect > 100 { throw ValidationError("--reconnect takes 0 to 100") }
     }
 
     func run() async throws {
-        try await runReportingErrors { try await connect() }
+        try await runReportingErrors {
+            do {
+                try await connect()
+            } catch let error where json && !(error is ExitCode) {
+                printJSON(ErrorJSON(error: ErrorText.describe(error)))
+                throw error
+            }
+        }
     }
 
     private func connect() async throws {
@@ -65,7 +91,7 @@ struct Connect: AsyncParsableCommand {
         let serverName = servername ?? host
 
         var configuration = TLSClientConfiguration()
-        try tls.apply(to: &configuration.common)
+        try tls.apply(to: &configuration.common, environmentKeyLog: true)
         configuration.certificate = try identity.load()
         let verdict = VerdictRecorder()
         configuration.peerVerification = try makeVerification(recorder: verdict)
@@ -77,80 +103,52 @@ struct Connect: AsyncParsableCommand {
             printError("WARNING: --insecure: the server's certificate is NOT verified; anyone on the path can impersonate it.")
         }
 
-        let displayTarget = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        var dialer = TLSDialer(host: host, port: port, serverName: serverName, timeout: timeout)
+        if trace { dialer.observer = Self.traceLine }
+        let displayTarget = dialer.displayTarget
+        var connections: [ConnectSummaryJSON.Connection] = []
+        func report(_ number: Int, _ negotiated: NegotiatedParameters) {
+            connections.append(.init(protocol: "\(negotiated.version)", cipherSuite: "\(negotiated.cipherSuite)",
+                                     resumed: negotiated.resumed))
+            guard !json else { return }
+            printError("Connection \(number) to \(displayTarget): \(negotiated.version), \(negotiated.cipherSuite), "
+                       + (negotiated.resumed ? "resumed" : "new session"))
+        }
         for attempt in 0..<reconnect {
             // Earlier connections: handshake, wait briefly for the server's tickets, close cleanly.
-            let (channel, negotiated, _) = try await open(host: host, port: port, serverName: serverName,
-                                                          configuration: configuration, displayTarget: displayTarget)
-            printError("Connection \(attempt + 1) to \(displayTarget): \(negotiated.version), \(negotiated.cipherSuite), "
-                       + (negotiated.resumed ? "resumed" : "new session"))
+            let opened = try await dialer.open(configuration: configuration)
+            report(attempt + 1, opened.negotiated)
             for _ in 0..<100 where sessions.count(for: serverName) == 0 {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            try? await channel.close()
+            try? await opened.channel.close()
         }
-        let (channel, negotiated, closed) = try await open(host: host, port: port, serverName: serverName,
-                                                          configuration: configuration, displayTarget: displayTarget)
-        if reconnect > 0 {
-            printError("Connection \(reconnect + 1) to \(displayTarget): \(negotiated.version), \(negotiated.cipherSuite), "
-                       + (negotiated.resumed ? "resumed" : "new session"))
+        let opened = try await dialer.open(configuration: configuration)
+        let negotiated = opened.negotiated
+        if reconnect > 0 { report(reconnect + 1, negotiated) }
+        let verification = negotiated.resumed
+            ? "resumed session (the certificate was verified when it was established)"
+            : verdict.text ?? "(no certificate check ran)"
+        if json {
+            printJSON(ConnectSummaryJSON(
+                target: displayTarget, serverName: serverName, negotiated: negotiated,
+                verified: !insecure && (negotiated.resumed || verdict.text?.hasPrefix("OK") == true),
+                verification: verification, connections: reconnect > 0 ? connections : nil))
+            try? await opened.channel.close()
+            return
         }
         printError("Connected to \(displayTarget)")
         for line in Summary.lines(negotiated, verdict: verdict.text ?? "(no certificate check ran)") { printError(line) }
+        if showCerts {
+            printError("Peer certificate chain, PEM:")
+            for der in negotiated.peerCertificates { writeAll(2, Array(pemCertificate(der).utf8)) }
+        }
         printError("---")
 
-        startStdinRelay(channel: channel, closeOnEOF: closeOnEOF)
+        // At a terminal, Ctrl-D means "I am done", as it does for s_client: send close_notify then.
+        startStdinRelay(channel: opened.channel, closeOnEOF: closeOnEOF || isatty(0) == 1)
         // Exit 0 only after the server's close_notify; an unclean close or an error throws (exit 1).
-        try await closed.get()
-    }
-
-    /// Connects and completes the handshake; returns the channel, what was negotiated, and a future that
-    /// succeeds on the server's close_notify.
-    private func open(host: String, port: Int, serverName: String, configuration: TLSClientConfiguration,
-                      displayTarget: String) async throws -> (Channel, NegotiatedParameters, EventLoopFuture<Void>) {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let handshake = group.next().makePromise(of: NegotiatedParameters.self)
-        let closed = group.next().makePromise(of: Void.self)
-        var opened = false
-        defer {
-            // Never leave a promise unfulfilled (NIO reports that as a leak). Once the channel exists, its
-            // handlers complete both when it closes.
-            if !opened {
-                handshake.fail(ChannelError.alreadyClosed)
-                closed.fail(ChannelError.alreadyClosed)
-            }
-        }
-        let trace = self.trace
-        let clientConfiguration = configuration
-        let timeout = self.timeout
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(.seconds(Int64(timeout)))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let tlsHandler = TLSKitClientHandler(
-                        configuration: clientConfiguration, serverName: serverName, handshakeTimeout: .seconds(Int64(timeout)))
-                    if trace { tlsHandler.eventObserver = Self.traceLine }
-                    tlsHandler.handshakeFuture(on: channel.eventLoop).cascade(to: handshake)
-                    try channel.pipeline.syncOperations.addHandler(tlsHandler)
-                    try channel.pipeline.syncOperations.addHandler(RelayToStdoutHandler(closed: closed))
-                }
-            }
-
-        let channel: Channel
-        do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
-        } catch {
-            throw CLIError("cannot connect to \(displayTarget): \(ErrorText.describe(error))")
-        }
-        let negotiated: NegotiatedParameters
-        do {
-            negotiated = try await handshake.futureResult.get()
-        } catch {
-            channel.close(promise: nil)
-            throw CLIError("handshake failed: \(ErrorText.describe(error))")
-        }
-        opened = true
-        return (channel, negotiated, closed.futureResult)
+        try await opened.closed.get()
     }
 
     /// The configured verification, wrapped to record a verdict line for the summary.
@@ -179,27 +177,144 @@ struct Connect: AsyncParsableCommand {
         printError("\(direction == .sent ? "→" : "←") \(type) (\(length) bytes)")
     }
 
-    /// HOST:PORT or [IPv6]:PORT.
-    static func parseTarget(_ text: String) throws -> (String, Int) {
+    /// HOST[:PORT] or [IPv6][:PORT]; without a port, 443 (as s_client, gnutls-cli and curl's https:// do).
+    static func parseTarget(_ text: String, defaultPort: Int = 443) throws(CLIError) -> (String, Int) {
         let host: Substring
-        let portText: Substring
+        let portText: Substring?
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
-                throw CLIError("expected [IPv6]:PORT, got '\(text)'")
-            }
+            guard let close = text.firstIndex(of: "]") else { throw CLIError("expected [IPv6]:PORT, got '\(text)'") }
             host = text[text.index(after: text.startIndex)..<close]
-            portText = text[text.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { throw CLIError("expected HOST:PORT, got '\(text)'") }
+            let rest = text[text.index(after: close)...]
+            if rest.isEmpty {
+                portText = nil
+            } else {
+                guard rest.hasPrefix(":") else { throw CLIError("expected [IPv6]:PORT, got '\(text)'") }
+                portText = rest.dropFirst()
+            }
+        } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
-            if host.contains(":") { throw CLIError("put an IPv6 address in brackets: [\(host)]:\(portText)") }
+            if host.contains(":") { throw CLIError("put an IPv6 address in brackets: [\(host)]:\(portText ?? "")") }
+        } else {
+            host = text[...]
+            portText = nil
         }
         guard !host.isEmpty else { throw CLIError("missing host in '\(text)'") }
+        guard let portText else { return (String(host), defaultPort) }
         guard let port = Int(portText), (1...65535).contains(port) else {
-            throw CLIError("invalid port '\(portText)' in '\(text)'")
+            throw CLIError("invalid port '\(portText)' in '\(text)' (use 1 to 65535)")
         }
         return (String(host), port)
+    }
+}
+
+/// Opens TLS client connections to one server over NIO: TCP connect, handshake, and a future for the end of the
+/// connection. Shared by `connect` and `scan`.
+struct TLSDialer: Sendable {
+    var host: String
+    var port: Int
+    var serverName: String?
+    /// Seconds for the TCP connect and for the handshake.
+    var timeout: Int
+    /// Sees every engine event (handshake messages, tickets, early data verdicts) on the event loop.
+    var observer: (@Sendable (TLSEvent) -> Void)?
+
+    init(host: String, port: Int, serverName: String?, timeout: Int) {
+        self.host = host
+        self.port = port
+        self.serverName = serverName
+        self.timeout = timeout
+    }
+
+    /// "host:port" or "[v6]:port".
+    var displayTarget: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    struct Opened {
+        var channel: Channel
+        var negotiated: NegotiatedParameters
+        /// Succeeds on the server's close_notify; fails on an unclean close or an error.
+        var closed: EventLoopFuture<Void>
+    }
+
+    /// How an attempt ended.
+    enum Attempt {
+        case connected(Opened)
+        case connectFailed(any Error)
+        /// The handshake failed; `firstBytes` are what the server had sent (to recognise a plain-text peer).
+        case handshakeFailed(any Error, firstBytes: [UInt8])
+    }
+
+    /// Connects and completes the handshake. Errors are `CLIError`s ready to print: "cannot connect to …",
+    /// "handshake failed: …" (naming a plain-text peer, and with a hint for certificate rules).
+    func open(configuration: TLSClientConfiguration) async throws -> Opened {
+        switch await attempt(configuration: configuration) {
+        case .connected(let opened): return opened
+        case .connectFailed(let error):
+            throw CLIError("cannot connect to \(displayTarget): \(ErrorText.describe(error))")
+        case .handshakeFailed(let error, let firstBytes):
+            throw CLIError("handshake failed: \(Self.explain(error, firstBytes: firstBytes))")
+        }
+    }
+
+    /// Connects and runs the handshake, saying how it ended.
+    func attempt(configuration: TLSClientConfiguration) async -> Attempt {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let handshake = group.next().makePromise(of: NegotiatedParameters.self)
+        let closed = group.next().makePromise(of: Void.self)
+        var opened = false
+        defer {
+            // Never leave a promise unfulfilled (NIO reports that as a leak). Once the channel exists, its
+            // handlers complete both when it closes.
+            if !opened {
+                handshake.fail(ChannelError.alreadyClosed)
+                closed.fail(ChannelError.alreadyClosed)
+            }
+        }
+        let observer = self.observer
+        let serverName = self.serverName
+        let timeout = self.timeout
+        let recorder = FirstBytesRecorder()
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(Int64(timeout)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tlsHandler = TLSKitClientHandler(
+                        configuration: configuration, serverName: serverName, handshakeTimeout: .seconds(Int64(timeout)))
+                    if let observer { tlsHandler.eventObserver = observer }
+                    tlsHandler.handshakeFuture(on: channel.eventLoop).cascade(to: handshake)
+                    try channel.pipeline.syncOperations.addHandler(recorder)
+                    try channel.pipeline.syncOperations.addHandler(tlsHandler)
+                    try channel.pipeline.syncOperations.addHandler(RelayToStdoutHandler(closed: closed))
+                }
+            }
+
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            return .connectFailed(error)
+        }
+        let negotiated: NegotiatedParameters
+        do {
+            negotiated = try await handshake.futureResult.get()
+        } catch {
+            channel.close(promise: nil)
+            return .handshakeFailed(error, firstBytes: recorder.firstBytes)
+        }
+        opened = true
+        return .connected(Opened(channel: channel, negotiated: negotiated, closed: closed.futureResult))
+    }
+
+    /// A handshake error in words: a peer that answered in plain text is named as such; a certificate we refused
+    /// gets the hint `tlskit verify` would give.
+    static func explain(_ error: any Error, firstBytes: [UInt8]) -> String {
+        if let plain = PlainTextPeer.describe(firstBytes) { return plain }
+        let text = ErrorText.describe(error)
+        if let tlsError = error as? TLSError, tlsError.origin == .local,
+           let rule = Verify.split(tlsError.reason).rule, let hint = CertificateHints.hint(rule, for: .connect) {
+            return "\(text); hint: \(hint)"
+        }
+        return text
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NIOCore
 import NIOPosix
+import SwiftASN1
 import TLSKit
 import TLSKitNIO
 
@@ -16,7 +17,20 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Without --cert/--key it generates an ephemeral ECDSA P-256 identity for localhost, 127.0.0.1 and ::1, \
             issued by a throw-away root. The root certificate is written to a file (printed at start, see \
-            --root-cert-out) for clients to trust: curl --cacert FILE, openssl s_client -CAfile FILE.
+            --root-cert-out) for clients to trust: curl --cacert FILE, openssl s_client -CAfile FILE. With \
+            --identity-dir DIR the root is kept instead: DIR/rootCA.pem and rootCA-key.pem are created on first use \
+            and reused on every later start (with a localhost certificate kept beside them, reissued when it nears \
+            expiry), so a browser or system store can trust the root once; `tlskit cert create` issues more \
+            certificates from it.
+
+            With --host localhost it listens on both 127.0.0.1 and ::1 (same port). Each connection gets a log line \
+            on stderr: time (UTC), peer, version, suite, group, resumed=yes/no, ALPN, SNI, client certificate.
+
+            --mode http answers HTTP/1.1 only, so --alpn may offer only http/1.1 (and http/1.0) there; use --mode \
+            echo to negotiate other protocols such as h2.
+
+            Exit status: 0 after SIGINT or SIGTERM, 1 when it cannot start (unreadable files, port in use), 2 for a \
+            usage error.
             """
     )
 
@@ -28,10 +42,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0 picks a free one).")
+    @Option(help: "Port to listen on, 0 to 65535 (0 picks a free one).")
     var port = 8443
 
     @OptionGroup var identity: IdentityOptions
+
+    @Option(name: .customLong("identity-dir"), help: ArgumentHelp(
+        "Keep a local root and a localhost certificate in this directory (created on first use, reused later).",
+        valueName: "dir"))
+    var identityDir: String?
 
     @Option(name: .customLong("client-ca"), help: ArgumentHelp(
         "Require client certificates issued by these roots (PEM bundle).", valueName: "file"))
@@ -51,6 +70,28 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSOptions
 
+    /// ALPN names `--mode http` can honour: it answers HTTP/1.x and nothing else.
+    static let httpModeProtocols: Set<String> = ["http/1.1", "http/1.0"]
+
+    func validate() throws {
+        if identityDir != nil && (identity.cert != nil || identity.key != nil) {
+            throw ValidationError("--identity-dir and --cert/--key exclude each other")
+        }
+        if identityDir != nil && rootCertOut != nil {
+            throw ValidationError("--root-cert-out is for the ephemeral root; with --identity-dir the root is DIR/\(LocalCA.rootFile)")
+        }
+        guard (0...65535).contains(port) else {
+            throw ValidationError("--port: \(port) is not a TCP port (use 0 to 65535; 0 picks a free one)")
+        }
+        if mode == .http {
+            let others = TLSOptions.split(tls.alpn).filter { !Self.httpModeProtocols.contains($0.lowercased()) }
+            if !others.isEmpty {
+                throw ValidationError("--alpn \(others.joined(separator: ",")): --mode http answers HTTP/1.1 only, so it "
+                    + "may agree to http/1.1 (or http/1.0) alone; use --mode echo to negotiate \(others.joined(separator: ", "))")
+            }
+        }
+    }
+
     func run() async throws {
         try await runReportingErrors { try await serve() }
     }
@@ -59,8 +100,15 @@ struct Serve: AsyncParsableCommand {
         // Identity: the given files, or a fresh ephemeral one.
         let ephemeral: (identity: CertifiedKey, rootCertificatePEM: String)?
         var certifiedKey: CertifiedKey
+        var localCA: (ca: LocalCA, reusedLeaf: Bool)?
         if let loaded = try identity.load() {
             certifiedKey = loaded
+            ephemeral = nil
+        } else if let identityDir {
+            let ca = try LocalCA.loadOrCreate(directory: identityDir)
+            let (kept, reused) = try ca.localhostIdentity()
+            certifiedKey = kept
+            localCA = (ca, reused)
             ephemeral = nil
         } else {
             let generated = try CertifiedKey.ephemeral(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1", "::1"])
@@ -79,14 +127,26 @@ struct Serve: AsyncParsableCommand {
         // Reject a bad configuration now, with one line, rather than on every connection.
         _ = try TLSConnection(server: configuration)
 
-        let channel = try await bind(configuration: configuration)
-        let boundPort = channel.localAddress?.port ?? port
+        let channels = try await bindAll(configuration: configuration)
+        let boundPort = channels.first?.localAddress?.port ?? port
         let displayHost = host.contains(":") ? "[\(host)]" : host
+        let addresses = channels.compactMap { $0.localAddress?.ipAddress }.map { $0.contains(":") ? "[\($0)]" : $0 }
+        let addressNote = host.lowercased() == "localhost" ? " on \(addresses.joined(separator: " and "))" : ""
 
-        printOut("listening on https://\(displayHost):\(boundPort) (mode: \(mode.rawValue))")
+        printOut("listening on https://\(displayHost):\(boundPort)\(addressNote) (mode: \(mode.rawValue))")
         printOut("server certificate: \(certifiedKey.chain.leaf.map { "\($0.subject)" } ?? "-")")
         if let leafDER = certifiedKey.chain.derEncoded.first {
             printOut("server certificate SHA-256: \(fingerprint(leafDER))")
+        }
+        if let (ca, reusedLeaf) = localCA {
+            var serializer = DER.Serializer()
+            let rootDER = (try? serializer.serialize(ca.root)).map { serializer.serializedBytes } ?? []
+            printOut("root certificate (trust this once): \(ca.rootPath) "
+                     + (ca.created ? "(created now)" : "(kept from an earlier run)"))
+            printOut("root certificate SHA-256: \(fingerprint(rootDER))")
+            printOut("server certificate " + (reusedLeaf ? "kept" : "issued") + ": "
+                     + ca.directory.appendingPathComponent(LocalCA.localhostFile).path)
+            printOut("try: curl --cacert \(ca.rootPath) https://localhost:\(boundPort)/")
         }
         var rootFile: String?
         if let ephemeral {
@@ -95,7 +155,7 @@ struct Serve: AsyncParsableCommand {
             do {
                 try ephemeral.rootCertificatePEM.write(toFile: path, atomically: true, encoding: .utf8)
             } catch {
-                channel.close(promise: nil)
+                channels.forEach { $0.close(promise: nil) }
                 throw CLIError("cannot write root certificate to \(path)")
             }
             rootFile = path
@@ -110,19 +170,55 @@ struct Serve: AsyncParsableCommand {
         signal(SIGTERM, SIG_IGN)
         let signalSources = [SIGINT, SIGTERM].map { signalNumber in
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { channel.close(promise: nil) }
+            source.setEventHandler { channels.forEach { $0.close(promise: nil) } }
             source.resume()
             return source
         }
         printOut("ready")
 
-        try? await channel.closeFuture.get()
+        for channel in channels { try? await channel.closeFuture.get() }
         signalSources.forEach { $0.cancel() }
         if let rootFile { try? FileManager.default.removeItem(atPath: rootFile) }
         printOut("stopped")
     }
 
-    private func bind(configuration: TLSServerConfiguration) async throws -> Channel {
+    /// The listening channels: one, or for `localhost` one on 127.0.0.1 and one on ::1 with the same port (a browser
+    /// may try either). A machine without IPv6 loopback gets 127.0.0.1 alone, with a note.
+    private func bindAll(configuration: TLSServerConfiguration) async throws -> [Channel] {
+        guard host.lowercased() == "localhost" else {
+            do {
+                return [try await bind(host: host, port: port, configuration: configuration)]
+            } catch {
+                throw CLIError("cannot listen on \(host):\(port): \(ErrorText.describe(error))")
+            }
+        }
+        // With --port 0 the port picked on 127.0.0.1 may be taken on ::1: try a few fresh ports (bounded).
+        let attempts = port == 0 ? 5 : 1
+        for attempt in 1...attempts {
+            let first: Channel
+            do {
+                first = try await bind(host: "127.0.0.1", port: port, configuration: configuration)
+            } catch {
+                throw CLIError("cannot listen on 127.0.0.1:\(port): \(ErrorText.describe(error))")
+            }
+            let boundPort = first.localAddress?.port ?? port
+            do {
+                let second = try await bind(host: "::1", port: boundPort, configuration: configuration)
+                return [first, second]
+            } catch let error as IOError where [EADDRNOTAVAIL, EAFNOSUPPORT].contains(error.errnoCode) {
+                printError("note: ::1 is not available here (\(ErrorText.describe(error))); listening on 127.0.0.1 only")
+                return [first]
+            } catch {
+                try? await first.close()
+                if attempt == attempts {
+                    throw CLIError("cannot listen on [::1]:\(boundPort): \(ErrorText.describe(error))")
+                }
+            }
+        }
+        throw CLIError("cannot listen on localhost:\(port)")
+    }
+
+    private func bind(host: String, port: Int, configuration: TLSServerConfiguration) async throws -> Channel {
         let mode = self.mode
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -132,8 +228,8 @@ struct Serve: AsyncParsableCommand {
                     let peer = channel.remoteAddress.map(describe) ?? "?"
                     tlsHandler.handshakeFuture(on: channel.eventLoop).whenComplete { result in
                         switch result {
-                        case .success(let negotiated): printError("\(peer): \(connectionLine(negotiated))")
-                        case .failure(let error): printError("\(peer): handshake failed: \(ErrorText.describe(error))")
+                        case .success(let negotiated): logLine(peer, connectionLine(negotiated))
+                        case .failure(let error): logLine(peer, "handshake failed: \(ErrorText.describe(error))")
                         }
                     }
                     try channel.pipeline.syncOperations.addHandler(tlsHandler)
@@ -141,12 +237,23 @@ struct Serve: AsyncParsableCommand {
                         ServerApplicationHandler(mode: mode, tls: tlsHandler, peer: peer))
                 }
             }
-        do {
-            return try await bootstrap.bind(host: host, port: port).get()
-        } catch {
-            throw CLIError("cannot listen on \(host):\(port): \(ErrorText.describe(error))")
-        }
+        return try await bootstrap.bind(host: host, port: port).get()
     }
+}
+
+/// One server log line on stderr: "2025-06-01T12:00:00.123Z 127.0.0.1:51234: …".
+func logLine(_ peer: String, _ text: String) {
+    printError("\(logTimestamp()) \(peer): \(text)")
+}
+
+/// The current time in UTC, ISO 8601 with milliseconds (thread-safe: no shared formatter).
+func logTimestamp(_ date: Date = Date()) -> String {
+    var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+    let milliseconds = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                  Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), min(999, milliseconds))
 }
 
 /// "127.0.0.1:51234" / "[::1]:51234".
@@ -156,13 +263,14 @@ func describe(_ address: SocketAddress) -> String {
     return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
 }
 
-/// One log line per connection: version, suite, group, ALPN, SNI, the client certificate subject, and for TLS 1.2
-/// whether the extended master secret was used.
+/// One log line per connection: version, suite, group, whether it was resumed, ALPN, SNI, the client certificate
+/// subject, and for TLS 1.2 whether the extended master secret was used.
 func connectionLine(_ negotiated: NegotiatedParameters) -> String {
     var fields = [
         "\(negotiated.version)",
         "\(negotiated.cipherSuite)",
         negotiated.group.map { "\($0)" } ?? "no-group",
+        negotiated.resumed ? "resumed=yes" : "resumed=no",
         "alpn=\(negotiated.applicationProtocol ?? "-")",
         "sni=\(negotiated.serverName ?? "-")",
         "client-cert=\(leafSubject(negotiated.peerCertificates) ?? "-")",
@@ -181,6 +289,10 @@ final class ServerApplicationHandler: ChannelInboundHandler {
     private let peer: String
     private var pending: [UInt8] = []
     private var closing = false
+    /// HTTP responses sent on this connection.
+    private var responses = 0
+    /// Whether the connection ended with an error that was logged.
+    private var loggedError = false
 
     /// A request head larger than this is refused (431) and the connection closed.
     private static let maxHeadSize = 64 * 1024
@@ -209,9 +321,22 @@ final class ServerApplicationHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // Handshake failures are logged by the handshake future; later ones (e.g. unclean shutdown) here.
-        if tls.negotiated != nil { printError("\(peer): \(ErrorText.describe(error))") }
+        // Handshake failures are logged by the handshake future; later ones (e.g. unclean shutdown) here. A client
+        // that drops the connection without close_notify after a complete response lost nothing (browsers and curl
+        // do that all the time): the "closed" line says so, no warning.
+        let harmless = mode == .http && (error as? TLSKitNIOError) == .uncleanShutdown && pending.isEmpty && responses > 0
+        if tls.negotiated != nil && !harmless && !loggedError {
+            loggedError = true
+            logLine(peer, ErrorText.describe(error))
+        }
         context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if tls.negotiated != nil && !loggedError {
+            logLine(peer, mode == .http ? "closed after \(responses) response\(responses == 1 ? "" : "s")" : "closed")
+        }
+        context.fireChannelInactive()
     }
 
     // MARK: HTTP/1.x, minimally
@@ -267,6 +392,7 @@ final class ServerApplicationHandler: ChannelInboundHandler {
         buffer.writeString(head)
         if sendBody { buffer.writeBytes(bodyBytes) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        responses += 1
         if close {
             // As web servers do: the response, then close_notify (sent by the TLS handler), then close.
             closing = true

@@ -18,7 +18,7 @@ struct Verify: AsyncParsableCommand {
             in the certificate's own file) to a trusted root, then applies TLSKit's checks: validity, basic \
             constraints and key usage, signature algorithms (no SHA-1 or MD5 below the root), the WebPKI \
             certificate profile, name constraints, extended key usage, revocation by any --crl given and, with \
-            --host or --ip, the server identity. Prints the chain and the verdict on stdout. Exit status 0 when valid, 1 when not, 2 when \
+            --host or --ip, the server identity. Prints the chain and the verdict on stdout (as JSON with --json). Exit status 0 when valid, 1 when not, 2 when \
             the input is unusable (unreadable files, bad options).
             """
     )
@@ -57,6 +57,9 @@ struct Verify: AsyncParsableCommand {
         "Most intermediates allowed between the certificate and the root (default 6).", valueName: "n"))
     var maxDepth: Int?
 
+    @Flag(help: "Print the chain and the verdict as JSON.")
+    var json = false
+
     /// Unusable input: the message on stderr, exit status 2 (distinct from "verified and rejected").
     struct UnusableInput: Error {
         var message: String
@@ -69,17 +72,20 @@ struct Verify: AsyncParsableCommand {
         do {
             (request, verifier) = try prepare()
         } catch {
+            if json { printJSON(ErrorJSON(error: error.message)) }
             printError("tlskit verify: error: \(error.message)")
             throw ExitCode(2)
         }
         let result = await verifier.verify(request)
+        if json {
+            printJSON(VerifyJSON(result, request: request, checked: whatWasChecked(request)))
+            if case .rejected = result { throw ExitCode.failure }
+            return
+        }
         var lines: [String] = []
         switch result {
         case .trusted(let chain):
-            let ders = chain.compactMap { certificate -> [UInt8]? in
-                var serializer = DER.Serializer()
-                return (try? serializer.serialize(certificate)).map { serializer.serializedBytes }
-            }
+            let ders = Self.derEncoded(chain)
             lines.append("Built chain (\(ders.count), leaf to root):")
             lines += Summary.chainLines(ders)
             lines.append("Verdict:      OK (\(whatWasChecked(request)))")
@@ -95,6 +101,13 @@ struct Verify: AsyncParsableCommand {
             if let hint = rule.flatMap(Self.hint) { lines.append("Hint:         \(hint)") }
             print(lines.joined(separator: "\n"))
             throw ExitCode.failure
+        }
+    }
+
+    static func derEncoded(_ chain: [Certificate]) -> [[UInt8]] {
+        chain.compactMap { certificate -> [UInt8]? in
+            var serializer = DER.Serializer()
+            return (try? serializer.serialize(certificate)).map { serializer.serializedBytes }
         }
     }
 
@@ -173,52 +186,7 @@ struct Verify: AsyncParsableCommand {
         return (String(rule), reason[reason.index(after: colon)...].trimmingCharacters(in: .whitespaces))
     }
 
-    static func hint(_ rule: String) -> String? {
-        switch rule {
-        case "server-identity":
-            return "the certificate's subjectAltName does not list this name; check --host/--ip, or reissue the "
-                + "certificate with the name as a DNS (or IP) subjectAltName (the subject CN is never used)"
-        case "validity": return "renew the certificate, or check the clock (--at verifies at another time)"
-        case "unknown-ca":
-            return "pass the issuing root with --cafile and any missing intermediates with --untrusted"
-        case "extended-key-usage":
-            return "the leaf needs a non-critical extendedKeyUsage listing serverAuth (or clientAuth for --purpose "
-                + "client), not only anyExtendedKeyUsage; an intermediate with an EKU list must include it or "
-                + "anyExtendedKeyUsage"
-        case "basic-constraints":
-            return "a CA certificate (cA=TRUE or keyCertSign) cannot be the end entity; issuers must be CAs with "
-                + "keyCertSign and a critical basicConstraints, and respect pathLenConstraint"
-        case "name-constraints":
-            return "an issuing CA is not allowed to certify one of the certificate's names, or its nameConstraints are "
-                + "malformed (not critical, empty, a dNSName with a leading period, or in an end entity)"
-        case "weak-signature":
-            return "a certificate below the root is signed with SHA-1 or MD5, which TLSKit (like browsers, Go and "
-                + "rustls) refuses; have the CA reissue it signed with SHA-256 or stronger (only a root's own "
-                + "self-signature may use SHA-1)"
-        case "common-name":
-            return "the subject CN names a host or address the subjectAltName does not list; reissue with the CN "
-                + "copied from a subjectAltName (or no CN)"
-        case "subject-alt-name":
-            return "the subjectAltName is malformed for the WebPKI: critical only when the subject is empty, no "
-                + "underscores in DNS names, no wildcard directly under a public suffix (*.com, *.co.uk)"
-        case "subject": return "a CA certificate needs a non-empty subject; reissue the CA certificate"
-        case "policy-constraints": return "policyConstraints must be critical; reissue the CA certificate"
-        case "key-identifiers":
-            return "every certificate below the root needs an authorityKeyIdentifier holding only the issuer's key "
-                + "identifier, and every CA a subjectKeyIdentifier; reissue with them (openssl: "
-                + "subjectKeyIdentifier=hash, authorityKeyIdentifier=keyid)"
-        case "serial-number": return "serial numbers must be positive and at most 20 octets; reissue the certificate"
-        case "public-key": return "RSA moduli must be a multiple of 8 bits (e.g. 2048, 3072 or 4096); issue a new key"
-        case "authority-info-access": return "the authorityInfoAccess extension does not decode; reissue the certificate"
-        case "revoked": return "the certificate has been revoked by its issuer; obtain a new certificate"
-        case "crl":
-            return "a --crl file for an issuer in the chain cannot be used (it needs a non-critical CRL number, an "
-                + "issuer with cRLSign and a valid signature); fetch a current CRL from the CA"
-        case "budget": return "the chain is too long or tangled; --max-depth raises the intermediate limit"
-        case "critical-extensions": return "the certificate has a critical extension TLSKit does not process"
-        default: return nil
-        }
-    }
+    static func hint(_ rule: String) -> String? { CertificateHints.hint(rule, for: .verify) }
 
     static func isIPAddress(_ text: String) -> Bool {
         let bare = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
@@ -236,5 +204,34 @@ struct Verify: AsyncParsableCommand {
         day.formatOptions = [.withFullDate]
         if let date = day.date(from: text) { return date }
         throw UnusableInput("--at: cannot read '\(text)' (use 2030-01-31T12:00:00Z, 2030-01-31 or @UNIX-SECONDS)")
+    }
+}
+
+/// `tlskit verify --json`.
+struct VerifyJSON: Encodable {
+    var verified: Bool
+    var checked: String
+    /// The built chain (leaf to root) when verified, else the presented one.
+    var chain: [CertificateJSON]
+    var failedRule: String?
+    var reason: String?
+    var alert: String?
+    var hint: String?
+
+    init(_ result: PeerVerificationResult, request: PeerVerificationRequest, checked: String) {
+        self.checked = checked
+        switch result {
+        case .trusted(let built):
+            verified = true
+            chain = Verify.derEncoded(built).map(CertificateJSON.init(der:))
+        case .rejected(let error):
+            verified = false
+            chain = request.chainDER.map(CertificateJSON.init(der:))
+            let (rule, detail) = Verify.split(error.reason)
+            failedRule = rule
+            reason = detail
+            alert = "\(error.alert)"
+            hint = rule.flatMap(Verify.hint)
+        }
     }
 }

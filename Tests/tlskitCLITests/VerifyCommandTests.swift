@@ -212,4 +212,26 @@ final class VerifyCommandTests: XCTestCase {
         assertVerdict(try verify(trust + ["--crl", path("leaf.pem"), path("other.pem")]), status: 2, contains: "--crl")
         assertVerdict(try verify(trust + ["--crl", path("absent.crl"), path("other.pem")]), status: 2, contains: "absent.crl")
     }
+
+    func testJSONVerdicts() throws {
+        try makeRoot("root")
+        try makeRoot("stranger")
+        try issue("leaf", by: "root", extensions: Self.serverLeaf)
+        let ok = try verify(["--cafile", path("root.pem"), "--host", "www.example.test", "--json", path("leaf.pem")])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let good = try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(good?["verified"] as? Bool, true, ok.stdout)
+        let chain = good?["chain"] as? [[String: Any]]
+        XCTAssertEqual(chain?.count, 2, ok.stdout)
+        XCTAssertEqual(chain?.first?["subjectAltNames"] as? [String], ["DNS:www.example.test", "IP:192.0.2.10"])
+        XCTAssertEqual(chain?.last?["subject"] as? String, "CN=root")
+
+        let rejected = try verify(["--cafile", path("stranger.pem"), "--json", path("leaf.pem")])
+        XCTAssertEqual(rejected.status, 1, rejected.stderr)
+        let bad = try JSONSerialization.jsonObject(with: Data(rejected.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(bad?["verified"] as? Bool, false, rejected.stdout)
+        XCTAssertEqual(bad?["failedRule"] as? String, "unknown-ca")
+        XCTAssertEqual(bad?["alert"] as? String, "unknown_ca")
+        XCTAssertTrue((bad?["hint"] as? String)?.contains("--untrusted") ?? false, rejected.stdout)
+    }
 }
