@@ -47,31 +47,6 @@ func checkServerExtensions(_ extensions: [Extension], allowed: Set<ExtensionType
 let downgradeSentinelTLS12: [UInt8] = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01]
 let downgradeSentinelTLS11: [UInt8] = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x00]
 
-extension TLSConnection {
-    var clientConfig: TLSClientConfiguration {
-        // safe: only called on client connections, whose initializer sets it.
-        clientConfiguration ?? TLSClientConfiguration()
-    }
-
-    // MARK: ClientHello
-
-    // MARK: Dispatch
-
-    func clientHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
-        switch (state, message) {
-        case (.clientExpectServerHello(let sent), .serverHello(let hello)):
-            state = try sent.handle(serverHello: hello, raw: raw, io: self)
-        case (.client13(let tls13), _):
-            state = try tls13.handle(message, raw: raw, io: self)
-        case (.client12(let tls12), _):
-            state = try tls12.handle(message, raw: raw, io: self)
-        case (.connected, _):
-            try handlePostHandshake(message)
-        default:
-            throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
-        }
-    }
-}
 
 /// The client's hello phase (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2): the ClientHello, a HelloRetryRequest and the
 /// second ClientHello, until a ServerHello settles the version.

@@ -1,0 +1,66 @@
+import Foundation
+
+/// The connection's side of the HandshakePort: what a handshake step asks for, done to the record layer, the output
+/// and the connection's bookkeeping.
+extension TLSConnection: HandshakePort {
+    /// RFC 8449 §4: the peer's record_size_limit caps the plaintext of every record we send from the next flight on.
+    /// In TLS 1.3 the limit counts the inner content type byte; in TLS 1.2 it is the plaintext itself.
+    func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError) {
+        guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
+        records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - (tls13 ? 1 : 0))
+    }
+
+    func sendCountedWarning(_ description: AlertDescription) throws(TLSError) {
+        warningAlertsInARow += 1
+        guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+            throw TLSError(.unexpectedMessage, "too many \(description) warnings in a row")
+        }
+        try records.write(.alert, Alert(level: .warning, description: description).encode(), to: &output)
+    }
+
+    func handleAgain(_ raw: [UInt8]) {
+        reassembler.pushBack(raw)
+    }
+
+    func enterVersion(_ version: ProtocolVersion) {
+        negotiatedVersion = version
+        records.outgoingLegacyVersion = .tls12   // RFC 8446 §5.1; TLS 1.2 records say 0x0303 too
+    }
+
+    func limitIncomingRecords(toInnerPlaintext limit: Int) {
+        records.maxIncomingInnerPlaintext = min(RecordLimits.maxPlaintext + 1, limit)
+    }
+
+    func setRecordVersion(_ version: ProtocolVersion) { records.outgoingLegacyVersion = version }
+    func dropWriteProtection() { records.writeProtection = nil }
+    var hasBufferedHandshakeData: Bool { !reassembler.isEmpty }
+
+    func offerEarlyData(ticket: ClientSession, allowance: Int) {
+        earlyDataTicket = ticket
+        earlyDataAllowance = allowance
+    }
+
+    func skipRejectedEarlyData(upTo limit: Int) { records.rejectedEarlyDataBudget = limit }
+    func stopSkippingEarlyData() { records.rejectedEarlyDataBudget = 0 }
+    func expectEarlyData(upTo limit: Int) { earlyDataAllowance = limit }
+    func acceptPlaintextAlertsUntilProtectedRecord() { records.plaintextAlertsAllowed = true }
+
+    func recordEarlyDataAnswer(accepted: Bool, reason: EarlyDataRejection?) {
+        earlyDataAccepted = accepted
+        earlyDataRejectionReason = reason
+    }
+
+    func earlyDataWasAccepted() {
+        earlyDataAccepted = true
+        events.append(.earlyDataAccepted(true))
+    }
+
+    func installProtection(_ protection: RecordProtection, write: Bool) {
+        if write {
+            flushHandshake()
+            records.writeProtection = protection
+        } else {
+            records.readProtection = protection
+        }
+    }
+}
