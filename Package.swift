@@ -27,7 +27,8 @@ let package = Package(
                 "TLSWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["Handshake/README.md"]
         ),
         // The sans-I/O engine: record layer, key schedule, state machines, certificates, configuration.
         .target(
