@@ -27,8 +27,7 @@ let package = Package(
                 "TLSWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-            ],
-            exclude: ["Handshake/README.md"]
+            ]
         ),
         // The sans-I/O engine: record layer, key schedule, state machines, certificates, configuration.
         .target(
@@ -40,7 +39,8 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
+            ],
+            exclude: ["Handshake/README.md"]
         ),
         // SwiftNIO adapter: channel handlers over the engine, plus async connect/bind helpers.
         .target(

@@ -20,13 +20,8 @@ extension TLSConnection {
             }
             guard var traffic else { throw TLSError(.unexpectedMessage, "KeyUpdate before the handshake completed") }
             // The peer's sending key moves forward.
-            if role == .client {
-                traffic.serverApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.serverApplicationSecret)
-                try installReadKey(secret: traffic.serverApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
-            } else {
-                traffic.clientApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.clientApplicationSecret)
-                try installReadKey(secret: traffic.clientApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
-            }
+            traffic.receivingSecret = traffic.schedule.nextTrafficSecret(traffic.receivingSecret)
+            try installReadKey(secret: traffic.receivingSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
             replaceTraffic(with: traffic)
             events.append(.keyUpdated(.received))
             if request == .updateRequested && !sentCloseNotify && !keyUpdateAnswerPending {
@@ -43,13 +38,8 @@ extension TLSConnection {
         let raw = try HandshakeMessage.keyUpdate(request).encode()
         queueHandshake(raw, type: .keyUpdate)
         flushHandshake()
-        if role == .client {
-            traffic.clientApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.clientApplicationSecret)
-            try installWriteKey(secret: traffic.clientApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
-        } else {
-            traffic.serverApplicationSecret = traffic.schedule.nextTrafficSecret(traffic.serverApplicationSecret)
-            try installWriteKey(secret: traffic.serverApplicationSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
-        }
+        traffic.sendingSecret = traffic.schedule.nextTrafficSecret(traffic.sendingSecret)
+        try installWriteKey(secret: traffic.sendingSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
         replaceTraffic(with: traffic)
         events.append(.keyUpdated(.sent))
     }
@@ -90,7 +80,7 @@ extension TLSConnection {
         }
         guard ticket.ticketLifetime > 0, let cache = clientConfig.sessionCache, let traffic,
               let serverName = negotiated?.serverName else { return }
-        let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: "resumption",
+        let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: .resumption,
                                                context: ticket.ticketNonce, length: traffic.schedule.hash.digestLength)
         var session = ClientSession(
             version: .tls13, cipherSuite: traffic.suite.suite, ticket: ticket.ticket, secret: psk,

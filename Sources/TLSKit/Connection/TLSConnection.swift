@@ -395,7 +395,7 @@ public final class TLSConnection {
         } else if var traffic {
             // (Moved out first, so the wipe lands in place rather than in a copy.)
             self.traffic = nil
-            if role == .client { wipe(&traffic.clientApplicationSecret) } else { wipe(&traffic.serverApplicationSecret) }
+            wipe(&traffic.sendingSecret)
             self.traffic = traffic
         }
     }

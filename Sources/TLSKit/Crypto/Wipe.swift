@@ -61,8 +61,8 @@ private func zeroize(_ pointer: UnsafeMutableRawPointer, _ count: Int) {
 extension TrafficState {
     /// Both application traffic secrets, the exporter and the resumption master secret.
     mutating func wipeSecrets() {
-        wipe(&clientApplicationSecret)
-        wipe(&serverApplicationSecret)
+        wipe(&sendingSecret)
+        wipe(&receivingSecret)
         wipe(&exporterMasterSecret)
         wipe(&resumptionMasterSecret)
     }
@@ -70,8 +70,8 @@ extension TrafficState {
     /// Wipes the secrets of `self` that `successor` no longer holds (after a KeyUpdate: the replaced secret),
     /// RFC 8446 §7.2: "implementations SHOULD delete client_/server_application_traffic_secret_N".
     mutating func wipeSecrets(replacedBy successor: TrafficState) {
-        if !sameStorage(clientApplicationSecret, successor.clientApplicationSecret) { wipe(&clientApplicationSecret) }
-        if !sameStorage(serverApplicationSecret, successor.serverApplicationSecret) { wipe(&serverApplicationSecret) }
+        if !sameStorage(sendingSecret, successor.sendingSecret) { wipe(&sendingSecret) }
+        if !sameStorage(receivingSecret, successor.receivingSecret) { wipe(&receivingSecret) }
     }
 }
 

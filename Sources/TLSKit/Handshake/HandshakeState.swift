@@ -39,16 +39,32 @@ enum HandshakeState {
     }
 }
 
-/// Secrets and parameters after the handshake (RFC 8446 §7.1–7.2).
+/// Secrets and parameters after the handshake (RFC 8446 §7.1–7.3). The application traffic secrets are split by role
+/// once, when the connection is made: what we send and what we receive, so KeyUpdate and key installation never ask
+/// which side they are on.
 struct TrafficState: Sendable {
     let schedule: KeySchedule
     let suite: TLS13SuiteParameters
-    var clientApplicationSecret: [UInt8]
-    var serverApplicationSecret: [UInt8]
+    /// Our application traffic secret (client_ for a client, server_ for a server), advanced by our KeyUpdates.
+    var sendingSecret: [UInt8]
+    /// The peer's, advanced by its KeyUpdates.
+    var receivingSecret: [UInt8]
     var exporterMasterSecret: [UInt8]
     var resumptionMasterSecret: [UInt8]
     /// The peer identity the connection has (what tickets received on it carry into resumption).
-    var peerAuthentication: SessionAuthentication = .anonymous
+    var peerAuthentication: SessionAuthentication
+
+    init(role: TLSConnection.Role, schedule: KeySchedule, suite: TLS13SuiteParameters, clientApplicationSecret: [UInt8],
+         serverApplicationSecret: [UInt8], exporterMasterSecret: [UInt8], resumptionMasterSecret: [UInt8],
+         peerAuthentication: SessionAuthentication = .anonymous) {
+        self.schedule = schedule
+        self.suite = suite
+        (sendingSecret, receivingSecret) = role == .client
+            ? (clientApplicationSecret, serverApplicationSecret) : (serverApplicationSecret, clientApplicationSecret)
+        self.exporterMasterSecret = exporterMasterSecret
+        self.resumptionMasterSecret = resumptionMasterSecret
+        self.peerAuthentication = peerAuthentication
+    }
 }
 
 /// The peer's Finished, both versions and roles. A verify_data of the wrong length cannot be parsed: decode_error

@@ -19,7 +19,7 @@ final class SecretWipingTests: XCTestCase {
 
     func snapshot(_ traffic: TrafficState?) -> Snapshot {
         guard let traffic else { return Snapshot(addresses: [], zeroed: []) }
-        let secrets = [traffic.clientApplicationSecret, traffic.serverApplicationSecret,
+        let secrets = [traffic.sendingSecret, traffic.receivingSecret,
                        traffic.exporterMasterSecret, traffic.resumptionMasterSecret]
         return Snapshot(addresses: secrets.map(address), zeroed: secrets.map { !$0.isEmpty && $0.allSatisfy { $0 == 0 } })
     }
@@ -99,8 +99,8 @@ final class SecretWipingTests: XCTestCase {
     /// RFC 8446 §7.2: after a KeyUpdate the replaced application traffic secret is deleted.
     func testKeyUpdateWipesTheReplacedSecret() async throws {
         let pair = try await connectedPair()
-        let clientSending = address(pair.client.traffic!.clientApplicationSecret)
-        let serverReceiving = address(pair.server.traffic!.clientApplicationSecret)
+        let clientSending = address(pair.client.traffic!.sendingSecret)
+        let serverReceiving = address(pair.server.traffic!.receivingSecret)
         WipeRecorder.shared.start()
         try pair.client.updateKeys(requestPeerUpdate: false)
         await pair.step(.clientToServer)

@@ -138,9 +138,9 @@ final class RFC8448Section4Tests: XCTestCase {
         let early = schedule.earlySecret(psk: s.psk)
         assertBytes(s.psk, try s.bytes("client", "extract secret \"early\"", "IKM"), "§4 PSK = §3 resumption secret")
         assertBytes(early.secret, try s.bytes("client", "extract secret \"early\"", "secret"), "§4 early secret")
-        let binderKey = schedule.deriveSecret(early.secret, label: "res binder", transcriptHash: schedule.emptyHash)
+        let binderKey = schedule.deriveSecret(early.secret, label: .resumptionBinder, transcriptHash: schedule.emptyHash)
         assertBytes(binderKey, try s.bytes("client", "calculate PSK binder", "PRK"), "§4 binder key")
-        assertBytes(schedule.expandLabel(binderKey, label: "finished", context: [], length: 32),
+        assertBytes(schedule.expandLabel(binderKey, label: .finished, context: [], length: 32),
                     try s.bytes("client", "calculate PSK binder", "expanded"), "§4 binder finished key")
         let prefix = try s.bytes("client", "calculate PSK binder", "ClientHello prefix")
         assertBytes(prefix, try XCTUnwrap(s.clientHello.encodedWithoutBinders()), "§4 truncated ClientHello")
@@ -153,9 +153,9 @@ final class RFC8448Section4Tests: XCTestCase {
 
         var full = Transcript(provider: SwiftCryptoProvider(), hash: .sha256)
         full.append(s.clientHelloRaw)
-        assertBytes(schedule.deriveSecret(early.secret, label: "c e traffic", transcriptHash: full.currentHash),
+        assertBytes(schedule.deriveSecret(early.secret, label: .clientEarlyTraffic, transcriptHash: full.currentHash),
                     try s.bytes("client", "derive secret \"tls13 c e traffic\"", "expanded"), "§4 client early traffic secret")
-        assertBytes(schedule.deriveSecret(early.secret, label: "e exp master", transcriptHash: full.currentHash),
+        assertBytes(schedule.deriveSecret(early.secret, label: .earlyExporterMaster, transcriptHash: full.currentHash),
                     try s.bytes("client", "derive secret \"tls13 e exp master\"", "expanded"), "§4 early exporter master secret")
     }
 

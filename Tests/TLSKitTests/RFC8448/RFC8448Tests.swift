@@ -290,7 +290,7 @@ extension RFC8448Tests {
             if let ticket = tickets.first {
                 assertBytes(HandshakeMessage.newSessionTicket(ticket).testBytes, traceTicket, "NewSessionTicket")
                 // The PSK it yields (RFC 8446 §4.6.1), from the engine's resumption master secret.
-                assertBytes(traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: "resumption", context: ticket.ticketNonce, length: 32),
+                assertBytes(traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: .resumption, context: ticket.ticketNonce, length: 32),
                             try s.bytes("server", "generate resumption secret", "expanded"), "resumption PSK")
             }
             // Application data both ways.
@@ -394,10 +394,10 @@ extension RFC8448Tests {
     func checkHandshakeAndMasterSecrets(_ s: Scenario, schedule: KeySchedule, handshakeSecret: HandshakeSecret) throws {
         let early = schedule.earlySecret(psk: nil)
         assertBytes(early.secret, try s.bytes("server", "extract secret \"early\"", "secret"), "early secret")
-        assertBytes(schedule.deriveSecret(early.secret, label: "derived", transcriptHash: schedule.emptyHash),
+        assertBytes(schedule.deriveSecret(early.secret, label: .derived, transcriptHash: schedule.emptyHash),
                     try s.bytes("server", "derive secret for handshake \"tls13 derived\"", "expanded"), "derived (early)")
         assertBytes(handshakeSecret.secret, try s.bytes("server", "extract secret \"handshake\"", "secret"), "handshake secret")
-        assertBytes(schedule.deriveSecret(handshakeSecret.secret, label: "derived", transcriptHash: schedule.emptyHash),
+        assertBytes(schedule.deriveSecret(handshakeSecret.secret, label: .derived, transcriptHash: schedule.emptyHash),
                     try s.bytes("server", "derive secret for master \"tls13 derived\"", "expanded"), "derived (handshake)")
         assertBytes(schedule.masterSecret(from: handshakeSecret).secret, try s.bytes("server", "extract secret \"master\"", "secret"), "master secret")
     }
@@ -435,11 +435,11 @@ extension RFC8448Tests {
         }
         // Finished keys.
         if let serverHS = logged["SERVER_HANDSHAKE_TRAFFIC_SECRET"] {
-            assertBytes(schedule.expandLabel(serverHS, label: "finished", context: [], length: 32),
+            assertBytes(schedule.expandLabel(serverHS, label: .finished, context: [], length: 32),
                         try s.bytes("server", "calculate finished \"tls13 finished\"", "expanded"), "server finished key")
         }
         if let clientHS = logged["CLIENT_HANDSHAKE_TRAFFIC_SECRET"] {
-            assertBytes(schedule.expandLabel(clientHS, label: "finished", context: [], length: 32),
+            assertBytes(schedule.expandLabel(clientHS, label: .finished, context: [], length: 32),
                         try s.bytes("client", "calculate finished \"tls13 finished\"", "expanded"), "client finished key")
         }
     }

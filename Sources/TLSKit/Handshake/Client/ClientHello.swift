@@ -187,7 +187,7 @@ extension ClientHelloSent {
             let schedule = KeySchedule(provider: io.common.cryptoProvider, hash: suite.hash)
             var transcript = Transcript(provider: io.common.cryptoProvider, hash: suite.hash)
             transcript.append(raw)
-            let secret = schedule.deriveSecret(schedule.earlySecret(psk: session.secret).secret, label: "c e traffic",
+            let secret = schedule.deriveSecret(schedule.earlySecret(psk: session.secret).secret, label: .clientEarlyTraffic,
                                                transcriptHash: transcript.currentHash)
             io.logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: clientRandom, secret: secret)
             if config.middleboxCompatibility {
@@ -370,7 +370,7 @@ func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: S
 /// binder_key = Derive-Secret(Early Secret, "res binder", "") (RFC 8446 §4.2.11.2, §7.1).
 func resumptionBinder(schedule: KeySchedule, psk: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
     let early = schedule.earlySecret(psk: psk)
-    let binderKey = schedule.deriveSecret(early.secret, label: "res binder", transcriptHash: schedule.emptyHash)
+    let binderKey = schedule.deriveSecret(early.secret, label: .resumptionBinder, transcriptHash: schedule.emptyHash)
     return schedule.finishedVerifyData(baseKey: binderKey, transcriptHash: transcriptHash)
 }
 

@@ -194,7 +194,7 @@ extension Client13State {
         let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: psk), sharedSecret: sharedSecret)
         let hash = transcript.currentHash
         let handshakeTrafficSecrets = schedule.deriveSecrets(
-            handshakeSecret.secret, labels: ["c hs traffic", "s hs traffic"], transcriptHash: hash)
+            handshakeSecret.secret, labels: [.clientHandshakeTraffic, .serverHandshakeTraffic], transcriptHash: hash)
         let (clientSecret, serverSecret) = (handshakeTrafficSecrets[0], handshakeTrafficSecrets[1])
         let clientRandom = sent.clientHello.random
         io.enterVersion(.tls13)
@@ -271,7 +271,7 @@ extension Client13State {
         let master = schedule.masterSecret(from: handshake.handshakeSecret)
         let hashAfterServerFinished = handshake.transcript.currentHash
         let applicationSecrets = schedule.deriveSecrets(
-            master.secret, labels: ["c ap traffic", "s ap traffic", "exp master"], transcriptHash: hashAfterServerFinished)
+            master.secret, labels: [.clientApplicationTraffic, .serverApplicationTraffic, .exporterMaster], transcriptHash: hashAfterServerFinished)
         let (clientAppSecret, serverAppSecret, exporterSecret) = (applicationSecrets[0], applicationSecrets[1], applicationSecrets[2])
         io.logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: clientAppSecret)
         io.logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: handshake.clientRandom, secret: serverAppSecret)
@@ -310,7 +310,7 @@ extension Client13State {
         }
         let verifyData = schedule.finishedVerifyData(baseKey: handshake.clientHandshakeSecret, transcriptHash: handshake.transcript.currentHash)
         try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
-        let resumptionSecret = schedule.deriveSecret(master.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
+        let resumptionSecret = schedule.deriveSecret(master.secret, label: .resumptionMaster, transcriptHash: handshake.transcript.currentHash)
         try io.installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
 
         if let group = handshake.serverPreferredGroup, let serverName = handshake.serverName {
@@ -329,7 +329,7 @@ extension Client13State {
                 usedHelloRetryRequest: handshake.usedHelloRetryRequest,
                 resumed: handshake.resumedSession != nil),
             traffic: TrafficState(
-                schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
+                role: .client, schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
                 serverApplicationSecret: serverAppSecret, exporterMasterSecret: exporterSecret,
                 resumptionMasterSecret: resumptionSecret, peerAuthentication: serverAuthentication),
             tls12: nil)

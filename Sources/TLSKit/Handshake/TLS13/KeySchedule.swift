@@ -1,3 +1,24 @@
+/// The labels of the TLS 1.3 key schedule (RFC 8446 §7.1, §7.2, §7.3, §7.5, §4.4.4, §4.6.1), so a derivation names
+/// which secret it makes instead of spelling a string.
+enum SecretLabel: String, Sendable {
+    case derived
+    case resumptionBinder = "res binder"
+    case clientEarlyTraffic = "c e traffic"
+    case earlyExporterMaster = "e exp master"
+    case clientHandshakeTraffic = "c hs traffic"
+    case serverHandshakeTraffic = "s hs traffic"
+    case clientApplicationTraffic = "c ap traffic"
+    case serverApplicationTraffic = "s ap traffic"
+    case exporterMaster = "exp master"
+    case resumptionMaster = "res master"
+    case key
+    case iv
+    case finished
+    case trafficUpdate = "traffic upd"
+    case resumption
+    case exporter
+}
+
 /// The TLS 1.3 key schedule (RFC 8446 §7.1). Each stage is its own type, so a secret cannot be used at the
 /// wrong stage: `EarlySecret` → `HandshakeSecret` → `MasterSecret`.
 struct KeySchedule: Sendable {
@@ -5,13 +26,13 @@ struct KeySchedule: Sendable {
     let hash: HashAlgorithm
 
     /// HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 §7.1).
-    func expandLabel(_ secret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
-        expandLabel(provider.makeHMAC(hash, key: secret), label: label, context: context, length: length)
+    func expandLabel(_ secret: [UInt8], label: SecretLabel, context: [UInt8], length: Int) -> [UInt8] {
+        expandLabel(provider.makeHMAC(hash, key: secret), label: label.rawValue, context: context, length: length)
     }
 
     /// HKDF-Expand-Label with the secret already keyed into an HMAC: several labels from one secret (traffic key and
     /// IV, the secrets of one stage) process the key once.
-    func expandLabel(_ keyedSecret: any KeyedHMAC, label: String, context: [UInt8], length: Int) -> [UInt8] {
+    private func expandLabel(_ keyedSecret: any KeyedHMAC, label: String, context: [UInt8], length: Int) -> [UInt8] {
         var info = ByteWriter(reservingCapacity: 10 + label.utf8.count + context.count)
         info.writeUInt16(UInt16(length))
         info.writeVector8 { $0.writeBytes("tls13 ".utf8); $0.writeBytes(label.utf8) }
@@ -20,14 +41,14 @@ struct KeySchedule: Sendable {
     }
 
     /// Derive-Secret(Secret, Label, Messages) with the transcript hash already computed.
-    func deriveSecret(_ secret: [UInt8], label: String, transcriptHash: [UInt8]) -> [UInt8] {
-        expandLabel(secret, label: label, context: transcriptHash, length: hash.digestLength)
+    func deriveSecret(_ secret: [UInt8], label: SecretLabel, transcriptHash: [UInt8]) -> [UInt8] {
+        expandLabel(provider.makeHMAC(hash, key: secret), label: label.rawValue, context: transcriptHash, length: hash.digestLength)
     }
 
     /// Derive-Secret for several labels over the same secret and transcript hash, in order.
-    func deriveSecrets(_ secret: [UInt8], labels: [String], transcriptHash: [UInt8]) -> [[UInt8]] {
+    func deriveSecrets(_ secret: [UInt8], labels: [SecretLabel], transcriptHash: [UInt8]) -> [[UInt8]] {
         let keyed = provider.makeHMAC(hash, key: secret)
-        return labels.map { expandLabel(keyed, label: $0, context: transcriptHash, length: hash.digestLength) }
+        return labels.map { expandLabel(keyed, label: $0.rawValue, context: transcriptHash, length: hash.digestLength) }
     }
 
     var emptyHash: [UInt8] { provider.makeHash(hash).finalize() }
@@ -38,39 +59,41 @@ struct KeySchedule: Sendable {
     }
 
     func handshakeSecret(from early: EarlySecret, sharedSecret: [UInt8]) -> HandshakeSecret {
-        let salt = deriveSecret(early.secret, label: "derived", transcriptHash: emptyHash)
+        let salt = deriveSecret(early.secret, label: .derived, transcriptHash: emptyHash)
         return HandshakeSecret(secret: provider.hkdfExtract(hash, salt: salt, inputKeyingMaterial: sharedSecret))
     }
 
     func masterSecret(from handshake: HandshakeSecret) -> MasterSecret {
-        let salt = deriveSecret(handshake.secret, label: "derived", transcriptHash: emptyHash)
+        let salt = deriveSecret(handshake.secret, label: .derived, transcriptHash: emptyHash)
         return MasterSecret(secret: provider.hkdfExtract(hash, salt: salt, inputKeyingMaterial: zeros))
     }
 
     /// [sender]_write_key and [sender]_write_iv (RFC 8446 §7.3).
     func trafficKeys(secret: [UInt8], aead: AEADAlgorithm) -> (key: [UInt8], iv: [UInt8]) {
         let keyed = provider.makeHMAC(hash, key: secret)
-        return (expandLabel(keyed, label: "key", context: [], length: aead.keyLength),
-                expandLabel(keyed, label: "iv", context: [], length: aead.nonceLength))
+        return (expandLabel(keyed, label: SecretLabel.key.rawValue, context: [], length: aead.keyLength),
+                expandLabel(keyed, label: SecretLabel.iv.rawValue, context: [], length: aead.nonceLength))
     }
 
     /// application_traffic_secret_N+1 (RFC 8446 §7.2).
     func nextTrafficSecret(_ secret: [UInt8]) -> [UInt8] {
-        expandLabel(secret, label: "traffic upd", context: [], length: hash.digestLength)
+        expandLabel(secret, label: .trafficUpdate, context: [], length: hash.digestLength)
     }
 
     /// verify_data = HMAC(finished_key, Transcript-Hash(...)) (RFC 8446 §4.4.4).
     func finishedVerifyData(baseKey: [UInt8], transcriptHash: [UInt8]) -> [UInt8] {
-        let finishedKey = expandLabel(baseKey, label: "finished", context: [], length: hash.digestLength)
+        let finishedKey = expandLabel(baseKey, label: .finished, context: [], length: hash.digestLength)
         return provider.hmac(hash, key: finishedKey, data: transcriptHash)
     }
 
     /// TLS-Exporter(label, context, length) (RFC 8446 §7.5).
     func exporter(exporterMasterSecret: [UInt8], label: String, context: [UInt8], length: Int) -> [UInt8] {
-        let secret = deriveSecret(exporterMasterSecret, label: label, transcriptHash: emptyHash)
+        // The application's label, not one of the schedule's.
+        let secret = expandLabel(provider.makeHMAC(hash, key: exporterMasterSecret), label: label, context: emptyHash,
+                                 length: hash.digestLength)
         var contextHash = provider.makeHash(hash)
         contextHash.update(context)
-        return expandLabel(secret, label: "exporter", context: contextHash.finalize(), length: length)
+        return expandLabel(secret, label: .exporter, context: contextHash.finalize(), length: length)
     }
 }
 

@@ -105,7 +105,7 @@ extension Server13State {
             try checkFinished(finished, expected: expected)
             handshake.transcript.append(raw)
             let resumption = handshake.schedule.deriveSecret(
-                handshake.masterSecret.secret, label: "res master", transcriptHash: handshake.transcript.currentHash)
+                handshake.masterSecret.secret, label: .resumptionMaster, transcriptHash: handshake.transcript.currentHash)
             try io.installReadKey(secret: handshake.clientApplicationSecret, schedule: handshake.schedule, aead: handshake.suite.aead)
             // The tickets we issue carry the client identity this connection has: verified just now, or resumed.
             let authentication = handshake.resumedAuthentication ?? io.verifiedAuthentication(
@@ -121,7 +121,7 @@ extension Server13State {
                                        parameters: parameters, clientAuthentication: authentication)
             }
             try io.completeHandshake(parameters, traffic: TrafficState(
-                schedule: handshake.schedule, suite: handshake.suite,
+                role: .server, schedule: handshake.schedule, suite: handshake.suite,
                 clientApplicationSecret: handshake.clientApplicationSecret,
                 serverApplicationSecret: handshake.serverApplicationSecret,
                 exporterMasterSecret: handshake.exporterMasterSecret, resumptionMasterSecret: resumption),
@@ -287,7 +287,7 @@ extension Server13State {
         let handshakeSecret = schedule.handshakeSecret(from: schedule.earlySecret(psk: resumption?.state.secret), sharedSecret: sharedSecret)
         let helloHash = transcript.currentHash
         let handshakeTrafficSecrets = schedule.deriveSecrets(
-            handshakeSecret.secret, labels: ["c hs traffic", "s hs traffic"], transcriptHash: helloHash)
+            handshakeSecret.secret, labels: [.clientHandshakeTraffic, .serverHandshakeTraffic], transcriptHash: helloHash)
         let (clientSecret, serverSecret) = (handshakeTrafficSecrets[0], handshakeTrafficSecrets[1])
         io.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: clientSecret)
         io.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: hello.random, secret: serverSecret)
@@ -298,7 +298,7 @@ extension Server13State {
             // The client's early data comes first, under client_early_traffic_secret (RFC 8446 §7.1).
             var helloOnly = Transcript(provider: provider, hash: suite.hash)
             helloOnly.append(raw)
-            let earlySecret = schedule.deriveSecret(schedule.earlySecret(psk: psk).secret, label: "c e traffic",
+            let earlySecret = schedule.deriveSecret(schedule.earlySecret(psk: psk).secret, label: .clientEarlyTraffic,
                                                     transcriptHash: helloOnly.currentHash)
             io.logKey("CLIENT_EARLY_TRAFFIC_SECRET", clientRandom: hello.random, secret: earlySecret)
             try io.installReadKey(secret: earlySecret, schedule: schedule, aead: suite.aead)
@@ -358,7 +358,7 @@ extension Server13State {
         let master = schedule.masterSecret(from: handshakeSecret)
         let finishedHash = transcript.currentHash
         let applicationSecrets = schedule.deriveSecrets(
-            master.secret, labels: ["c ap traffic", "s ap traffic", "exp master"], transcriptHash: finishedHash)
+            master.secret, labels: [.clientApplicationTraffic, .serverApplicationTraffic, .exporterMaster], transcriptHash: finishedHash)
         let (clientAppSecret, serverAppSecret, exporterSecret) = (applicationSecrets[0], applicationSecrets[1], applicationSecrets[2])
         io.logKey("CLIENT_TRAFFIC_SECRET_0", clientRandom: hello.random, secret: clientAppSecret)
         io.logKey("SERVER_TRAFFIC_SECRET_0", clientRandom: hello.random, secret: serverAppSecret)
@@ -458,7 +458,7 @@ extension Server13State {
         let now = io.common.now()
         for index in 0..<min(config.ticketsPerHandshake, 16) {
             let nonce = [UInt8(index)]
-            let psk = schedule.expandLabel(resumptionSecret, label: "resumption", context: nonce, length: schedule.hash.digestLength)
+            let psk = schedule.expandLabel(resumptionSecret, label: .resumption, context: nonce, length: schedule.hash.digestLength)
             let ageAddBytes = io.random.bytes(4)
             let ageAdd = ageAddBytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let state = TicketState(
