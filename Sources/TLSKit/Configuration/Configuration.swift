@@ -185,7 +185,21 @@ public struct TLSServerConfiguration: Sendable {
     var encryptedExtensionsCustomizer: (@Sendable (inout [Extension]) -> Void)? = nil
     var helloRetryCookie: [UInt8]? = nil
 
-    public init(certificate: CertifiedKey?) {
+    /// A server with one identity.
+    public init(certificate: CertifiedKey) {
         self.certificate = certificate
+    }
+
+    /// A server that picks its identity by the client's server_name (nil: no SNI); `fallback` answers when the
+    /// selector returns nil (without one, such a client gets unrecognized_name). A server configuration cannot be
+    /// made without an identity: these two initializers are the only ways.
+    public init(certificateSelector: @escaping @Sendable (String?) -> CertifiedKey?, fallback: CertifiedKey? = nil) {
+        self.certificate = fallback
+        self.certificateSelector = certificateSelector
+    }
+
+    /// Only for the (unreachable) server-configuration slot of a client connection.
+    init(placeholder: Void) {
+        self.certificate = nil
     }
 }

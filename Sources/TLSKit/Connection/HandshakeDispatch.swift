@@ -57,7 +57,7 @@ extension TLSConnection {
 extension TLSConnection {
     var serverConfig: TLSServerConfiguration {
         // safe: only called on server connections, whose initializer sets it.
-        serverConfiguration ?? TLSServerConfiguration(certificate: nil)
+        serverConfiguration ?? TLSServerConfiguration(placeholder: ())
     }
 
     func serverHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
