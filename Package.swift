@@ -68,6 +68,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        // Type-checks a user's view of `import TLSKit` with swiftc against the built modules (the dependencies make
+        // sure they are built).
+        .testTarget(name: "TLSKitAPITests", dependencies: ["TLSKit"]),
         // Runs the built `tlskit` binary against curl and openssl (the dependency makes --build-tests build it).
         .testTarget(name: "tlskitCLITests", dependencies: ["tlskit", "TLSKit"]),
         .testTarget(
