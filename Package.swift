@@ -50,6 +50,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                // TLSKitContext checks certificate validity dates when it is built.
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
         .executableTarget(name: "tlskit-demo", dependencies: ["TLSKit"]),

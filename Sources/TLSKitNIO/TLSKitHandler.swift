@@ -440,6 +440,11 @@ public final class TLSKitClientHandler: TLSKitHandler {
             try TLSConnection(client: configuration, serverName: serverName)
         }
     }
+
+    /// For the other initializers (`init(context:serverName:)`), which make the connection their own way.
+    override init(handshakeTimeout: TimeAmount?, makeConnection: @escaping () throws -> TLSConnection) {
+        super.init(handshakeTimeout: handshakeTimeout, makeConnection: makeConnection)
+    }
 }
 
 /// The server side. Certificate selection by SNI and ALPN selection come from the `TLSServerConfiguration`.
@@ -449,6 +454,11 @@ public final class TLSKitServerHandler: TLSKitHandler {
         super.init(handshakeTimeout: handshakeTimeout) {
             try TLSConnection(server: configuration)
         }
+    }
+
+    /// For the other initializers (`init(context:)`), which make the connection their own way.
+    override init(handshakeTimeout: TimeAmount?, makeConnection: @escaping () throws -> TLSConnection) {
+        super.init(handshakeTimeout: handshakeTimeout, makeConnection: makeConnection)
     }
 }
 
