@@ -139,12 +139,28 @@ extension TLSKitClientHandler {
     /// A client handler for one connection to `serverName`, made from a shared context (see `TLSKitContext`).
     /// `serverName` is sent as SNI (unless it is an IP literal) and checked against the server's certificate.
     /// A server context fails the handler with `TLSKitNIOError.configuration` when the channel becomes active.
-    public convenience init(context: TLSKitContext, serverName: String?) {
+    ///
+    /// `earlyData` is sent with the ClientHello as TLS 1.3 0-RTT data when it can be: the configuration sets
+    /// `enableEarlyData`, its `sessionCache` holds a ticket for `serverName` that allows early data, and the data
+    /// fits that ticket's limit. Otherwise it is sent as ordinary data right after the handshake. Early data can be
+    /// replayed by an attacker: send only requests that are safe to repeat. If the server rejects it, it is resent
+    /// after the handshake, or handed back as `TLSKitEarlyDataEvent.rejected` when the ALPN protocol changed;
+    /// `channel.tlsKit_earlyDataAccepted()` tells which.
+    public convenience init(context: TLSKitContext, serverName: String?, earlyData: ByteBuffer? = nil) {
         self.init(handshakeTimeout: context.handshakeTimeout) {
             guard context.role == .client else {
                 throw TLSConfigurationError("TLSKitClientHandler needs a client context (TLSKitContext(client:))")
             }
-            return try context.makeConnection(serverName: serverName)
+            let connection = try context.makeConnection(serverName: serverName)
+            if let earlyData, earlyData.readableBytes > 0 {
+                let bytes = Array(earlyData.readableBytesView)
+                if connection.earlyDataCapacity >= bytes.count {
+                    try connection.sendEarlyData(bytes)
+                } else {
+                    try connection.send(bytes)
+                }
+            }
+            return connection
         }
     }
 }

@@ -33,7 +33,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let makeConnection: () throws -> TLSConnection
     private let handshakeTimeout: TimeAmount?
-    private var connection: TLSConnection?
+    /// The engine, once the channel is active (internal: the channel helpers in ChannelHelpers.swift use it).
+    private(set) var connection: TLSConnection?
     private var timeoutTask: Scheduled<Void>?
 
     private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
@@ -239,6 +240,15 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func pumpEngine(context: ChannelHandlerContext) {
         guard let connection else { return }
         writeEngineOutput(context: context)
+        // 0-RTT: early data goes up apart from ordinary reads, as a user event (see TLSKitEarlyDataEvent).
+        let earlyData = connection.takeEarlyData()
+        if !earlyData.isEmpty {
+            context.fireUserInboundEventTriggered(TLSKitEarlyDataEvent.received(context.channel.allocator.buffer(bytes: earlyData)))
+        }
+        let rejectedEarlyData = connection.takeRejectedEarlyData()
+        if !rejectedEarlyData.isEmpty {
+            context.fireUserInboundEventTriggered(TLSKitEarlyDataEvent.rejected(context.channel.allocator.buffer(bytes: rejectedEarlyData)))
+        }
         for event in connection.takeEvents() {
             eventObserver?(event)
             switch event {
@@ -297,7 +307,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
     }
 
-    private func writeEngineOutput(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+    func writeEngineOutput(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
         guard let connection else {
             promise?.succeed()
             return

@@ -89,6 +89,7 @@ final class Recorder: ChannelInboundHandler, Sendable {
         var reads = 0
         var readCompletes = 0
         var inactive = false
+        var earlyData: [TLSKitEarlyDataEvent] = []
     }
 
     let state = Locked(State())
@@ -102,6 +103,8 @@ final class Recorder: ChannelInboundHandler, Sendable {
             state.mutate { $0.handshakeEvents.append(proto) }
         } else if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
             state.mutate { $0.inputClosed += 1 }
+        } else if let early = event as? TLSKitEarlyDataEvent {
+            state.mutate { $0.earlyData.append(early) }
         }
         context.fireUserInboundEventTriggered(event)
     }
