@@ -17,7 +17,8 @@ public enum TLSKitEarlyDataEvent: Sendable, Equatable {
 
 /// What a channel's TLSKit handler knows about its connection, reachable from the channel like swift-nio-ssl's
 /// `channel.nioSSL_peerCertificate()`. Each method finds the `TLSKitClientHandler` or `TLSKitServerHandler` in the
-/// pipeline and fails with `ChannelPipelineError.notFound` when there is none.
+/// pipeline — or, for a child channel such as an HTTP/2 stream, in its parent's — and fails with
+/// `ChannelPipelineError.notFound` when there is none.
 extension Channel {
     /// What the handshake negotiated (version, suite, group, ALPN, SNI, peer chain, resumption); nil while it runs.
     public func tlsKit_negotiated() -> EventLoopFuture<NegotiatedParameters?> {
@@ -67,13 +68,20 @@ extension Channel {
         _ body: @escaping @Sendable (TLSKitHandler, ChannelHandlerContext) throws -> Value
     ) -> EventLoopFuture<Value> {
         if eventLoop.inEventLoop {
-            return eventLoop.makeCompletedFuture {
-                let (handler, context) = try pipeline.syncOperations.tlsKitHandlerContext()
-                return try body(handler, context)
-            }
+            return eventLoop.makeCompletedFuture { try self.withTLSKitHandlerContext(body) }
         }
-        return eventLoop.submit {
-            let (handler, context) = try self.pipeline.syncOperations.tlsKitHandlerContext()
+        return eventLoop.submit { try self.withTLSKitHandlerContext(body) }
+    }
+
+    /// On the event loop: the handler in this pipeline, or else in the parent channel's (an HTTP/2 stream's
+    /// connection), which shares the event loop.
+    private func withTLSKitHandlerContext<Value>(_ body: (TLSKitHandler, ChannelHandlerContext) throws -> Value) throws -> Value {
+        do {
+            let (handler, context) = try pipeline.syncOperations.tlsKitHandlerContext()
+            return try body(handler, context)
+        } catch ChannelPipelineError.notFound {
+            guard let parent, parent.eventLoop === eventLoop else { throw ChannelPipelineError.notFound }
+            let (handler, context) = try parent.pipeline.syncOperations.tlsKitHandlerContext()
             return try body(handler, context)
         }
     }
