@@ -74,6 +74,9 @@ extension HTTPServerBuilder {
         guard context.role == .server else {
             throw TLSConfigurationError("HTTPServerBuilder.tlsKit needs a server context (TLSKitContext(server:))")
         }
+        if case .http2 = protocols.kind, context.serverConfiguration?.common.applicationProtocols.contains("h2") != true {
+            throw TLSConfigurationError("HTTPServerBuilder.tlsKit(.http2(), context:) needs a context whose applicationProtocols offer \"h2\"")
+        }
         return .init { responder in
             switch protocols.kind {
             case .http1(let http1):
@@ -87,6 +90,7 @@ extension HTTPServerBuilder {
 
 /// Any Hummingbird child channel with a `TLSKitServerHandler` in front of it (HummingbirdTLS's `TLSChannel`).
 public struct TLSKitChannel<BaseChannel: ServerChildChannel>: ServerChildChannel {
+    /// What the base channel's setup produces.
     public typealias Value = BaseChannel.Value
 
     let baseChannel: BaseChannel

@@ -46,6 +46,14 @@ final class HummingbirdTLSKitTests: XCTestCase {
 
     func testABadConfigurationThrowsWhenTheServerIsBuilt() throws {
         XCTAssertThrowsError(try HTTPServerBuilder.tlsKit(.http2(), configuration: TLSServerConfiguration(certificate: nil)))
+        // A shared context for HTTP/2 must offer h2, and must be a server context.
+        let (identity, _) = try CertifiedKey.ephemeral(dnsNames: ["localhost"], ipAddresses: [])
+        let http1Only = try TLSKitContext(server: TLSServerConfiguration(certificate: identity))
+        XCTAssertThrowsError(try HTTPServerBuilder.tlsKit(.http2(), context: http1Only))
+        XCTAssertNoThrow(try HTTPServerBuilder.tlsKit(.http1(), context: http1Only))
+        var client = TLSClientConfiguration()
+        client.peerVerification = .insecureNoVerification
+        XCTAssertThrowsError(try HTTPServerBuilder.tlsKit(.http1(), context: try TLSKitContext(client: client)))
     }
 
     // MARK: Support
