@@ -18,6 +18,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 swift build --build-tests
+# The DocC documentation, warnings as errors (seconds: it reuses the debug build's modules).
+scripts/docs.sh
 # All tests are XCTest; the Swift Testing runner would only add a misleading "0 tests" closing line.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
