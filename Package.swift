@@ -7,15 +7,23 @@ let package = Package(
     products: [
         .library(name: "TLSKit", targets: ["TLSKit"]),
         .library(name: "TLSKitNIO", targets: ["TLSKitNIO"]),
+        .library(name: "TLSKitHummingbird", targets: ["TLSKitHummingbird"]),
         .executable(name: "tlskit-demo", targets: ["tlskit-demo"]),
         .executable(name: "tlskit", targets: ["tlskit"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Only the TLSKitHummingbird target uses these; TLSKit and TLSKitNIO do not depend on them.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        // `swift package generate-documentation --target TLSKit` (the DocC catalogs in Sources/*/*.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Byte-level codec: ByteReader / ByteWriter and every wire structure. No crypto, no state.
@@ -51,6 +59,21 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                // TLSKitContext checks certificate validity dates when it is built.
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        // Hummingbird 2 over TLSKit: HTTPServerBuilder.tlsKit(.http1() / .http2(), configuration:).
+        .target(
+            name: "TLSKitHummingbird",
+            dependencies: [
+                "TLSKit", "TLSKitNIO",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "tlskit-demo", dependencies: ["TLSKit"]),
@@ -69,6 +92,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TLSWireTests", dependencies: ["TLSWire"]),
+        // Type-checks a user's view of `import TLSKit` with swiftc against the built modules (the dependencies make
+        // sure they are built).
+        .testTarget(name: "TLSKitAPITests", dependencies: ["TLSKit"]),
         // Runs the built `tlskit` binary against curl and openssl (the dependency makes --build-tests build it).
         .testTarget(name: "tlskitCLITests", dependencies: ["tlskit", "TLSKit"]),
         .testTarget(
@@ -88,6 +114,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+            ]
+        ),
+        // Serves HTTP/1.1 and HTTP/2 through TLSKitHummingbird to curl.
+        .testTarget(
+            name: "TLSKitHummingbirdTests",
+            dependencies: [
+                "TLSKitHummingbird", "TLSKit", "TLSKitNIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Test-only: counts heap allocations for the allocation regression guard (replaces malloc in the test

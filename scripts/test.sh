@@ -9,6 +9,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 { command -v gnutls-cli && command -v gnutls-serv; } >/dev/null 2>&1 || missing+=(gnutls-bin)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)   # grpc-swift-nio-transport (Examples/) links zlib
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing test dependencies: ${missing[*]}"
     sudo_cmd=""
@@ -18,6 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 swift build --build-tests
+# The DocC documentation, warnings as errors (seconds: it reuses the debug build's modules).
+scripts/docs.sh
+# The gRPC example package: built on its own, then run end to end (a mutual-TLS call on 127.0.0.1; exits non-zero
+# when anything does not match).
+swift build --package-path Examples
+"$(swift build --package-path Examples --show-bin-path)/grpc-tlskit-example"
 # All tests are XCTest; the Swift Testing runner would only add a misleading "0 tests" closing line.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

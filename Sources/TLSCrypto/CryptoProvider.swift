@@ -222,7 +222,7 @@ public struct SystemRandomSource: RandomSource {
 }
 
 /// Compares two byte strings in time that depends only on their lengths (MACs, Finished, binders).
-public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+package func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     var difference: UInt8 = 0
     for i in 0..<a.count { difference |= a[i] ^ b[i] }

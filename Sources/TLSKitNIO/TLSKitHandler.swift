@@ -26,14 +26,19 @@ public enum TLSKitNIOError: Error, Equatable, Sendable {
 ///   the verdict is in), so a peer cannot make the engine buffer without bound meanwhile;
 /// - reports errors through `errorCaught` after sending the alert, then closes the channel.
 public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    /// Ciphertext from the network.
     public typealias InboundIn = ByteBuffer
+    /// Plaintext for the application.
     public typealias InboundOut = ByteBuffer
+    /// Plaintext from the application.
     public typealias OutboundIn = ByteBuffer
+    /// Ciphertext for the network.
     public typealias OutboundOut = ByteBuffer
 
     private let makeConnection: () throws -> TLSConnection
     private let handshakeTimeout: TimeAmount?
-    private var connection: TLSConnection?
+    /// The engine, once the channel is active (internal: the channel helpers in ChannelHelpers.swift use it).
+    private(set) var connection: TLSConnection?
     private var timeoutTask: Scheduled<Void>?
 
     private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
@@ -74,11 +79,13 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Lifecycle
 
+    /// Starts the handshake at once if the channel is already active.
     public func handlerAdded(context: ChannelHandlerContext) {
         if completionPromise == nil { completionPromise = context.eventLoop.makePromise() }
         if context.channel.isActive { start(context: context) }
     }
 
+    /// Fails buffered writes, a pending half-close and the handshake future.
     public func handlerRemoved(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         failBufferedWrites(ChannelError.ioOnClosedChannel)
@@ -86,6 +93,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         completionPromise?.fail(ChannelError.ioOnClosedChannel)
     }
 
+    /// Creates the engine connection and starts the handshake (a client sends its ClientHello).
     public func channelActive(context: ChannelHandlerContext) {
         start(context: context)
         context.fireChannelActive()
@@ -119,6 +127,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if negotiated == nil, !closed, context.channel.isActive { readFromChannel(context: context) }
     }
 
+    /// Without the peer's close_notify first, reports `TLSKitNIOError.uncleanShutdown`.
     public func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         let wasClean = connection?.peerClosed ?? false
@@ -136,6 +145,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Inbound
 
+    /// Feeds ciphertext to the engine and passes on what comes out (records, events, plaintext).
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         guard let connection, !closed else { return }
@@ -149,6 +159,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         pumpEngine(context: context)
     }
 
+    /// Passes the read cycle's end on when plaintext went up; asks for more while handshaking.
     public func channelReadComplete(context: ChannelHandlerContext) {
         if deliveredData {
             deliveredData = false
@@ -177,6 +188,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Outbound
 
+    /// Delivers held plaintext, or reads from the channel (held while a certificate verification is pending).
     public func read(context: ChannelHandlerContext) {
         if !pendingPlaintext.isEmpty {
             // Data held back for lack of demand: this read is satisfied without touching the socket.
@@ -199,6 +211,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
+    /// Buffers plaintext until the next flush (and until the handshake completes).
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard !closed, !sentCloseNotify, !outputClosePending else {
             promise?.fail(ChannelError.outputClosed)
@@ -207,11 +220,14 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         bufferedWrites.append((unwrapOutboundIn(data), promise))
     }
 
+    /// Encrypts the buffered writes into as few records as possible, once the handshake is done.
     public func flush(context: ChannelHandlerContext) {
         flushRequested = true
         if negotiated != nil { flushBufferedWrites(context: context) }
     }
 
+    /// `.output` sends close_notify and half-closes (after the handshake, if it is still running); `.all` sends
+    /// close_notify and closes.
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         switch mode {
         case .input:
@@ -239,6 +255,15 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func pumpEngine(context: ChannelHandlerContext) {
         guard let connection else { return }
         writeEngineOutput(context: context)
+        // 0-RTT: early data goes up apart from ordinary reads, as a user event (see TLSKitEarlyDataEvent).
+        let earlyData = connection.takeEarlyData()
+        if !earlyData.isEmpty {
+            context.fireUserInboundEventTriggered(TLSKitEarlyDataEvent.received(context.channel.allocator.buffer(bytes: earlyData)))
+        }
+        let rejectedEarlyData = connection.takeRejectedEarlyData()
+        if !rejectedEarlyData.isEmpty {
+            context.fireUserInboundEventTriggered(TLSKitEarlyDataEvent.rejected(context.channel.allocator.buffer(bytes: rejectedEarlyData)))
+        }
         for event in connection.takeEvents() {
             eventObserver?(event)
             switch event {
@@ -297,7 +322,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: plaintext)))
     }
 
-    private func writeEngineOutput(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+    func writeEngineOutput(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
         guard let connection else {
             promise?.succeed()
             return
@@ -440,15 +465,27 @@ public final class TLSKitClientHandler: TLSKitHandler {
             try TLSConnection(client: configuration, serverName: serverName)
         }
     }
+
+    /// For the other initializers (`init(context:serverName:)`), which make the connection their own way.
+    override init(handshakeTimeout: TimeAmount?, makeConnection: @escaping () throws -> TLSConnection) {
+        super.init(handshakeTimeout: handshakeTimeout, makeConnection: makeConnection)
+    }
 }
 
 /// The server side. Certificate selection by SNI and ALPN selection come from the `TLSServerConfiguration`.
 /// `handshakeTimeout` as for the client.
 public final class TLSKitServerHandler: TLSKitHandler {
+    /// A server handler for one connection. The configuration is checked when the channel becomes active (a bad one
+    /// fails the handler with `TLSKitNIOError.configuration`); `TLSKitContext(server:)` checks it once, up front.
     public init(configuration: TLSServerConfiguration, handshakeTimeout: TimeAmount? = .seconds(10)) {
         super.init(handshakeTimeout: handshakeTimeout) {
             try TLSConnection(server: configuration)
         }
+    }
+
+    /// For the other initializers (`init(context:)`), which make the connection their own way.
+    override init(handshakeTimeout: TimeAmount?, makeConnection: @escaping () throws -> TLSConnection) {
+        super.init(handshakeTimeout: handshakeTimeout, makeConnection: makeConnection)
     }
 }
 

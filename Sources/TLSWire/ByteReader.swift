@@ -1,17 +1,17 @@
 /// A bounds-checked cursor over received bytes. Every read either returns a value or throws
 /// `TLSError(.decodeError)`; nothing here can trap on peer input.
-public struct ByteReader: Sendable {
+package struct ByteReader: Sendable {
     @usableFromInline let bytes: [UInt8]
     @usableFromInline var position: Int
     @usableFromInline let end: Int
 
-    public init(_ bytes: [UInt8]) {
+    package init(_ bytes: [UInt8]) {
         self.bytes = bytes
         self.position = 0
         self.end = bytes.count
     }
 
-    public init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.init(Array(bytes))
     }
 
@@ -21,32 +21,32 @@ public struct ByteReader: Sendable {
         self.end = end
     }
 
-    public var remaining: Int { end - position }
-    public var isEmpty: Bool { position >= end }
+    package var remaining: Int { end - position }
+    package var isEmpty: Bool { position >= end }
 
     @inlinable
-    public mutating func readUInt8() throws(TLSError) -> UInt8 {
+    package mutating func readUInt8() throws(TLSError) -> UInt8 {
         guard position < end else { throw .decode("truncated: expected 1 byte") }
         defer { position += 1 }
         return bytes[position]
     }
 
     @inlinable
-    public mutating func readUInt16() throws(TLSError) -> UInt16 {
+    package mutating func readUInt16() throws(TLSError) -> UInt16 {
         guard end - position >= 2 else { throw .decode("truncated: expected 2 bytes") }
         defer { position += 2 }
         return UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
     }
 
     @inlinable
-    public mutating func readUInt24() throws(TLSError) -> Int {
+    package mutating func readUInt24() throws(TLSError) -> Int {
         guard end - position >= 3 else { throw .decode("truncated: expected 3 bytes") }
         defer { position += 3 }
         return Int(bytes[position]) << 16 | Int(bytes[position + 1]) << 8 | Int(bytes[position + 2])
     }
 
     @inlinable
-    public mutating func readUInt32() throws(TLSError) -> UInt32 {
+    package mutating func readUInt32() throws(TLSError) -> UInt32 {
         guard end - position >= 4 else { throw .decode("truncated: expected 4 bytes") }
         defer { position += 4 }
         return UInt32(bytes[position]) << 24 | UInt32(bytes[position + 1]) << 16
@@ -55,7 +55,7 @@ public struct ByteReader: Sendable {
 
     /// Reads exactly `count` bytes.
     @inlinable
-    public mutating func readBytes(_ count: Int) throws(TLSError) -> [UInt8] {
+    package mutating func readBytes(_ count: Int) throws(TLSError) -> [UInt8] {
         guard count >= 0, end - position >= count else { throw .decode("truncated: expected \(count) bytes") }
         defer { position += count }
         return Array(bytes[position..<(position + count)])
@@ -63,60 +63,60 @@ public struct ByteReader: Sendable {
 
     /// Splits off the next `count` bytes as their own reader (no copy).
     @inlinable
-    public mutating func readSubReader(_ count: Int) throws(TLSError) -> ByteReader {
+    package mutating func readSubReader(_ count: Int) throws(TLSError) -> ByteReader {
         guard count >= 0, end - position >= count else { throw .decode("truncated: vector longer than its container") }
         defer { position += count }
         return ByteReader(bytes: bytes, position: position, end: position + count)
     }
 
     /// `opaque x<floor..2^8-1>` as bytes.
-    public mutating func readVector8(minimum: Int = 0) throws(TLSError) -> [UInt8] {
+    package mutating func readVector8(minimum: Int = 0) throws(TLSError) -> [UInt8] {
         let length = Int(try readUInt8())
         guard length >= minimum else { throw .decode("vector shorter than \(minimum) bytes") }
         return try readBytes(length)
     }
 
     /// `opaque x<floor..2^16-1>` as bytes.
-    public mutating func readVector16(minimum: Int = 0) throws(TLSError) -> [UInt8] {
+    package mutating func readVector16(minimum: Int = 0) throws(TLSError) -> [UInt8] {
         let length = Int(try readUInt16())
         guard length >= minimum else { throw .decode("vector shorter than \(minimum) bytes") }
         return try readBytes(length)
     }
 
     /// `opaque x<floor..2^24-1>` as bytes.
-    public mutating func readVector24(minimum: Int = 0) throws(TLSError) -> [UInt8] {
+    package mutating func readVector24(minimum: Int = 0) throws(TLSError) -> [UInt8] {
         let length = try readUInt24()
         guard length >= minimum else { throw .decode("vector shorter than \(minimum) bytes") }
         return try readBytes(length)
     }
 
     /// A length-prefixed (8-bit length) vector of structures, as a reader over its body.
-    public mutating func readVector8Reader(minimum: Int = 0) throws(TLSError) -> ByteReader {
+    package mutating func readVector8Reader(minimum: Int = 0) throws(TLSError) -> ByteReader {
         let length = Int(try readUInt8())
         guard length >= minimum else { throw .decode("vector shorter than \(minimum) bytes") }
         return try readSubReader(length)
     }
 
-    public mutating func readVector16Reader(minimum: Int = 0) throws(TLSError) -> ByteReader {
+    package mutating func readVector16Reader(minimum: Int = 0) throws(TLSError) -> ByteReader {
         let length = Int(try readUInt16())
         guard length >= minimum else { throw .decode("vector shorter than \(minimum) bytes") }
         return try readSubReader(length)
     }
 
-    public mutating func readVector24Reader(minimum: Int = 0) throws(TLSError) -> ByteReader {
+    package mutating func readVector24Reader(minimum: Int = 0) throws(TLSError) -> ByteReader {
         let length = try readUInt24()
         guard length >= minimum else { throw .decode("vector shorter than \(minimum) bytes") }
         return try readSubReader(length)
     }
 
     /// Everything that is left.
-    public mutating func readRest() -> [UInt8] {
+    package mutating func readRest() -> [UInt8] {
         defer { position = end }
         return Array(bytes[position..<end])
     }
 
     /// Structures must consume their container exactly: trailing bytes are a decode_error.
-    public func expectEmpty(_ what: @autoclosure () -> String = "structure") throws(TLSError) {
+    package func expectEmpty(_ what: @autoclosure () -> String = "structure") throws(TLSError) {
         guard position == end else { throw .decode("\(what()): \(end - position) trailing bytes") }
     }
 }

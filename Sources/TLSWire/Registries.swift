@@ -25,7 +25,7 @@ public struct ProtocolVersion: RawRepresentable, Hashable, Sendable, Comparable,
     }
 }
 
-public enum ContentType: UInt8, Sendable, CustomStringConvertible {
+package enum ContentType: UInt8, Sendable, CustomStringConvertible {
     case changeCipherSpec = 20
     case alert = 21
     case handshake = 22
@@ -274,7 +274,7 @@ public struct SignatureScheme: RawRepresentable, Hashable, Sendable, CustomStrin
     }
 }
 
-public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
@@ -335,7 +335,7 @@ public struct ExtensionType: RawRepresentable, Hashable, Sendable, CustomStringC
 }
 
 /// RFC 8701 GREASE: 0x0A0A, 0x1A1A, …, 0xFAFA.
-public enum Grease {
+package enum Grease {
     public static func isGrease(_ value: UInt16) -> Bool {
         value & 0x0F0F == 0x0A0A && (value >> 8) == (value & 0xFF)
     }

@@ -57,6 +57,7 @@ public struct TLSCommonConfiguration: Sendable {
     public var recordSizeLimit: UInt16? = nil
     /// TLS 1.2 and TLS 1.3 by default; the highest version both sides support is chosen.
     public var minimumVersion: ProtocolVersion = .tls12
+    /// The highest version offered or accepted (`.tls13` by default; `.tls12` turns TLS 1.3 off).
     public var maximumVersion: ProtocolVersion = .tls13
     /// TLS 1.2 only: refuse a peer that does not negotiate the RFC 7627 extended master secret (handshake_failure).
     /// We always offer it (client) and accept it (server). By default a full handshake without it is accepted, as
@@ -94,10 +95,16 @@ public struct TLSCommonConfiguration: Sendable {
     /// The clock (certificate validity, ticket ages). Injected so tests are reproducible.
     public var now: @Sendable () -> Date = { Date() }
 
+    /// The defaults: TLS 1.3 and 1.2, every supported suite, group and scheme, swift-crypto, the system CSPRNG.
     public init() {}
 }
 
+/// How a client connects: what it offers, how it verifies the server, what it remembers for resumption.
+///
+/// A value type: configure one, then make connections from it (`TLSConnection(client:serverName:)`, or once
+/// through a `TLSKitContext` with SwiftNIO). Reference-typed members (`sessionCache`) are shared by copies.
 public struct TLSClientConfiguration: Sendable {
+    /// Settings both roles share (versions, suites, groups, ALPN, sizes, seams).
     public var common = TLSCommonConfiguration()
     /// How the server's chain is verified. Default: the system trust store, with hostname checks.
     public var peerVerification: PeerVerification = .systemTrustRoots
@@ -134,11 +141,13 @@ public struct TLSClientConfiguration: Sendable {
     /// every rule against whatever was actually sent.
     var clientHelloCustomizer: (@Sendable (inout ClientHello, _ isRetry: Bool) -> Void)? = nil
 
+    /// The defaults: system trust roots with server identity checks, no client certificate, no resumption cache.
     public init() {}
 }
 
 /// Whether and how the server asks for a client certificate.
 public enum ClientAuthentication: Sendable {
+    /// Do not ask for a client certificate (the default).
     case none
     /// Ask; accept an empty answer; verify what is sent.
     case optional(PeerVerification)
@@ -146,12 +155,18 @@ public enum ClientAuthentication: Sendable {
     case required(PeerVerification)
 }
 
+/// How a server accepts connections: its certificates, client authentication, tickets and 0-RTT.
+///
+/// A value type; reference-typed members (ticket keys, replay guard, session-ID cache) are shared by copies, so
+/// every connection made from one configuration (or one `TLSKitContext`) shares them.
 public struct TLSServerConfiguration: Sendable {
+    /// Settings both roles share (versions, suites, groups, ALPN, sizes, seams).
     public var common = TLSCommonConfiguration()
     /// The default identity.
     public var certificate: CertifiedKey?
     /// Picks an identity by the client's server_name (nil name: no SNI). Return nil to fall back to `certificate`.
     public var certificateSelector: (@Sendable (String?) -> CertifiedKey?)? = nil
+    /// Whether the server asks for, or requires, a client certificate, and how it verifies one (`.none` by default).
     public var clientAuthentication: ClientAuthentication = .none
     /// Pick the server's most preferred group even when that costs a HelloRetryRequest. By default the server
     /// takes the best group the client already sent a key share for.

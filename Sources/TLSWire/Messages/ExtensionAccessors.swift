@@ -3,97 +3,97 @@
 
 extension Array where Element == Extension {
     /// The extension of `type`, if present (a decoded block holds each type at most once).
-    public func first(_ type: ExtensionType) -> Extension? {
+    package func first(_ type: ExtensionType) -> Extension? {
         first { $0.type == type }
     }
 
-    public func contains(_ type: ExtensionType) -> Bool {
+    package func contains(_ type: ExtensionType) -> Bool {
         contains { $0.type == type }
     }
 
     /// The ClientHello host name (server_name).
-    public var serverNameValue: String? {
+    package var serverNameValue: String? {
         guard case .serverName(let name)? = first(.serverName) else { return nil }
         return name
     }
 
-    public var supportedVersionsClient: [ProtocolVersion]? {
+    package var supportedVersionsClient: [ProtocolVersion]? {
         guard case .supportedVersionsClient(let v)? = first(.supportedVersions) else { return nil }
         return v
     }
 
-    public var supportedVersionServer: ProtocolVersion? {
+    package var supportedVersionServer: ProtocolVersion? {
         guard case .supportedVersionsServer(let v)? = first(.supportedVersions) else { return nil }
         return v
     }
 
-    public var keyShareClient: [KeyShareEntry]? {
+    package var keyShareClient: [KeyShareEntry]? {
         guard case .keyShareClient(let e)? = first(.keyShare) else { return nil }
         return e
     }
 
-    public var keyShareServer: KeyShareEntry? {
+    package var keyShareServer: KeyShareEntry? {
         guard case .keyShareServer(let e)? = first(.keyShare) else { return nil }
         return e
     }
 
-    public var keyShareHelloRetryRequest: NamedGroup? {
+    package var keyShareHelloRetryRequest: NamedGroup? {
         guard case .keyShareHelloRetryRequest(let g)? = first(.keyShare) else { return nil }
         return g
     }
 
-    public var alpnProtocols: [[UInt8]]? {
+    package var alpnProtocols: [[UInt8]]? {
         guard case .alpn(let p)? = first(.alpn) else { return nil }
         return p
     }
 
-    public var signatureAlgorithms: [SignatureScheme]? {
+    package var signatureAlgorithms: [SignatureScheme]? {
         guard case .signatureAlgorithms(let s)? = first(.signatureAlgorithms) else { return nil }
         return s
     }
 
-    public var signatureAlgorithmsCert: [SignatureScheme]? {
+    package var signatureAlgorithmsCert: [SignatureScheme]? {
         guard case .signatureAlgorithmsCert(let s)? = first(.signatureAlgorithmsCert) else { return nil }
         return s
     }
 
-    public var supportedGroups: [NamedGroup]? {
+    package var supportedGroups: [NamedGroup]? {
         guard case .supportedGroups(let g)? = first(.supportedGroups) else { return nil }
         return g
     }
 
-    public var cookie: [UInt8]? {
+    package var cookie: [UInt8]? {
         guard case .cookie(let c)? = first(.cookie) else { return nil }
         return c
     }
 
-    public var pskKeyExchangeModes: [UInt8]? {
+    package var pskKeyExchangeModes: [UInt8]? {
         guard case .pskKeyExchangeModes(let m)? = first(.pskKeyExchangeModes) else { return nil }
         return m
     }
 
-    public var preSharedKeyClient: (identities: [PSKIdentity], binders: [[UInt8]])? {
+    package var preSharedKeyClient: (identities: [PSKIdentity], binders: [[UInt8]])? {
         guard case .preSharedKeyClient(let ids, let binders)? = first(.preSharedKey) else { return nil }
         return (ids, binders)
     }
 
-    public var preSharedKeySelectedIdentity: UInt16? {
+    package var preSharedKeySelectedIdentity: UInt16? {
         guard case .preSharedKeyServer(let i)? = first(.preSharedKey) else { return nil }
         return i
     }
 
     /// max_early_data_size from a NewSessionTicket early_data extension.
-    public var maxEarlyDataSize: UInt32? {
+    package var maxEarlyDataSize: UInt32? {
         guard case .earlyData(let size)? = first(.earlyData) else { return nil }
         return size
     }
 
-    public var recordSizeLimit: UInt16? {
+    package var recordSizeLimit: UInt16? {
         guard case .recordSizeLimit(let l)? = first(.recordSizeLimit) else { return nil }
         return l
     }
 
-    public var certificateAuthorities: [[UInt8]]? {
+    package var certificateAuthorities: [[UInt8]]? {
         guard case .certificateAuthorities(let n)? = first(.certificateAuthorities) else { return nil }
         return n
     }

@@ -5,20 +5,20 @@
 
 extension Extension {
     /// Writes extension_type, the 2-byte length and the body.
-    public func encode(into writer: inout ByteWriter) {
+    package func encode(into writer: inout ByteWriter) {
         writer.writeUInt16(type.rawValue)
         writer.writeVector16 { body in encodeBody(into: &body) }
     }
 
     /// Writes an extension block: `Extension extensions<0..2^16-1>`.
-    public static func encodeList(_ extensions: [Extension], into writer: inout ByteWriter) {
+    package static func encodeList(_ extensions: [Extension], into writer: inout ByteWriter) {
         writer.writeVector16 { block in
             for ext in extensions { ext.encode(into: &block) }
         }
     }
 
     /// Writes only the extension_data (no type, no length).
-    public func encodeBody(into w: inout ByteWriter) {
+    package func encodeBody(into w: inout ByteWriter) {
         switch self {
         case .serverName(let name):
             // nil is the empty body servers send to acknowledge SNI.
@@ -81,7 +81,7 @@ extension Extension {
     /// - Duplicate extension types in one block: illegal_parameter (RFC 8446 §4.2).
     /// - Unknown types, GREASE included, become `.unknown(type, body)`.
     /// - In a ClientHello, pre_shared_key must be the last extension: illegal_parameter (§4.2.11).
-    public static func decodeList(_ reader: inout ByteReader, context: ExtensionContext) throws(TLSError) -> [Extension] {
+    package static func decodeList(_ reader: inout ByteReader, context: ExtensionContext) throws(TLSError) -> [Extension] {
         var block = try reader.readVector16Reader()
         var seen = Set<UInt16>()
         var result: [Extension] = []
@@ -105,7 +105,7 @@ extension Extension {
     /// Context-dependent types (supported_versions, key_share, pre_shared_key, early_data) in a
     /// message that does not define them are kept as `.unknown(type, body)`: their `type` still
     /// names the real extension, so the engine can reject them as not permitted there.
-    public static func decode(type: ExtensionType, body: [UInt8], context: ExtensionContext) throws(TLSError) -> Extension {
+    package static func decode(type: ExtensionType, body: [UInt8], context: ExtensionContext) throws(TLSError) -> Extension {
         var r = ByteReader(body)
         let ext = try decodeBody(type: type, reader: &r, body: body, context: context)
         try r.expectEmpty("extension \(type)")
@@ -298,13 +298,13 @@ extension Extension {
 
 extension KeyShareEntry {
     /// `NamedGroup group; opaque key_exchange<1..2^16-1>;`
-    public init(decoding reader: inout ByteReader) throws(TLSError) {
+    package init(decoding reader: inout ByteReader) throws(TLSError) {
         let group = NamedGroup(rawValue: try reader.readUInt16())
         let keyExchange = try reader.readVector16(minimum: 1)
         self.init(group: group, keyExchange: keyExchange)
     }
 
-    public func encode(into writer: inout ByteWriter) {
+    package func encode(into writer: inout ByteWriter) {
         writer.writeUInt16(group.rawValue)
         writer.writeVector16(bytes: keyExchange)
     }

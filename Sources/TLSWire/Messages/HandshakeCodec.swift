@@ -3,7 +3,7 @@
 // decode_error; every `encode(into:)` writes the body only. `HandshakeMessage` adds the header.
 
 extension ClientHello {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let legacyVersion = ProtocolVersion(rawValue: try r.readUInt16())
         let random = try r.readBytes(32)
         let sessionID = try readSessionID(&r)
@@ -23,7 +23,7 @@ extension ClientHello {
 
     /// Writes the body. An empty extension list is omitted (the pre-TLS 1.3 form), which is also
     /// how such a ClientHello decodes.
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt16(legacyVersion.rawValue)
         w.writeBytes(random)
         w.writeVector8(bytes: legacySessionID)
@@ -35,7 +35,7 @@ extension ClientHello {
     /// The full handshake message (header included) up to, but excluding, the binders list of
     /// the pre_shared_key extension: the transcript input of the PSK binders (RFC 8446 §4.2.11.2).
     /// Nil when the last extension is not a ClientHello pre_shared_key; internal_error when it cannot be encoded.
-    public func encodedWithoutBinders() throws(TLSError) -> [UInt8]? {
+    package func encodedWithoutBinders() throws(TLSError) -> [UInt8]? {
         guard case .preSharedKeyClient(_, let binders)? = extensions.last else { return nil }
         let full = try HandshakeMessage.clientHello(self).encode()
         let bindersLength = 2 + binders.reduce(0) { $0 + 1 + $1.count }
@@ -45,7 +45,7 @@ extension ClientHello {
 }
 
 extension ServerHello {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let legacyVersion = ProtocolVersion(rawValue: try r.readUInt16())
         let random = try r.readBytes(32)
         let sessionID = try readSessionID(&r)
@@ -60,7 +60,7 @@ extension ServerHello {
     }
 
     /// Writes the body; an empty extension list is omitted, mirroring the decoder.
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt16(legacyVersion.rawValue)
         w.writeBytes(random)
         w.writeVector8(bytes: legacySessionIDEcho)
@@ -78,33 +78,33 @@ private func readSessionID(_ r: inout ByteReader) throws(TLSError) -> [UInt8] {
 }
 
 extension EncryptedExtensions {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let extensions = try Extension.decodeList(&r, context: .encryptedExtensions)
         try r.expectEmpty("EncryptedExtensions")
         self.init(extensions: extensions)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         Extension.encodeList(extensions, into: &w)
     }
 }
 
 extension CertificateRequest {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let context = try r.readVector8()
         let extensions = try Extension.decodeList(&r, context: .certificateRequest)
         try r.expectEmpty("CertificateRequest")
         self.init(certificateRequestContext: context, extensions: extensions)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeVector8(bytes: certificateRequestContext)
         Extension.encodeList(extensions, into: &w)
     }
 }
 
 extension CertificateMessage {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let context = try r.readVector8()
         var list = try r.readVector24Reader()
         var entries: [Entry] = []
@@ -118,7 +118,7 @@ extension CertificateMessage {
         self.init(certificateRequestContext: context, entries: entries)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeVector8(bytes: certificateRequestContext)
         w.writeVector24 { list in
             for entry in entries {
@@ -130,14 +130,14 @@ extension CertificateMessage {
 }
 
 extension CertificateVerify {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let algorithm = SignatureScheme(rawValue: try r.readUInt16())
         let signature = try r.readVector16()
         try r.expectEmpty("CertificateVerify")
         self.init(algorithm: algorithm, signature: signature)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt16(algorithm.rawValue)
         w.writeVector16(bytes: signature)
     }
@@ -145,17 +145,17 @@ extension CertificateVerify {
 
 extension Finished {
     /// The whole body is verify_data; its length is checked against the hash by the engine.
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         self.init(verifyData: r.readRest())
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeBytes(verifyData)
     }
 }
 
 extension NewSessionTicket {
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let lifetime = try r.readUInt32()
         let ageAdd = try r.readUInt32()
         let nonce = try r.readVector8()
@@ -165,7 +165,7 @@ extension NewSessionTicket {
         self.init(ticketLifetime: lifetime, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket: ticket, extensions: extensions)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt32(ticketLifetime)
         w.writeUInt32(ticketAgeAdd)
         w.writeVector8(bytes: ticketNonce)
@@ -176,7 +176,7 @@ extension NewSessionTicket {
 
 extension KeyUpdateRequest {
     /// One byte; any value other than 0 or 1 is illegal_parameter (RFC 8446 §4.6.3).
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let raw = try r.readUInt8()
         try r.expectEmpty("KeyUpdate")
         guard let value = KeyUpdateRequest(rawValue: raw) else {
@@ -185,7 +185,7 @@ extension KeyUpdateRequest {
         self = value
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt8(rawValue)
     }
 }
@@ -193,7 +193,7 @@ extension KeyUpdateRequest {
 extension HandshakeMessage {
     /// The full message: msg_type, uint24 length, body. internal_error when a length does not fit its prefix (an
     /// oversized configuration value or ticket): such a message is never produced.
-    public func encode() throws(TLSError) -> [UInt8] {
+    package func encode() throws(TLSError) -> [UInt8] {
         var w = ByteWriter(reservingCapacity: 256)
         w.writeUInt8(type.rawValue)
         w.writeVector24 { body in encodeBody(into: &body) }
@@ -201,7 +201,7 @@ extension HandshakeMessage {
     }
 
     /// The body only (no header).
-    public func encodeBody(into w: inout ByteWriter) {
+    package func encodeBody(into w: inout ByteWriter) {
         switch self {
         case .clientHello(let m): m.encode(into: &w)
         case .serverHello(let m): m.encode(into: &w)
@@ -224,7 +224,7 @@ extension HandshakeMessage {
     }
 
     /// Decodes one TLS 1.3 message body of type `type`: `decode(type:body:version: .tls13)`.
-    public static func decode(type: UInt8, body: [UInt8]) throws(TLSError) -> HandshakeMessage {
+    package static func decode(type: UInt8, body: [UInt8]) throws(TLSError) -> HandshakeMessage {
         try decode(type: type, body: body, version: .tls13)
     }
 
@@ -235,7 +235,7 @@ extension HandshakeMessage {
     ///   Certificate, ServerKeyExchange (ECDHE), CertificateRequest, ServerHelloDone,
     ///   CertificateVerify, ClientKeyExchange (ECDHE), Finished, CertificateStatus (RFC 6066); TLS-1.3-only and unknown types
     ///   are unexpected_message. HelloRequest/ServerHelloDone with a body are decode_error.
-    public static func decode(type: UInt8, body: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
+    package static func decode(type: UInt8, body: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
         if version < .tls13 { return try decodeTLS12(type: type, body: body) }
         var r = ByteReader(body)
         guard let known = HandshakeType(rawValue: type) else {
@@ -260,12 +260,12 @@ extension HandshakeMessage {
     }
 
     /// Decodes exactly one complete message (header included), e.g. a test vector.
-    public static func decode(_ message: [UInt8]) throws(TLSError) -> HandshakeMessage {
+    package static func decode(_ message: [UInt8]) throws(TLSError) -> HandshakeMessage {
         try decode(message, version: .tls13)
     }
 
     /// Decodes exactly one complete message (header included) as defined in `version`.
-    public static func decode(_ message: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
+    package static func decode(_ message: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
         var r = ByteReader(message)
         let type = try r.readUInt8()
         let body = try r.readVector24()
@@ -275,12 +275,12 @@ extension HandshakeMessage {
 }
 
 extension Alert {
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         [level.rawValue, description.rawValue]
     }
 
     /// Exactly two bytes; an unknown level is a decode_error.
-    public init(decoding bytes: [UInt8]) throws(TLSError) {
+    package init(decoding bytes: [UInt8]) throws(TLSError) {
         guard bytes.count == 2 else { throw .decode("alert: \(bytes.count) bytes, expected 2") }
         guard let level = AlertLevel(rawValue: bytes[0]) else { throw .decode("alert: level \(bytes[0])") }
         self.init(level: level, description: AlertDescription(rawValue: bytes[1]))

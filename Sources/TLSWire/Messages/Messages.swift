@@ -5,20 +5,20 @@
 
 
 /// A KeyShareEntry (RFC 8446 §4.2.8).
-public struct KeyShareEntry: Hashable, Sendable {
-    public var group: NamedGroup
-    public var keyExchange: [UInt8]
-    public init(group: NamedGroup, keyExchange: [UInt8]) {
+package struct KeyShareEntry: Hashable, Sendable {
+    package var group: NamedGroup
+    package var keyExchange: [UInt8]
+    package init(group: NamedGroup, keyExchange: [UInt8]) {
         self.group = group
         self.keyExchange = keyExchange
     }
 }
 
 /// One PskIdentity of the pre_shared_key extension (RFC 8446 §4.2.11).
-public struct PSKIdentity: Hashable, Sendable {
-    public var identity: [UInt8]
-    public var obfuscatedTicketAge: UInt32
-    public init(identity: [UInt8], obfuscatedTicketAge: UInt32) {
+package struct PSKIdentity: Hashable, Sendable {
+    package var identity: [UInt8]
+    package var obfuscatedTicketAge: UInt32
+    package init(identity: [UInt8], obfuscatedTicketAge: UInt32) {
         self.identity = identity
         self.obfuscatedTicketAge = obfuscatedTicketAge
     }
@@ -26,7 +26,7 @@ public struct PSKIdentity: Hashable, Sendable {
 
 /// The message an extension block appears in: the same extension type has different bodies in
 /// different messages (e.g. key_share in ClientHello, ServerHello and HelloRetryRequest).
-public enum ExtensionContext: Sendable {
+package enum ExtensionContext: Sendable {
     case clientHello
     case serverHello
     case helloRetryRequest
@@ -38,7 +38,7 @@ public enum ExtensionContext: Sendable {
 
 /// A typed extension. Extensions TLSKit does not understand (including GREASE) decode as `.unknown`
 /// and are ignored by the state machines; that is the RFC 8446 §4.2 / RFC 8701 rule.
-public enum Extension: Hashable, Sendable {
+package enum Extension: Hashable, Sendable {
     /// server_name: ClientHello carries a host name; EncryptedExtensions/ServerHello carry an empty body (nil).
     case serverName(String?)
     case supportedGroups([NamedGroup])
@@ -75,7 +75,7 @@ public enum Extension: Hashable, Sendable {
     case padding(Int)
     case unknown(ExtensionType, [UInt8])
 
-    public var type: ExtensionType {
+    package var type: ExtensionType {
         switch self {
         case .serverName: return .serverName
         case .supportedGroups: return .supportedGroups
@@ -102,15 +102,15 @@ public enum Extension: Hashable, Sendable {
     }
 }
 
-public struct ClientHello: Hashable, Sendable {
-    public var legacyVersion: ProtocolVersion
-    public var random: [UInt8]              // 32 bytes
-    public var legacySessionID: [UInt8]     // 0...32 bytes
-    public var cipherSuites: [CipherSuite]  // non-empty
-    public var legacyCompressionMethods: [UInt8]  // non-empty
-    public var extensions: [Extension]
+package struct ClientHello: Hashable, Sendable {
+    package var legacyVersion: ProtocolVersion
+    package var random: [UInt8]              // 32 bytes
+    package var legacySessionID: [UInt8]     // 0...32 bytes
+    package var cipherSuites: [CipherSuite]  // non-empty
+    package var legacyCompressionMethods: [UInt8]  // non-empty
+    package var extensions: [Extension]
 
-    public init(legacyVersion: ProtocolVersion = .tls12, random: [UInt8], legacySessionID: [UInt8],
+    package init(legacyVersion: ProtocolVersion = .tls12, random: [UInt8], legacySessionID: [UInt8],
                 cipherSuites: [CipherSuite], legacyCompressionMethods: [UInt8] = [0], extensions: [Extension]) {
         self.legacyVersion = legacyVersion
         self.random = random
@@ -123,23 +123,23 @@ public struct ClientHello: Hashable, Sendable {
 
 /// ServerHello; a HelloRetryRequest is a ServerHello whose random is the special value (RFC 8446 §4.1.3).
 /// The decoder picks the extension context from the random, so HRR extensions decode as HRR forms.
-public struct ServerHello: Hashable, Sendable {
-    public var legacyVersion: ProtocolVersion
-    public var random: [UInt8]
-    public var legacySessionIDEcho: [UInt8]
-    public var cipherSuite: CipherSuite
-    public var legacyCompressionMethod: UInt8
-    public var extensions: [Extension]
+package struct ServerHello: Hashable, Sendable {
+    package var legacyVersion: ProtocolVersion
+    package var random: [UInt8]
+    package var legacySessionIDEcho: [UInt8]
+    package var cipherSuite: CipherSuite
+    package var legacyCompressionMethod: UInt8
+    package var extensions: [Extension]
 
     /// SHA-256("HelloRetryRequest").
-    public static let helloRetryRequestRandom: [UInt8] = [
+    package static let helloRetryRequestRandom: [UInt8] = [
         0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
         0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
     ]
 
-    public var isHelloRetryRequest: Bool { random == ServerHello.helloRetryRequestRandom }
+    package var isHelloRetryRequest: Bool { random == ServerHello.helloRetryRequestRandom }
 
-    public init(legacyVersion: ProtocolVersion = .tls12, random: [UInt8], legacySessionIDEcho: [UInt8],
+    package init(legacyVersion: ProtocolVersion = .tls12, random: [UInt8], legacySessionIDEcho: [UInt8],
                 cipherSuite: CipherSuite, legacyCompressionMethod: UInt8 = 0, extensions: [Extension]) {
         self.legacyVersion = legacyVersion
         self.random = random
@@ -150,60 +150,65 @@ public struct ServerHello: Hashable, Sendable {
     }
 }
 
-public struct EncryptedExtensions: Hashable, Sendable {
-    public var extensions: [Extension]
-    public init(extensions: [Extension]) { self.extensions = extensions }
+package struct EncryptedExtensions: Hashable, Sendable {
+    package var extensions: [Extension]
+    package init(extensions: [Extension]) { self.extensions = extensions }
 }
 
-public struct CertificateRequest: Hashable, Sendable {
-    public var certificateRequestContext: [UInt8]
-    public var extensions: [Extension]   // must include signature_algorithms
-    public init(certificateRequestContext: [UInt8], extensions: [Extension]) {
+package struct CertificateRequest: Hashable, Sendable {
+    package var certificateRequestContext: [UInt8]
+    package var extensions: [Extension]   // must include signature_algorithms
+    package init(certificateRequestContext: [UInt8], extensions: [Extension]) {
         self.certificateRequestContext = certificateRequestContext
         self.extensions = extensions
     }
 }
 
 /// TLS 1.3 Certificate (RFC 8446 §4.4.2).
-public struct CertificateMessage: Hashable, Sendable {
-    public struct Entry: Hashable, Sendable {
-        public var certificateDER: [UInt8]   // non-empty
-        public var extensions: [Extension]
-        public init(certificateDER: [UInt8], extensions: [Extension] = []) {
+package struct CertificateMessage: Hashable, Sendable {
+    package struct Entry: Hashable, Sendable {
+        package var certificateDER: [UInt8]   // non-empty
+        package var extensions: [Extension]
+        package init(certificateDER: [UInt8], extensions: [Extension] = []) {
             self.certificateDER = certificateDER
             self.extensions = extensions
         }
     }
-    public var certificateRequestContext: [UInt8]
-    public var entries: [Entry]
-    public init(certificateRequestContext: [UInt8], entries: [Entry]) {
+    package var certificateRequestContext: [UInt8]
+    package var entries: [Entry]
+    package init(certificateRequestContext: [UInt8], entries: [Entry]) {
         self.certificateRequestContext = certificateRequestContext
         self.entries = entries
     }
 }
 
-public struct CertificateVerify: Hashable, Sendable {
-    public var algorithm: SignatureScheme
-    public var signature: [UInt8]
-    public init(algorithm: SignatureScheme, signature: [UInt8]) {
+package struct CertificateVerify: Hashable, Sendable {
+    package var algorithm: SignatureScheme
+    package var signature: [UInt8]
+    package init(algorithm: SignatureScheme, signature: [UInt8]) {
         self.algorithm = algorithm
         self.signature = signature
     }
 }
 
-public struct Finished: Hashable, Sendable {
-    public var verifyData: [UInt8]   // the whole body; its length is Hash.length (checked by the engine)
-    public init(verifyData: [UInt8]) { self.verifyData = verifyData }
+package struct Finished: Hashable, Sendable {
+    package var verifyData: [UInt8]   // the whole body; its length is Hash.length (checked by the engine)
+    package init(verifyData: [UInt8]) { self.verifyData = verifyData }
 }
 
 /// TLS 1.3 NewSessionTicket (RFC 8446 §4.6.1).
+/// Part of TLSKit's public API (`TLSEvent.newSessionTicket`); its extensions stay internal to the package.
 public struct NewSessionTicket: Hashable, Sendable {
+    /// Seconds the ticket may be used for resumption (RFC 8446 §4.6.1; at most seven days).
     public var ticketLifetime: UInt32
+    /// The value the client adds to the ticket's age, to obscure it.
     public var ticketAgeAdd: UInt32
+    /// Distinguishes the tickets of one connection.
     public var ticketNonce: [UInt8]   // 0...255
+    /// The opaque ticket (for TLSKit servers: the sealed session state).
     public var ticket: [UInt8]        // 1...2^16-1
-    public var extensions: [Extension]
-    public init(ticketLifetime: UInt32, ticketAgeAdd: UInt32, ticketNonce: [UInt8], ticket: [UInt8], extensions: [Extension]) {
+    package var extensions: [Extension]
+    package init(ticketLifetime: UInt32, ticketAgeAdd: UInt32, ticketNonce: [UInt8], ticket: [UInt8], extensions: [Extension]) {
         self.ticketLifetime = ticketLifetime
         self.ticketAgeAdd = ticketAgeAdd
         self.ticketNonce = ticketNonce
@@ -212,22 +217,22 @@ public struct NewSessionTicket: Hashable, Sendable {
     }
 }
 
-public enum KeyUpdateRequest: UInt8, Sendable {
+package enum KeyUpdateRequest: UInt8, Sendable {
     case updateNotRequested = 0
     case updateRequested = 1
 }
 
-public struct Alert: Hashable, Sendable {
-    public var level: AlertLevel
-    public var description: AlertDescription
-    public init(level: AlertLevel, description: AlertDescription) {
+package struct Alert: Hashable, Sendable {
+    package var level: AlertLevel
+    package var description: AlertDescription
+    package init(level: AlertLevel, description: AlertDescription) {
         self.level = level
         self.description = description
     }
 }
 
 /// One handshake message, typed. Decoding picks the body type from the header's msg_type.
-public enum HandshakeMessage: Hashable, Sendable {
+package enum HandshakeMessage: Hashable, Sendable {
     case clientHello(ClientHello)
     case serverHello(ServerHello)          // including HelloRetryRequest
     case newSessionTicket(NewSessionTicket)
@@ -249,7 +254,7 @@ public enum HandshakeMessage: Hashable, Sendable {
     /// TLS 1.2 CertificateStatus (RFC 6066 §8): the DER OCSPResponse it carries.
     case certificateStatus(ocspResponse: [UInt8])
 
-    public var type: HandshakeType {
+    package var type: HandshakeType {
         switch self {
         case .clientHello: return .clientHello
         case .serverHello: return .serverHello

@@ -10,15 +10,15 @@
 ///     struct { opaque point <1..2^8-1>; } ECPoint;
 ///
 /// The point is kept opaque: validating it against the group is the key-agreement code's job.
-public struct ServerECDHParameters: Hashable, Sendable {
+package struct ServerECDHParameters: Hashable, Sendable {
     /// ECCurveType named_curve.
-    public static let namedCurveType: UInt8 = 3
+    package static let namedCurveType: UInt8 = 3
 
-    public var group: NamedGroup
+    package var group: NamedGroup
     /// The encoded ECPoint (non-empty; e.g. 32 bytes for x25519, 65 for uncompressed secp256r1).
-    public var publicKey: [UInt8]
+    package var publicKey: [UInt8]
 
-    public init(group: NamedGroup, publicKey: [UInt8]) {
+    package init(group: NamedGroup, publicKey: [UInt8]) {
         self.group = group
         self.publicKey = publicKey
     }
@@ -29,7 +29,7 @@ public struct ServerECDHParameters: Hashable, Sendable {
     /// - curve_type other than named_curve (explicit_prime 1, explicit_char2 2, or any other
     ///   value): illegal_parameter.
     /// - empty or truncated point: decode_error.
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let curveType = try r.readUInt8()
         guard curveType == Self.namedCurveType else {
             throw .illegalParameter("ServerECDHParams: curve_type \(curveType), only named_curve (3) is supported")
@@ -39,7 +39,7 @@ public struct ServerECDHParameters: Hashable, Sendable {
         self.init(group: group, publicKey: point)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt8(Self.namedCurveType)
         w.writeUInt16(group.rawValue)
         w.writeVector8(bytes: publicKey)
@@ -48,7 +48,7 @@ public struct ServerECDHParameters: Hashable, Sendable {
     /// The exact bytes of ServerECDHParams: what the server signs, after client_random and
     /// server_random (RFC 8422 §5.4). Decoding is canonical, so for a received message these are
     /// the bytes the peer sent.
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         get throws(TLSError) {
             var w = ByteWriter(reservingCapacity: 4 + publicKey.count)
             encode(into: &w)
@@ -63,18 +63,18 @@ public struct ServerECDHParameters: Hashable, Sendable {
 ///     digitally-signed (RFC 5246 §4.7): SignatureAndHashAlgorithm (u16) + opaque signature<0..2^16-1>
 ///
 /// The signature must be non-empty here (anonymous ECDH is not supported): empty is decode_error.
-public struct ServerKeyExchange: Hashable, Sendable {
-    public var parameters: ServerECDHParameters
-    public var signatureScheme: SignatureScheme
-    public var signature: [UInt8]
+package struct ServerKeyExchange: Hashable, Sendable {
+    package var parameters: ServerECDHParameters
+    package var signatureScheme: SignatureScheme
+    package var signature: [UInt8]
 
-    public init(parameters: ServerECDHParameters, signatureScheme: SignatureScheme, signature: [UInt8]) {
+    package init(parameters: ServerECDHParameters, signatureScheme: SignatureScheme, signature: [UInt8]) {
         self.parameters = parameters
         self.signatureScheme = signatureScheme
         self.signature = signature
     }
 
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let parameters = try ServerECDHParameters(decoding: &r)
         let scheme = SignatureScheme(rawValue: try r.readUInt16())
         let signature = try r.readVector16(minimum: 1)
@@ -82,7 +82,7 @@ public struct ServerKeyExchange: Hashable, Sendable {
         self.init(parameters: parameters, signatureScheme: scheme, signature: signature)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         parameters.encode(into: &w)
         w.writeUInt16(signatureScheme.rawValue)
         w.writeVector16(bytes: signature)
@@ -91,18 +91,18 @@ public struct ServerKeyExchange: Hashable, Sendable {
 
 /// ClientKeyExchange for ECDHE (RFC 8422 §5.7): ClientECDiffieHellmanPublic with an explicit
 /// ECPoint, `opaque point <1..2^8-1>`. An empty point is decode_error.
-public struct ClientKeyExchange: Hashable, Sendable {
-    public var publicKey: [UInt8]
+package struct ClientKeyExchange: Hashable, Sendable {
+    package var publicKey: [UInt8]
 
-    public init(publicKey: [UInt8]) { self.publicKey = publicKey }
+    package init(publicKey: [UInt8]) { self.publicKey = publicKey }
 
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let point = try r.readVector8(minimum: 1)
         try r.expectEmpty("ClientKeyExchange")
         self.init(publicKey: point)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeVector8(bytes: publicKey)
     }
 }
@@ -114,13 +114,13 @@ public struct ClientKeyExchange: Hashable, Sendable {
 ///
 /// An empty list is valid on the wire (a client without a certificate); whether it is acceptable
 /// is the engine's decision. An empty ASN.1Cert is decode_error.
-public struct CertificateMessage12: Hashable, Sendable {
+package struct CertificateMessage12: Hashable, Sendable {
     /// DER certificates, the end-entity certificate first.
-    public var certificates: [[UInt8]]
+    package var certificates: [[UInt8]]
 
-    public init(certificates: [[UInt8]]) { self.certificates = certificates }
+    package init(certificates: [[UInt8]]) { self.certificates = certificates }
 
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         var list = try r.readVector24Reader()
         var certificates: [[UInt8]] = []
         while !list.isEmpty { certificates.append(try list.readVector24(minimum: 1)) }
@@ -128,7 +128,7 @@ public struct CertificateMessage12: Hashable, Sendable {
         self.init(certificates: certificates)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeVector24 { list in
             for der in certificates { list.writeVector24(bytes: der) }
         }
@@ -143,23 +143,23 @@ public struct CertificateMessage12: Hashable, Sendable {
 ///
 /// Empty certificate_types, empty or odd-length supported_signature_algorithms and empty
 /// DistinguishedNames are decode_error.
-public struct CertificateRequest12: Hashable, Sendable {
+package struct CertificateRequest12: Hashable, Sendable {
     /// ClientCertificateType values: rsa_sign(1), ecdsa_sign(64), ….
-    public var certificateTypes: [UInt8]
-    public var signatureAlgorithms: [SignatureScheme]
+    package var certificateTypes: [UInt8]
+    package var signatureAlgorithms: [SignatureScheme]
     /// DER-encoded DistinguishedNames; may be empty.
-    public var certificateAuthorities: [[UInt8]]
+    package var certificateAuthorities: [[UInt8]]
 
-    public static let rsaSign: UInt8 = 1
-    public static let ecdsaSign: UInt8 = 64
+    package static let rsaSign: UInt8 = 1
+    package static let ecdsaSign: UInt8 = 64
 
-    public init(certificateTypes: [UInt8], signatureAlgorithms: [SignatureScheme], certificateAuthorities: [[UInt8]] = []) {
+    package init(certificateTypes: [UInt8], signatureAlgorithms: [SignatureScheme], certificateAuthorities: [[UInt8]] = []) {
         self.certificateTypes = certificateTypes
         self.signatureAlgorithms = signatureAlgorithms
         self.certificateAuthorities = certificateAuthorities
     }
 
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let types = try r.readVector8(minimum: 1)
         var schemesReader = try r.readVector16Reader(minimum: 2)
         guard schemesReader.remaining % 2 == 0 else {
@@ -174,7 +174,7 @@ public struct CertificateRequest12: Hashable, Sendable {
         self.init(certificateTypes: types, signatureAlgorithms: schemes, certificateAuthorities: authorities)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeVector8(bytes: certificateTypes)
         w.writeVector16 { for s in signatureAlgorithms { $0.writeUInt16(s.rawValue) } }
         w.writeVector16 { list in for dn in certificateAuthorities { list.writeVector16(bytes: dn) } }
@@ -186,23 +186,23 @@ public struct CertificateRequest12: Hashable, Sendable {
 ///     struct { uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>; } NewSessionTicket;
 ///
 /// An empty ticket is legal (RFC 5077 §3.3: the server decided not to issue one after all).
-public struct NewSessionTicket12: Hashable, Sendable {
-    public var lifetimeHint: UInt32
-    public var ticket: [UInt8]
+package struct NewSessionTicket12: Hashable, Sendable {
+    package var lifetimeHint: UInt32
+    package var ticket: [UInt8]
 
-    public init(lifetimeHint: UInt32, ticket: [UInt8]) {
+    package init(lifetimeHint: UInt32, ticket: [UInt8]) {
         self.lifetimeHint = lifetimeHint
         self.ticket = ticket
     }
 
-    public init(decoding r: inout ByteReader) throws(TLSError) {
+    package init(decoding r: inout ByteReader) throws(TLSError) {
         let hint = try r.readUInt32()
         let ticket = try r.readVector16()
         try r.expectEmpty("NewSessionTicket")
         self.init(lifetimeHint: hint, ticket: ticket)
     }
 
-    public func encode(into w: inout ByteWriter) {
+    package func encode(into w: inout ByteWriter) {
         w.writeUInt32(lifetimeHint)
         w.writeVector16(bytes: ticket)
     }

@@ -89,6 +89,7 @@ final class Recorder: ChannelInboundHandler, Sendable {
         var reads = 0
         var readCompletes = 0
         var inactive = false
+        var earlyData: [TLSKitEarlyDataEvent] = []
     }
 
     let state = Locked(State())
@@ -102,6 +103,8 @@ final class Recorder: ChannelInboundHandler, Sendable {
             state.mutate { $0.handshakeEvents.append(proto) }
         } else if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
             state.mutate { $0.inputClosed += 1 }
+        } else if let early = event as? TLSKitEarlyDataEvent {
+            state.mutate { $0.earlyData.append(early) }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -162,18 +165,33 @@ struct EmbeddedPair: Sendable {
         extraClientHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in },
         extraServerHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in }
     ) async throws {
+        try await self.init(
+            makeClientHandler: { TLSKitClientHandler(configuration: clientConfiguration, serverName: serverName) },
+            makeServerHandler: { TLSKitServerHandler(configuration: serverConfiguration) },
+            clientHandlersBeforeTLS: clientHandlersBeforeTLS,
+            extraClientHandlers: extraClientHandlers,
+            extraServerHandlers: extraServerHandlers)
+    }
+
+    /// The same with handlers made by the test (from a `TLSKitContext`, say).
+    init(
+        makeClientHandler: @escaping @Sendable () -> TLSKitClientHandler,
+        makeServerHandler: @escaping @Sendable () -> TLSKitServerHandler,
+        clientHandlersBeforeTLS: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in },
+        extraClientHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in },
+        extraServerHandlers: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void = { _ in }
+    ) async throws {
         let clientRecorder = self.clientRecorder
         let serverRecorder = self.serverRecorder
         client = try await NIOAsyncTestingChannel { channel in
             // Between the channel and the TLS handler: they see ciphertext and what the handler passes down.
             try clientHandlersBeforeTLS(channel.pipeline.syncOperations)
-            try channel.pipeline.syncOperations.addHandler(
-                TLSKitClientHandler(configuration: clientConfiguration, serverName: serverName))
+            try channel.pipeline.syncOperations.addHandler(makeClientHandler())
             try extraClientHandlers(channel.pipeline.syncOperations)
             try channel.pipeline.syncOperations.addHandler(clientRecorder)
         }
         server = try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandler(TLSKitServerHandler(configuration: serverConfiguration))
+            try channel.pipeline.syncOperations.addHandler(makeServerHandler())
             try extraServerHandlers(channel.pipeline.syncOperations)
             try channel.pipeline.syncOperations.addHandler(serverRecorder)
         }
