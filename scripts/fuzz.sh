@@ -15,9 +15,10 @@ shift 2
 TLSKIT_FUZZ=1 nice swift build --scratch-path .build-fuzz --product "fuzz-$target" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 mkdir -p "Fuzz/Corpus/$target" "Fuzz/Crashes/$target" ".build-fuzz/corpus/$target"
-# -detect_leaks=0: LeakSanitizer reports the fixtures' one-time certificate (static, built once per process) at exit,
-# turning every clean run into a "crash" on the empty input; per-input leaks would show as growing rss instead.
+# LeakSanitizer would report the fixtures' one-time certificates (statics, built once per process) at exit, turning
+# every clean run into a "crash" on the empty input: Fuzz/lsan.supp suppresses exactly those. Per-input leak
+# detection (libFuzzer's -detect_leaks) stays on.
+export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exec nice .build-fuzz/debug/"fuzz-$target" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=4096 \
-    -detect_leaks=0 \
     -artifact_prefix="Fuzz/Crashes/$target/" -print_final_stats=1 "$@" \
     ".build-fuzz/corpus/$target" "Fuzz/Corpus/$target"
