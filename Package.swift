@@ -1,4 +1,5 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -133,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "TLSKitTests",
             dependencies: [
-                "TLSKit", "TLSWire", "TLSCrypto", "AllocationCounter",
+                "TLSKit", "TLSWire", "TLSCrypto", "AllocationCounter", "TLSKitFuzzTargets",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -142,5 +143,26 @@ let package = Package(
             // The RFC 8448 known-answer tests read the trace document itself.
             resources: [.copy("RFC8448/Resources/rfc8448.txt")]
         ),
+        // The coverage-guided fuzz targets' bodies (Fuzz/README.md). The normal suite replays the committed corpus
+        // through them (FuzzCorpusReplayTests); the libFuzzer executables below wrap them.
+        .target(
+            name: "TLSKitFuzzTargets",
+            dependencies: [
+                "TLSKit", "TLSWire", "TLSCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Fuzz/Targets"
+        ),
     ]
 )
+
+// libFuzzer executables, only when scripts/fuzz.sh builds them (with -sanitize=fuzzer,address, in .build-fuzz):
+// the normal build never sees them.
+if ProcessInfo.processInfo.environment["TLSKIT_FUZZ"] != nil {
+    for name in ["handshake-messages", "server-engine", "client-engine", "certificate-loading"] {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)", dependencies: ["TLSKitFuzzTargets"], path: "Fuzz/Entry/fuzz-\(name)"))
+    }
+}
