@@ -23,7 +23,6 @@ extension TLSConnection: HandshakePort {
     }
 
     func enterVersion(_ version: ProtocolVersion) {
-        negotiatedVersion = version
         records.outgoingLegacyVersion = .tls12   // RFC 8446 §5.1; TLS 1.2 records say 0x0303 too
     }
 

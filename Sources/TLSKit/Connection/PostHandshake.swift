@@ -18,7 +18,7 @@ extension TLSConnection {
             guard keyUpdatesInARow <= Self.maxKeyUpdatesInARow else {
                 throw TLSError(.unexpectedMessage, "too many KeyUpdate messages without application data")
             }
-            guard var traffic else { throw TLSError(.unexpectedMessage, "KeyUpdate before the handshake completed") }
+            guard var traffic = tls13Traffic else { throw TLSError(.unexpectedMessage, "KeyUpdate before the handshake completed") }
             // The peer's sending key moves forward.
             traffic.receivingSecret = traffic.schedule.nextTrafficSecret(traffic.receivingSecret)
             try installReadKey(secret: traffic.receivingSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
@@ -34,7 +34,7 @@ extension TLSConnection {
     }
 
     func sendKeyUpdate(_ request: KeyUpdateRequest) throws(TLSError) {
-        guard var traffic else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
+        guard var traffic = tls13Traffic else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
         let raw = try HandshakeMessage.keyUpdate(request).encode()
         queueHandshake(raw, type: .keyUpdate)
         flushHandshake()
@@ -48,11 +48,16 @@ extension TLSConnection {
     func writeApplicationData(_ plaintext: [UInt8]) throws(TLSError) {
         // Data sent after our KeyUpdate answer: a later update_requested needs an answer of its own (§4.6.3).
         keyUpdateAnswerPending = false
-        if tls12Traffic != nil {
+        let traffic: TrafficState
+        switch self.traffic {
+        case .tls12?:
             try records.write(.applicationData, plaintext, to: &output)
             return
+        case .tls13(let tls13)?:
+            traffic = tls13
+        case nil:
+            throw TLSError(.internalError, "no traffic keys")
         }
-        guard let traffic else { throw TLSError(.internalError, "no traffic keys") }
         let fragment = records.maxOutgoingFragment
         let recordsNeeded = UInt64(max(1, (plaintext.count + fragment - 1) / fragment))
         if records.recordsWrittenWithCurrentKey + recordsNeeded < traffic.suite.recordLimitPerKey {
@@ -78,7 +83,7 @@ extension TLSConnection {
         guard ticket.ticketLifetime <= 7 * 24 * 3600 else {
             throw TLSError(.illegalParameter, "ticket_lifetime above seven days")
         }
-        guard ticket.ticketLifetime > 0, let cache = clientConfig.sessionCache, let traffic,
+        guard ticket.ticketLifetime > 0, let cache = clientConfig.sessionCache, let traffic = tls13Traffic,
               let serverName = negotiated?.serverName else { return }
         let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: .resumption,
                                                context: ticket.ticketNonce, length: traffic.schedule.hash.digestLength)

@@ -77,12 +77,8 @@ public final class TLSConnection {
     public internal(set) var earlyDataAccepted: Bool?
     /// Server: why the client's early data was rejected (nil when it was accepted or not offered).
     public internal(set) var earlyDataRejectionReason: EarlyDataRejection?
-    /// The version the hello exchange settled on (nil before it has).
-    var negotiatedVersion: ProtocolVersion?
-    // TLS 1.2 traffic state once connected.
-    var tls12Traffic: TLS12Traffic?
-    // TLS 1.3 traffic state once connected.
-    var traffic: TrafficState?
+    /// What the live connection needs (nil until the handshake completes).
+    var traffic: Traffic?
     /// The connection ended and its secrets were overwritten (README "Secrets in memory").
     var secretsWiped = false
 
@@ -283,7 +279,30 @@ public final class TLSConnection {
     /// How many events were dropped, over the connection's life, because more than 64 waited untaken.
     public var droppedEventCount: Int { events.dropped }
 
-    public var isHandshakeComplete: Bool { traffic != nil || tls12Traffic != nil }
+    public var isHandshakeComplete: Bool { traffic != nil }
+
+    /// The version the hello exchange settled on (nil before it has): the state's, then the live connection's.
+    var negotiatedVersion: ProtocolVersion? {
+        switch state {
+        case .client13, .server13: return .tls13
+        case .client12, .server12: return .tls12
+        case .connected, .failed: return traffic?.version
+        case .serverExpectClientHello(let start): return start.helloRetry != nil ? .tls13 : nil   // a HelloRetryRequest went out
+        case .clientStart, .clientExpectServerHello: return nil
+        }
+    }
+
+    /// TLS 1.3 traffic secrets (RFC 8448 replays and the wiping tests read them).
+    var tls13Traffic: TrafficState? {
+        if case .tls13(let traffic) = traffic { return traffic }
+        return nil
+    }
+
+    /// The TLS 1.2 master secret and randoms (the wiping tests read them).
+    var tls12Traffic: TLS12Traffic? {
+        if case .tls12(let traffic) = traffic { return traffic }
+        return nil
+    }
 
     var isReceivingEarlyData: Bool {
         if case .server13(.expectEndOfEarlyData) = state { return true }
@@ -392,11 +411,11 @@ public final class TLSConnection {
     private func closedForWriting() {
         if peerClosed {
             wipeSecrets()
-        } else if var traffic {
+        } else if case .tls13(var traffic) = traffic {
             // (Moved out first, so the wipe lands in place rather than in a copy.)
             self.traffic = nil
             wipe(&traffic.sendingSecret)
-            self.traffic = traffic
+            self.traffic = .tls13(traffic)
         }
     }
 
@@ -404,8 +423,8 @@ public final class TLSConnection {
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         if let failure { throw failure }
         guard !sentCloseNotify else { throw TLSError(.internalError, "cannot update keys after close_notify") }
-        guard traffic != nil else {
-            throw TLSError(.internalError, tls12Traffic != nil ? "TLS 1.2 has no KeyUpdate" : "KeyUpdate before the handshake completed")
+        guard case .tls13 = traffic else {
+            throw TLSError(.internalError, traffic != nil ? "TLS 1.2 has no KeyUpdate" : "KeyUpdate before the handshake completed")
         }
         do {
             try sendKeyUpdate(requestPeerUpdate ? .updateRequested : .updateNotRequested)
@@ -451,16 +470,12 @@ public final class TLSConnection {
         guard !secretsWiped else {
             throw TLSError(.internalError, "keying material is no longer available: the connection has ended")
         }
-        let hashLength: Int
-        if let tls12Traffic {
-            hashLength = tls12Traffic.prf.hash.digestLength
-        } else if let traffic {
-            hashLength = traffic.schedule.hash.digestLength
-        } else {
+        guard let traffic else {
             throw TLSError(.internalError, "keying material is only available after the handshake")
         }
-        try Self.checkExporterArguments(label: label, context: context ?? [], length: length, hashLength: hashLength)
-        if let tls12Traffic {
+        try Self.checkExporterArguments(label: label, context: context ?? [], length: length, hashLength: traffic.exporterHashLength)
+        switch traffic {
+        case .tls12(let tls12Traffic):
             // RFC 7627 §5.4: no RFC 5705 exporters without the extended master secret (RFC 9266 §3: no tls-exporter).
             guard negotiated?.extendedMasterSecret == true || common.allowKeyingMaterialExportWithoutExtendedMasterSecret else {
                 throw TLSError(.internalError, "no keying material: this TLS 1.2 connection has no extended master secret (RFC 7627); see allowKeyingMaterialExportWithoutExtendedMasterSecret")
@@ -471,9 +486,9 @@ public final class TLSConnection {
                 seed += [UInt8(truncatingIfNeeded: context.count >> 8), UInt8(truncatingIfNeeded: context.count)] + context
             }
             return tls12Traffic.prf(secret: tls12Traffic.masterSecret, label: label, seed: seed, length: length)
+        case .tls13(let traffic):
+            return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context ?? [], length: length)
         }
-        guard let traffic else { throw TLSError(.internalError, "keying material is only available after the handshake") }
-        return traffic.schedule.exporter(exporterMasterSecret: traffic.exporterMasterSecret, label: label, context: context ?? [], length: length)
     }
 
     static let maxExporterLabelLength = 255 - "tls13 ".utf8.count
@@ -675,10 +690,9 @@ public final class TLSConnection {
         pendingVerification = request
     }
 
-    func completeHandshake(_ parameters: NegotiatedParameters, traffic: TrafficState?, tls12: TLS12Traffic? = nil) throws(TLSError) {
+    func completeHandshake(_ parameters: NegotiatedParameters, traffic: Traffic) throws(TLSError) {
         negotiated = parameters
         self.traffic = traffic
-        self.tls12Traffic = tls12
         events.append(.handshakeCompleted)
         if !queuedApplicationData.isEmpty {
             let queued = queuedApplicationData

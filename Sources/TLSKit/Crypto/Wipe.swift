@@ -181,18 +181,29 @@ extension TLSConnection {
     /// Afterwards the exporter refuses to run.
     func wipeSecrets() {
         wipeHandshakeState()
-        traffic?.wipeSecrets()
-        tls12Traffic?.wipeSecrets()
+        // Moved out first, so the zeros land in the secrets' own storage; the wiped value goes back (still connected).
+        switch traffic {
+        case .tls13(var tls13)?:
+            traffic = nil
+            tls13.wipeSecrets()
+            traffic = .tls13(tls13)
+        case .tls12(var tls12)?:
+            traffic = nil
+            tls12.wipeSecrets()
+            traffic = .tls12(tls12)
+        case nil:
+            break
+        }
         secretsWiped = true
     }
 
     /// Replaces the TLS 1.3 traffic state after a KeyUpdate, wiping the secret it replaces.
     func replaceTraffic(with successor: TrafficState) {
-        guard var previous = traffic else {
-            traffic = successor
+        guard case .tls13(var previous) = traffic else {
+            traffic = .tls13(successor)
             return
         }
-        traffic = successor   // `previous` is now the replaced secret's only owner
+        traffic = .tls13(successor)   // `previous` is now the replaced secret's only owner
         previous.wipeSecrets(replacedBy: successor)
     }
 }

@@ -77,7 +77,7 @@ protocol HandshakePort: AnyObject {
     // Verification, keys, completion
     func requestVerification(_ request: PeerVerificationRequest)
     func logKey(_ label: String, clientRandom: [UInt8], secret: [UInt8])
-    func completeHandshake(_ parameters: NegotiatedParameters, traffic: TrafficState?, tls12: TLS12Traffic?) throws(TLSError)
+    func completeHandshake(_ parameters: NegotiatedParameters, traffic: Traffic) throws(TLSError)
 
     // Negotiation and session policy shared by roles and versions (Negotiation in HandshakeState.swift,
     // Sessions/SessionAuthentication.swift)

@@ -39,6 +39,27 @@ enum HandshakeState {
     }
 }
 
+/// What a live connection needs once the handshake is over, by version: one value, so "connected" has one source.
+enum Traffic: Sendable {
+    case tls13(TrafficState)
+    case tls12(TLS12Traffic)
+
+    var version: ProtocolVersion {
+        switch self {
+        case .tls13: return .tls13
+        case .tls12: return .tls12
+        }
+    }
+
+    /// The hash of the exporter (TLS 1.3: the suite's; TLS 1.2: the PRF's).
+    var exporterHashLength: Int {
+        switch self {
+        case .tls13(let traffic): return traffic.schedule.hash.digestLength
+        case .tls12(let traffic): return traffic.prf.hash.digestLength
+        }
+    }
+}
+
 /// Secrets and parameters after the handshake (RFC 8446 §7.1–7.3). The application traffic secrets are split by role
 /// once, when the connection is made: what we send and what we receive, so KeyUpdate and key installation never ask
 /// which side they are on.

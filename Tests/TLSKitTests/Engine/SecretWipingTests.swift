@@ -49,14 +49,14 @@ final class SecretWipingTests: XCTestCase {
     /// Before, a failed connection kept every traffic secret as it was.
     func testFailureWipesTheTrafficSecretsInPlaceAndTheExporterStops() async throws {
         let pair = try await connectedPair()
-        let before = snapshot(pair.client.traffic)
+        let before = snapshot(pair.client.tls13Traffic)
         XCTAssertEqual(before.zeroed, [false, false, false, false])
         XCTAssertNoThrow(try pair.client.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 32))
 
         // A record that does not decrypt ends the connection.
         let error = await feed(pair.client, WireRecord(.applicationData, body: [UInt8](repeating: 7, count: 40)).bytes)
         XCTAssertEqual(error?.alert, .badRecordMAC)
-        let after = snapshot(pair.client.traffic)
+        let after = snapshot(pair.client.tls13Traffic)
         XCTAssertEqual(after.addresses, before.addresses, "the zeros landed in the secrets' own storage")
         XCTAssertEqual(after.zeroed, [true, true, true, true])
         XCTAssertNil(pair.client.records.readProtection)
@@ -66,9 +66,9 @@ final class SecretWipingTests: XCTestCase {
     /// close() alone: our sending secret goes, the peer's stays (it may still send); close_notify both ways: all go.
     func testCloseWipesOurSendingSecretThenEverythingOnceBothSidesClosed() async throws {
         let pair = try await connectedPair()
-        let before = snapshot(pair.client.traffic)
+        let before = snapshot(pair.client.tls13Traffic)
         pair.client.close()
-        var after = snapshot(pair.client.traffic)
+        var after = snapshot(pair.client.tls13Traffic)
         XCTAssertEqual(after.addresses, before.addresses)
         XCTAssertEqual(after.zeroed, [true, false, false, false])
         XCTAssertThrowsError(try pair.client.updateKeys(requestPeerUpdate: false), "nothing is sent after close_notify")
@@ -81,17 +81,17 @@ final class SecretWipingTests: XCTestCase {
         XCTAssertNil(pair.clientError)
         XCTAssertEqual(pair.client.takeApplicationData(), Array("still here".utf8))
 
-        let serverBefore = snapshot(pair.server.traffic)
-        let clientBeforeEnd = snapshot(pair.client.traffic)
+        let serverBefore = snapshot(pair.server.tls13Traffic)
+        let clientBeforeEnd = snapshot(pair.client.tls13Traffic)
         pair.server.close()
         await pair.step(.serverToClient)
         XCTAssertTrue(pair.client.peerClosed)
-        after = snapshot(pair.client.traffic)
+        after = snapshot(pair.client.tls13Traffic)
         XCTAssertEqual(after.addresses, clientBeforeEnd.addresses)
         XCTAssertEqual(after.zeroed, [true, true, true, true])
         XCTAssertThrowsError(try pair.client.exportKeyingMaterial(label: "EXPORTER-x", context: [], length: 32))
         // The server had the client's close_notify before its own: everything went when it closed.
-        let serverAfter = snapshot(pair.server.traffic)
+        let serverAfter = snapshot(pair.server.tls13Traffic)
         XCTAssertEqual(serverAfter.addresses, serverBefore.addresses)
         XCTAssertEqual(serverAfter.zeroed, [true, true, true, true])
     }
@@ -99,8 +99,8 @@ final class SecretWipingTests: XCTestCase {
     /// RFC 8446 §7.2: after a KeyUpdate the replaced application traffic secret is deleted.
     func testKeyUpdateWipesTheReplacedSecret() async throws {
         let pair = try await connectedPair()
-        let clientSending = address(pair.client.traffic!.sendingSecret)
-        let serverReceiving = address(pair.server.traffic!.receivingSecret)
+        let clientSending = address(pair.client.tls13Traffic!.sendingSecret)
+        let serverReceiving = address(pair.server.tls13Traffic!.receivingSecret)
         WipeRecorder.shared.start()
         try pair.client.updateKeys(requestPeerUpdate: false)
         await pair.step(.clientToServer)

@@ -52,7 +52,7 @@ final class RFC8448Section4Tests: XCTestCase {
                         + s.record("client", "send handshake record", occurrence: 2), "§4 EndOfEarlyData and Finished records")
 
         try checkSecrets(s, keyLog: keyLog, role: "client")
-        let traffic = try XCTUnwrap(client.traffic)
+        let traffic = try XCTUnwrap(client.tls13Traffic)
         assertBytes(traffic.resumptionMasterSecret, try s.bytes("client", "derive secret \"tls13 res master\"", "expanded"), "§4 resumption master secret")
         assertBytes(traffic.exporterMasterSecret, try s.bytes("server", "derive secret \"tls13 exp master\"", "expanded"), "§4 exporter master secret")
         let negotiated = try XCTUnwrap(client.negotiated)
@@ -107,7 +107,7 @@ final class RFC8448Section4Tests: XCTestCase {
         XCTAssertEqual(signingKey.signedMessages.value, 0, "a resumed handshake signs nothing")
 
         try checkSecrets(s, keyLog: keyLog, role: "server")
-        let traffic = try XCTUnwrap(server.traffic)
+        let traffic = try XCTUnwrap(server.tls13Traffic)
         assertBytes(traffic.resumptionMasterSecret, try s.bytes("client", "derive secret \"tls13 res master\"", "expanded"), "§4 resumption master secret")
         let negotiated = try XCTUnwrap(server.negotiated)
         XCTAssertEqual(negotiated.resumed, true)

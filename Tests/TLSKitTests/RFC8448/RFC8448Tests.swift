@@ -266,7 +266,7 @@ extension RFC8448Tests {
                     "§\(s.number) client's second flight")
 
         try checkKeyLogAndKeys(s, keyLog: keyLog)
-        let traffic = try XCTUnwrap(client.traffic)
+        let traffic = try XCTUnwrap(client.tls13Traffic)
         assertBytes(traffic.resumptionMasterSecret, try s.bytes("client", "derive secret \"tls13 res master\"", "expanded"), "resumption master secret")
         assertBytes(traffic.exporterMasterSecret, try s.bytes("server", "derive secret \"tls13 exp master\"", "expanded"), "exporter master secret")
         let negotiated = try XCTUnwrap(client.negotiated)
@@ -359,7 +359,7 @@ extension RFC8448Tests {
         XCTAssertTrue(server.takeOutput().isEmpty, "the server sends nothing more (tickets are turned off for the replay)")
 
         try checkKeyLogAndKeys(s, keyLog: keyLog)
-        let traffic = try XCTUnwrap(server.traffic)
+        let traffic = try XCTUnwrap(server.tls13Traffic)
         assertBytes(traffic.resumptionMasterSecret, try s.bytes("client", "derive secret \"tls13 res master\"", "expanded"), "resumption master secret")
         assertBytes(traffic.exporterMasterSecret, try s.bytes("server", "derive secret \"tls13 exp master\"", "expanded"), "exporter master secret")
         let negotiated = try XCTUnwrap(server.negotiated)

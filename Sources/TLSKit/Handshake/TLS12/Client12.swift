@@ -251,9 +251,8 @@ extension Client12State {
                     applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
                     peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
                     resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret),
-                traffic: nil,
-                tls12: TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
-                                    clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
+                traffic: .tls12(TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
+                                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom)))
             return .connected
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")

@@ -251,9 +251,9 @@ extension Server12State {
             }
             var parameters = handshake.parameters
             parameters.peerCertificates = handshake.clientCertificates
-            try io.completeHandshake(parameters, traffic: nil, tls12: TLS12Traffic(
+            try io.completeHandshake(parameters, traffic: .tls12(TLS12Traffic(
                 prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
-                clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom))
+                clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom)))
             return .connected
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")

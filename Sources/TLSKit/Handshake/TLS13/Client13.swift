@@ -328,10 +328,9 @@ extension Client13State {
                 peerCertificates: handshake.resumedSession != nil ? serverAuthentication.peerCertificates : handshake.serverCertificates,
                 usedHelloRetryRequest: handshake.usedHelloRetryRequest,
                 resumed: handshake.resumedSession != nil),
-            traffic: TrafficState(
+            traffic: .tls13(TrafficState(
                 role: .client, schedule: schedule, suite: handshake.suite, clientApplicationSecret: clientAppSecret,
                 serverApplicationSecret: serverAppSecret, exporterMasterSecret: exporterSecret,
-                resumptionMasterSecret: resumptionSecret, peerAuthentication: serverAuthentication),
-            tls12: nil)
+                resumptionMasterSecret: resumptionSecret, peerAuthentication: serverAuthentication)))
     }
 }

@@ -120,12 +120,11 @@ extension Server13State {
                 try Self.sendSessionTickets(io: io, resumptionSecret: resumption, schedule: handshake.schedule, suite: handshake.suite,
                                        parameters: parameters, clientAuthentication: authentication)
             }
-            try io.completeHandshake(parameters, traffic: TrafficState(
+            try io.completeHandshake(parameters, traffic: .tls13(TrafficState(
                 role: .server, schedule: handshake.schedule, suite: handshake.suite,
                 clientApplicationSecret: handshake.clientApplicationSecret,
                 serverApplicationSecret: handshake.serverApplicationSecret,
-                exporterMasterSecret: handshake.exporterMasterSecret, resumptionMasterSecret: resumption),
-                tls12: nil)
+                exporterMasterSecret: handshake.exporterMasterSecret, resumptionMasterSecret: resumption)))
             return .connected
         case (.expectEndOfEarlyData(var handshake), .endOfEarlyData):
             handshake.transcript.append(raw)
