@@ -35,14 +35,33 @@ public final class TLSKitContext: Sendable {
         case server
     }
 
+    /// The side with its configuration: one value, so a context cannot hold both or neither.
+    private enum Endpoint {
+        case client(TLSClientConfiguration)
+        case server(TLSServerConfiguration)
+    }
+
+    private let endpoint: Endpoint
+
     /// Which side this context makes connections for.
-    public let role: Role
+    public var role: Role {
+        switch endpoint {
+        case .client: return .client
+        case .server: return .server
+        }
+    }
     /// The configuration client connections are made with (verification already resolved to the shared verifier);
     /// nil for a server context.
-    public let clientConfiguration: TLSClientConfiguration?
+    public var clientConfiguration: TLSClientConfiguration? {
+        if case .client(let configuration) = endpoint { return configuration }
+        return nil
+    }
     /// The configuration server connections are made with (verification already resolved to the shared verifier);
     /// nil for a client context.
-    public let serverConfiguration: TLSServerConfiguration?
+    public var serverConfiguration: TLSServerConfiguration? {
+        if case .server(let configuration) = endpoint { return configuration }
+        return nil
+    }
     /// How long a handshake may take before the handler fails it with `TLSKitNIOError.handshakeTimeout`
     /// (nil: no limit).
     public let handshakeTimeout: TimeAmount?
@@ -64,9 +83,7 @@ public final class TLSKitContext: Sendable {
         probe.enableEarlyData = false
         probe.common.keyLog = nil
         _ = try TLSConnection(client: probe, serverName: Self.probeServerName)
-        role = .client
-        clientConfiguration = resolved
-        serverConfiguration = nil
+        endpoint = .client(resolved)
         self.handshakeTimeout = handshakeTimeout
     }
 
@@ -85,23 +102,16 @@ public final class TLSKitContext: Sendable {
             try Self.checkValidity(certificate, at: configuration.common.now(), what: "the server certificate")
         }
         _ = try TLSConnection(server: resolved)
-        role = .server
-        clientConfiguration = nil
-        serverConfiguration = resolved
+        endpoint = .server(resolved)
         self.handshakeTimeout = handshakeTimeout
     }
 
     /// A new engine connection for this context: `TLSConnection(client:serverName:)` or `TLSConnection(server:)`.
     /// For drivers other than the NIO handlers. `serverName` is for client contexts (a server context ignores it).
     public func makeConnection(serverName: String? = nil) throws -> TLSConnection {
-        switch role {
-        case .client:
-            // Both are set together in init(client:); the nil branch cannot be reached.
-            guard let clientConfiguration else { throw TLSConfigurationError("client context without a configuration") }
-            return try TLSConnection(client: clientConfiguration, serverName: serverName)
-        case .server:
-            guard let serverConfiguration else { throw TLSConfigurationError("server context without a configuration") }
-            return try TLSConnection(server: serverConfiguration)
+        switch endpoint {
+        case .client(let configuration): return try TLSConnection(client: configuration, serverName: serverName)
+        case .server(let configuration): return try TLSConnection(server: configuration)
         }
     }
 

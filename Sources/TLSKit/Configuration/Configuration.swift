@@ -212,9 +212,4 @@ public struct TLSServerConfiguration: Sendable {
         self.certificate = fallback
         self.certificateSelector = certificateSelector
     }
-
-    /// Only for the (unreachable) server-configuration slot of a client connection.
-    init(placeholder: Void) {
-        self.certificate = nil
-    }
 }

@@ -29,15 +29,6 @@ extension TLSConnection {
 }
 
 extension TLSConnection {
-    var clientConfig: TLSClientConfiguration {
-        // safe: only called on client connections, whose initializer sets it.
-        clientConfiguration ?? TLSClientConfiguration()
-    }
-
-    // MARK: ClientHello
-
-    // MARK: Dispatch
-
     func clientHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
         switch (state, message) {
         case (.clientExpectServerHello(let sent), .serverHello(let hello)):
@@ -55,11 +46,6 @@ extension TLSConnection {
 }
 
 extension TLSConnection {
-    var serverConfig: TLSServerConfiguration {
-        // safe: only called on server connections, whose initializer sets it.
-        serverConfiguration ?? TLSServerConfiguration(placeholder: ())
-    }
-
     func serverHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
         switch (state, message) {
         case (.serverExpectClientHello(let start), .clientHello(let hello)):
@@ -83,7 +69,7 @@ extension TLSConnection {
     /// Finished, before the client's Finished arrives — never when we asked for a client certificate (the client is
     /// not authenticated yet). As rustls' `send_half_rtt_data`, off by default.
     func sendHalfRTTDataIfAllowed() throws(TLSError) {
-        guard role == .server, serverConfiguration?.sendHalfRTTData == true, !queuedApplicationData.isEmpty else { return }
+        guard case .server(let configuration) = endpoint, configuration.sendHalfRTTData, !queuedApplicationData.isEmpty else { return }
         guard case .server13(let tls13) = state, tls13.allowsHalfRTTData else { return }
         flushHandshake()
         let data = queuedApplicationData

@@ -83,7 +83,7 @@ extension TLSConnection {
         guard ticket.ticketLifetime <= 7 * 24 * 3600 else {
             throw TLSError(.illegalParameter, "ticket_lifetime above seven days")
         }
-        guard ticket.ticketLifetime > 0, let cache = clientConfig.sessionCache, let traffic = tls13Traffic,
+        guard ticket.ticketLifetime > 0, case .client(let configuration) = endpoint, let cache = configuration.sessionCache, let traffic = tls13Traffic,
               let serverName = negotiated?.serverName else { return }
         let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: .resumption,
                                                context: ticket.ticketNonce, length: traffic.schedule.hash.digestLength)

@@ -20,10 +20,22 @@ public final class TLSConnection {
         case server
     }
 
-    public let role: Role
+    /// The role with its configuration: a client connection has no server configuration to misread, and the
+    /// reverse. (The handshake states carry their own copy; this one serves what comes after the handshake.)
+    enum Endpoint {
+        case client(TLSClientConfiguration)
+        case server(TLSServerConfiguration)
+    }
+
+    let endpoint: Endpoint
+    public var role: Role {
+        switch endpoint {
+        case .client: return .client
+        case .server: return .server
+        }
+    }
+    /// The endpoint's common configuration (kept apart: the record and key paths read it often).
     let common: TLSCommonConfiguration
-    let clientConfiguration: TLSClientConfiguration?
-    let serverConfiguration: TLSServerConfiguration?
     let verifier: (any CertificateVerifier)?
     var random: any RandomSource
 
@@ -90,10 +102,8 @@ public final class TLSConnection {
     /// with no identity) or `peerVerification` is `.insecureNoVerification`. An empty name always throws.
     public init(client configuration: TLSClientConfiguration, serverName: String?) throws {
         try TLSConnection.checkServerName(serverName, configuration)
-        role = .client
+        endpoint = .client(configuration)
         common = configuration.common
-        clientConfiguration = configuration
-        serverConfiguration = nil
         verifier = try configuration.peerVerification.makeVerifier()
         random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
@@ -102,7 +112,7 @@ public final class TLSConnection {
         try Self.validate(common)
         try Self.validate(verifier)
         do {
-            state = .clientExpectServerHello(try ClientHelloSent.send(serverName: serverName, io: self))
+            state = .clientExpectServerHello(try ClientHelloSent.send(serverName: serverName, configuration: configuration, io: self))
         } catch {
             fail(error)
             throw error
@@ -110,10 +120,8 @@ public final class TLSConnection {
     }
 
     public init(server configuration: TLSServerConfiguration) throws {
-        role = .server
+        endpoint = .server(configuration)
         common = configuration.common
-        clientConfiguration = nil
-        serverConfiguration = configuration
         switch configuration.clientAuthentication {
         case .none: verifier = nil
         case .optional(let verification), .required(let verification): verifier = try verification.makeVerifier()
@@ -121,7 +129,7 @@ public final class TLSConnection {
         random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
-        state = .serverExpectClientHello(ServerStart())
+        state = .serverExpectClientHello(ServerStart(configuration: configuration))
         try Self.validate(common)
         try Self.validate(verifier)
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {
@@ -683,7 +691,7 @@ public final class TLSConnection {
 
     func requestVerification(_ request: PeerVerificationRequest) {
         var request = request
-        if role == .client, clientConfiguration?.insecureSkipServerIdentityCheck == true {
+        if case .client(let configuration) = endpoint, configuration.insecureSkipServerIdentityCheck {
             // The explicit opt-out: the chain is verified, the name (if any, still sent as SNI) is not.
             request.serverName = nil
         }

@@ -8,10 +8,6 @@ import Foundation
 protocol HandshakePort: AnyObject {
     var role: TLSConnection.Role { get }
     var common: TLSCommonConfiguration { get }
-    /// The client's configuration (only asked for by client states).
-    var clientConfig: TLSClientConfiguration { get }
-    /// The server's configuration (only asked for by server states).
-    var serverConfig: TLSServerConfiguration { get }
     /// The injected randomness (key shares draw from it).
     var random: any RandomSource { get set }
     /// Client: the ClientHello offered TLS 1.3 early data.
@@ -83,7 +79,6 @@ protocol HandshakePort: AnyObject {
     // Sessions/SessionAuthentication.swift)
     func acceptedApplicationProtocol(_ names: [[UInt8]]) throws(TLSError) -> String
     func selectApplicationProtocol(offered: [[UInt8]]?) throws(TLSError) -> String?
-    func serverIdentity(for serverName: String?) throws(TLSError) -> CertifiedKey
     func verifiedAuthentication(chain: [[UInt8]], signatureScheme: SignatureScheme?) -> SessionAuthentication
     func serverMayResume(clientAuthentication authentication: SessionAuthentication) -> Bool
 }

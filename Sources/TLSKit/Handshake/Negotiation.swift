@@ -22,10 +22,12 @@ extension HandshakePort {
     }
 
 
-    /// Server: the identity for the client's server_name (the selector first, then the default certificate).
-    func serverIdentity(for serverName: String?) throws(TLSError) -> CertifiedKey {
-        let config = serverConfig
-        guard let identity = config.certificateSelector?(serverName) ?? config.certificate else {
+}
+
+extension TLSServerConfiguration {
+    /// The identity for the client's server_name (the selector first, then the default certificate).
+    func identity(for serverName: String?) throws(TLSError) -> CertifiedKey {
+        guard let identity = certificateSelector?(serverName) ?? certificate else {
             throw TLSError(.unrecognizedName, "no certificate for server name \(serverName ?? "(none)")")
         }
         return identity

@@ -84,7 +84,8 @@ extension TLSConnection {
     /// asks for none does not resume a session that carries one; a carried chain must have been accepted by the same
     /// verification policy and must not have expired. Refusing only means a full handshake.
     func serverMayResume(clientAuthentication authentication: SessionAuthentication) -> Bool {
-        switch serverConfig.clientAuthentication {
+        guard case .server(let configuration) = endpoint else { return false }
+        switch configuration.clientAuthentication {
         case .none:
             return !authentication.isAuthenticated
         case .optional:
@@ -106,7 +107,8 @@ extension TLSConnection {
     /// The digest of this connection's verification policy (nil without a verifier).
     var verificationPolicyDigest: [UInt8]? {
         guard let verifier else { return nil }
-        let checksServerIdentity = role == .server || clientConfiguration?.insecureSkipServerIdentityCheck != true
+        var checksServerIdentity = true
+        if case .client(let configuration) = endpoint, configuration.insecureSkipServerIdentityCheck { checksServerIdentity = false }
         return SessionAuthentication.policyDigest(verifier: verifier, checksServerIdentity: checksServerIdentity)
     }
 

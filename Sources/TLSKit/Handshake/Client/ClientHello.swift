@@ -1,5 +1,7 @@
 /// What the client remembers between sending a ClientHello and receiving the ServerHello.
 struct ClientHelloSent {
+    /// The client's configuration, carried through every client state (a server state has none).
+    let configuration: TLSClientConfiguration
     var serverName: String?
     var clientHello: ClientHello
     var clientHelloRaw: [UInt8]
@@ -54,8 +56,7 @@ extension ClientHelloSent {
     // MARK: ClientHello
 
     /// Builds and queues the first ClientHello (with a cached session and 0-RTT when they apply).
-    static func send(serverName: String?, io: any HandshakePort) throws(TLSError) -> ClientHelloSent {
-        let config = io.clientConfig
+    static func send(serverName: String?, configuration config: TLSClientConfiguration, io: any HandshakePort) throws(TLSError) -> ClientHelloSent {
         let provider = io.common.cryptoProvider
         io.setRecordVersion(.tls10)   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
 
@@ -180,7 +181,7 @@ extension ClientHelloSent {
         io.setRecordVersion(.tls12)
 
         var sent = ClientHelloSent(
-            serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
+            configuration: config, serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
             offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session)
         if offerEarlyData, let session, let suite = TLS13SuiteParameters(session.cipherSuite) {
             // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret(PSK), "c e traffic", ClientHello).
@@ -295,7 +296,7 @@ extension ClientHelloSent {
                 ?? hello.extensions.firstIndex { $0.type == .preSharedKey } ?? hello.extensions.count
             hello.extensions.insert(.cookie(cookie), at: index)
         }
-        io.clientConfig.clientHelloCustomizer?(&hello, true)
+        configuration.clientHelloCustomizer?(&hello, true)
         if io.earlyDataOffered {
             // A HelloRetryRequest rejects early data; the second ClientHello goes out unprotected again.
             io.dropWriteProtection()
@@ -317,7 +318,7 @@ extension ClientHelloSent {
         // RFC 8446 §5.1: only the initial ClientHello may use 0x0301; everything after a HelloRetryRequest
         // (the compatibility change_cipher_spec and the second ClientHello) is written with 0x0303.
         io.setRecordVersion(.tls12)
-        if io.clientConfig.middleboxCompatibility && !next.sentChangeCipherSpec {
+        if configuration.middleboxCompatibility && !next.sentChangeCipherSpec {
             io.sendChangeCipherSpec()
             next.sentChangeCipherSpec = true
         }

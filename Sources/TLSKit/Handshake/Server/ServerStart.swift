@@ -2,6 +2,8 @@ import Foundation
 
 /// The server before (and, after a HelloRetryRequest, between) ClientHellos.
 struct ServerStart {
+    /// The server's configuration, carried through every server state (a client state has none).
+    let configuration: TLSServerConfiguration
     /// Set once we sent a HelloRetryRequest: what it fixed, and the transcript so far (message_hash(CH1) + HRR).
     var helloRetry: ServerHelloRetry?
 }
@@ -39,7 +41,7 @@ extension ServerStart {
                 guard clientVersions.contains(.tls12), common.minimumVersion <= .tls12 else {
                     throw TLSError(.protocolVersion, "no protocol version in common (the client offers \(clientVersions))")
                 }
-                return .server12(try Server12State.start(hello, raw: raw, io: io))
+                return .server12(try Server12State.start(hello, raw: raw, configuration: configuration, io: io))
             }
         }
         guard let versions = extensions.supportedVersionsClient, versions.contains(.tls13) else {

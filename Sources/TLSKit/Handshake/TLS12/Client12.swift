@@ -21,6 +21,7 @@ enum Client12State {
 
 /// What the client knows between the ServerHello and its Finished.
 struct Client12Handshake {
+    let configuration: TLSClientConfiguration
     var serverName: String?
     var clientRandom: [UInt8]
     var serverRandom: [UInt8]
@@ -130,7 +131,7 @@ extension Client12State {
         transcript.append(sent.clientHelloRaw)
         transcript.append(raw)
         var handshake = Client12Handshake(
-            serverName: sent.serverName, clientRandom: sent.clientHello.random, serverRandom: hello.random,
+            configuration: sent.configuration, serverName: sent.serverName, clientRandom: sent.clientHello.random, serverRandom: hello.random,
             suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript,
             extendedMasterSecret: ems, applicationProtocol: applicationProtocol)
         handshake.sessionID = hello.legacySessionIDEcho
@@ -284,7 +285,7 @@ extension Client12State {
         var identity: CertifiedKey?
         var scheme: SignatureScheme?
         if let request = handshake.certificateRequest {
-            if let candidate = io.clientConfig.certificate,
+            if let candidate = handshake.configuration.certificate,
                let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
                 identity = candidate
                 scheme = chosen
@@ -318,7 +319,7 @@ extension Client12State {
 
     /// Keeps the session (ID and/or ticket) for resumption.
     private static func storeSession(_ handshake: Client12Handshake, io: any HandshakePort) {
-        guard let cache = io.clientConfig.sessionCache, let serverName = handshake.serverName else { return }
+        guard let cache = handshake.configuration.sessionCache, let serverName = handshake.serverName else { return }
         // A session without the extended master secret is never offered (RFC 7627 §5.3: SHOULD NOT; resuming it is
         // open to the triple-handshake attack, §5.4), so it is not kept.
         guard handshake.extendedMasterSecret else { return }

@@ -18,6 +18,7 @@ enum Server12State {
 
 /// What the server knows between its ServerHello and the client's Finished.
 struct Server12Handshake {
+    let configuration: TLSServerConfiguration
     var clientRandom: [UInt8]
     var serverRandom: [UInt8]
     var suite: TLS12SuiteParameters
@@ -59,8 +60,7 @@ extension Server12State {
     // MARK: ClientHello
 
     /// Answers a ClientHello that settled on TLS 1.2 with our first flight (or, resuming, our last).
-    static func start(_ hello: ClientHello, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> Server12State {
-        let config = io.serverConfig
+    static func start(_ hello: ClientHello, raw: [UInt8], configuration config: TLSServerConfiguration, io: any HandshakePort) throws(TLSError) -> Server12State {
         let common = io.common
         let provider = common.cryptoProvider
         let extensions = hello.extensions
@@ -94,7 +94,7 @@ extension Server12State {
             throw TLSError(.handshakeFailure, "the client sent no signature_algorithms (SHA-1 signatures are refused)")
         }
         let serverName = extensions.serverNameValue
-        let identity = try io.serverIdentity(for: serverName)
+        let identity = try config.identity(for: serverName)
         let usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
         let ourSuites = common.cipherSuites.compactMap(TLS12SuiteParameters.init)
         let candidates = config.preferServerCipherOrder
@@ -109,7 +109,7 @@ extension Server12State {
         let applicationProtocol = try io.selectApplicationProtocol(offered: extensions.alpnProtocols)
 
         // Resumption (RFC 5077 ticket first, then the session-ID cache), only with the same suite and EMS state.
-        let resumed = try resumableSession(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites, io: io)
+        let resumed = try resumableSession(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites, config: config, io: io)
         let suiteInUse = resumed.flatMap { TLS12SuiteParameters($0.cipherSuite) } ?? suite
         // A session without the extended master secret is never resumed (resumableSession), so none is issued:
         // no ticket, no session ID (an empty ID tells the client there is nothing to resume, RFC 5246 §7.4.1.3).
@@ -150,7 +150,7 @@ extension Server12State {
         func makeHandshake(transcript: Transcript, keyShare: (any KeyShareSecret)?, group: NamedGroup?,
                            scheme: SignatureScheme?, certificateRequest: CertificateRequest12?) -> Server12Handshake {
             var handshake = Server12Handshake(
-                clientRandom: hello.random, serverRandom: serverRandom, suite: suiteInUse,
+                configuration: config, clientRandom: hello.random, serverRandom: serverRandom, suite: suiteInUse,
                 prf: TLS12PRF(provider: provider, hash: suiteInUse.hash), transcript: transcript, extendedMasterSecret: ems,
                 keyShare: keyShare,
                 parameters: NegotiatedParameters(
@@ -207,7 +207,7 @@ extension Server12State {
         case (.expectCertificate(var handshake), .certificate12(let certificate)):
             handshake.transcript.append(raw)
             if certificate.certificates.isEmpty {
-                if case .required = io.serverConfig.clientAuthentication {
+                if case .required = handshake.configuration.clientAuthentication {
                     throw TLSError(.handshakeFailure, "the client sent no certificate, and one is required")
                 }
                 return .server12(.expectClientKeyExchange(handshake))
@@ -275,7 +275,7 @@ extension Server12State {
 
     /// [NewSessionTicket], ChangeCipherSpec, Finished. Caches the session under its ID.
     private static func sendFinishedFlight(_ handshake: inout Server12Handshake, io: any HandshakePort) throws(TLSError) {
-        let config = io.serverConfig
+        let config = handshake.configuration
         let now = io.common.now()
         // The session carries the client identity this connection has: verified just now, or resumed.
         let authentication = handshake.resumedAuthentication ?? io.verifiedAuthentication(
@@ -305,8 +305,8 @@ extension Server12State {
     /// A session this ClientHello may resume: from its ticket, else from its session ID; nil means a full handshake.
     /// Throws handshake_failure when the session used the extended master secret and this ClientHello does not.
     private static func resumableSession(_ hello: ClientHello, serverName: String?, clientEMS: Bool,
-                                         ourSuites: [TLS12SuiteParameters], io: any HandshakePort) throws(TLSError) -> TicketState? {
-        let config = io.serverConfig
+                                         ourSuites: [TLS12SuiteParameters], config: TLSServerConfiguration,
+                                         io: any HandshakePort) throws(TLSError) -> TicketState? {
         let now = io.common.now()
         var candidate: TicketState?
         if case .sessionTicket(let ticket)? = hello.extensions.first(.sessionTicket), !ticket.isEmpty,

@@ -19,6 +19,7 @@ enum Client13State {
 
 /// The client between ServerHello and its own Finished.
 struct ClientHandshake {
+    let configuration: TLSClientConfiguration
     var serverName: String?
     var clientRandom: [UInt8]
     var schedule: KeySchedule
@@ -201,7 +202,7 @@ extension Client13State {
         io.logKey("CLIENT_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: clientSecret)
         io.logKey("SERVER_HANDSHAKE_TRAFFIC_SECRET", clientRandom: clientRandom, secret: serverSecret)
         try io.installReadKey(secret: serverSecret, schedule: schedule, aead: suite.aead)
-        if io.clientConfig.middleboxCompatibility && !sent.sentChangeCipherSpec && !io.earlyDataOffered {
+        if sent.configuration.middleboxCompatibility && !sent.sentChangeCipherSpec && !io.earlyDataOffered {
             // RFC 8446 §D.4: the CCS goes before our first protected record — whatever that is, an alert included —
             // so it is sent as soon as the ServerHello is processed, as BoringSSL does.
             io.sendChangeCipherSpec()
@@ -211,11 +212,11 @@ extension Client13State {
         }   // else the early data key stays until EndOfEarlyData (or until EncryptedExtensions rejects early data)
 
         return .expectEncryptedExtensions(ClientHandshake(
-            serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
+            configuration: sent.configuration, serverName: sent.serverName, clientRandom: clientRandom, schedule: schedule, suite: suite,
             group: serverShare?.group, transcript: transcript, handshakeSecret: handshakeSecret,
             clientHandshakeSecret: clientSecret, serverHandshakeSecret: serverSecret,
             offeredExtensions: sent.offeredExtensions,
-            sentChangeCipherSpec: sent.sentChangeCipherSpec || (io.clientConfig.middleboxCompatibility && !io.earlyDataOffered),
+            sentChangeCipherSpec: sent.sentChangeCipherSpec || (sent.configuration.middleboxCompatibility && !io.earlyDataOffered),
             usedHelloRetryRequest: sent.helloRetry != nil, resumedSession: psk != nil ? sent.offeredSession : nil))
     }
 
@@ -278,7 +279,7 @@ extension Client13State {
         io.logKey("EXPORTER_SECRET", clientRandom: handshake.clientRandom, secret: exporterSecret)
         try io.installReadKey(secret: serverAppSecret, schedule: schedule, aead: handshake.suite.aead)
 
-        if io.clientConfig.middleboxCompatibility && !handshake.sentChangeCipherSpec {
+        if handshake.configuration.middleboxCompatibility && !handshake.sentChangeCipherSpec {
             // The CCS precedes our first protected record (change_cipher_spec is never protected).
             io.sendChangeCipherSpec()
             handshake.sentChangeCipherSpec = true
@@ -292,7 +293,7 @@ extension Client13State {
         var clientScheme: SignatureScheme?
         if let request = handshake.certificateRequest {
             let offered = request.extensions.signatureAlgorithms ?? []
-            let identity = io.clientConfig.certificate
+            let identity = handshake.configuration.certificate
             let scheme = identity?.privateKey.supportedSchemes.first { offered.contains($0) && isAllowedInTLS13CertificateVerify($0) }
             if let identity, let scheme {
                 let entries = identity.chain.derEncoded.map { CertificateMessage.Entry(certificateDER: $0) }
@@ -314,7 +315,7 @@ extension Client13State {
         try io.installWriteKey(secret: clientAppSecret, schedule: schedule, aead: handshake.suite.aead)
 
         if let group = handshake.serverPreferredGroup, let serverName = handshake.serverName {
-            io.clientConfig.sessionCache?.rememberPreferredGroup(group, for: serverName)
+            handshake.configuration.sessionCache?.rememberPreferredGroup(group, for: serverName)
         }
         // The server identity this connection has: verified just now, or the one the resumed session carries.
         let serverAuthentication = handshake.resumedSession?.serverAuthentication ?? io.verifiedAuthentication(

@@ -18,6 +18,7 @@ enum Server13State {
 
 /// The server after its first flight, waiting for the client's.
 struct ServerHandshake {
+    let configuration: TLSServerConfiguration
     var clientRandom: [UInt8]
     var schedule: KeySchedule
     var suite: TLS13SuiteParameters
@@ -71,7 +72,7 @@ extension Server13State {
             }
             handshake.transcript.append(raw)
             if certificate.entries.isEmpty {
-                if case .required = io.serverConfig.clientAuthentication {
+                if case .required = handshake.configuration.clientAuthentication {
                     throw TLSError(.certificateRequired, "the client sent no certificate, and one is required")
                 }
                 return .server13(.expectFinished(handshake))
@@ -117,7 +118,7 @@ extension Server13State {
                 parameters.clientSignatureScheme = resumed.peerSignatureScheme
             }
             if handshake.clientCanResume {
-                try Self.sendSessionTickets(io: io, resumptionSecret: resumption, schedule: handshake.schedule, suite: handshake.suite,
+                try Self.sendSessionTickets(config: handshake.configuration, io: io, resumptionSecret: resumption, schedule: handshake.schedule, suite: handshake.suite,
                                        parameters: parameters, clientAuthentication: authentication)
             }
             try io.completeHandshake(parameters, traffic: .tls13(TrafficState(
@@ -140,7 +141,7 @@ extension Server13State {
     /// Answers a ClientHello that settled on TLS 1.3 (`start` carries what a HelloRetryRequest fixed): our first flight,
     /// or a HelloRetryRequest.
     static func start(_ hello: ClientHello, raw: [UInt8], start: ServerStart, io: any HandshakePort) throws(TLSError) -> HandshakeState {
-        let config = io.serverConfig
+        let config = start.configuration
         let provider = io.common.cryptoProvider
         let extensions = hello.extensions
         io.enterVersion(.tls13)
@@ -234,7 +235,7 @@ extension Server13State {
 
         // Identity, signature scheme, ALPN.
         let serverName = extensions.serverNameValue
-        let identity = try io.serverIdentity(for: serverName)
+        let identity = try config.identity(for: serverName)
         guard let scheme = identity.privateKey.supportedSchemes.first(where: {
             clientSchemes.contains($0) && isAllowedInTLS13CertificateVerify($0)
         }) else {
@@ -365,7 +366,7 @@ extension Server13State {
         try io.installWriteKey(secret: serverAppSecret, schedule: schedule, aead: suite.aead)
 
         var handshake = ServerHandshake(
-            clientRandom: hello.random, schedule: schedule, suite: suite, transcript: transcript,
+            configuration: config, clientRandom: hello.random, schedule: schedule, suite: suite, transcript: transcript,
             clientHandshakeSecret: clientSecret, masterSecret: master,
             clientApplicationSecret: clientAppSecret, serverApplicationSecret: serverAppSecret,
             exporterMasterSecret: exporterSecret,
@@ -390,7 +391,7 @@ extension Server13State {
         }
         let provider = io.common.cryptoProvider
         var extensions: [Extension] = [.keyShareHelloRetryRequest(group)]
-        let cookie = io.serverConfig.helloRetryCookie
+        let cookie = start.configuration.helloRetryCookie
         if let cookie { extensions.append(.cookie(cookie)) }
         extensions.append(.supportedVersionsServer(.tls13))
         let retry = ServerHello(random: ServerHello.helloRetryRequestRandom, legacySessionIDEcho: hello.legacySessionID,
@@ -400,11 +401,11 @@ extension Server13State {
         if hello.extensions.contains(.earlyData) {
             io.recordEarlyDataAnswer(accepted: false, reason: .helloRetryRequest)
             // Early data after a HelloRetryRequest is rejected: skip it (it arrives as unreadable application data).
-            io.skipRejectedEarlyData(upTo: Int(max(io.serverConfig.maxEarlyDataSize, 16_384)) + 4 * 256)
+            io.skipRejectedEarlyData(upTo: Int(max(start.configuration.maxEarlyDataSize, 16_384)) + 4 * 256)
         }
         let compatibility = !hello.legacySessionID.isEmpty
         if compatibility { io.sendChangeCipherSpec() }
-        return .serverExpectClientHello(ServerStart(helloRetry: ServerHelloRetry(
+        return .serverExpectClientHello(ServerStart(configuration: start.configuration, helloRetry: ServerHelloRetry(
             suite: suite, group: group, transcript: transcript, cookie: cookie, sentChangeCipherSpec: compatibility)))
     }
 }
@@ -419,7 +420,7 @@ extension Server13State {
     /// binder verifies. A ticket we cannot use just means a full handshake; a wrong binder is decrypt_error.
     static func acceptResumption(_ hello: ClientHello, io: any HandshakePort, raw: [UInt8], suite: TLS13SuiteParameters, serverName: String?,
                           start: ServerStart, mode: PSKKeyExchangeMode) throws(TLSError) -> (index: Int, state: TicketState)? {
-        guard let keys = io.serverConfig.sessionTicketKeys,
+        guard let keys = start.configuration.sessionTicketKeys,
               let offer = hello.extensions.preSharedKeyClient,
               io.common.pskKeyExchangeModes.contains(mode),
               hello.extensions.pskKeyExchangeModes?.contains(mode.rawValue) == true else { return nil }
@@ -449,9 +450,8 @@ extension Server13State {
     }
 
     /// Sends `ticketsPerHandshake` NewSessionTicket messages, each a TicketState sealed with the ticket keys.
-    static func sendSessionTickets(io: any HandshakePort, resumptionSecret: [UInt8], schedule: KeySchedule, suite: TLS13SuiteParameters,
+    static func sendSessionTickets(config: TLSServerConfiguration, io: any HandshakePort, resumptionSecret: [UInt8], schedule: KeySchedule, suite: TLS13SuiteParameters,
                             parameters: NegotiatedParameters, clientAuthentication: SessionAuthentication) throws(TLSError) {
-        let config = io.serverConfig
         guard let keys = config.sessionTicketKeys, config.ticketsPerHandshake > 0 else { return }
         let lifetime = min(config.ticketLifetime, 7 * 24 * 3600)
         let now = io.common.now()
@@ -481,7 +481,7 @@ extension Server13State {
     /// Why early data offered in `hello` is rejected, or nil to accept it.
     static func earlyDataRejection(_ hello: ClientHello, io: any HandshakePort, resumption: (index: Int, state: TicketState)?, suite: TLS13SuiteParameters,
                             applicationProtocol: String?, start: ServerStart) -> EarlyDataRejection? {
-        let config = io.serverConfig
+        let config = start.configuration
         guard config.maxEarlyDataSize > 0 else { return .disabled }
         guard start.helloRetry == nil else { return .helloRetryRequest }
         guard let resumption, let identity = hello.extensions.preSharedKeyClient?.identities.first else { return .notResumed }
