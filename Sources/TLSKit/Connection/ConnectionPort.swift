@@ -11,11 +11,11 @@ extension TLSConnection: HandshakePort {
     }
 
     func sendCountedWarning(_ description: AlertDescription) throws(TLSError) {
-        warningAlertsInARow += 1
-        guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+        bounds.warningAlertsInARow += 1
+        guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
             throw TLSError(.unexpectedMessage, "too many \(description) warnings in a row")
         }
-        try records.write(.alert, Alert(level: .warning, description: description).encode(), to: &output)
+        try records.write(.alert, Alert(level: .warning, description: description).encode(), to: &buffers.output)
     }
 
     func handleAgain(_ raw: [UInt8]) {
@@ -35,22 +35,22 @@ extension TLSConnection: HandshakePort {
     var hasBufferedHandshakeData: Bool { !reassembler.isEmpty }
 
     func offerEarlyData(ticket: ClientSession, allowance: Int) {
-        earlyDataTicket = ticket
-        earlyDataAllowance = allowance
+        earlyData.ticket = ticket
+        earlyData.allowance = allowance
     }
 
     func skipRejectedEarlyData(upTo limit: Int) { records.rejectedEarlyDataBudget = limit }
     func stopSkippingEarlyData() { records.rejectedEarlyDataBudget = 0 }
-    func expectEarlyData(upTo limit: Int) { earlyDataAllowance = limit }
+    func expectEarlyData(upTo limit: Int) { earlyData.allowance = limit }
     func acceptPlaintextAlertsUntilProtectedRecord() { records.plaintextAlertsAllowed = true }
 
     func recordEarlyDataAnswer(accepted: Bool, reason: EarlyDataRejection?) {
-        earlyDataAccepted = accepted
-        earlyDataRejectionReason = reason
+        earlyData.accepted = accepted
+        earlyData.rejectionReason = reason
     }
 
     func earlyDataWasAccepted() {
-        earlyDataAccepted = true
+        earlyData.accepted = true
         events.append(.earlyDataAccepted(true))
     }
 

@@ -49,7 +49,6 @@ extension TLSConnection {
     func serverHandle(_ message: HandshakeMessage, raw: [UInt8]) throws(TLSError) {
         switch (state, message) {
         case (.serverExpectClientHello(let start), .clientHello(let hello)):
-            receivedFirstClientHello = true
             state = try start.handle(hello, raw: raw, io: self)
             try sendHalfRTTDataIfAllowed()
         case (.connected, _):
@@ -69,12 +68,12 @@ extension TLSConnection {
     /// Finished, before the client's Finished arrives — never when we asked for a client certificate (the client is
     /// not authenticated yet). As rustls' `send_half_rtt_data`, off by default.
     func sendHalfRTTDataIfAllowed() throws(TLSError) {
-        guard case .server(let configuration) = endpoint, configuration.sendHalfRTTData, !queuedApplicationData.isEmpty else { return }
+        guard case .server(let configuration) = endpoint, configuration.sendHalfRTTData, !buffers.queuedApplicationData.isEmpty else { return }
         guard case .server13(let tls13) = state, tls13.allowsHalfRTTData else { return }
         flushHandshake()
-        let data = queuedApplicationData
-        queuedApplicationData = []
-        try records.write(.applicationData, data, to: &output)
+        let data = buffers.queuedApplicationData
+        buffers.queuedApplicationData = []
+        try records.write(.applicationData, data, to: &buffers.output)
     }
 
 }

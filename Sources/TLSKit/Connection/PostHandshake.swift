@@ -14,8 +14,8 @@ extension TLSConnection {
             try storeTicket(ticket)
             events.append(.newSessionTicket(ticket))
         case .keyUpdate(let request):
-            keyUpdatesInARow += 1
-            guard keyUpdatesInARow <= Self.maxKeyUpdatesInARow else {
+            bounds.keyUpdatesInARow += 1
+            guard bounds.keyUpdatesInARow <= Self.maxKeyUpdatesInARow else {
                 throw TLSError(.unexpectedMessage, "too many KeyUpdate messages without application data")
             }
             guard var traffic = tls13Traffic else { throw TLSError(.unexpectedMessage, "KeyUpdate before the handshake completed") }
@@ -24,9 +24,9 @@ extension TLSConnection {
             try installReadKey(secret: traffic.receivingSecret, schedule: traffic.schedule, aead: traffic.suite.aead)
             replaceTraffic(with: traffic)
             events.append(.keyUpdated(.received))
-            if request == .updateRequested && !sentCloseNotify && !keyUpdateAnswerPending {
+            if request == .updateRequested && !sentCloseNotify && !bounds.keyUpdateAnswerPending {
                 try sendKeyUpdate(.updateNotRequested)
-                keyUpdateAnswerPending = true
+                bounds.keyUpdateAnswerPending = true
             }
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) after the handshake")
@@ -47,11 +47,11 @@ extension TLSConnection {
     /// Protects application data, updating our key first whenever the AEAD usage limit (RFC 8446 §5.5) is near.
     func writeApplicationData(_ plaintext: [UInt8]) throws(TLSError) {
         // Data sent after our KeyUpdate answer: a later update_requested needs an answer of its own (§4.6.3).
-        keyUpdateAnswerPending = false
+        bounds.keyUpdateAnswerPending = false
         let traffic: TrafficState
         switch self.traffic {
         case .tls12?:
-            try records.write(.applicationData, plaintext, to: &output)
+            try records.write(.applicationData, plaintext, to: &buffers.output)
             return
         case .tls13(let tls13)?:
             traffic = tls13
@@ -62,7 +62,7 @@ extension TLSConnection {
         let recordsNeeded = UInt64(max(1, (plaintext.count + fragment - 1) / fragment))
         if records.recordsWrittenWithCurrentKey + recordsNeeded < traffic.suite.recordLimitPerKey {
             // The common case: no key update falls inside this write, so hand it over whole (no per-record copy).
-            try records.write(.applicationData, plaintext, to: &output)
+            try records.write(.applicationData, plaintext, to: &buffers.output)
             return
         }
         var offset = 0
@@ -71,7 +71,7 @@ extension TLSConnection {
                 try sendKeyUpdate(.updateNotRequested)
             }
             let end = min(offset + fragment, plaintext.count)
-            try records.write(.applicationData, Array(plaintext[offset..<end]), to: &output)
+            try records.write(.applicationData, Array(plaintext[offset..<end]), to: &buffers.output)
             offset = end
         } while offset < plaintext.count
     }

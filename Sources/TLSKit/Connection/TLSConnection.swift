@@ -42,57 +42,43 @@ public final class TLSConnection {
     var records = RecordLayer()
     var reassembler: HandshakeReassembler
     var state: HandshakeState
-    /// Handshake messages of the current flight, written as few records as possible on flush.
-    var pendingHandshakeBytes: [UInt8] = []
+    /// What the live connection needs (nil until the handshake completes).
+    var traffic: Traffic?
 
-    var output: [UInt8] = []
-    var applicationData: [UInt8] = []
+    var buffers = ConnectionBuffers()
     /// Bounded: see `EventQueue` and `droppedEventCount`.
     var events = EventQueue()
-    /// Application data written before the handshake finished; sent right after it.
-    var queuedApplicationData: [UInt8] = []
-    /// `close()` came before the handshake completed, with data queued: close_notify is written after that data.
-    var closeNotifyDeferred = false
+    var lifecycle = Lifecycle()
+    /// Counters that bound what a hostile peer can make us do.
+    var bounds = PeerBounds()
+    var earlyData = EarlyDataState()
 
     public private(set) var negotiated: NegotiatedParameters?
     /// Set while the connection waits for the peer's chain to be verified.
     public private(set) var pendingVerification: PeerVerificationRequest?
-    /// The error that ended the connection, if one did.
-    public private(set) var failure: TLSError?
-    public private(set) var peerClosed = false
-    public private(set) var sentCloseNotify = false
 
-    // Bounds against hostile peers.
-    var changeCipherSpecCount = 0
-    var keyUpdatesInARow = 0
-    var emptyRecordsInARow = 0
-    var warningAlertsInARow = 0
-    /// We answered the peer's update_requested and have sent no application data since: further requests that
-    /// arrive while we are silent — in this read or later ones — are covered by it (RFC 8446 §4.6.3).
-    var keyUpdateAnswerPending = false
+    /// The error that ended the connection, if one did.
+    public var failure: TLSError? { lifecycle.failure }
+    public var peerClosed: Bool { lifecycle.peerClosed }
+    public var sentCloseNotify: Bool { lifecycle.sentCloseNotify }
+
     static let maxKeyUpdatesInARow = 32
     static let maxEmptyRecordsInARow = 32
     static let maxWarningAlertsInARow = 4
 
-    var receivedFirstClientHello = false
-    // 0-RTT (RFC 8446 §4.2.10). Client: what was offered and sent; server: what arrived.
-    /// Client: the session whose ticket we sent early data under (nil: no early data offered).
-    var earlyDataTicket: ClientSession?
-    var earlyDataOffered: Bool { earlyDataTicket != nil }
-    var earlyDataAllowance = 0
-    var earlyDataSent: [UInt8] = []
-    /// Client: early data the server rejected and that was not resent (the ALPN protocol changed).
-    var rejectedEarlyData: [UInt8] = []
-    var receivedEarlyData: [UInt8] = []
+    /// Server: a ClientHello has arrived (from then on a TLS 1.3 compatibility change_cipher_spec may come).
+    var receivedFirstClientHello: Bool {
+        if case .serverExpectClientHello(let start) = state { return start.helloRetry != nil }
+        return true
+    }
+    var earlyDataOffered: Bool { earlyData.ticket != nil }
+    /// Client: the session our early data went out under.
+    var earlyDataTicket: ClientSession? { earlyData.ticket }
     /// Whether the server accepted early data (nil: none was offered, or the answer is not in yet). Set on both
     /// sides: a server knows once it has read the ClientHello.
-    public internal(set) var earlyDataAccepted: Bool?
+    public var earlyDataAccepted: Bool? { earlyData.accepted }
     /// Server: why the client's early data was rejected (nil when it was accepted or not offered).
-    public internal(set) var earlyDataRejectionReason: EarlyDataRejection?
-    /// What the live connection needs (nil until the handshake completes).
-    var traffic: Traffic?
-    /// The connection ended and its secrets were overwritten (README "Secrets in memory").
-    var secretsWiped = false
+    public var earlyDataRejectionReason: EarlyDataRejection? { earlyData.rejectionReason }
 
     /// A client connection to `serverName`: a DNS name (sent as SNI) or an IP literal (not sent), which the
     /// server's certificate must be valid for (DNS names against dNSName SANs, IP literals against iPAddress SANs).
@@ -264,16 +250,16 @@ public final class TLSConnection {
     public func takeOutput(into buffer: inout [UInt8]) {
         flushHandshake()
         buffer.removeAll(keepingCapacity: true)
-        swap(&buffer, &output)
+        swap(&buffer, &buffers.output)
     }
 
-    public var hasOutput: Bool { !output.isEmpty || !pendingHandshakeBytes.isEmpty }
+    public var hasOutput: Bool { !buffers.output.isEmpty || !buffers.pendingHandshake.isEmpty }
 
     /// Decrypted application data received so far.
     public func takeApplicationData() -> [UInt8] {
         // Handed over whole; the next record's plaintext becomes the new buffer (no copy, no spare allocation).
-        let data = applicationData
-        applicationData = []
+        let data = buffers.applicationData
+        buffers.applicationData = []
         return data
     }
 
@@ -320,7 +306,7 @@ public final class TLSConnection {
     /// Client, 0-RTT: how many bytes `sendEarlyData` still accepts (0 when early data is not possible now).
     public var earlyDataCapacity: Int {
         guard role == .client, earlyDataOffered, earlyDataAccepted == nil, case .clientExpectServerHello = state else { return 0 }
-        return earlyDataAllowance - earlyDataSent.count
+        return earlyData.allowance - earlyData.sent.count
     }
 
     /// Client, 0-RTT: sends `plaintext` as early data, before the server has answered. Only possible right after the
@@ -334,9 +320,9 @@ public final class TLSConnection {
         guard plaintext.count <= earlyDataCapacity else {
             throw TLSError(.internalError, "early data is not possible now, or exceeds the ticket's max_early_data_size")
         }
-        earlyDataSent.append(contentsOf: plaintext)
+        earlyData.sent.append(contentsOf: plaintext)
         do {
-            try records.write(.applicationData, plaintext, to: &output)
+            try records.write(.applicationData, plaintext, to: &buffers.output)
         } catch {
             fail(error)
             throw error
@@ -346,36 +332,36 @@ public final class TLSConnection {
     /// Server, 0-RTT: early data received so far. It may be a replay of an earlier connection's (RFC 8446 §8):
     /// act on it only if doing so twice is harmless.
     public func takeEarlyData() -> [UInt8] {
-        defer { receivedEarlyData.removeAll() }
-        return receivedEarlyData
+        defer { earlyData.received.removeAll() }
+        return earlyData.received
     }
 
     /// Client, 0-RTT: early data the server rejected and that was not sent again, because the server selected another
     /// ALPN protocol than the one the ticket was issued under (RFC 8446 §4.2.10). Decide yourself whether and how to
     /// send it again under the new protocol. Empty in every other case.
     public func takeRejectedEarlyData() -> [UInt8] {
-        defer { rejectedEarlyData.removeAll() }
-        return rejectedEarlyData
+        defer { earlyData.rejected.removeAll() }
+        return earlyData.rejected
     }
 
     /// Client: the server rejected our early data (HelloRetryRequest, or EncryptedExtensions without early_data).
     /// What happens to the data is settled once the ALPN protocol is known (`settleRejectedEarlyData`).
     func earlyDataRejected() {
         guard earlyDataOffered, earlyDataAccepted == nil else { return }
-        earlyDataAccepted = false
+        earlyData.accepted = false
         events.append(.earlyDataAccepted(false))
     }
 
     /// Client: rejected early data goes out again as ordinary data after the handshake when the ALPN protocol is the
     /// ticket's (`resend`), else it is handed back to the application.
     func settleRejectedEarlyData(resend: Bool) {
-        guard !earlyDataSent.isEmpty else { return }
+        guard !earlyData.sent.isEmpty else { return }
         if resend {
-            queuedApplicationData = earlyDataSent + queuedApplicationData
+            buffers.queuedApplicationData = earlyData.sent + buffers.queuedApplicationData
         } else {
-            rejectedEarlyData = earlyDataSent
+            earlyData.rejected = earlyData.sent
         }
-        earlyDataSent = []
+        earlyData.sent = []
     }
 
     /// Queues application data. Before the handshake completes it is held and sent right after.
@@ -383,7 +369,7 @@ public final class TLSConnection {
         if let failure { throw failure }
         guard !sentCloseNotify else { throw TLSError(.internalError, "cannot send after close_notify") }
         guard isHandshakeComplete else {
-            queuedApplicationData.append(contentsOf: plaintext)
+            buffers.queuedApplicationData.append(contentsOf: plaintext)
             do {
                 try sendHalfRTTDataIfAllowed()
             } catch {
@@ -404,13 +390,13 @@ public final class TLSConnection {
     public func close() {
         guard !sentCloseNotify, failure == nil else { return }
         flushHandshake()
-        sentCloseNotify = true
-        if traffic == nil && !queuedApplicationData.isEmpty {
+        lifecycle.sentCloseNotify = true
+        if traffic == nil && !buffers.queuedApplicationData.isEmpty {
             // The queued data needs the traffic keys; it goes first, close_notify right after it.
-            closeNotifyDeferred = true
+            lifecycle.closeNotifyDeferred = true
             return
         }
-        try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+        try? records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &buffers.output)
         closedForWriting()
     }
 
@@ -475,7 +461,7 @@ public final class TLSConnection {
     /// carries no context length at all; `openssl s_client -keymatexport` uses it). TLS 1.3 treats both alike
     /// (RFC 8446 §7.5).
     public func exportKeyingMaterial(label: String, context: [UInt8]?, length: Int) throws(TLSError) -> [UInt8] {
-        guard !secretsWiped else {
+        guard !lifecycle.secretsWiped else {
             throw TLSError(.internalError, "keying material is no longer available: the connection has ended")
         }
         guard let traffic else {
@@ -546,10 +532,10 @@ public final class TLSConnection {
             try handleChangeCipherSpec12(record.fragment)
         case .changeCipherSpec:
             // RFC 8446 §5: a single 0x01 byte between the first ClientHello and the peer's Finished is dropped.
-            guard record.fragment == [0x01], changeCipherSpecAllowed, changeCipherSpecCount < 2 else {
+            guard record.fragment == [0x01], changeCipherSpecAllowed, bounds.changeCipherSpecs < 2 else {
                 throw TLSError(.unexpectedMessage, "change_cipher_spec outside the TLS 1.3 compatibility window")
             }
-            changeCipherSpecCount += 1
+            bounds.changeCipherSpecs += 1
         case .alert:
             try handleAlert(Alert(decoding: record.fragment))
         case .handshake:
@@ -557,8 +543,8 @@ public final class TLSConnection {
             reassembler.append(record.fragment)
         case .applicationData where isReceivingEarlyData:
             guard record.wasProtected else { throw TLSError(.unexpectedMessage, "unprotected early data") }
-            receivedEarlyData.append(contentsOf: record.fragment)
-            guard receivedEarlyData.count <= earlyDataAllowance else {
+            earlyData.received.append(contentsOf: record.fragment)
+            guard earlyData.received.count <= earlyData.allowance else {
                 throw TLSError(.unexpectedMessage, "more early data than max_early_data_size")
             }
         case .applicationData:
@@ -567,16 +553,16 @@ public final class TLSConnection {
             }
             if peerClosed { throw TLSError(.unexpectedMessage, "application data after close_notify") }
             if record.fragment.isEmpty {
-                emptyRecordsInARow += 1
-                guard emptyRecordsInARow <= Self.maxEmptyRecordsInARow else {
+                bounds.emptyRecordsInARow += 1
+                guard bounds.emptyRecordsInARow <= Self.maxEmptyRecordsInARow else {
                     throw TLSError(.unexpectedMessage, "too many empty records in a row")
                 }
             } else {
-                emptyRecordsInARow = 0
-                keyUpdatesInARow = 0
-                warningAlertsInARow = 0
+                bounds.emptyRecordsInARow = 0
+                bounds.keyUpdatesInARow = 0
+                bounds.warningAlertsInARow = 0
                 // Nothing waiting to be taken (the usual case): hand over the decrypted array itself.
-                if applicationData.isEmpty { applicationData = record.fragment } else { applicationData.append(contentsOf: record.fragment) }
+                if buffers.applicationData.isEmpty { buffers.applicationData = record.fragment } else { buffers.applicationData.append(contentsOf: record.fragment) }
             }
         }
     }
@@ -603,27 +589,27 @@ public final class TLSConnection {
                 throw TLSError(.closeNotify, "the peer closed the connection during the handshake", origin: .peer)
             }
             if !peerClosed {
-                peerClosed = true
+                lifecycle.peerClosed = true
                 events.append(.peerClosed)
-                if sentCloseNotify && !closeNotifyDeferred { wipeSecrets() }
+                if sentCloseNotify && !lifecycle.closeNotifyDeferred { wipeSecrets() }
             }
         case .unrecognizedName where alert.level == .warning && role == .client && negotiatedVersion == nil:
             // RFC 6066 §3 lets a server warn that it does not know the name; before the ServerHello it cannot be a
             // TLS 1.3 alert yet. BoringSSL and OpenSSL carry on; bounded like every warning.
-            warningAlertsInARow += 1
-            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+            bounds.warningAlertsInARow += 1
+            guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
                 throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
             }
         case .userCanceled:
             // RFC 8446 §6.1: user_canceled is followed by close_notify; tolerate a few, never an unbounded stream.
-            warningAlertsInARow += 1
-            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+            bounds.warningAlertsInARow += 1
+            guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
                 throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
             }
         case _ where negotiatedVersion == .tls12 && alert.level == .warning:
             // TLS 1.2 warnings (no_renegotiation, …) are not fatal; bounded so a peer cannot stream them forever.
-            warningAlertsInARow += 1
-            guard warningAlertsInARow <= Self.maxWarningAlertsInARow else {
+            bounds.warningAlertsInARow += 1
+            guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
                 throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
             }
         default:
@@ -648,16 +634,16 @@ public final class TLSConnection {
     }
 
     func queueHandshake(_ raw: [UInt8], type: HandshakeType) {
-        pendingHandshakeBytes.append(contentsOf: raw)
+        buffers.pendingHandshake.append(contentsOf: raw)
         events.append(.handshakeMessage(.sent, type, length: raw.count))
     }
 
     func flushHandshake() {
-        guard !pendingHandshakeBytes.isEmpty else { return }
-        let bytes = pendingHandshakeBytes
-        pendingHandshakeBytes.removeAll(keepingCapacity: true)
+        guard !buffers.pendingHandshake.isEmpty else { return }
+        let bytes = buffers.pendingHandshake
+        buffers.pendingHandshake.removeAll(keepingCapacity: true)
         do {
-            try records.write(.handshake, bytes, to: &output)
+            try records.write(.handshake, bytes, to: &buffers.output)
         } catch {
             fail(error)
         }
@@ -665,7 +651,7 @@ public final class TLSConnection {
 
     func sendChangeCipherSpec() {
         flushHandshake()
-        try? records.write(.changeCipherSpec, [0x01], to: &output)
+        try? records.write(.changeCipherSpec, [0x01], to: &buffers.output)
     }
 
     func installWriteKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError) {
@@ -702,14 +688,14 @@ public final class TLSConnection {
         negotiated = parameters
         self.traffic = traffic
         events.append(.handshakeCompleted)
-        if !queuedApplicationData.isEmpty {
-            let queued = queuedApplicationData
-            queuedApplicationData = []
+        if !buffers.queuedApplicationData.isEmpty {
+            let queued = buffers.queuedApplicationData
+            buffers.queuedApplicationData = []
             try writeApplicationData(queued)
         }
-        if closeNotifyDeferred {
-            closeNotifyDeferred = false
-            try records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &output)
+        if lifecycle.closeNotifyDeferred {
+            lifecycle.closeNotifyDeferred = false
+            try records.write(.alert, Alert(level: .warning, description: .closeNotify).encode(), to: &buffers.output)
             closedForWriting()
         }
     }
@@ -717,13 +703,13 @@ public final class TLSConnection {
     /// Records the error, queues the matching alert (for errors we raised), and stops the connection.
     func fail(_ error: TLSError) {
         guard failure == nil else { return }
-        failure = error
+        lifecycle.failure = error
         wipeHandshakeState()   // before the state's payload is dropped, so its secrets are overwritten in place
         state = .failed
         pendingVerification = nil
-        pendingHandshakeBytes.removeAll()
-        if error.origin == .local && (!sentCloseNotify || closeNotifyDeferred) {
-            try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &output)
+        buffers.pendingHandshake.removeAll()
+        if error.origin == .local && (!sentCloseNotify || lifecycle.closeNotifyDeferred) {
+            try? records.write(.alert, Alert(level: .fatal, description: error.alert).encode(), to: &buffers.output)
         }
         // Nothing is read after a failure: the read key goes now (swift-crypto zeroes its key storage when the AEAD
         // is freed). The write key stays until deallocation, so no later write can ever go out unprotected.

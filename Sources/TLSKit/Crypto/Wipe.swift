@@ -194,7 +194,7 @@ extension TLSConnection {
         case nil:
             break
         }
-        secretsWiped = true
+        lifecycle.secretsWiped = true
     }
 
     /// Replaces the TLS 1.3 traffic state after a KeyUpdate, wiping the secret it replaces.

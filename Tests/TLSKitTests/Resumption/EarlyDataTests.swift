@@ -104,7 +104,7 @@ final class EarlyDataTests: XCTestCase {
         let (client, server) = try makeConfigs()
         try await prime(client, server)
         let c = try TLSConnection(client: client, serverName: "localhost")
-        c.earlyDataAllowance = 100_000   // a client that ignores max_early_data_size
+        c.earlyData.allowance = 100_000   // a client that ignores max_early_data_size
         try c.sendEarlyData([UInt8](repeating: 0x41, count: 20_000))
         let s = try TLSConnection(server: server)
         XCTAssertThrowsError(try s.receive(c.takeOutput())) { error in

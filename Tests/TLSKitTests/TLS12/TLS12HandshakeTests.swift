@@ -158,7 +158,7 @@ final class TLS12HandshakeTests: XCTestCase {
         client.common.maximumVersion = .tls12
         let pair = try await handshake(client: client, server: try serverConfig())
         // The server asks the client to renegotiate: the client answers no_renegotiation and carries on.
-        try pair.server.records.write(.handshake, HandshakeMessage.helloRequest.testBytes, to: &pair.server.output)
+        try pair.server.records.write(.handshake, HandshakeMessage.helloRequest.testBytes, to: &pair.server.buffers.output)
         try await run(pair.client, pair.server)
         XCTAssertNil(pair.client.failure)
         XCTAssertNil(pair.server.failure)
