@@ -87,12 +87,12 @@ extension TLSConnection {
               let serverName = negotiated?.serverName else { return }
         let psk = traffic.schedule.expandLabel(traffic.resumptionMasterSecret, label: .resumption,
                                                context: ticket.ticketNonce, length: traffic.schedule.hash.digestLength)
-        var session = ClientSession(
-            version: .tls13, cipherSuite: traffic.suite.suite, ticket: ticket.ticket, secret: psk,
-            ageAdd: ticket.ticketAgeAdd, lifetime: TimeInterval(ticket.ticketLifetime), received: common.now(),
-            serverName: serverName, applicationProtocol: negotiated?.applicationProtocol)
-        session.maxEarlyDataSize = ticket.extensions.maxEarlyDataSize ?? 0
-        session.serverAuthentication = traffic.peerAuthentication
+        let session = ClientSession(
+            cipherSuite: traffic.suite.suite, ticket: ticket.ticket, secret: psk,
+            lifetime: TimeInterval(ticket.ticketLifetime), received: common.now(),
+            serverName: serverName, applicationProtocol: negotiated?.applicationProtocol,
+            resumption: .tls13(ageAdd: ticket.ticketAgeAdd, maxEarlyDataSize: ticket.extensions.maxEarlyDataSize ?? 0),
+            serverAuthentication: traffic.peerAuthentication)
         cache.store(session)
     }
 }

@@ -3,27 +3,73 @@ import Foundation
 /// What a client keeps to resume a session: a TLS 1.3 ticket with its PSK (RFC 8446 §4.6.1), or a TLS 1.2
 /// session (RFC 5246 §7.3 session ID and/or RFC 5077 ticket) with its master secret.
 public struct ClientSession: Sendable, Equatable {
-    public let version: ProtocolVersion
+    /// What only one version's resumption uses: a TLS 1.3 ticket's age obfuscation and 0-RTT allowance, or a TLS 1.2
+    /// session's ID, extended-master-secret state and group.
+    enum Resumption: Sendable, Equatable {
+        /// `maxEarlyDataSize`: the most early data the server accepts with this ticket (0: no 0-RTT).
+        case tls13(ageAdd: UInt32, maxEarlyDataSize: UInt32)
+        /// `sessionID`: the ID the server assigned (empty when it only issued a ticket); `extendedMasterSecret`: must
+        /// match on resumption (RFC 7627 §5.3); `group`: the original handshake's, reported again on resumption.
+        case tls12(sessionID: [UInt8], extendedMasterSecret: Bool, group: NamedGroup?)
+    }
+
     public let cipherSuite: CipherSuite
     public let ticket: [UInt8]
     /// The resumption PSK (TLS 1.3) or the master secret (TLS 1.2).
     var secret: [UInt8]
-    let ageAdd: UInt32
     public let lifetime: TimeInterval
     public let received: Date
     public let serverName: String
     public let applicationProtocol: String?
-    /// TLS 1.2: the session ID the server assigned (empty when it only issued a ticket).
-    public var sessionID: [UInt8] = []
-    /// TLS 1.2: whether the session used the extended master secret (RFC 7627 §5.3: must match on resumption).
-    var extendedMasterSecret = true
-    /// TLS 1.3: the most early data the server accepts with this ticket (0: no 0-RTT).
-    public var maxEarlyDataSize: UInt32 = 0
+    var resumption: Resumption
     /// How the server was authenticated in the full handshake that created the session: its chain, the verification
     /// policy that accepted it, the leaf's expiry. A resumed connection reports this chain as its peer's.
     var serverAuthentication = SessionAuthentication.anonymous
-    /// TLS 1.2: the key-exchange group of the original handshake (reported again on resumption).
-    var group: NamedGroup? = nil
+
+    init(cipherSuite: CipherSuite, ticket: [UInt8], secret: [UInt8], lifetime: TimeInterval, received: Date,
+         serverName: String, applicationProtocol: String?, resumption: Resumption,
+         serverAuthentication: SessionAuthentication = .anonymous) {
+        self.cipherSuite = cipherSuite
+        self.ticket = ticket
+        self.secret = secret
+        self.lifetime = lifetime
+        self.received = received
+        self.serverName = serverName
+        self.applicationProtocol = applicationProtocol
+        self.resumption = resumption
+        self.serverAuthentication = serverAuthentication
+    }
+
+    public var version: ProtocolVersion {
+        switch resumption {
+        case .tls13: return .tls13
+        case .tls12: return .tls12
+        }
+    }
+
+    /// TLS 1.2: the session ID the server assigned (empty when it only issued a ticket; always empty for TLS 1.3).
+    public var sessionID: [UInt8] {
+        if case .tls12(let sessionID, _, _) = resumption { return sessionID }
+        return []
+    }
+
+    /// TLS 1.3: the most early data the server accepts with this ticket (0: no 0-RTT; always 0 for TLS 1.2).
+    public var maxEarlyDataSize: UInt32 {
+        if case .tls13(_, let maxEarlyDataSize) = resumption { return maxEarlyDataSize }
+        return 0
+    }
+
+    /// TLS 1.2: whether the session used the extended master secret (TLS 1.3 always derives from the transcript).
+    var extendedMasterSecret: Bool {
+        if case .tls12(_, let extendedMasterSecret, _) = resumption { return extendedMasterSecret }
+        return true
+    }
+
+    /// TLS 1.2: the key-exchange group of the original handshake.
+    var group: NamedGroup? {
+        if case .tls12(_, _, let group) = resumption { return group }
+        return nil
+    }
 
     /// The server's certificate chain as verified in the handshake that created this session (DER, leaf first).
     public var peerCertificates: [[UInt8]] { serverAuthentication.peerCertificates }
@@ -36,6 +82,7 @@ public struct ClientSession: Sendable, Equatable {
     /// obfuscated_ticket_age = (age in ms + ticket_age_add) mod 2^32.
     func obfuscatedAge(at now: Date) -> UInt32 {
         let milliseconds = UInt64(max(0, now.timeIntervalSince(received)) * 1000)
+        guard case .tls13(let ageAdd, _) = resumption else { return 0 }
         return UInt32(truncatingIfNeeded: milliseconds) &+ ageAdd
     }
 }

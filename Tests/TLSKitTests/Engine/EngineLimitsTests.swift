@@ -445,9 +445,9 @@ final class EngineEncodingOverflowTests: XCTestCase {
         let cache = ClientSessionCache()
         config.sessionCache = cache
         var session = ClientSession(
-            version: .tls13, cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: [UInt8](repeating: 7, count: 65_535),
-            secret: testPayload(count: 32, seed: 4), ageAdd: 0, lifetime: 3600, received: Date(),
-            serverName: EngineFixtures.serverName, applicationProtocol: nil)
+            cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: [UInt8](repeating: 7, count: 65_535),
+            secret: testPayload(count: 32, seed: 4), lifetime: 3600, received: Date(),
+            serverName: EngineFixtures.serverName, applicationProtocol: nil, resumption: .tls13(ageAdd: 0, maxEarlyDataSize: 0))
         // As if verified by this configuration's verifier, so the client would offer it.
         session.serverAuthentication = try XCTUnwrap(SessionAuthentication(
             verifiedChain: EngineFixtures.serverLeaves[.ecdsaP256]!.chainDER,

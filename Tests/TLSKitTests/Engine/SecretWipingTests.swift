@@ -168,8 +168,9 @@ final class SecretWipingTests: XCTestCase {
     func testSessionsDroppedByTheClientCacheAreWiped() {
         let cache = ClientSessionCache(capacity: 4, ticketsPerServer: 1)
         func session(_ seed: UInt64) -> ClientSession {
-            ClientSession(version: .tls13, cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: [1], secret: testPayload(count: 32, seed: seed),
-                          ageAdd: 0, lifetime: 3600, received: Date(), serverName: "a.test", applicationProtocol: nil)
+            ClientSession(cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: [1], secret: testPayload(count: 32, seed: seed),
+                          lifetime: 3600, received: Date(), serverName: "a.test", applicationProtocol: nil,
+                          resumption: .tls13(ageAdd: 0, maxEarlyDataSize: 0))
         }
         var first: UInt = 0
         do {

@@ -255,10 +255,11 @@ struct Section4 {
     /// the client configuration uses (a session from an unverified server is never resumed).
     func session(verifiedBy verification: PeerVerification) throws -> ClientSession {
         var session = ClientSession(
-            version: .tls13, cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: ticket.ticket, secret: psk,
-            ageAdd: ticket.ticketAgeAdd, lifetime: TimeInterval(ticket.ticketLifetime),
+            cipherSuite: .TLS_AES_128_GCM_SHA256, ticket: ticket.ticket, secret: psk,
+            lifetime: TimeInterval(ticket.ticketLifetime),
             received: now.addingTimeInterval(-(Double(ticketAgeMilliseconds) + 0.5) / 1000),
-            serverName: "server", applicationProtocol: nil, maxEarlyDataSize: maxEarlyDataSize)
+            serverName: "server", applicationProtocol: nil,
+            resumption: .tls13(ageAdd: ticket.ticketAgeAdd, maxEarlyDataSize: maxEarlyDataSize))
         let certificate = try XCTUnwrap(s3.serverCertificate)
         session.serverAuthentication = try XCTUnwrap(SessionAuthentication(
             verifiedChain: [certificate],

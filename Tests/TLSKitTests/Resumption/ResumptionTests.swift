@@ -157,9 +157,9 @@ final class ResumptionTests: XCTestCase {
         // The cache is keyed by name, so force the ticket for localhost into a connection to other.example.
         if let session = client.sessionCache?.take(serverName: "localhost", now: clock.now) {
             client.sessionCache?.store(ClientSession(
-                version: session.version, cipherSuite: session.cipherSuite, ticket: session.ticket, secret: session.secret,
-                ageAdd: session.ageAdd, lifetime: session.lifetime, received: session.received, serverName: "other.example",
-                applicationProtocol: nil))
+                cipherSuite: session.cipherSuite, ticket: session.ticket, secret: session.secret,
+                lifetime: session.lifetime, received: session.received, serverName: "other.example",
+                applicationProtocol: nil, resumption: session.resumption))
         }
         let (c, _) = try await connect(client, server, name: "other.example")
         XCTAssertEqual(c.negotiated?.resumed, false)

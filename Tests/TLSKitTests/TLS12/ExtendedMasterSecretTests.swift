@@ -275,7 +275,7 @@ final class ExtendedMasterSecretTests: XCTestCase {
         let cache = try XCTUnwrap(client.sessionCache)
         var session = try XCTUnwrap(cache.take(serverName: "localhost", now: Date()))
         XCTAssertFalse(session.ticket.isEmpty)
-        session.extendedMasterSecret = false
+        session.resumption = .tls12(sessionID: session.sessionID, extendedMasterSecret: false, group: session.group)
         cache.store(session)
 
         let c = try TLSConnection(client: client, serverName: "localhost")

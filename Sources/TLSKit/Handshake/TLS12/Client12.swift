@@ -327,15 +327,14 @@ extension Client12State {
         guard !handshake.sessionID.isEmpty || !ticket.isEmpty else { return }
         let hint = handshake.newTicket.map { TimeInterval($0.lifetimeHint) } ?? 0
         let lifetime = min(hint > 0 ? hint : 7200, 7 * 24 * 3600)
-        var session = ClientSession(
-            version: .tls12, cipherSuite: handshake.suite.suite, ticket: ticket, secret: handshake.masterSecret, ageAdd: 0,
+        let session = ClientSession(
+            cipherSuite: handshake.suite.suite, ticket: ticket, secret: handshake.masterSecret,
             lifetime: lifetime, received: io.common.now(), serverName: serverName,
-            applicationProtocol: handshake.applicationProtocol)
-        session.sessionID = handshake.sessionID
-        session.extendedMasterSecret = handshake.extendedMasterSecret
-        session.serverAuthentication = handshake.resumedSession?.serverAuthentication ?? io.verifiedAuthentication(
-            chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme)
-        session.group = handshake.group
+            applicationProtocol: handshake.applicationProtocol,
+            resumption: .tls12(sessionID: handshake.sessionID, extendedMasterSecret: handshake.extendedMasterSecret,
+                               group: handshake.group),
+            serverAuthentication: handshake.resumedSession?.serverAuthentication ?? io.verifiedAuthentication(
+                chain: handshake.serverCertificates, signatureScheme: handshake.serverSignatureScheme))
         cache.store(session)
     }
 }
