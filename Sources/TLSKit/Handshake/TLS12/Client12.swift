@@ -230,19 +230,10 @@ extension Client12State {
             handshake.expectTicket = false
             return .client12(.expectChangeCipherSpec(handshake))
         case (.expectFinished(var handshake), .finished(let finished)):
-            let expected = handshake.prf.finishedVerifyData(
-                masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
-            try checkFinished(finished, expected: expected)
-            handshake.transcript.append(raw)
+            try handshake.checkPeerFinished(finished, raw: raw, io: io)
             if handshake.resumedSession != nil {
                 // Abbreviated handshake: the server finished first; our ChangeCipherSpec and Finished end it.
-                io.sendChangeCipherSpec()
-                try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
-                                     clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
-                let verifyData = handshake.prf.finishedVerifyData(
-                    masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
-                try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
-                io.flushHandshake()
+                try handshake.sendChangeCipherSpecAndFinished(io: io)
             }
             Self.storeSession(handshake, io: io)
             try io.completeHandshake(
@@ -252,8 +243,7 @@ extension Client12State {
                     applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
                     peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
                     resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret),
-                traffic: .tls12(TLS12Traffic(prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
-                                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom)))
+                traffic: .tls12(handshake.traffic))
             return .connected
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
@@ -270,8 +260,7 @@ extension Client12State {
         guard !handshake.expectTicket else {
             throw TLSError(.unexpectedMessage, "change_cipher_spec without the NewSessionTicket the ServerHello announced")
         }
-        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
-                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
+        try installTLS12Keys(io, handshake, write: false)
         return .expectFinished(handshake)
     }
 
@@ -306,13 +295,7 @@ extension Client12State {
             handshake.clientSignatureScheme = scheme
         }
         io.logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
-        io.sendChangeCipherSpec()
-        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
-                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
-        let verifyData = handshake.prf.finishedVerifyData(
-            masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
-        try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
-        io.flushHandshake()
+        try handshake.sendChangeCipherSpecAndFinished(io: io)
     }
 
     // MARK: Resumption (RFC 5246 §7.3, RFC 5077, RFC 7627 §5.3)

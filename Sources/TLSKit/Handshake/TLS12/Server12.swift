@@ -242,18 +242,13 @@ extension Server12State {
             handshake.transcript.append(raw)
             return .server12(.expectChangeCipherSpec(handshake))
         case (.expectFinished(var handshake), .finished(let finished)):
-            let expected = handshake.prf.finishedVerifyData(
-                masterSecret: handshake.masterSecret, client: true, transcriptHash: handshake.transcript.currentHash)
-            try checkFinished(finished, expected: expected)
-            handshake.transcript.append(raw)
+            try handshake.checkPeerFinished(finished, raw: raw, io: io)
             if !handshake.abbreviated {
                 try Self.sendFinishedFlight(&handshake, io: io)
             }
             var parameters = handshake.parameters
             parameters.peerCertificates = handshake.clientCertificates
-            try io.completeHandshake(parameters, traffic: .tls12(TLS12Traffic(
-                prf: handshake.prf, suite: handshake.suite, masterSecret: handshake.masterSecret,
-                clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom)))
+            try io.completeHandshake(parameters, traffic: .tls12(handshake.traffic))
             return .connected
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the client")
@@ -266,8 +261,7 @@ extension Server12State {
             // An early ChangeCipherSpec (the CVE-2014-0224 shape).
             throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
         }
-        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
-                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: false)
+        try installTLS12Keys(io, handshake, write: false)
         return .expectFinished(handshake)
     }
 
@@ -293,13 +287,7 @@ extension Server12State {
         if !handshake.sessionID.isEmpty && !handshake.abbreviated {
             config.sessionIDCache?.store(state, sessionID: handshake.sessionID)
         }
-        io.sendChangeCipherSpec()
-        try installTLS12Keys(io, suite: handshake.suite, prf: handshake.prf, masterSecret: handshake.masterSecret,
-                             clientRandom: handshake.clientRandom, serverRandom: handshake.serverRandom, write: true)
-        let verifyData = handshake.prf.finishedVerifyData(
-            masterSecret: handshake.masterSecret, client: false, transcriptHash: handshake.transcript.currentHash)
-        try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &handshake.transcript)
-        io.flushHandshake()
+        try handshake.sendChangeCipherSpecAndFinished(io: io)
     }
 
     /// A session this ClientHello may resume: from its ticket, else from its session ID; nil means a full handshake.

@@ -27,11 +27,52 @@ func isAllowedInTLS12(_ scheme: SignatureScheme) -> Bool {
 /// The groups TLS 1.2 ECDHE can use.
 let tls12Groups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1, .secp521r1]
 
+/// What both TLS 1.2 handshakes (client and server) hold to derive keys and Finished values, so each step that uses
+/// them — the key block, the ChangeCipherSpec + Finished that end a flight, the peer's Finished, the live connection's
+/// traffic — is written once for both roles.
+protocol TLS12HandshakeSecrets {
+    var suite: TLS12SuiteParameters { get }
+    var prf: TLS12PRF { get }
+    var masterSecret: [UInt8] { get }
+    var clientRandom: [UInt8] { get }
+    var serverRandom: [UInt8] { get }
+    var transcript: Transcript { get set }
+}
+
+extension Client12Handshake: TLS12HandshakeSecrets {}
+extension Server12Handshake: TLS12HandshakeSecrets {}
+
+extension TLS12HandshakeSecrets {
+    /// The connection's state once the handshake is over.
+    var traffic: TLS12Traffic {
+        TLS12Traffic(prf: prf, suite: suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom)
+    }
+
+    /// Checks the peer's Finished against the transcript so far (RFC 5246 §7.4.9) and adds it to the transcript.
+    mutating func checkPeerFinished(_ finished: Finished, raw: [UInt8], io: any HandshakePort) throws(TLSError) {
+        let expected = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .server,
+                                              transcriptHash: transcript.currentHash)
+        try checkFinished(finished, expected: expected)
+        transcript.append(raw)
+    }
+
+    /// How each side's last flight ends (full and abbreviated handshakes): ChangeCipherSpec, our keys, our Finished.
+    mutating func sendChangeCipherSpecAndFinished(io: any HandshakePort) throws(TLSError) {
+        io.sendChangeCipherSpec()
+        try installTLS12Keys(io, self, write: true)
+        let verifyData = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .client,
+                                                transcriptHash: transcript.currentHash)
+        try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &transcript)
+        io.flushHandshake()
+    }
+}
+
 /// Derives the key block (RFC 5246 §6.3) and installs our write keys (`write`) or the peer's (`!write`).
-func installTLS12Keys(_ io: any HandshakePort, suite: TLS12SuiteParameters, prf: TLS12PRF, masterSecret: [UInt8],
-                      clientRandom: [UInt8], serverRandom: [UInt8], write: Bool) throws(TLSError) {
-    let block = prf.keyBlock(masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom,
-                             keyLength: suite.aead.keyLength, ivLength: suite.fixedIVLength)
+func installTLS12Keys(_ io: any HandshakePort, _ secrets: some TLS12HandshakeSecrets, write: Bool) throws(TLSError) {
+    let suite = secrets.suite
+    let block = secrets.prf.keyBlock(masterSecret: secrets.masterSecret, clientRandom: secrets.clientRandom,
+                                     serverRandom: secrets.serverRandom, keyLength: suite.aead.keyLength,
+                                     ivLength: suite.fixedIVLength)
     let ours = io.role == .client ? write : !write
     let key = ours ? block.clientKey : block.serverKey
     let iv = ours ? block.clientIV : block.serverIV
