@@ -37,24 +37,22 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let makeConnection: () throws -> TLSConnection
     private let handshakeTimeout: TimeAmount?
-    /// The engine, once the channel is active (internal: the channel helpers in ChannelHelpers.swift use it).
-    private(set) var connection: TLSConnection?
-    private var timeoutTask: Scheduled<Void>?
 
+    /// Where the channel is; what only matters in one state travels with it (see `ConnectionState`).
+    private var state: ConnectionState = .idle(flushRequested: false)
+
+    // What follows is orthogonal to the lifecycle: read/write cycles and buffers that exist in several states.
+    /// Cancelled on leaving the handshake (completion, failure, close); the task itself checks it is still handshaking.
+    private var timeoutTask: Scheduled<Void>?
+    /// Plaintext written and not yet encrypted: held until a flush, and before that until the handshake completes.
     private var bufferedWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
-    private var flushRequested = false
+    /// The pipeline asked to `read()` and no plaintext has answered it yet (the NIO read cycle, in any state).
     private var readRequested = false
+    /// Plaintext went up during this read cycle, so a `channelReadComplete` is owed upward (the read cycle, any state).
     private var deliveredData = false
     /// Plaintext decrypted while nobody asked for it (autoRead off and no pending `read()`); delivered on the next read.
     private var pendingPlaintext: [UInt8] = []
-    /// `close(mode: .output)` asked for before the handshake completed: done (after the buffered writes) once it does.
-    private var outputClosePending = false
-    private var outputClosePromises: [EventLoopPromise<Void>] = []
-    private var verifying = false
-    /// A read was wanted (by the application, autoRead or the handshake) while verifying: issued once the verdict is in.
-    private var readHeldForVerification = false
-    private var closed = false
-    private var sentCloseNotify = false
+    /// The handshake future: it may be asked for before the handler is added, and outlives the handshake states.
     private var completionPromise: EventLoopPromise<NegotiatedParameters>?
 
     /// What the handshake negotiated (version, suite, group, ALPN, SNI, peer chain); nil until it completes.
@@ -62,6 +60,10 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Called on the event loop for every engine event (handshake messages in order, key updates, …).
     public var eventObserver: ((TLSEvent) -> Void)?
+
+    /// The engine, once the channel is active; kept after close (internal: the channel helpers in ChannelHelpers.swift
+    /// use it).
+    var connection: TLSConnection? { state.connection }
 
     init(handshakeTimeout: TimeAmount?, makeConnection: @escaping () throws -> TLSConnection) {
         self.handshakeTimeout = handshakeTimeout
@@ -89,7 +91,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public func handlerRemoved(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         failBufferedWrites(ChannelError.ioOnClosedChannel)
-        failPendingOutputClose(ChannelError.ioOnClosedChannel)
+        fail(state.takePendingOutputClose(), ChannelError.ioOnClosedChannel)
         completionPromise?.fail(ChannelError.ioOnClosedChannel)
     }
 
@@ -100,7 +102,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func start(context: ChannelHandlerContext) {
-        guard connection == nil, !closed else { return }
+        guard case .idle(let flushRequested) = state else { return }
+        let connection: TLSConnection
         do {
             if let handshakeTimeout, handshakeTimeout <= .zero {
                 throw TLSConfigurationError("handshakeTimeout must be positive (nil: no timeout; got \(handshakeTimeout))")
@@ -110,35 +113,36 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let failure = TLSKitNIOError.configuration("\(error)")
             completionPromise?.fail(failure)
             context.fireErrorCaught(failure)
-            closed = true
+            state = .closed(nil)
             context.close(promise: nil)
             return
         }
+        state = .handshaking(PendingHandshake(connection: connection, flushRequested: flushRequested))
         if let handshakeTimeout {
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timeoutTask = context.eventLoop.scheduleTask(in: handshakeTimeout) {
                 let (handler, context) = bound.value
-                guard handler.negotiated == nil, !handler.closed else { return }
+                guard handler.state.isHandshaking else { return }
                 handler.failAndClose(context: context, error: TLSKitNIOError.handshakeTimeout)
             }
         }
         pumpEngine(context: context)
         // The handshake needs the peer's bytes even when autoRead is off and the application has not asked to read.
-        if negotiated == nil, !closed, context.channel.isActive { readFromChannel(context: context) }
+        if state.isHandshaking, context.channel.isActive { readFromChannel(context: context) }
     }
 
     /// Without the peer's close_notify first, reports `TLSKitNIOError.uncleanShutdown`.
     public func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
         let wasClean = connection?.peerClosed ?? false
-        if !closed && !wasClean {
+        if !state.isClosed && !wasClean {
             // The transport ended without close_notify: say so, never hand a truncated stream over silently.
             completionPromise?.fail(TLSKitNIOError.uncleanShutdown)
             context.fireErrorCaught(TLSKitNIOError.uncleanShutdown)
         }
-        closed = true
+        let pendingOutputClose = state.enterClosed()
         failBufferedWrites(ChannelError.ioOnClosedChannel)
-        failPendingOutputClose(ChannelError.ioOnClosedChannel)
+        fail(pendingOutputClose, ChannelError.ioOnClosedChannel)
         completionPromise?.fail(ChannelError.ioOnClosedChannel)
         context.fireChannelInactive()
     }
@@ -148,7 +152,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Feeds ciphertext to the engine and passes on what comes out (records, events, plaintext).
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        guard let connection, !closed else { return }
+        guard let connection, !state.isClosed else { return }
         do {
             try connection.receive(Array(buffer.readableBytesView))
         } catch {
@@ -165,13 +169,15 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             deliveredData = false
             context.fireChannelReadComplete()
         }
-        guard !closed else { return }
-        if negotiated == nil {
+        switch state {
+        case .closed:
+            return
+        case .idle, .handshaking, .verifying:
             // Still handshaking: we need the peer's next flight whether or not the application asked to read.
             readFromChannel(context: context)
-        } else if readRequested {
+        case .active, .outputClosed:
             // A read that brought only handshake or post-handshake bytes delivered nothing, so ask for more.
-            readFromChannel(context: context)
+            if readRequested { readFromChannel(context: context) }
         }
     }
 
@@ -179,7 +185,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// without one it is a truncation, reported as `TLSKitNIOError.uncleanShutdown`, never passed on as a clean EOF.
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, let connection {
-            if connection.peerClosed || closed { return }
+            if connection.peerClosed || state.isClosed { return }
             failAndClose(context: context, error: TLSKitNIOError.uncleanShutdown)
             return
         }
@@ -204,8 +210,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Every read from the channel goes through here: none while a verification is pending, so the peer's bytes stay
     /// in the socket (TCP flow control) instead of piling up in the engine.
     private func readFromChannel(context: ChannelHandlerContext) {
-        if verifying {
-            readHeldForVerification = true
+        if case .verifying(let handshake, _) = state {
+            state = .verifying(handshake, readHeld: true)
             return
         }
         context.read()
@@ -213,7 +219,7 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Buffers plaintext until the next flush (and until the handshake completes).
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard !closed, !sentCloseNotify, !outputClosePending else {
+        guard state.acceptsWrites else {
             promise?.fail(ChannelError.outputClosed)
             return
         }
@@ -222,8 +228,20 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Encrypts the buffered writes into as few records as possible, once the handshake is done.
     public func flush(context: ChannelHandlerContext) {
-        flushRequested = true
-        if negotiated != nil { flushBufferedWrites(context: context) }
+        switch state {
+        case .idle:
+            state = .idle(flushRequested: true)
+        case .handshaking(var handshake):
+            handshake.flushRequested = true
+            state = .handshaking(handshake)
+        case .verifying(var handshake, let readHeld):
+            handshake.flushRequested = true
+            state = .verifying(handshake, readHeld: readHeld)
+        case .active:
+            flushBufferedWrites(context: context)
+        case .outputClosed, .closed:
+            break   // nothing can be buffered: writes fail once close_notify is out, and closing fails them
+        }
     }
 
     /// `.output` sends close_notify and half-closes (after the handshake, if it is still running); `.all` sends
@@ -233,18 +251,28 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .input:
             context.close(mode: .input, promise: promise)
         case .output:
-            if connection != nil, negotiated == nil, !closed, !sentCloseNotify {
+            switch state {
+            case .handshaking(var handshake):
                 // close_notify now would abort the handshake and strand the buffered writes: finish the handshake,
                 // send what was written, then close_notify and half-close.
-                outputClosePending = true
-                if let promise { outputClosePromises.append(promise) }
-                return
+                handshake.awaitOutputClose(promise)
+                state = .handshaking(handshake)
+            case .verifying(var handshake, let readHeld):
+                handshake.awaitOutputClose(promise)
+                state = .verifying(handshake, readHeld: readHeld)
+            case .active:
+                sendCloseNotify(context: context)
+                context.close(mode: .output, promise: promise)
+            case .idle, .outputClosed, .closed:
+                // No engine yet, or close_notify already out or moot: only the transport half-closes.
+                context.close(mode: .output, promise: promise)
             }
-            sendCloseNotify(context: context)
-            context.close(mode: .output, promise: promise)
         case .all:
-            if !closed { sendCloseNotify(context: context) }
-            closed = true
+            if !state.isClosed {
+                sendCloseNotify(context: context)
+                // A half-close still waiting for the handshake cannot happen any more.
+                fail(state.enterClosed(), ChannelError.ioOnClosedChannel)
+            }
             context.close(mode: .all, promise: promise)
         }
     }
@@ -270,14 +298,14 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .handshakeCompleted:
                 timeoutTask?.cancel()
                 negotiated = connection.negotiated
+                // Active before anyone hears of it, so writes and flushes made from the callbacks go straight out.
+                let handshake = state.pendingHandshake
+                if handshake != nil { state = .active(connection) }
                 if let negotiated { completionPromise?.succeed(negotiated) }
                 context.fireUserInboundEventTriggered(
                     TLSUserEvent.handshakeCompleted(negotiatedProtocol: connection.negotiated?.applicationProtocol))
-                if flushRequested { flushBufferedWrites(context: context) }
-                if outputClosePending {
-                    outputClosePending = false
-                    let promises = outputClosePromises
-                    outputClosePromises.removeAll()
+                if handshake?.flushRequested == true, case .active = state { flushBufferedWrites(context: context) }
+                if let promises = handshake?.pendingOutputClose {
                     sendCloseNotify(context: context)
                     let promise = context.eventLoop.makePromise(of: Void.self)
                     for waiting in promises { promise.futureResult.cascade(to: waiting) }
@@ -288,10 +316,10 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 deliverApplicationData(context: context, force: true)
                 context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
                 let halfClosureAllowed = (try? context.channel.syncOptions?.getOption(.allowRemoteHalfClosure)) ?? false
-                if !halfClosureAllowed && !closed {
+                if !halfClosureAllowed && !state.isClosed {
                     // Answer close_notify with ours and close, as swift-nio-ssl does without half-closure.
                     sendCloseNotify(context: context)
-                    closed = true
+                    fail(state.enterClosed(), ChannelError.ioOnClosedChannel)
                     context.close(promise: nil)
                 }
             default:
@@ -341,8 +369,8 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// `EmbeddedChannel`). A verifier that does suspend (say, fetching something) finishes later; its verdict then
     /// comes back to the loop through `execute`.
     private func startVerification(context: ChannelHandlerContext) {
-        guard !verifying, let work = connection?.pendingVerificationWork else { return }
-        verifying = true
+        guard case .handshaking(let handshake) = state, let work = handshake.connection.pendingVerificationWork else { return }
+        state = .verifying(handshake, readHeld: false)
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let rendezvous = VerificationRendezvous()
@@ -367,8 +395,9 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func finishVerification(_ result: PeerVerificationResult, context: ChannelHandlerContext, inline: Bool) {
-        verifying = false
-        guard !closed, let connection else { return }
+        guard case .verifying(let handshake, let readHeld) = state else { return }   // closed meanwhile
+        state = .handshaking(handshake)
+        let connection = handshake.connection
         do {
             try connection.completeVerification(result)
             pumpEngine(context: context)
@@ -383,19 +412,12 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelReadComplete()
         }
         // The read held back while verifying goes out now.
-        if readHeldForVerification {
-            readHeldForVerification = false
-            if !closed, context.channel.isActive { context.read() }
-        }
+        if readHeld, !state.isClosed, context.channel.isActive { context.read() }
     }
 
     /// Encrypts every buffered write into as few records as possible and writes them in one go.
     private func flushBufferedWrites(context: ChannelHandlerContext) {
-        guard let connection, !bufferedWrites.isEmpty else {
-            flushRequested = false
-            return
-        }
-        flushRequested = false
+        guard let connection, !bufferedWrites.isEmpty else { return }
         var plaintext: [UInt8] = []
         plaintext.reserveCapacity(bufferedWrites.reduce(0) { $0 + $1.0.readableBytes })
         for (buffer, _) in bufferedWrites { plaintext.append(contentsOf: buffer.readableBytesView) }
@@ -419,10 +441,21 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         writeEngineOutput(context: context, promise: promise)
     }
 
+    /// Sends close_notify: after the buffered writes once the handshake is done (then `.outputClosed`, unless the flush
+    /// failed the connection), at once while it runs (the caller then closes). Nothing once it is out or closed.
     private func sendCloseNotify(context: ChannelHandlerContext) {
-        guard let connection, !sentCloseNotify else { return }
-        if negotiated != nil { flushBufferedWrites(context: context) }
-        sentCloseNotify = true
+        let connection: TLSConnection
+        switch state {
+        case .active(let active):
+            flushBufferedWrites(context: context)
+            guard case .active = state else { return }   // the flush failed the connection
+            connection = active
+            state = .outputClosed(active)
+        case .handshaking(let handshake), .verifying(let handshake, _):
+            connection = handshake.connection
+        case .idle, .outputClosed, .closed:
+            return
+        }
         connection.close()
         writeEngineOutput(context: context)
     }
@@ -433,20 +466,17 @@ public class TLSKitHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for (_, promise) in writes { promise?.fail(error) }
     }
 
-    private func failPendingOutputClose(_ error: Error) {
-        outputClosePending = false
-        let promises = outputClosePromises
-        outputClosePromises.removeAll()
+    private func fail(_ promises: [EventLoopPromise<Void>], _ error: Error) {
         for promise in promises { promise.fail(error) }
     }
 
     private func failAndClose(context: ChannelHandlerContext, error: Error) {
-        guard !closed else { return }
-        closed = true
+        guard !state.isClosed else { return }
+        let pendingOutputClose = state.enterClosed()
         timeoutTask?.cancel()
         writeEngineOutput(context: context)   // the alert, if the engine queued one
         failBufferedWrites(error)
-        failPendingOutputClose(error)
+        fail(pendingOutputClose, error)
         completionPromise?.fail(error)
         context.fireErrorCaught(error)
         context.close(promise: nil)
@@ -514,5 +544,104 @@ private final class VerificationRendezvous: @unchecked Sendable {
             inlineWindowOpen = false
             return result
         }
+    }
+}
+
+/// Where a `TLSKitHandler`'s channel is, in the manner of swift-nio-ssl's `NIOSSLHandler.ConnectionState`: what is
+/// only meaningful in one state is that state's payload, so impossible combinations (verifying after close, a pending
+/// half-close once close_notify is out, a held read with no verification) cannot be written down.
+///
+///     idle ──channelActive──▶ handshaking ⇄ verifying ──handshakeCompleted──▶ active ──close(.output)──▶ outputClosed
+///       any state ──close(.all) / error / timeout / channelInactive / peer's close_notify without half-closure──▶ closed
+private enum ConnectionState {
+    /// Added, channel not active yet: no engine. Writes are buffered; a flush is remembered for the handshake's end.
+    case idle(flushRequested: Bool)
+    /// The handshake runs.
+    case handshaking(PendingHandshake)
+    /// The handshake waits for a certificate verdict; no read reaches the channel meanwhile. `readHeld`: one was wanted
+    /// (by the application, autoRead or the handshake) and goes out with the verdict.
+    case verifying(PendingHandshake, readHeld: Bool)
+    /// The handshake completed: application data flows both ways (the peer's close_notify, with half-closure allowed,
+    /// only ends the input; the engine's `peerClosed` says so).
+    case active(TLSConnection)
+    /// Our close_notify is out and the output half-closed: no more writes, reads go on.
+    case outputClosed(TLSConnection)
+    /// Closed or closing: nothing more goes in or out. The engine stays for what the channel helpers ask afterwards
+    /// (nil when it could not be made).
+    case closed(TLSConnection?)
+
+    var connection: TLSConnection? {
+        switch self {
+        case .idle: nil
+        case .handshaking(let handshake), .verifying(let handshake, _): handshake.connection
+        case .active(let connection), .outputClosed(let connection): connection
+        case .closed(let connection): connection
+        }
+    }
+
+    var pendingHandshake: PendingHandshake? {
+        switch self {
+        case .handshaking(let handshake), .verifying(let handshake, _): handshake
+        case .idle, .active, .outputClosed, .closed: nil
+        }
+    }
+
+    /// Handshaking or verifying: what the handshake timeout guards.
+    var isHandshaking: Bool { pendingHandshake != nil }
+
+    var isClosed: Bool {
+        if case .closed = self { return true }
+        return false
+    }
+
+    /// Writes are buffered until close_notify is out or asked for.
+    var acceptsWrites: Bool {
+        switch self {
+        case .idle, .active: true
+        case .handshaking(let handshake), .verifying(let handshake, _): handshake.pendingOutputClose == nil
+        case .outputClosed, .closed: false
+        }
+    }
+
+    /// Moves to `.closed` (keeping the engine) and hands back the promises of a half-close that waited for the
+    /// handshake, for the caller to fail.
+    mutating func enterClosed() -> [EventLoopPromise<Void>] {
+        let pending = pendingHandshake?.pendingOutputClose ?? []
+        self = .closed(connection)
+        return pending
+    }
+
+    /// Forgets a half-close waiting for the handshake (the handler is removed) and hands back its promises.
+    mutating func takePendingOutputClose() -> [EventLoopPromise<Void>] {
+        switch self {
+        case .handshaking(var handshake):
+            let pending = handshake.pendingOutputClose ?? []
+            handshake.pendingOutputClose = nil
+            self = .handshaking(handshake)
+            return pending
+        case .verifying(var handshake, let readHeld):
+            let pending = handshake.pendingOutputClose ?? []
+            handshake.pendingOutputClose = nil
+            self = .verifying(handshake, readHeld: readHeld)
+            return pending
+        case .idle, .active, .outputClosed, .closed:
+            return []
+        }
+    }
+}
+
+/// The payload of the handshake states.
+private struct PendingHandshake {
+    let connection: TLSConnection
+    /// The application flushed: the buffered writes go out as soon as the handshake completes.
+    var flushRequested: Bool
+    /// `close(mode: .output)` was asked for (non-nil, with its promises): done, after the buffered writes, once the
+    /// handshake completes. Writes fail from then on.
+    var pendingOutputClose: [EventLoopPromise<Void>]? = nil
+
+    mutating func awaitOutputClose(_ promise: EventLoopPromise<Void>?) {
+        var promises = pendingOutputClose ?? []
+        if let promise { promises.append(promise) }
+        pendingOutputClose = promises
     }
 }

@@ -158,7 +158,11 @@ final class EngineAlertConformanceTests: XCTestCase {
                                 extensions: [.renegotiationInfo([]), .extendedMasterSecret, .supportedGroups([.x25519])])
         let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).testBytes).bytes)
         XCTAssertNil(error)
-        guard case .client12(.expectCertificate) = client.state else { return XCTFail("the client did not go on: \(client.state)") }
+        // The client took the ServerHello and waits for the next message: no failure, no alert, not done.
+        XCTAssertNil(client.failure)
+        XCTAssertTrue(client.takeEvents().contains { if case .handshakeMessage(.received, .serverHello, _) = $0 { true } else { false } })
+        XCTAssertFalse(client.hasOutput)
+        XCTAssertFalse(client.isHandshakeComplete)
     }
 
     func testTLS12ServerHelloEchoingTheCompatibilitySessionIDIsIllegalParameter() async throws {

@@ -312,7 +312,8 @@ final class EngineFeatureTests: XCTestCase {
             let pair = try makePair(client: client)
             await pair.handshake()
             let limit = try XCTUnwrap(TLS13SuiteParameters(suite)).recordLimitPerKey
-            // Move both ends of the client → server direction to two records below the limit.
+            // Move both ends of the client → server direction to two records below the limit (through the record
+            // layer on purpose: reaching 2^24 records through the public API would take hours).
             let write = try XCTUnwrap(pair.client.records.writeProtection)
             let read = try XCTUnwrap(pair.server.records.readProtection)
             pair.client.records.writeProtection = RecordProtection(aead: write.aead, iv: write.iv, sequenceNumber: limit - 2)

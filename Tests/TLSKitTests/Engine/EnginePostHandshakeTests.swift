@@ -98,7 +98,9 @@ final class EnginePostHandshakeTests: XCTestCase {
         await pair.deliver(bytes, .clientToServer)
         XCTAssertNil(pair.serverError)
         XCTAssertEqual(pair.server.takeEvents().filter { $0 == .keyUpdated(.received) }.count, 1)
-        XCTAssertEqual(pair.server.records.readProtection?.sequenceNumber, 0, "the new key is in use")
+        // The new key is in use: a record under the old one no longer opens.
+        let error = await feed(pair.server, try forger.seal(.applicationData, [1]))
+        XCTAssertEqual(error?.alert, .badRecordMAC, "the new key is in use")
     }
 
     func testApplicationDataUnderHandshakeKeysIsUnexpectedMessage() async throws {

@@ -7,6 +7,8 @@ import XCTest
 /// Item 10 (last bullet): secrets are overwritten in place when a connection ends (README "Secrets in memory").
 /// Addresses are read through a temporary copy that dies at once, so the test never holds a second owner of a
 /// secret's storage (which would make the wipe land in a copy).
+/// Reads internals on purpose (`traffic`, the handshake `state`'s payload, `records`): what is checked is the storage of
+/// secrets no public API exposes, before and after the wipe.
 final class SecretWipingTests: XCTestCase {
     func address(_ bytes: [UInt8]) -> UInt {
         bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }

@@ -9,6 +9,8 @@ import XCTest
 /// RFC 8448 known-answer tests: TLSKit, with the trace's ephemeral keys, randoms and (randomized) signatures
 /// injected, must produce the trace's handshake messages, secrets, keys and protected records byte for byte,
 /// as the client (fed the trace's server records) and as the server (fed the trace's client records).
+/// Reads the handshake `state`'s payload on purpose: the trace's intermediate secrets (handshake secrets, transcript
+/// hashes) exist nowhere else, and comparing them pinpoints which step diverges.
 final class RFC8448Tests: XCTestCase {
     // MARK: §3 Simple 1-RTT handshake
 

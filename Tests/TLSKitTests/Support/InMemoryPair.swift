@@ -158,7 +158,8 @@ struct RecordForger {
     var protection: RecordProtection
     var maxFragment = RecordLimits.maxPlaintext
 
-    /// For records that `receiver` will accept as coming from its peer.
+    /// For records that `receiver` will accept as coming from its peer. (Reads the receiver's record layer on purpose:
+    /// forging the peer's records needs the peer's key and the sequence number the receiver expects.)
     init(toward receiver: TLSConnection) {
         guard let protection = receiver.records.readProtection else {
             preconditionFailure("the receiver has no read key yet")

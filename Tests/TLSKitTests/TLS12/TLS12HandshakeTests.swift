@@ -157,7 +157,9 @@ final class TLS12HandshakeTests: XCTestCase {
         var client = try clientConfig(maxVersion: .tls12)
         client.common.maximumVersion = .tls12
         let pair = try await handshake(client: client, server: try serverConfig())
-        // The server asks the client to renegotiate: the client answers no_renegotiation and carries on.
+        // The server asks the client to renegotiate: the client answers no_renegotiation and carries on. (Written
+        // through the server's record layer on purpose: TLSKit never sends HelloRequest, and this seals it under the
+        // server's TLS 1.2 key as a renegotiating server would.)
         try pair.server.records.write(.handshake, HandshakeMessage.helloRequest.testBytes, to: &pair.server.buffers.output)
         try await run(pair.client, pair.server)
         XCTAssertNil(pair.client.failure)
