@@ -342,6 +342,18 @@ final class CertificateVerificationTests: XCTestCase {
         }
     }
 
+    /// Rejected by `rule`: its cause, and its alert.
+    private func assertRejected(_ result: PeerVerificationResult, rule: TLSError.CertificateFailure,
+                                file: StaticString = #filePath, line: UInt = #line) {
+        switch result {
+        case .trusted:
+            XCTFail("unexpectedly trusted (expected \(rule.rawValue))", file: file, line: line)
+        case .rejected(let error):
+            XCTAssertEqual(error.cause, .invalidCertificate(rule), error.reason, file: file, line: line)
+            XCTAssertEqual(error.alert, rule.alert, error.reason, file: file, line: line)
+        }
+    }
+
     func testValidChainForEveryKeyTypeByHostnameAndIP() async throws {
         for keyType in TestPKI.KeyType.allCases {
             let ca = try TestPKI.makeCA(keyType: keyType)
@@ -410,10 +422,10 @@ final class CertificateVerificationTests: XCTestCase {
 
         // No EKU extension: refused for both roles (a WebPKI leaf must list its purpose).
         let unrestricted = try ca.issueLeaf(eku: nil)
-        assertRejected(try await verify(unrestricted, roots: ca.trustRoots), .unsupportedCertificate,
-                       containing: "extended-key-usage")
+        assertRejected(try await verify(unrestricted, roots: ca.trustRoots),
+                       rule: .extendedKeyUsage)
         assertRejected(try await verify(unrestricted, roots: ca.trustRoots, role: .client, serverName: nil),
-                       .unsupportedCertificate, containing: "extended-key-usage")
+                       rule: .extendedKeyUsage)
         let both = try ca.issueLeaf(eku: [.serverAuth, .clientAuth])
         assertTrusted(try await verify(both, roots: ca.trustRoots))
         assertTrusted(try await verify(both, roots: ca.trustRoots, role: .client, serverName: nil))

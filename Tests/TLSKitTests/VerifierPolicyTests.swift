@@ -38,14 +38,14 @@ class VerifierPolicyTestCase: XCTestCase {
         }
     }
 
-    /// Rejected by `rule`: its alert, and a reason naming it.
+    /// Rejected by `rule`: its cause, and its alert.
     func assertRejected(_ result: PeerVerificationResult, rule: VerifierRule,
                         file: StaticString = #filePath, line: UInt = #line) {
         switch result {
         case .trusted:
             XCTFail("unexpectedly trusted (expected \(rule.rawValue))", file: file, line: line)
         case .rejected(let error):
-            XCTAssertEqual(VerifierRule.of(error.reason), rule, error.reason, file: file, line: line)
+            XCTAssertEqual(error.cause, .invalidCertificate(rule), error.reason, file: file, line: line)
             XCTAssertEqual(error.alert, rule.alert, error.reason, file: file, line: line)
         }
     }
@@ -61,7 +61,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // No EKU at all: a WebPKI leaf must name its purpose (WebPKIProfileTests has the details).
         assertRejected(try await verify(try ca.issueEndEntity(eku: nil), roots: ca.trustRoots), rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.codeSigning]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "extended-key-usage")
+                       rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.serverAuth]), roots: ca.trustRoots,
                                         role: .client, serverName: nil),
                        .unsupportedCertificate, containing: "clientAuth")
@@ -95,7 +95,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let ca = try TestPKI.makeCA()
         let cnOnly = try ca.issueEndEntity(commonName: "www.example.com", sans: nil)
         assertRejected(try await verify(cnOnly, roots: ca.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "server-identity")
+                       rule: .serverIdentity)
         // The CN is also ignored when a SAN exists but lacks the name…
         let other = try ca.issueEndEntity(commonName: "www.example.com", sans: [.dnsName("api.example.com")])
         assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "www.example.com"), rule: .serverIdentity)
@@ -155,13 +155,13 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         for address in ["192.0.2.7", "2001:db8::7"] {
             let asDNS = try ca.issueEndEntity(commonName: address, sans: [.dnsName(address)])
             assertRejected(try await verify(asDNS, roots: ca.trustRoots, serverName: address),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
             let cnOnly = try ca.issueEndEntity(commonName: address, sans: nil)
             assertRejected(try await verify(cnOnly, roots: ca.trustRoots, serverName: address),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
             let cnAndOtherSAN = try ca.issueEndEntity(commonName: address, sans: [.dnsName("localhost")])
             assertRejected(try await verify(cnAndOtherSAN, roots: ca.trustRoots, serverName: address),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
             let ipSAN = try ca.issueEndEntity(commonName: "unrelated", sans: [try .ip(address)])
             assertTrusted(try await verify(ipSAN, roots: ca.trustRoots, serverName: address))
         }
@@ -170,7 +170,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let dotted = try ca.issueEndEntity(sans: [.dnsName("192.0.2.7"), .dnsName("127.1"), try .ip("192.0.2.7")])
         for name in ["192.0.2.7.", "127.1"] {
             assertRejected(try await verify(dotted, roots: ca.trustRoots, serverName: name),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
         }
         // Hostnames with digits elsewhere are ordinary names.
         let digits = try ca.issueEndEntity(sans: [.dnsName("1.example.com"), .dnsName("host.123a")])
@@ -189,7 +189,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // The excluded name hides behind a wildcard.
         let wildcard = try ca.issueEndEntity(sans: [.dnsName("*.example.com")])
         assertRejected(try await verify(wildcard, roots: root.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "name-constraints")
+                       rule: .nameConstraints)
         // Every SAN is checked, not only the one matching the server name.
         let mixed = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .dnsName("evil.test")])
         assertRejected(try await verify(mixed, roots: root.trustRoots, serverName: "www.example.com"),
@@ -202,7 +202,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         assertTrusted(try await verify(try ipCA.issueEndEntity(sans: [try .ip("10.1.2.3")]), roots: root.trustRoots,
                                        serverName: "10.1.2.3"))
         assertRejected(try await verify(try ipCA.issueEndEntity(sans: [try .ip("192.0.2.1")]), roots: root.trustRoots,
-                                        serverName: "192.0.2.1"), .badCertificate, containing: "name-constraints")
+                                        serverName: "192.0.2.1"), rule: .nameConstraints)
     }
 
     func testNameConstraintsOfOtherTypesDoNotBreakChains() async throws {
@@ -222,7 +222,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // An email SAN outside the permitted email subtree is still caught.
         let mail = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .rfc822Name("x@evil.test")])
         assertRejected(try await verify(mail, roots: root.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "name-constraints")
+                       rule: .nameConstraints)
     }
 
     func testNameConstraintsSkipSelfIssuedIntermediates() async throws {
@@ -236,7 +236,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         assertTrusted(try await verify(leaf, roots: root.trustRoots, serverName: "www.example.com"), chainLength: 4)
         let bad = try rolled.issueEndEntity(sans: [.dnsName("www.other.test")])
         assertRejected(try await verify(bad, roots: root.trustRoots, serverName: "www.other.test"),
-                       .badCertificate, containing: "name-constraints")
+                       rule: .nameConstraints)
     }
 
     func testNameConstraintMatching() {
@@ -279,7 +279,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let ca = try TestPKI.makeCA()
         let caLeaf = try ca.issueEndEntity(basicConstraints: .isCertificateAuthority(maxPathLength: nil),
                                            keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
-        assertRejected(try await verify(caLeaf, roots: ca.trustRoots), .badCertificate, containing: "basic-constraints")
+        assertRejected(try await verify(caLeaf, roots: ca.trustRoots), rule: .basicConstraints)
         let keyCertSignLeaf = try ca.issueEndEntity(keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
         assertRejected(try await verify(keyCertSignLeaf, roots: ca.trustRoots), .badCertificate, containing: "keyCertSign")
         // No basicConstraints and no keyUsage at all: an ordinary end entity.
@@ -289,11 +289,11 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
     func testIssuerMustBeACAWithKeyCertSign() async throws {
         let root = try TestPKI.makeCA()
         let notCA = try root.issueCA(basicConstraints: .notCertificateAuthority)
-        assertRejected(try await verify(try notCA.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "basic-constraints")
+        assertRejected(try await verify(try notCA.issueEndEntity(), roots: root.trustRoots),
+                       rule: .basicConstraints)
         let noBasicConstraints = try root.issueCA(basicConstraints: nil)
-        assertRejected(try await verify(try noBasicConstraints.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "basic-constraints")
+        assertRejected(try await verify(try noBasicConstraints.issueEndEntity(), roots: root.trustRoots),
+                       rule: .basicConstraints)
         let noKeyCertSign = try root.issueCA(keyUsage: KeyUsage(digitalSignature: true, cRLSign: true))
         assertRejected(try await verify(try noKeyCertSign.issueEndEntity(), roots: root.trustRoots), .badCertificate,
                        containing: "keyCertSign")
@@ -353,23 +353,23 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
     func testFailuresMapToAlertsAndNameTheRule() async throws {
         let ca = try TestPKI.makeCA()
         let stranger = try TestPKI.makeCA(commonName: "Stranger CA")
-        assertRejected(try await verify(try stranger.issueEndEntity(), roots: ca.trustRoots), .unknownCA, containing: "unknown-ca")
+        assertRejected(try await verify(try stranger.issueEndEntity(), roots: ca.trustRoots), rule: .unknownIssuer)
         assertRejected(try await verify(try ca.issueEndEntity(), roots: ca.trustRoots, serverName: "other.test"),
-                       .badCertificate, containing: "server-identity")
+                       rule: .serverIdentity)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.codeSigning]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "extended-key-usage")
+                       rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(notAfter: Date().addingTimeInterval(-10)), roots: ca.trustRoots),
-                       .certificateExpired, containing: "validity")
+                       rule: .validity)
         // A critical extension nobody processes (here: a private OID) makes the certificate unusable.
         let unknown = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 55555, 1], critical: true, value: [0x05, 0x00])
         assertRejected(try await verify(try ca.issueEndEntity(extraExtensions: [unknown]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "critical-extensions")
+                       rule: .criticalExtensions)
         // The same extension, non-critical, is ignored.
         let harmless = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 55555, 1], critical: false, value: [0x05, 0x00])
         assertTrusted(try await verify(try ca.issueEndEntity(extraExtensions: [harmless]), roots: ca.trustRoots))
         // Every budget failure names the budget.
         let tiny = X509CertificateVerifier(trustRoots: ca.trustRoots, limits: VerificationLimits(maxSignatureChecks: 0))
         assertRejected(try await verify(try ca.issueEndEntity(), roots: ca.trustRoots, verifier: tiny),
-                       .badCertificate, containing: "budget: ")
+                       rule: .budget)
     }
 }
