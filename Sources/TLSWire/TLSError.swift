@@ -351,7 +351,9 @@ public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Why the connection failed.
     public let cause: Cause
+    /// What happened, for people (logs, CLI output). Its wording may change; match `cause` instead.
     public var reason: String
+    /// Whether we raised the error or the peer did (by sending an alert).
     public var origin: Origin
 
     /// The alert sent (or received): always `cause.alert`.
