@@ -47,7 +47,7 @@ struct SwiftCryptoAEAD: RecordAEAD {
               appendingTo output: inout [UInt8]) throws(TLSError) {
         let tagLength = algorithm.tagLength
         guard ciphertextAndTag.count >= tagLength else {
-            throw TLSError(.badRecordMAC, "record shorter than the \(tagLength)-byte AEAD tag")
+            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "record shorter than the \(tagLength)-byte AEAD tag")
         }
         guard nonce.count == algorithm.nonceLength else {
             throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
@@ -70,7 +70,7 @@ struct SwiftCryptoAEAD: RecordAEAD {
                 plaintext = try ChaChaPoly.open(ChaChaPoly.SealedBox(combined: combined), using: key, authenticating: additionalData)
             }
         } catch {
-            throw TLSError(.badRecordMAC, "record authentication failed")
+            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "record authentication failed")
         }
         output.append(contentsOf: plaintext)
     }

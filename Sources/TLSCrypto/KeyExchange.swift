@@ -33,7 +33,7 @@ enum KeyExchange {
                 mlkemKey: try mlkem768PrivateKey(random: &random),
                 x25519Key: try x25519PrivateKey(random: &random))
         default:
-            throw .illegalParameter("unsupported key exchange group \(group)")
+            throw TLSError(.peerMisbehaved(.unofferedGroup), "unsupported key exchange group \(group)")
         }
     }
 
@@ -60,7 +60,7 @@ enum KeyExchange {
         case .X25519MLKEM768:
             return try respondX25519MLKEM768(peerShare: peerShare, random: &random)
         default:
-            throw .illegalParameter("unsupported key exchange group \(group)")
+            throw TLSError(.peerMisbehaved(.unofferedGroup), "unsupported key exchange group \(group)")
         }
     }
 
@@ -80,18 +80,18 @@ enum KeyExchange {
         -> [UInt8]
     {
         guard peerShare.count == x25519Length else {
-            throw .illegalParameter("X25519 share must be \(x25519Length) bytes, got \(peerShare.count)")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "X25519 share must be \(x25519Length) bytes, got \(peerShare.count)")
         }
         let secret: [UInt8]
         do {
             let peer = try Curve25519.KeyAgreement.PublicKey(rawRepresentation: peerShare)
             secret = try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
         } catch {
-            throw .illegalParameter("invalid X25519 share")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "invalid X25519 share")
         }
         // RFC 8446 §7.4.2: a small-order peer point yields all zeros; such a share must be rejected.
         guard !isAllZero(secret) else {
-            throw .illegalParameter("X25519 shared secret is all zeros (small-order peer share)")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "X25519 shared secret is all zeros (small-order peer share)")
         }
         return secret
     }
@@ -131,7 +131,7 @@ enum KeyExchange {
             let peer = try P256.KeyAgreement.PublicKey(x963Representation: peerShare)
             return try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
         } catch {
-            throw .illegalParameter("invalid P-256 point")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "invalid P-256 point")
         }
     }
 
@@ -141,7 +141,7 @@ enum KeyExchange {
             let peer = try P384.KeyAgreement.PublicKey(x963Representation: peerShare)
             return try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
         } catch {
-            throw .illegalParameter("invalid P-384 point")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "invalid P-384 point")
         }
     }
 
@@ -151,7 +151,7 @@ enum KeyExchange {
             let peer = try P521.KeyAgreement.PublicKey(x963Representation: peerShare)
             return try key.sharedSecretFromKeyAgreement(with: peer).withUnsafeBytes { Array($0) }
         } catch {
-            throw .illegalParameter("invalid P-521 point")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "invalid P-521 point")
         }
     }
 
@@ -159,10 +159,10 @@ enum KeyExchange {
     /// the one-byte encoding of the point at infinity. swift-crypto then checks the point is on the curve.
     private static func checkUncompressedPoint(_ share: [UInt8], length: Int, curve: String) throws(TLSError) {
         guard share.count == length else {
-            throw .illegalParameter("\(curve) share must be \(length) bytes, got \(share.count)")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "\(curve) share must be \(length) bytes, got \(share.count)")
         }
         guard share.first == 0x04 else {
-            throw .illegalParameter("\(curve) share is not an uncompressed point")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "\(curve) share is not an uncompressed point")
         }
     }
 
@@ -182,7 +182,7 @@ enum KeyExchange {
         -> (serverShare: [UInt8], sharedSecret: [UInt8])
     {
         guard peerShare.count == mlkem768EncapsulationKeyLength + x25519Length else {
-            throw .illegalParameter(
+            throw TLSError(.peerMisbehaved(.invalidKeyShare),
                 "X25519MLKEM768 client share must be \(mlkem768EncapsulationKeyLength + x25519Length) bytes, "
                     + "got \(peerShare.count)")
         }
@@ -194,7 +194,7 @@ enum KeyExchange {
         do {
             mlkemPublicKey = try MLKEM768.PublicKey(rawRepresentation: encapsulationKey)
         } catch {
-            throw .illegalParameter("invalid ML-KEM-768 encapsulation key")
+            throw TLSError(.peerMisbehaved(.invalidKeyShare), "invalid ML-KEM-768 encapsulation key")
         }
         let encapsulation: KEM.EncapsulationResult
         do {
@@ -280,7 +280,7 @@ struct X25519MLKEM768KeyShare: KeyShareSecret {
     func sharedSecret(serverShare: [UInt8]) throws(TLSError) -> [UInt8] {
         let ciphertextLength = KeyExchange.mlkem768CiphertextLength
         guard serverShare.count == ciphertextLength + KeyExchange.x25519Length else {
-            throw .illegalParameter(
+            throw TLSError(.peerMisbehaved(.invalidKeyShare),
                 "X25519MLKEM768 server share must be \(ciphertextLength + KeyExchange.x25519Length) bytes, "
                     + "got \(serverShare.count)")
         }

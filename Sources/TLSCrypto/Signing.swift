@@ -28,7 +28,7 @@ enum PeerPublicKey {
     /// Throws `bad_certificate` when the SPKI is not parsable DER or the key inside is malformed.
     init(subjectPublicKeyInfo spki: [UInt8]) throws(TLSError) {
         guard let (algorithm, parameter) = DERScanner.spkiAlgorithm(spki) else {
-            throw TLSError(.badCertificate, "unparsable SubjectPublicKeyInfo")
+            throw TLSError(.invalidCertificate(.malformed), "unparsable SubjectPublicKeyInfo")
         }
         do {
             if algorithm == Self.idECPublicKey && parameter == Self.prime256v1 {
@@ -40,7 +40,7 @@ enum PeerPublicKey {
             } else if algorithm == Self.idEd25519 {
                 guard spki.count == Self.ed25519SPKIPrefix.count + 32,
                     spki.starts(with: Self.ed25519SPKIPrefix)
-                else { throw TLSError(.badCertificate, "malformed Ed25519 SubjectPublicKeyInfo") }
+                else { throw TLSError(.invalidCertificate(.malformed), "malformed Ed25519 SubjectPublicKeyInfo") }
                 self = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: spki[Self.ed25519SPKIPrefix.count...]))
             } else if algorithm == Self.rsaEncryption {
                 // The "unsafe" initializer admits 1024-bit keys (RFC 8448 uses one); key-size policy is the engine's.
@@ -51,7 +51,7 @@ enum PeerPublicKey {
         } catch let error as TLSError {
             throw error
         } catch {
-            throw TLSError(.badCertificate, "malformed public key: \(error)")
+            throw TLSError(.invalidCertificate(.malformed), "malformed public key: \(error)")
         }
     }
 }
@@ -65,7 +65,7 @@ enum SignatureVerifier {
         throws(TLSError)
     {
         guard let hash = supportedSchemeHash(scheme) else {
-            throw .illegalParameter("unsupported signature scheme \(scheme)")
+            throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "unsupported signature scheme \(scheme)")
         }
         let key = try PeerPublicKey(subjectPublicKeyInfo: subjectPublicKeyInfo)
         let valid: Bool
@@ -110,7 +110,7 @@ enum SignatureVerifier {
             (.rsa_pkcs1_sha512, .rsa(let key)):
             valid = rsaVerify(key, hash: hash, padding: .insecurePKCS1v1_5, message: message, signature: signature)
         default:
-            throw .illegalParameter("signature scheme \(scheme) does not match the public key type")
+            throw TLSError(.peerMisbehaved(.signatureKeyMismatch), "signature scheme \(scheme) does not match the public key type")
         }
         guard valid else { throw badSignature(scheme) }
     }
@@ -139,7 +139,7 @@ enum SignatureVerifier {
     }
 
     private static func badSignature(_ scheme: SignatureScheme) -> TLSError {
-        TLSError(.decryptError, "\(scheme) signature verification failed")
+        TLSError(.peerMisbehaved(.badSignature), "\(scheme) signature verification failed")
     }
 }
 

@@ -129,14 +129,14 @@ extension TLSKitHandler {
 
     func exportKeyingMaterial(label: String, context: [UInt8]?, length: Int) throws -> [UInt8] {
         guard let connection, negotiated != nil else {
-            throw TLSError(.internalError, "keying material is only available after the handshake")
+            throw TLSError(.invalidUse(.handshakeNotComplete), "keying material is only available after the handshake")
         }
         return try connection.exportKeyingMaterial(label: label, context: context, length: length)
     }
 
     func updateKeys(requestPeerUpdate: Bool, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) throws {
         guard let connection, negotiated != nil else {
-            throw TLSError(.internalError, "KeyUpdate before the handshake completed")
+            throw TLSError(.invalidUse(.handshakeNotComplete), "KeyUpdate before the handshake completed")
         }
         do {
             try connection.updateKeys(requestPeerUpdate: requestPeerUpdate)

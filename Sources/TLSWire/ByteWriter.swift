@@ -17,7 +17,7 @@ package struct ByteWriter: Sendable {
 
     /// The bytes written, or internal_error if a length did not fit its prefix: an encoding we must never send.
     package func checkedBytes() throws(TLSError) -> [UInt8] {
-        if let overflow { throw TLSError(.internalError, "cannot encode the message: \(overflow)") }
+        if let overflow { throw TLSError(.internal, "cannot encode the message: \(overflow)") }
         return bytes
     }
 

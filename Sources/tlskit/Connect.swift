@@ -311,7 +311,7 @@ struct TLSDialer: Sendable {
         if let plain = PlainTextPeer.describe(firstBytes) { return plain }
         let text = ErrorText.describe(error)
         if let tlsError = error as? TLSError, tlsError.origin == .local,
-           let rule = Verify.split(tlsError.reason).rule, let hint = CertificateHints.hint(rule, for: .connect) {
+           let rule = Verify.split(tlsError).rule, let hint = CertificateHints.hint(rule, for: .connect) {
             return "\(text); hint: \(hint)"
         }
         return text

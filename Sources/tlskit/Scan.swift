@@ -638,7 +638,7 @@ final class Scanner {
             let anchor = built.last.map { "\($0.subject)" } ?? "?"
             chainVerdict = ("verifies to \(anchor) (\(rootsSource)), name \(serverName) matches", .good)
         case .rejected(let error):
-            let (rule, detail) = Verify.split(error.reason)
+            let (rule, detail) = Verify.split(error)
             let hint = rule.flatMap { CertificateHints.hint($0, for: .connect) }.map { "; hint: \($0)" } ?? ""
             chainVerdict = ("does not verify against \(rootsSource): \(rule.map { "\($0): " } ?? "")\(detail)\(hint)", .bad)
         }

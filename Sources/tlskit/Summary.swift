@@ -24,7 +24,7 @@ enum ErrorText {
     static func alert(_ error: TLSError) -> String {
         let who = error.origin == .local ? "we sent" : "peer sent"
         // A received alert carries no reason of its own beyond its name.
-        if error.origin == .peer && error.reason.hasPrefix("the peer sent") { return "\(who) \(error.alert) alert" }
+        if case .alertReceived = error.cause { return "\(who) \(error.alert) alert" }
         return "\(who) \(error.alert): \(error.reason)"
     }
 

@@ -93,7 +93,7 @@ struct Verify: AsyncParsableCommand {
         case .rejected(let error):
             lines.append("Presented chain (\(request.chainDER.count), not verified):")
             lines += Summary.chainLines(request.chainDER)
-            let (rule, detail) = Self.split(error.reason)
+            let (rule, detail) = Self.split(error)
             lines.append("Verdict:      FAILED (\(whatWasChecked(request)))")
             lines.append("Failed rule:  \(rule ?? "(none)")")
             lines.append("Reason:       \(detail)")
@@ -178,12 +178,18 @@ struct Verify: AsyncParsableCommand {
         return "\(usage) certificate\(request.role == .server ? name : ""), at \(utcDate(request.now))"
     }
 
-    /// Reasons start with the rule's name ("server-identity: …"); other reasons have no rule.
-    static func split(_ reason: String) -> (rule: String?, detail: String) {
-        guard let colon = reason.firstIndex(of: ":") else { return (nil, reason) }
-        let rule = reason[..<colon]
-        guard !rule.isEmpty, rule.allSatisfy({ $0.isLetter || $0 == "-" }) else { return (nil, reason) }
-        return (String(rule), reason[reason.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    /// The verification rule the error's cause names ("server-identity"), and its reason without the rule's name
+    /// (which verifier reasons start with). Failures that are not a rule (an unparsable or empty chain, an
+    /// unclassified rejection, anything but a certificate failure) have none.
+    static func split(_ error: TLSError) -> (rule: String?, detail: String) {
+        guard case .invalidCertificate(let failure) = error.cause else { return (nil, error.reason) }
+        switch failure {
+        case .emptyChain, .malformed, .unclassified: return (nil, error.reason)
+        default: break
+        }
+        let prefix = failure.rawValue + ":"
+        let detail = error.reason.hasPrefix(prefix) ? error.reason.dropFirst(prefix.count) : Substring(error.reason)
+        return (failure.rawValue, detail.trimmingCharacters(in: .whitespaces))
     }
 
     static func hint(_ rule: String) -> String? { CertificateHints.hint(rule, for: .verify) }
@@ -227,7 +233,7 @@ struct VerifyJSON: Encodable {
         case .rejected(let error):
             verified = false
             chain = request.chainDER.map(CertificateJSON.init(der:))
-            let (rule, detail) = Verify.split(error.reason)
+            let (rule, detail) = Verify.split(error)
             failedRule = rule
             reason = detail
             alert = "\(error.alert)"

@@ -18,7 +18,7 @@ final class CRLTests: VerifierPolicyTestCase {
         let checking = try verifier(ca.trustRoots, [crl])
         assertRejected(try await verify(revoked, roots: ca.trustRoots, verifier: checking), rule: .revoked)
         assertRejected(try await verify(revoked, roots: ca.trustRoots, role: .client, serverName: nil, verifier: checking),
-                       .certificateRevoked)
+                       rule: .revoked)
         assertTrusted(try await verify(good, roots: ca.trustRoots, verifier: checking))
         // Without the CRL nothing is known about revocation.
         assertTrusted(try await verify(revoked, roots: ca.trustRoots))

@@ -342,6 +342,20 @@ final class CertificateVerificationTests: XCTestCase {
         }
     }
 
+    /// Rejected by `rule`: its cause and its alert (and, optionally, a detail of the reason).
+    private func assertRejected(_ result: PeerVerificationResult, rule: TLSError.CertificateFailure, detail: String = "",
+                                file: StaticString = #filePath, line: UInt = #line) {
+        switch result {
+        case .trusted:
+            XCTFail("unexpectedly trusted (expected \(rule.rawValue))", file: file, line: line)
+        case .rejected(let error):
+            XCTAssertEqual(error.cause, .invalidCertificate(rule), error.reason, file: file, line: line)
+            XCTAssertEqual(error.alert, rule.alert, error.reason, file: file, line: line)
+            // Which certificate or name the reason mentions: detail the cause does not carry.
+            XCTAssertTrue(detail.isEmpty || error.reason.contains(detail), "\(error.reason) lacks \(detail)", file: file, line: line)
+        }
+    }
+
     func testValidChainForEveryKeyTypeByHostnameAndIP() async throws {
         for keyType in TestPKI.KeyType.allCases {
             let ca = try TestPKI.makeCA(keyType: keyType)
@@ -363,12 +377,12 @@ final class CertificateVerificationTests: XCTestCase {
         let ca = try TestPKI.makeCA()
         let leaf = try ca.issueLeaf(dnsNames: ["localhost"], ips: ["127.0.0.1"])
         assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "evil.example"),
-                       .badCertificate, containing: "evil.example")
+                       rule: .serverIdentity, detail: "evil.example")
         assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "10.0.0.1"),
-                       .badCertificate, containing: "10.0.0.1")
+                       rule: .serverIdentity, detail: "10.0.0.1")
         // An IP literal never matches a DNS SAN spelling the same text.
         let dnsOnly = try ca.issueLeaf(dnsNames: ["127.0.0.1"], ips: [])
-        assertRejected(try await verify(dnsOnly, roots: ca.trustRoots, serverName: "127.0.0.1"), .badCertificate)
+        assertRejected(try await verify(dnsOnly, roots: ca.trustRoots, serverName: "127.0.0.1"), rule: .serverIdentity)
         // No server name: identity is not checked.
         assertTrusted(try await verify(leaf, roots: ca.trustRoots, serverName: nil))
     }
@@ -377,9 +391,9 @@ final class CertificateVerificationTests: XCTestCase {
         let ca = try TestPKI.makeCA()
         let now = Date()
         let expired = try ca.issueLeaf(notBefore: now.addingTimeInterval(-7200), notAfter: now.addingTimeInterval(-3600))
-        assertRejected(try await verify(expired, roots: ca.trustRoots), .certificateExpired, containing: "has expired")
+        assertRejected(try await verify(expired, roots: ca.trustRoots), rule: .validity, detail: "has expired")
         let future = try ca.issueLeaf(notBefore: now.addingTimeInterval(3600), notAfter: now.addingTimeInterval(7200))
-        assertRejected(try await verify(future, roots: ca.trustRoots), .certificateExpired, containing: "not yet valid")
+        assertRejected(try await verify(future, roots: ca.trustRoots), rule: .validity, detail: "not yet valid")
         // The validation time comes from the request.
         assertTrusted(try await verify(future, roots: ca.trustRoots, now: now.addingTimeInterval(5400)))
     }
@@ -388,32 +402,32 @@ final class CertificateVerificationTests: XCTestCase {
         let ca = try TestPKI.makeCA()
         let otherCA = try TestPKI.makeCA(commonName: "TLSKit Test Root CA")  // same name, different key
         let leaf = try ca.issueLeaf()
-        assertRejected(try await verify(leaf, roots: otherCA.trustRoots), .unknownCA, containing: "no chain to a trusted root")
-        assertRejected(try await verify(leaf, roots: TrustRoots(certificates: [])), .unknownCA)
+        assertRejected(try await verify(leaf, roots: otherCA.trustRoots), rule: .unknownIssuer, detail: "no chain to a trusted root")
+        assertRejected(try await verify(leaf, roots: TrustRoots(certificates: [])), rule: .unknownIssuer)
         // Missing intermediate.
         let intermediate = try ca.issueIntermediate()
         let deepLeaf = try intermediate.issueLeaf()
         let leafOnly = PeerVerificationRequest(chainDER: [try deepLeaf.chainDER[0]], role: .server, serverName: "localhost")
-        assertRejected(await X509CertificateVerifier(trustRoots: ca.trustRoots).verify(leafOnly), .unknownCA)
+        assertRejected(await X509CertificateVerifier(trustRoots: ca.trustRoots).verify(leafOnly), rule: .unknownIssuer)
     }
 
     func testEKU() async throws {
         let ca = try TestPKI.makeCA()
         let clientOnly = try ca.issueLeaf(eku: [.clientAuth])
-        assertRejected(try await verify(clientOnly, roots: ca.trustRoots), .unsupportedCertificate, containing: "serverAuth")
+        assertRejected(try await verify(clientOnly, roots: ca.trustRoots), rule: .extendedKeyUsage, detail: "serverAuth")
         assertTrusted(try await verify(clientOnly, roots: ca.trustRoots, role: .client, serverName: nil))
 
         let serverOnly = try ca.issueLeaf(eku: [.serverAuth])
         assertTrusted(try await verify(serverOnly, roots: ca.trustRoots))
         assertRejected(try await verify(serverOnly, roots: ca.trustRoots, role: .client, serverName: nil),
-                       .unsupportedCertificate, containing: "clientAuth")
+                       rule: .extendedKeyUsage, detail: "clientAuth")
 
         // No EKU extension: refused for both roles (a WebPKI leaf must list its purpose).
         let unrestricted = try ca.issueLeaf(eku: nil)
-        assertRejected(try await verify(unrestricted, roots: ca.trustRoots), .unsupportedCertificate,
-                       containing: "extended-key-usage")
+        assertRejected(try await verify(unrestricted, roots: ca.trustRoots),
+                       rule: .extendedKeyUsage)
         assertRejected(try await verify(unrestricted, roots: ca.trustRoots, role: .client, serverName: nil),
-                       .unsupportedCertificate, containing: "extended-key-usage")
+                       rule: .extendedKeyUsage)
         let both = try ca.issueLeaf(eku: [.serverAuth, .clientAuth])
         assertTrusted(try await verify(both, roots: ca.trustRoots))
         assertTrusted(try await verify(both, roots: ca.trustRoots, role: .client, serverName: nil))
@@ -428,9 +442,9 @@ final class CertificateVerificationTests: XCTestCase {
     func testUnparsableAndEmptyChains() async throws {
         let verifier = X509CertificateVerifier(trustRoots: try TestPKI.makeCA().trustRoots)
         assertRejected(await verifier.verify(PeerVerificationRequest(chainDER: [[0x30, 0x00]], role: .server, serverName: nil)),
-                       .badCertificate, containing: "cannot parse peer certificate 0")
+                       rule: .malformed, detail: "cannot parse peer certificate 0")
         assertRejected(await verifier.verify(PeerVerificationRequest(chainDER: [], role: .server, serverName: nil)),
-                       .badCertificate, containing: "empty")
+                       rule: .emptyChain, detail: "empty")
     }
 
     func testInsecureNoVerificationAcceptsAnything() async throws {

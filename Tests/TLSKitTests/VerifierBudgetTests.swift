@@ -23,8 +23,8 @@ final class VerifierPolicyBudgetTests: VerifierPolicyTestCase {
         let leaf = try intermediate.issueEndEntity()
         // Padding the chain with copies of the intermediate: harmless for path building, but over the cap.
         let padded = [leaf.certificate] + Array(repeating: intermediate.certificate, count: 10)
-        assertRejected(try await verify(padded, roots: ca.trustRoots).0, .badCertificate,
-                              containing: "maxPeerChainLength")
+        assertRejected(try await verify(padded, roots: ca.trustRoots).0, rule: .budget,
+                              detail: "maxPeerChainLength")
         assertTrusted(try await verify(padded, roots: ca.trustRoots,
                                               limits: VerificationLimits(maxPeerChainLength: 11)).0, chainLength: 3)
     }
@@ -34,8 +34,8 @@ final class VerifierPolicyBudgetTests: VerifierPolicyTestCase {
         var ca = root
         for level in 1...7 { ca = try ca.issueCA(commonName: "Level \(level) CA") }
         let leaf = try ca.issueEndEntity()
-        assertRejected(try await verify(leaf.chainCertificates, roots: root.trustRoots).0, .badCertificate,
-                              containing: "maxIntermediates")
+        assertRejected(try await verify(leaf.chainCertificates, roots: root.trustRoots).0, rule: .budget,
+                              detail: "maxIntermediates")
         assertTrusted(try await verify(leaf.chainCertificates, roots: root.trustRoots,
                                               limits: VerificationLimits(maxIntermediates: 7)).0, chainLength: 9)
     }
@@ -66,7 +66,7 @@ final class VerifierPolicyBudgetTests: VerifierPolicyTestCase {
     func testSignatureCheckCapOnCrossSignedMesh() async throws {
         let (chain, roots) = try makeCrossSignedMesh()
         let (result, elapsed) = try await verify(chain, roots: roots, limits: VerificationLimits(maxPeerChainLength: 60))
-        assertRejected(result, .badCertificate, containing: "maxSignatureChecks")
+        assertRejected(result, rule: .budget, detail: "maxSignatureChecks")
         XCTAssertLessThan(elapsed, 10, "the signature budget must stop the search early")
     }
 
@@ -74,7 +74,7 @@ final class VerifierPolicyBudgetTests: VerifierPolicyTestCase {
         let (chain, roots) = try makeCrossSignedMesh()
         let limits = VerificationLimits(maxPeerChainLength: 60, maxCandidatePaths: 5, maxSignatureChecks: 100_000)
         let (result, elapsed) = try await verify(chain, roots: roots, limits: limits)
-        assertRejected(result, .badCertificate, containing: "maxCandidatePaths")
+        assertRejected(result, rule: .budget, detail: "maxCandidatePaths")
         XCTAssertLessThan(elapsed, 10, "the path budget must stop the search early")
     }
 
@@ -85,7 +85,7 @@ final class VerifierPolicyBudgetTests: VerifierPolicyTestCase {
         let tight = VerificationLimits(maxNameConstraintComparisons: 10_000)
         let (result, elapsed) = try await verify(leaf.chainCertificates, roots: root.trustRoots, limits: tight,
                                                  serverName: "host7.example.com")
-        assertRejected(result, .badCertificate, containing: "maxNameConstraintComparisons")
+        assertRejected(result, rule: .budget, detail: "maxNameConstraintComparisons")
         XCTAssertLessThan(elapsed, 10)
         // ~30 000 comparisons fit the default budget.
         assertTrusted(try await verify(leaf.chainCertificates, roots: root.trustRoots,

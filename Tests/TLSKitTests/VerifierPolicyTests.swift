@@ -38,15 +38,17 @@ class VerifierPolicyTestCase: XCTestCase {
         }
     }
 
-    /// Rejected by `rule`: its alert, and a reason naming it.
-    func assertRejected(_ result: PeerVerificationResult, rule: VerifierRule,
+    /// Rejected by `rule`: its cause and its alert (and, optionally, a detail of the reason).
+    func assertRejected(_ result: PeerVerificationResult, rule: VerifierRule, detail: String = "",
                         file: StaticString = #filePath, line: UInt = #line) {
         switch result {
         case .trusted:
             XCTFail("unexpectedly trusted (expected \(rule.rawValue))", file: file, line: line)
         case .rejected(let error):
-            XCTAssertEqual(VerifierRule.of(error.reason), rule, error.reason, file: file, line: line)
+            XCTAssertEqual(error.cause, .invalidCertificate(rule), error.reason, file: file, line: line)
             XCTAssertEqual(error.alert, rule.alert, error.reason, file: file, line: line)
+            // Which certificate or name the reason mentions: detail the cause does not carry.
+            XCTAssertTrue(detail.isEmpty || error.reason.contains(detail), "\(error.reason) lacks \(detail)", file: file, line: line)
         }
     }
 
@@ -61,15 +63,15 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // No EKU at all: a WebPKI leaf must name its purpose (WebPKIProfileTests has the details).
         assertRejected(try await verify(try ca.issueEndEntity(eku: nil), roots: ca.trustRoots), rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.codeSigning]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "extended-key-usage")
+                       rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.serverAuth]), roots: ca.trustRoots,
                                         role: .client, serverName: nil),
-                       .unsupportedCertificate, containing: "clientAuth")
+                       rule: .extendedKeyUsage, detail: "clientAuth")
         assertTrusted(try await verify(try ca.issueEndEntity(eku: [.clientAuth]), roots: ca.trustRoots,
                                        role: .client, serverName: nil))
         // anyExtendedKeyUsage is for CAs; a leaf must name the purpose (as rustls-webpki requires).
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.any]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "serverAuth")
+                       rule: .extendedKeyUsage, detail: "serverAuth")
     }
 
     func testIntermediateEKUMustListThePurposeOrAny() async throws {
@@ -82,7 +84,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
             if ok {
                 assertTrusted(result, chainLength: 3)
             } else {
-                assertRejected(result, .unsupportedCertificate, containing: "intermediate")
+                assertRejected(result, rule: .extendedKeyUsage, detail: "intermediate")
             }
         }
         // No EKU on the intermediate: unrestricted.
@@ -95,7 +97,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let ca = try TestPKI.makeCA()
         let cnOnly = try ca.issueEndEntity(commonName: "www.example.com", sans: nil)
         assertRejected(try await verify(cnOnly, roots: ca.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "server-identity")
+                       rule: .serverIdentity)
         // The CN is also ignored when a SAN exists but lacks the name…
         let other = try ca.issueEndEntity(commonName: "www.example.com", sans: [.dnsName("api.example.com")])
         assertRejected(try await verify(other, roots: ca.trustRoots, serverName: "www.example.com"), rule: .serverIdentity)
@@ -123,7 +125,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // A U-label host cannot be compared without IDNA; the caller must pass the A-label.
         let idn = try ca.issueEndEntity(sans: [.dnsName("xn--bcher-kva.example")])
         assertRejected(try await verify(idn, roots: ca.trustRoots, serverName: "bücher.example"),
-                       .badCertificate, containing: "A-labels")
+                       rule: .serverIdentity, detail: "A-labels")
         for c in cases {
             let leaf = try ca.issueEndEntity(sans: [.dnsName(c.san)])
             let result = try await verify(leaf, roots: ca.trustRoots, serverName: c.host)
@@ -133,7 +135,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
                 // Such a SAN matches nothing, and the certificate is refused for carrying it (WebPKIProfileTests).
                 assertRejected(result, rule: .subjectAltName)
             } else {
-                assertRejected(result, .badCertificate, containing: c.host)
+                assertRejected(result, rule: .serverIdentity, detail: c.host)
             }
         }
     }
@@ -144,8 +146,8 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         assertTrusted(try await verify(leaf, roots: ca.trustRoots, serverName: "192.0.2.7"))
         assertTrusted(try await verify(leaf, roots: ca.trustRoots, serverName: "[2001:db8:0::1]"))
         // Wildcards never apply to IP addresses.
-        assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "192.0.2.8"), .badCertificate)
-        assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "1.0.2.7"), .badCertificate)
+        assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "192.0.2.8"), rule: .serverIdentity)
+        assertRejected(try await verify(leaf, roots: ca.trustRoots, serverName: "1.0.2.7"), rule: .serverIdentity)
     }
 
     /// Issue 11 item 4: an IP server name is matched against iPAddress SANs only. The address written as a dNSName
@@ -155,13 +157,13 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         for address in ["192.0.2.7", "2001:db8::7"] {
             let asDNS = try ca.issueEndEntity(commonName: address, sans: [.dnsName(address)])
             assertRejected(try await verify(asDNS, roots: ca.trustRoots, serverName: address),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
             let cnOnly = try ca.issueEndEntity(commonName: address, sans: nil)
             assertRejected(try await verify(cnOnly, roots: ca.trustRoots, serverName: address),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
             let cnAndOtherSAN = try ca.issueEndEntity(commonName: address, sans: [.dnsName("localhost")])
             assertRejected(try await verify(cnAndOtherSAN, roots: ca.trustRoots, serverName: address),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
             let ipSAN = try ca.issueEndEntity(commonName: "unrelated", sans: [try .ip(address)])
             assertTrusted(try await verify(ipSAN, roots: ca.trustRoots, serverName: address))
         }
@@ -170,7 +172,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let dotted = try ca.issueEndEntity(sans: [.dnsName("192.0.2.7"), .dnsName("127.1"), try .ip("192.0.2.7")])
         for name in ["192.0.2.7.", "127.1"] {
             assertRejected(try await verify(dotted, roots: ca.trustRoots, serverName: name),
-                           .badCertificate, containing: "server-identity")
+                           rule: .serverIdentity)
         }
         // Hostnames with digits elsewhere are ordinary names.
         let digits = try ca.issueEndEntity(sans: [.dnsName("1.example.com"), .dnsName("host.123a")])
@@ -189,11 +191,11 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // The excluded name hides behind a wildcard.
         let wildcard = try ca.issueEndEntity(sans: [.dnsName("*.example.com")])
         assertRejected(try await verify(wildcard, roots: root.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "name-constraints")
+                       rule: .nameConstraints)
         // Every SAN is checked, not only the one matching the server name.
         let mixed = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .dnsName("evil.test")])
         assertRejected(try await verify(mixed, roots: root.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "evil.test")
+                       rule: .nameConstraints, detail: "evil.test")
         // A wildcard one level below the excluded name cannot reach it.
         let deeper = try ca.issueEndEntity(sans: [.dnsName("*.api.example.com")])
         assertTrusted(try await verify(deeper, roots: root.trustRoots, serverName: "v1.api.example.com"))
@@ -202,7 +204,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         assertTrusted(try await verify(try ipCA.issueEndEntity(sans: [try .ip("10.1.2.3")]), roots: root.trustRoots,
                                        serverName: "10.1.2.3"))
         assertRejected(try await verify(try ipCA.issueEndEntity(sans: [try .ip("192.0.2.1")]), roots: root.trustRoots,
-                                        serverName: "192.0.2.1"), .badCertificate, containing: "name-constraints")
+                                        serverName: "192.0.2.1"), rule: .nameConstraints)
     }
 
     func testNameConstraintsOfOtherTypesDoNotBreakChains() async throws {
@@ -217,12 +219,12 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // A directoryName constraint does apply to subjects, matching case-insensitively.
         let dnCA = try root.issueCA(commonName: "DN CA", nameConstraints: NameConstraints(excludedSubtrees: [
             .directoryName(try DistinguishedName { CommonName("tlskit  TEST leaf") })]))
-        assertRejected(try await verify(try dnCA.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "DirName")
+        assertRejected(try await verify(try dnCA.issueEndEntity(), roots: root.trustRoots), rule: .nameConstraints,
+                       detail: "DirName")
         // An email SAN outside the permitted email subtree is still caught.
         let mail = try ca.issueEndEntity(sans: [.dnsName("www.example.com"), .rfc822Name("x@evil.test")])
         assertRejected(try await verify(mail, roots: root.trustRoots, serverName: "www.example.com"),
-                       .badCertificate, containing: "name-constraints")
+                       rule: .nameConstraints)
     }
 
     func testNameConstraintsSkipSelfIssuedIntermediates() async throws {
@@ -236,7 +238,7 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         assertTrusted(try await verify(leaf, roots: root.trustRoots, serverName: "www.example.com"), chainLength: 4)
         let bad = try rolled.issueEndEntity(sans: [.dnsName("www.other.test")])
         assertRejected(try await verify(bad, roots: root.trustRoots, serverName: "www.other.test"),
-                       .badCertificate, containing: "name-constraints")
+                       rule: .nameConstraints)
     }
 
     func testNameConstraintMatching() {
@@ -279,9 +281,9 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let ca = try TestPKI.makeCA()
         let caLeaf = try ca.issueEndEntity(basicConstraints: .isCertificateAuthority(maxPathLength: nil),
                                            keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
-        assertRejected(try await verify(caLeaf, roots: ca.trustRoots), .badCertificate, containing: "basic-constraints")
+        assertRejected(try await verify(caLeaf, roots: ca.trustRoots), rule: .basicConstraints)
         let keyCertSignLeaf = try ca.issueEndEntity(keyUsage: KeyUsage(digitalSignature: true, keyCertSign: true))
-        assertRejected(try await verify(keyCertSignLeaf, roots: ca.trustRoots), .badCertificate, containing: "keyCertSign")
+        assertRejected(try await verify(keyCertSignLeaf, roots: ca.trustRoots), rule: .basicConstraints, detail: "keyCertSign")
         // No basicConstraints and no keyUsage at all: an ordinary end entity.
         assertTrusted(try await verify(try ca.issueEndEntity(basicConstraints: nil, keyUsage: nil), roots: ca.trustRoots))
     }
@@ -289,14 +291,14 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
     func testIssuerMustBeACAWithKeyCertSign() async throws {
         let root = try TestPKI.makeCA()
         let notCA = try root.issueCA(basicConstraints: .notCertificateAuthority)
-        assertRejected(try await verify(try notCA.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "basic-constraints")
+        assertRejected(try await verify(try notCA.issueEndEntity(), roots: root.trustRoots),
+                       rule: .basicConstraints)
         let noBasicConstraints = try root.issueCA(basicConstraints: nil)
-        assertRejected(try await verify(try noBasicConstraints.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "basic-constraints")
+        assertRejected(try await verify(try noBasicConstraints.issueEndEntity(), roots: root.trustRoots),
+                       rule: .basicConstraints)
         let noKeyCertSign = try root.issueCA(keyUsage: KeyUsage(digitalSignature: true, cRLSign: true))
-        assertRejected(try await verify(try noKeyCertSign.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "keyCertSign")
+        assertRejected(try await verify(try noKeyCertSign.issueEndEntity(), roots: root.trustRoots), rule: .basicConstraints,
+                       detail: "keyCertSign")
         // keyUsage absent: allowed.
         assertTrusted(try await verify(try root.issueCA(keyUsage: nil).issueEndEntity(), roots: root.trustRoots))
     }
@@ -306,8 +308,8 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         let zero = try root.issueCA(commonName: "pathlen 0", basicConstraints: .isCertificateAuthority(maxPathLength: 0))
         assertTrusted(try await verify(try zero.issueEndEntity(), roots: root.trustRoots), chainLength: 3)
         let below = try zero.issueCA(commonName: "below pathlen 0")
-        assertRejected(try await verify(try below.issueEndEntity(), roots: root.trustRoots), .badCertificate,
-                       containing: "path length")
+        assertRejected(try await verify(try below.issueEndEntity(), roots: root.trustRoots), rule: .basicConstraints,
+                       detail: "path length")
         let one = try root.issueCA(commonName: "pathlen 1", basicConstraints: .isCertificateAuthority(maxPathLength: 1))
         assertTrusted(try await verify(try one.issueCA(commonName: "sub").issueEndEntity(), roots: root.trustRoots),
                       chainLength: 4)
@@ -338,14 +340,14 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
         // A fraction of a second outside either bound is outside: swift-certificates rounds the validation time
         // to the nearest second, which accepts both of these.
         assertRejected(try await verify(leaf, roots: ca.trustRoots, now: notAfter.addingTimeInterval(0.4)),
-                       .certificateExpired, containing: "expired")
+                       rule: .validity, detail: "expired")
         assertRejected(try await verify(leaf, roots: ca.trustRoots, now: notBefore.addingTimeInterval(-0.4)),
-                       .certificateExpired, containing: "not yet valid")
+                       rule: .validity, detail: "not yet valid")
         // An expired intermediate fails the chain too.
         let oldCA = try ca.issueCA(notBefore: notBefore, notAfter: notAfter)
         let freshLeaf = try oldCA.issueEndEntity(notBefore: notBefore, notAfter: notAfter.addingTimeInterval(86400))
         assertRejected(try await verify(freshLeaf, roots: ca.trustRoots, now: notAfter.addingTimeInterval(60)),
-                       .certificateExpired, containing: "Intermediate")
+                       rule: .validity, detail: "Intermediate")
     }
 
     // MARK: Alerts
@@ -353,23 +355,23 @@ final class VerifierPolicyTests: VerifierPolicyTestCase {
     func testFailuresMapToAlertsAndNameTheRule() async throws {
         let ca = try TestPKI.makeCA()
         let stranger = try TestPKI.makeCA(commonName: "Stranger CA")
-        assertRejected(try await verify(try stranger.issueEndEntity(), roots: ca.trustRoots), .unknownCA, containing: "unknown-ca")
+        assertRejected(try await verify(try stranger.issueEndEntity(), roots: ca.trustRoots), rule: .unknownIssuer)
         assertRejected(try await verify(try ca.issueEndEntity(), roots: ca.trustRoots, serverName: "other.test"),
-                       .badCertificate, containing: "server-identity")
+                       rule: .serverIdentity)
         assertRejected(try await verify(try ca.issueEndEntity(eku: [.codeSigning]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "extended-key-usage")
+                       rule: .extendedKeyUsage)
         assertRejected(try await verify(try ca.issueEndEntity(notAfter: Date().addingTimeInterval(-10)), roots: ca.trustRoots),
-                       .certificateExpired, containing: "validity")
+                       rule: .validity)
         // A critical extension nobody processes (here: a private OID) makes the certificate unusable.
         let unknown = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 55555, 1], critical: true, value: [0x05, 0x00])
         assertRejected(try await verify(try ca.issueEndEntity(extraExtensions: [unknown]), roots: ca.trustRoots),
-                       .unsupportedCertificate, containing: "critical-extensions")
+                       rule: .criticalExtensions)
         // The same extension, non-critical, is ignored.
         let harmless = Certificate.Extension(oid: [1, 3, 6, 1, 4, 1, 55555, 1], critical: false, value: [0x05, 0x00])
         assertTrusted(try await verify(try ca.issueEndEntity(extraExtensions: [harmless]), roots: ca.trustRoots))
         // Every budget failure names the budget.
         let tiny = X509CertificateVerifier(trustRoots: ca.trustRoots, limits: VerificationLimits(maxSignatureChecks: 0))
         assertRejected(try await verify(try ca.issueEndEntity(), roots: ca.trustRoots, verifier: tiny),
-                       .badCertificate, containing: "budget: ")
+                       rule: .budget)
     }
 }

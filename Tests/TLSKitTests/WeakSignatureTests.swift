@@ -12,10 +12,10 @@ final class WeakSignatureTests: VerifierPolicyTestCase {
         let root = try TestPKI.makeCA(keyType: .rsa2048)
         let sha1Leaf = try root.issueEndEntity(signatureAlgorithm: .sha1WithRSAEncryption)
         XCTAssertEqual(sha1Leaf.certificate.signatureAlgorithm, .sha1WithRSAEncryption)
-        assertRejected(try await verify(sha1Leaf, roots: root.trustRoots), .badCertificate, containing: "weak-signature: leaf")
+        assertRejected(try await verify(sha1Leaf, roots: root.trustRoots), rule: .weakSignature)
         // The same leaf for a client certificate, and without an identity to check: still refused.
         assertRejected(try await verify(sha1Leaf, roots: root.trustRoots, role: .client, serverName: nil),
-                       .badCertificate, containing: "weak-signature")
+                       rule: .weakSignature)
         // Control: the same root signing with SHA-256 is fine.
         assertTrusted(try await verify(try root.issueEndEntity(), roots: root.trustRoots), chainLength: 2)
     }
@@ -30,7 +30,7 @@ final class WeakSignatureTests: VerifierPolicyTestCase {
             XCTFail("a chain through a SHA-1 signed intermediate was trusted")
         case .rejected(let error):
             XCTAssertEqual(error.alert, .badCertificate, error.reason)
-            XCTAssertEqual(VerifierRule.of(error.reason), .weakSignature, error.reason)
+            XCTAssertEqual(error.cause, .invalidCertificate(.weakSignature), error.reason)
             XCTAssertTrue(error.reason.contains("intermediate"), error.reason)
         }
         // Control: the same shape with a SHA-256 signed intermediate.
@@ -49,7 +49,7 @@ final class WeakSignatureTests: VerifierPolicyTestCase {
         assertTrusted(await X509CertificateVerifier(trustRoots: root.trustRoots).verify(pinned), chainLength: 1)
         // But a SHA-1 signature below it is not exempt.
         assertRejected(try await verify(try root.issueEndEntity(signatureAlgorithm: .sha1WithRSAEncryption), roots: root.trustRoots),
-                       .badCertificate, containing: "weak-signature")
+                       rule: .weakSignature)
     }
 
     func testHandshakeWithSHA1SignedServerCertificateFailsWithBadCertificate() async throws {
@@ -59,7 +59,7 @@ final class WeakSignatureTests: VerifierPolicyTestCase {
         client.peerVerification = .trustRoots(root.trustRoots)
         let pair = try InMemoryPair(client: client, server: TLSServerConfiguration(certificate: try leaf.certifiedKey))
         await pair.assertSentAlert(.badCertificate, by: .clientToServer)
-        XCTAssertEqual(pair.client.failure.flatMap { VerifierRule.of($0.reason) }, .weakSignature,
+        XCTAssertEqual(pair.client.failure?.cause, .invalidCertificate(.weakSignature),
                        String(describing: pair.client.failure))
     }
 

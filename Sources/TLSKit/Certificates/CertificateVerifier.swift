@@ -70,7 +70,7 @@ public protocol CertificateVerifier: Sendable {
 /// response, when the peer sent one, last (StapledOCSPPolicy.swift, `ocspFailureMode`).
 public struct X509CertificateVerifier: CertificateVerifier {
     public var trustRoots: TrustRoots
-    /// Work caps per validation; hostile chains fail fast with a `budget:` reason.
+    /// Work caps per validation; hostile chains fail fast with cause `.invalidCertificate(.budget)`.
     public var limits: VerificationLimits
     /// What to do with a stapled OCSP response that cannot be used; see `OCSPStaplingFailureMode`. A response that
     /// says the leaf is revoked is certificate_revoked either way.
@@ -90,7 +90,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
 
     public func verify(_ request: PeerVerificationRequest) async -> PeerVerificationResult {
         guard !request.chainDER.isEmpty else {
-            return .rejected(TLSError(.badCertificate, "peer sent an empty certificate chain"))
+            return .rejected(TLSError(.invalidCertificate(.emptyChain), "peer sent an empty certificate chain"))
         }
         // Checked before parsing: a hostile peer should not make us decode hundreds of certificates.
         guard request.chainDER.count <= limits.maxPeerChainLength else {
@@ -100,7 +100,7 @@ public struct X509CertificateVerifier: CertificateVerifier {
         var chain: [Certificate] = []
         for (index, der) in request.chainDER.enumerated() {
             do { chain.append(try Certificate(derEncoded: der)) } catch {
-                return .rejected(TLSError(.badCertificate, "cannot parse peer certificate \(index): \(oneLine(error))"))
+                return .rejected(TLSError(.invalidCertificate(.malformed), "cannot parse peer certificate \(index): \(oneLine(error))"))
             }
         }
         let leaf = chain[0]
@@ -135,48 +135,63 @@ public struct X509CertificateVerifier: CertificateVerifier {
                 StapledOCSPPolicy(response: stapled, mode: ocspFailureMode, now: request.now)
             }
         }
-        let diagnostics = DiagnosticLog()
-        let result = await verifier.validate(
-            leaf: leaf,
-            intermediates: CertificateStore(custom: intermediates),
-            // Keep the values; render text only if validation fails (rendering is a third of a handshake's CPU).
-            diagnosticCallback: { diagnostics.entries.append($0) }
-        )
+        let log = VerificationRuleLog()
+        let result = await VerificationRuleLog.$current.withValue(log) {
+            await verifier.validate(leaf: leaf, intermediates: CertificateStore(custom: intermediates))
+        }
         switch result {
         case .validCertificate(let validated):
             return .trusted(validatedChain: Array(validated))
         case .couldNotValidate(let failures):
-            return .rejected(Self.classify(failures, leaf: leaf, budget: budget,
-                                           diagnostics: diagnostics.entries.map(\.description)))
+            let handled = Set(verifier.policy.verifyingCriticalExtensions)
+            return .rejected(Self.classify(failures, leaf: leaf, budget: budget, log: log,
+                                           unhandledCritical: Self.unhandledCriticalExtension(
+                                               in: chain, roots: trustRoots.index, handled: handled)))
         }
     }
 
-    /// Maps the failure to the alert RFC 8446 §6.2 suggests; the reason starts with the rule that failed.
+    /// The first certificate of the peer's chain (or a root that could issue one of them) carrying a critical
+    /// extension no policy processes. swift-certificates skips such certificates while building paths.
+    static func unhandledCriticalExtension(
+        in chain: [Certificate], roots: CertificateIndex, handled: Set<ASN1ObjectIdentifier>
+    ) -> Certificate? {
+        func unhandled(_ certificate: Certificate) -> Bool {
+            certificate.extensions.contains { $0.critical && !handled.contains($0.oid) }
+        }
+        if let found = chain.first(where: unhandled) { return found }
+        for certificate in chain {
+            if let root = roots.bySubject[certificate.issuer]?.first(where: unhandled) { return root }
+        }
+        return nil
+    }
+
+    /// Maps the failure to its rule (and so to the alert RFC 8446 §6.2 suggests); the reason starts with the rule.
     static func classify(
         _ failures: [CertificateValidationResult.PolicyFailure],
         leaf: Certificate,
         budget: ValidationBudget,
-        diagnostics: [String]
+        log: VerificationRuleLog,
+        unhandledCritical: Certificate?
     ) -> TLSError {
         // An exhausted budget explains everything after it, including "no chain found".
         if let exhausted = budget.exhaustion {
             return VerifierRule.budget.error(exhausted)
         }
         guard let first = failures.first else {
-            // No candidate chain reached a root, so no policy ran. The verifier also stops here when the leaf
+            // No candidate chain reached a root, so no policy ran. The verifier also stops here when a certificate
             // carries a critical extension no policy understands.
-            if diagnostics.contains(where: { $0.contains("critical extensions that the policy does not understand") }) {
+            if let certificate = unhandledCritical {
                 return VerifierRule.criticalExtensions.error(
-                    "certificate \(brief(leaf)) has an unsupported critical extension")
+                    "certificate \(brief(certificate)) has an unsupported critical extension")
             }
             return VerifierRule.unknownIssuer.error(
                 "no chain to a trusted root for \(brief(leaf)) (issued by \"\(leaf.issuer)\")")
         }
-        let detail = truncated(first.policyFailureReason.description)
-        guard let rule = VerifierRule.of(detail) else {
-            return TLSError(.badCertificate, "certificate chain rejected: \(detail)")
+        let text = first.policyFailureReason.description
+        guard let rule = log.rule(for: text) else {
+            return TLSError(.invalidCertificate(.unclassified), "certificate chain rejected: \(truncated(text))")
         }
-        return TLSError(rule.alert, detail)
+        return TLSError(.invalidCertificate(rule), truncated(text))
     }
 
     /// Policy reasons can embed whole certificate descriptions; keep alert reasons readable.
@@ -207,11 +222,6 @@ struct ServerIdentity: Sendable {
     static func isIPLiteral(_ text: String) -> Bool { ipAddressBytes(text) != nil }
 }
 
-/// Collects verifier diagnostics. Only touched from the one task running `validate`.
-private final class DiagnosticLog {
-    var entries: [VerificationDiagnostic] = []
-}
-
 /// Accepts every certificate without any check. Anyone on the network path can impersonate the peer;
 /// use only in tests or against a peer authenticated by other means.
 public struct InsecureNoVerification: CertificateVerifier {
@@ -222,7 +232,7 @@ public struct InsecureNoVerification: CertificateVerifier {
         var chain: [Certificate] = []
         for der in request.chainDER {
             guard let certificate = try? Certificate(derEncoded: der) else {
-                return .rejected(TLSError(.badCertificate, "cannot parse peer certificate"))
+                return .rejected(TLSError(.invalidCertificate(.malformed), "cannot parse peer certificate"))
             }
             chain.append(certificate)
         }

@@ -3,7 +3,7 @@ import SwiftASN1
 /// The DER SubjectPublicKeyInfo of a certificate, read straight from its TBSCertificate (RFC 5280 §4.1), so the
 /// handshake can check a CertificateVerify signature before (and independently of) path validation.
 func subjectPublicKeyInfo(ofCertificate der: [UInt8]) throws(TLSError) -> [UInt8] {
-    let failure = TLSError(.badCertificate, "the peer's certificate is not valid DER")
+    let failure = TLSError(.invalidCertificate(.malformed), "the peer's certificate is not valid DER")
     do {
         let root = try DER.parse(der)
         guard case .constructed(let certificateFields) = root.content,

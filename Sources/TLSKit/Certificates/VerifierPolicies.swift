@@ -6,69 +6,42 @@ import X509
 // TLSKit's WebPKI rules as swift-certificates `VerifierPolicy` values (issue 7). They replace RFC5280Policy and
 // ServerIdentityPolicy where those accept what browsers and rustls-webpki reject; see X509CertificateVerifier.
 //
-// Every failure reason starts with "<rule>: " so the verifier can map it to an alert and name the rule.
+// Every failure reason starts with "<rule>: " for people to read; code learns the rule from `VerificationRuleLog`.
 
-/// The rules a chain can fail, with the alert RFC 8446 §6.2 suggests for each.
-enum VerifierRule: String, CaseIterable, Sendable {
-    case budget = "budget"
-    case version = "version"
-    case validity = "validity"
-    case basicConstraints = "basic-constraints"
-    case nameConstraints = "name-constraints"
-    case extendedKeyUsage = "extended-key-usage"
-    /// A certificate in the path is signed with SHA-1 or MD5 (or another algorithm not on the accepted list).
-    case weakSignature = "weak-signature"
-    case serverIdentity = "server-identity"
-    /// The leaf's subject CN holds a DNS name or IP address that is not one of its subjectAltNames (BR §7.1.4.3).
-    case commonName = "common-name"
-    /// subjectAltName encoding: criticality against the subject, underscores, wildcards under a public suffix.
-    case subjectAltName = "subject-alt-name"
-    /// A CA certificate with an empty subject.
-    case subject = "subject"
-    /// A policyConstraints extension that is not critical.
-    case policyConstraints = "policy-constraints"
-    /// authorityKeyIdentifier / subjectKeyIdentifier missing or malformed.
-    case keyIdentifiers = "key-identifiers"
-    /// A serial number that is zero or longer than 20 octets.
-    case serialNumber = "serial-number"
-    /// A public key the profile does not allow (an RSA modulus that is not a multiple of 8 bits).
-    case publicKey = "public-key"
-    /// A malformed authorityInformationAccess extension.
-    case authorityInfoAccess = "authority-info-access"
-    /// A stapled OCSP response says the leaf is revoked, or a configured CRL lists a certificate of the path.
-    case revoked = "revoked"
-    /// A configured CRL covering a certificate of the path cannot be used (RFC 5280 §5, §6.3.3).
-    case crl = "crl"
-    /// A stapled OCSP response is unusable (hard-fail mode only).
-    case ocspStatus = "ocsp-status"
-    /// No candidate path reached a trust root (raised by the verifier, not a policy).
-    case unknownIssuer = "unknown-ca"
-    /// A certificate carries a critical extension no policy processes (raised by the verifier).
-    case criticalExtensions = "critical-extensions"
+/// The rules a chain can fail: `TLSError.CertificateFailure`, whose `alert` is the one RFC 8446 §6.2 suggests.
+typealias VerifierRule = TLSError.CertificateFailure
 
-    var alert: AlertDescription {
-        switch self {
-        case .validity: return .certificateExpired
-        case .extendedKeyUsage, .criticalExtensions, .publicKey: return .unsupportedCertificate
-        case .unknownIssuer: return .unknownCA
-        case .revoked: return .certificateRevoked
-        case .crl: return .certificateUnknown
-        case .ocspStatus: return .badCertificateStatusResponse
-        case .budget, .version, .basicConstraints, .nameConstraints, .weakSignature, .serverIdentity, .commonName,
-             .subjectAltName, .subject, .policyConstraints, .keyIdentifiers, .serialNumber, .authorityInfoAccess:
-            return .badCertificate
-        }
-    }
+extension TLSError.CertificateFailure {
+    /// A rejection by this rule, outside swift-certificates' policy evaluation.
+    func error(_ message: String) -> TLSError { TLSError(.invalidCertificate(self), "\(rawValue): \(message)") }
 
-    func error(_ message: String) -> TLSError { TLSError(alert, "\(rawValue): \(message)") }
-
+    /// A policy failure by this rule. swift-certificates keeps only the failure's text, so the rule is also recorded
+    /// in the validation's `VerificationRuleLog`, where the verifier looks it up instead of parsing the text.
     func fail(_ message: String) -> PolicyEvaluationResult {
-        .failsToMeetPolicy(reason: "\(self.rawValue): \(message)")
+        let text = "\(rawValue): \(message)"
+        VerificationRuleLog.current?.record(self, for: text)
+        return .failsToMeetPolicy(reason: text)
+    }
+}
+
+/// The rule behind each policy failure of one validation, keyed by the failure's text (which is all that
+/// swift-certificates hands back). Bound as a task local around `Verifier.validate`.
+final class VerificationRuleLog: @unchecked Sendable {
+    @TaskLocal static var current: VerificationRuleLog?
+
+    private let lock = NSLock()
+    private var rules: [String: VerifierRule] = [:]
+
+    func record(_ rule: VerifierRule, for text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if rules[text] == nil { rules[text] = rule }
     }
 
-    /// The rule a failure reason came from, if it came from one of ours.
-    static func of(_ reason: String) -> VerifierRule? {
-        allCases.first { reason.hasPrefix($0.rawValue + ": ") }
+    func rule(for text: String) -> VerifierRule? {
+        lock.lock()
+        defer { lock.unlock() }
+        return rules[text]
     }
 }
 

@@ -6,14 +6,14 @@ extension TLSConnection: HandshakePort {
     /// RFC 8449 §4: the peer's record_size_limit caps the plaintext of every record we send from the next flight on.
     /// In TLS 1.3 the limit counts the inner content type byte; in TLS 1.2 it is the plaintext itself.
     func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError) {
-        guard limit >= 64 else { throw TLSError(.illegalParameter, "record_size_limit \(limit) is below 64") }
+        guard limit >= 64 else { throw TLSError(.peerMisbehaved(.recordSizeLimitTooSmall), "record_size_limit \(limit) is below 64") }
         records.maxOutgoingFragment = min(RecordLimits.maxPlaintext, Int(limit) - (tls13 ? 1 : 0))
     }
 
     func sendCountedWarning(_ description: AlertDescription) throws(TLSError) {
         bounds.warningAlertsInARow += 1
         guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
-            throw TLSError(.unexpectedMessage, "too many \(description) warnings in a row")
+            throw TLSError(.peerMisbehaved(.tooManyWarningAlerts), "too many \(description) warnings in a row")
         }
         try records.write(.alert, Alert(level: .warning, description: description).encode(), to: &buffers.output)
     }

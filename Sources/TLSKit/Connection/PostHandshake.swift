@@ -16,7 +16,7 @@ extension TLSConnection {
         case .keyUpdate(let request):
             bounds.keyUpdatesInARow += 1
             guard bounds.keyUpdatesInARow <= Self.maxKeyUpdatesInARow else {
-                throw TLSError(.unexpectedMessage, "too many KeyUpdate messages without application data")
+                throw TLSError(.peerMisbehaved(.tooManyKeyUpdates), "too many KeyUpdate messages without application data")
             }
             guard var traffic = tls13Traffic else { throw TLSError(.unexpectedMessage, "KeyUpdate before the handshake completed") }
             // The peer's sending key moves forward.
@@ -34,7 +34,7 @@ extension TLSConnection {
     }
 
     func sendKeyUpdate(_ request: KeyUpdateRequest) throws(TLSError) {
-        guard var traffic = tls13Traffic else { throw TLSError(.internalError, "KeyUpdate before the handshake completed") }
+        guard var traffic = tls13Traffic else { throw TLSError(.invalidUse(.handshakeNotComplete), "KeyUpdate before the handshake completed") }
         let raw = try HandshakeMessage.keyUpdate(request).encode()
         queueHandshake(raw, type: .keyUpdate)
         flushHandshake()
@@ -56,7 +56,7 @@ extension TLSConnection {
         case .tls13(let tls13)?:
             traffic = tls13
         case nil:
-            throw TLSError(.internalError, "no traffic keys")
+            throw TLSError(.internal, "no traffic keys")
         }
         let fragment = records.maxOutgoingFragment
         let recordsNeeded = UInt64(max(1, (plaintext.count + fragment - 1) / fragment))
@@ -81,7 +81,7 @@ extension TLSConnection {
     /// Keeps a NewSessionTicket in the client's session cache with its PSK (RFC 8446 §4.6.1).
     func storeTicket(_ ticket: NewSessionTicket) throws(TLSError) {
         guard ticket.ticketLifetime <= 7 * 24 * 3600 else {
-            throw TLSError(.illegalParameter, "ticket_lifetime above seven days")
+            throw TLSError(.peerMisbehaved(.ticketLifetimeTooLong), "ticket_lifetime above seven days")
         }
         guard ticket.ticketLifetime > 0, case .client(let configuration) = endpoint, let cache = configuration.sessionCache, let traffic = tls13Traffic,
               let serverName = negotiated?.serverName else { return }

@@ -229,7 +229,7 @@ public final class TLSConnection {
     /// when it cannot grow a buffer, and rustls reports a full receive buffer as a local I/O error, not a peer fault.
     private func checkInputWhileVerifying(buffered: Int) throws(TLSError) {
         guard buffered > common.maxBufferedInputWhileVerifying else { return }
-        let error = TLSError(.internalError, "\(buffered) bytes received while the peer's certificate is being verified, "
+        let error = TLSError(.limitExceeded(.inputWhileVerifying), "\(buffered) bytes received while the peer's certificate is being verified, "
             + "more than maxBufferedInputWhileVerifying (\(common.maxBufferedInputWhileVerifying))")
         fail(error)
         throw error
@@ -318,7 +318,7 @@ public final class TLSConnection {
     public func sendEarlyData(_ plaintext: [UInt8]) throws(TLSError) {
         if let failure { throw failure }
         guard plaintext.count <= earlyDataCapacity else {
-            throw TLSError(.internalError, "early data is not possible now, or exceeds the ticket's max_early_data_size")
+            throw TLSError(.invalidUse(.earlyDataUnavailable), "early data is not possible now, or exceeds the ticket's max_early_data_size")
         }
         earlyData.sent.append(contentsOf: plaintext)
         do {
@@ -367,7 +367,7 @@ public final class TLSConnection {
     /// Queues application data. Before the handshake completes it is held and sent right after.
     public func send(_ plaintext: [UInt8]) throws(TLSError) {
         if let failure { throw failure }
-        guard !sentCloseNotify else { throw TLSError(.internalError, "cannot send after close_notify") }
+        guard !sentCloseNotify else { throw TLSError(.invalidUse(.connectionClosed), "cannot send after close_notify") }
         guard isHandshakeComplete else {
             buffers.queuedApplicationData.append(contentsOf: plaintext)
             do {
@@ -416,9 +416,10 @@ public final class TLSConnection {
     /// Starts a TLS 1.3 KeyUpdate (RFC 8446 §4.6.3); with `requestPeerUpdate` the peer must update its key too.
     public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
         if let failure { throw failure }
-        guard !sentCloseNotify else { throw TLSError(.internalError, "cannot update keys after close_notify") }
+        guard !sentCloseNotify else { throw TLSError(.invalidUse(.connectionClosed), "cannot update keys after close_notify") }
         guard case .tls13 = traffic else {
-            throw TLSError(.internalError, traffic != nil ? "TLS 1.2 has no KeyUpdate" : "KeyUpdate before the handshake completed")
+            throw traffic != nil ? TLSError(.invalidUse(.keyUpdateUnsupported), "TLS 1.2 has no KeyUpdate")
+                : TLSError(.invalidUse(.handshakeNotComplete), "KeyUpdate before the handshake completed")
         }
         do {
             try sendKeyUpdate(requestPeerUpdate ? .updateRequested : .updateNotRequested)
@@ -438,7 +439,7 @@ public final class TLSConnection {
     /// Resumes the handshake with the outcome of verifying `pendingVerification`.
     public func completeVerification(_ result: PeerVerificationResult) throws(TLSError) {
         if let failure { throw failure }
-        guard pendingVerification != nil else { throw TLSError(.internalError, "no verification is pending") }
+        guard pendingVerification != nil else { throw TLSError(.invalidUse(.noPendingVerification), "no verification is pending") }
         pendingVerification = nil
         switch result {
         case .trusted:
@@ -455,24 +456,24 @@ public final class TLSConnection {
     /// Both versions take the same arguments within the same limits, those of the TLS 1.3 encoding: `length` in
     /// 0…255 × HashLen, `context` at most 65,535 bytes (RFC 5705's context_value_length is 16 bits), and a `label`
     /// of 1…249 UTF-8 bytes (HkdfLabel's label<7..255> holds "tls13 " + label). Anything else throws
-    /// `TLSError(.internalError, …)`: a local misuse, so nothing is sent and the connection stays usable.
+    /// `TLSError` with cause `.invalidUse(…)` (internal_error): a local misuse, so nothing is sent and the connection stays usable.
     ///
     /// `context: nil` is RFC 5705's "no context", which in TLS 1.2 differs from an empty context (the PRF seed then
     /// carries no context length at all; `openssl s_client -keymatexport` uses it). TLS 1.3 treats both alike
     /// (RFC 8446 §7.5).
     public func exportKeyingMaterial(label: String, context: [UInt8]?, length: Int) throws(TLSError) -> [UInt8] {
         guard !lifecycle.secretsWiped else {
-            throw TLSError(.internalError, "keying material is no longer available: the connection has ended")
+            throw TLSError(.invalidUse(.connectionClosed), "keying material is no longer available: the connection has ended")
         }
         guard let traffic else {
-            throw TLSError(.internalError, "keying material is only available after the handshake")
+            throw TLSError(.invalidUse(.handshakeNotComplete), "keying material is only available after the handshake")
         }
         try Self.checkExporterArguments(label: label, context: context ?? [], length: length, hashLength: traffic.exporterHashLength)
         switch traffic {
         case .tls12(let tls12Traffic):
             // RFC 7627 §5.4: no RFC 5705 exporters without the extended master secret (RFC 9266 §3: no tls-exporter).
             guard negotiated?.extendedMasterSecret == true || common.allowKeyingMaterialExportWithoutExtendedMasterSecret else {
-                throw TLSError(.internalError, "no keying material: this TLS 1.2 connection has no extended master secret (RFC 7627); see allowKeyingMaterialExportWithoutExtendedMasterSecret")
+                throw TLSError(.invalidUse(.exporterRequiresExtendedMasterSecret), "no keying material: this TLS 1.2 connection has no extended master secret (RFC 7627); see allowKeyingMaterialExportWithoutExtendedMasterSecret")
             }
             // RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ context_length + context]).
             var seed = tls12Traffic.clientRandom + tls12Traffic.serverRandom
@@ -490,14 +491,14 @@ public final class TLSConnection {
 
     private static func checkExporterArguments(label: String, context: [UInt8], length: Int, hashLength: Int) throws(TLSError) {
         guard length >= 0, length <= 255 * hashLength else {
-            throw TLSError(.internalError, "exporter length \(length) is outside 0…\(255 * hashLength) (255 × HashLen)")
+            throw TLSError(.invalidUse(.exporterArgumentOutOfRange), "exporter length \(length) is outside 0…\(255 * hashLength) (255 × HashLen)")
         }
         guard context.count <= maxExporterContextLength else {
-            throw TLSError(.internalError, "exporter context of \(context.count) bytes exceeds \(maxExporterContextLength)")
+            throw TLSError(.invalidUse(.exporterArgumentOutOfRange), "exporter context of \(context.count) bytes exceeds \(maxExporterContextLength)")
         }
         let labelLength = label.utf8.count
         guard labelLength >= 1, labelLength <= maxExporterLabelLength else {
-            throw TLSError(.internalError, "exporter label of \(labelLength) bytes is outside 1…\(maxExporterLabelLength)")
+            throw TLSError(.invalidUse(.exporterArgumentOutOfRange), "exporter label of \(labelLength) bytes is outside 1…\(maxExporterLabelLength)")
         }
     }
 
@@ -533,7 +534,7 @@ public final class TLSConnection {
         case .changeCipherSpec:
             // RFC 8446 §5: a single 0x01 byte between the first ClientHello and the peer's Finished is dropped.
             guard record.fragment == [0x01], changeCipherSpecAllowed, bounds.changeCipherSpecs < 2 else {
-                throw TLSError(.unexpectedMessage, "change_cipher_spec outside the TLS 1.3 compatibility window")
+                throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "change_cipher_spec outside the TLS 1.3 compatibility window")
             }
             bounds.changeCipherSpecs += 1
         case .alert:
@@ -545,7 +546,7 @@ public final class TLSConnection {
             guard record.wasProtected else { throw TLSError(.unexpectedMessage, "unprotected early data") }
             earlyData.received.append(contentsOf: record.fragment)
             guard earlyData.received.count <= earlyData.allowance else {
-                throw TLSError(.unexpectedMessage, "more early data than max_early_data_size")
+                throw TLSError(.peerMisbehaved(.earlyDataOverLimit), "more early data than max_early_data_size")
             }
         case .applicationData:
             guard isHandshakeComplete, record.wasProtected else {
@@ -555,7 +556,7 @@ public final class TLSConnection {
             if record.fragment.isEmpty {
                 bounds.emptyRecordsInARow += 1
                 guard bounds.emptyRecordsInARow <= Self.maxEmptyRecordsInARow else {
-                    throw TLSError(.unexpectedMessage, "too many empty records in a row")
+                    throw TLSError(.peerMisbehaved(.tooManyEmptyRecords), "too many empty records in a row")
                 }
             } else {
                 bounds.emptyRecordsInARow = 0
@@ -571,14 +572,14 @@ public final class TLSConnection {
     /// and only where the handshake state expects one.
     private func handleChangeCipherSpec12(_ fragment: [UInt8]) throws(TLSError) {
         // RFC 5246 names no alert; OpenSSL and BoringSSL answer unexpected_message (SSL_R_BAD_CHANGE_CIPHER_SPEC).
-        guard fragment == [0x01] else { throw TLSError(.unexpectedMessage, "malformed change_cipher_spec") }
-        guard reassembler.isEmpty else { throw TLSError(.unexpectedMessage, "change_cipher_spec inside a handshake message") }
+        guard fragment == [0x01] else { throw TLSError(.peerMisbehaved(.invalidChangeCipherSpec), "malformed change_cipher_spec") }
+        guard reassembler.isEmpty else { throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "change_cipher_spec inside a handshake message") }
         switch state {
         case .client12(let tls12): state = .client12(try tls12.changeCipherSpec(io: self))
         case .server12(let tls12): state = .server12(try tls12.changeCipherSpec(io: self))
         default:
             // An early ChangeCipherSpec (the CVE-2014-0224 shape) or one after the handshake.
-            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+            throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
         }
     }
 
@@ -586,7 +587,7 @@ public final class TLSConnection {
         switch alert.description {
         case .closeNotify:
             guard isHandshakeComplete else {
-                throw TLSError(.closeNotify, "the peer closed the connection during the handshake", origin: .peer)
+                throw TLSError(.closedDuringHandshake, "the peer closed the connection during the handshake")
             }
             if !peerClosed {
                 lifecycle.peerClosed = true
@@ -598,23 +599,23 @@ public final class TLSConnection {
             // TLS 1.3 alert yet. BoringSSL and OpenSSL carry on; bounded like every warning.
             bounds.warningAlertsInARow += 1
             guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
-                throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
+                throw TLSError(.peerMisbehaved(.tooManyWarningAlerts), "too many warning alerts in a row")
             }
         case .userCanceled:
             // RFC 8446 §6.1: user_canceled is followed by close_notify; tolerate a few, never an unbounded stream.
             bounds.warningAlertsInARow += 1
             guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
-                throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
+                throw TLSError(.peerMisbehaved(.tooManyWarningAlerts), "too many warning alerts in a row")
             }
         case _ where negotiatedVersion == .tls12 && alert.level == .warning:
             // TLS 1.2 warnings (no_renegotiation, …) are not fatal; bounded so a peer cannot stream them forever.
             bounds.warningAlertsInARow += 1
             guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
-                throw TLSError(.unexpectedMessage, "too many warning alerts in a row")
+                throw TLSError(.peerMisbehaved(.tooManyWarningAlerts), "too many warning alerts in a row")
             }
         default:
             // RFC 8446 §6.2: in TLS 1.3 every other alert is fatal, whatever its level.
-            throw TLSError(alert.description, "the peer sent a \(alert.level == .fatal ? "fatal" : "warning") \(alert.description) alert", origin: .peer)
+            throw TLSError(.alertReceived(alert.description), "the peer sent a \(alert.level == .fatal ? "fatal" : "warning") \(alert.description) alert")
         }
     }
 
@@ -721,7 +722,7 @@ public final class TLSConnection {
         if let tlsError = error as? TLSError {
             fail(tlsError)
         } else {
-            fail(TLSError(.internalError, "\(error)"))
+            fail(TLSError(.internal, "\(error)"))
         }
     }
 }

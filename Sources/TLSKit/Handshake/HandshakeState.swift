@@ -92,10 +92,10 @@ struct TrafficState: Sendable {
 /// (RFC 8446 §4.4.4, §6; RFC 5246 §7.4.9), checked before the constant-time comparison, which fails with decrypt_error.
 func checkFinished(_ finished: Finished, expected: [UInt8]) throws(TLSError) {
     guard finished.verifyData.count == expected.count else {
-        throw TLSError(.decodeError, "Finished of \(finished.verifyData.count) bytes, expected \(expected.count)")
+        throw TLSError(.malformed, "Finished of \(finished.verifyData.count) bytes, expected \(expected.count)")
     }
     guard constantTimeEquals(expected, finished.verifyData) else {
-        throw TLSError(.decryptError, "the peer's Finished does not verify")
+        throw TLSError(.peerMisbehaved(.finishedMismatch), "the peer's Finished does not verify")
     }
 }
 

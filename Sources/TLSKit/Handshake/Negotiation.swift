@@ -8,7 +8,7 @@ extension HandshakePort {
         guard !common.applicationProtocols.isEmpty, let offered else { return nil }
         let offeredNames = offered.compactMap { String(validatingUTF8Bytes: $0) }
         guard let chosen = common.applicationProtocols.first(where: { offeredNames.contains($0) }) else {
-            throw TLSError(.noApplicationProtocol, "no ALPN protocol in common (client offered \(offeredNames))")
+            throw TLSError(.peerIncompatible(.noCommonApplicationProtocol), "no ALPN protocol in common (client offered \(offeredNames))")
         }
         return chosen
     }
@@ -16,7 +16,7 @@ extension HandshakePort {
     /// Client: the server's ALPN answer must be exactly one protocol we offered.
     func acceptedApplicationProtocol(_ names: [[UInt8]]) throws(TLSError) -> String {
         guard names.count == 1, let name = String(validatingUTF8Bytes: names[0]), common.applicationProtocols.contains(name) else {
-            throw TLSError(.illegalParameter, "the server selected an ALPN protocol we did not offer")
+            throw TLSError(.peerMisbehaved(.unofferedApplicationProtocol), "the server selected an ALPN protocol we did not offer")
         }
         return name
     }
@@ -28,7 +28,7 @@ extension TLSServerConfiguration {
     /// The identity for the client's server_name (the selector first, then the default certificate).
     func identity(for serverName: String?) throws(TLSError) -> CertifiedKey {
         guard let identity = certificateSelector?(serverName) ?? certificate else {
-            throw TLSError(.unrecognizedName, "no certificate for server name \(serverName ?? "(none)")")
+            throw TLSError(.peerIncompatible(.noCertificateForServerName), "no certificate for server name \(serverName ?? "(none)")")
         }
         return identity
     }

@@ -59,7 +59,7 @@ struct RecordProtection: Sendable {
     }
 
     mutating func advance() throws(TLSError) {
-        guard sequenceNumber < UInt64.max else { throw TLSError(.internalError, "record sequence number exhausted") }
+        guard sequenceNumber < UInt64.max else { throw TLSError(.limitExceeded(.sequenceNumber), "record sequence number exhausted") }
         sequenceNumber += 1
     }
 }
@@ -135,7 +135,7 @@ struct RecordLayer: Sendable {
             throw TLSError(.unexpectedMessage, "record of unknown content type \(rawType)")
         }
         guard versionMajor == 0x03 else {
-            throw TLSError(.decodeError, "record with legacy version major \(versionMajor) (SSL 2.0 or garbage)")
+            throw TLSError(.malformed, "record with legacy version major \(versionMajor) (SSL 2.0 or garbage)")
         }
         let protected = readProtection.map { $0.framing != .tls13 || type == .applicationData } ?? false
         // Rejected early data is protected even when we hold no read key (after a HelloRetryRequest): the
@@ -143,7 +143,7 @@ struct RecordLayer: Sendable {
         let skippable = type == .applicationData && rejectedEarlyDataBudget > 0
         let limit = (protected || skippable) && type != .changeCipherSpec ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
         guard length <= limit else {
-            throw TLSError(.recordOverflow, "record of \(length) bytes exceeds the limit of \(limit)")
+            throw TLSError(.peerMisbehaved(.recordOverflow), "record of \(length) bytes exceeds the limit of \(limit)")
         }
         guard available >= RecordLimits.headerLength + length else { return nil }
 
@@ -164,7 +164,7 @@ struct RecordLayer: Sendable {
                 return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
             }
             if type != .applicationData && body.isEmpty {
-                throw TLSError(.unexpectedMessage, "empty \(type) record")
+                throw TLSError(.peerMisbehaved(.emptyRecord), "empty \(type) record")
             }
             return PlainRecord(contentType: type, fragment: Array(body), wasProtected: false)
         }
@@ -185,7 +185,7 @@ struct RecordLayer: Sendable {
                 rejectedEarlyDataBudget -= body.count
                 return PlainRecord(contentType: type, fragment: [], wasProtected: false, skipped: true)
             }
-            throw TLSError(.badRecordMAC, "protected record too short to hold a tag")
+            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "protected record too short to hold a tag")
         }
         let header = Array(inbound[h..<bodyStart])
         var inner: [UInt8] = []
@@ -205,25 +205,25 @@ struct RecordLayer: Sendable {
         readProtection = protection
         // RFC 8446 §5.4: padding does not lift the size limit; the whole TLSInnerPlaintext must fit.
         guard inner.count <= maxIncomingInnerPlaintext else {
-            throw TLSError(.recordOverflow, "decrypted record of \(inner.count) bytes (with type and padding) exceeds \(maxIncomingInnerPlaintext)")
+            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(inner.count) bytes (with type and padding) exceeds \(maxIncomingInnerPlaintext)")
         }
 
         // TLSInnerPlaintext: content || type || zeros. Strip the padding from the end.
         var end = inner.count
         while end > 0 && inner[end - 1] == 0 { end -= 1 }
-        guard end > 0 else { throw TLSError(.unexpectedMessage, "protected record has no content type") }
+        guard end > 0 else { throw TLSError(.peerMisbehaved(.emptyRecord), "protected record has no content type") }
         guard let innerType = ContentType(rawValue: inner[end - 1]) else {
             throw TLSError(.unexpectedMessage, "protected record of unknown inner content type \(inner[end - 1])")
         }
         inner.removeSubrange((end - 1)...)
         guard inner.count <= RecordLimits.maxPlaintext else {
-            throw TLSError(.recordOverflow, "decrypted record of \(inner.count) bytes exceeds 2^14")
+            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(inner.count) bytes exceeds 2^14")
         }
         if innerType == .changeCipherSpec {
-            throw TLSError(.unexpectedMessage, "protected change_cipher_spec record")
+            throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "protected change_cipher_spec record")
         }
         if innerType != .applicationData && inner.isEmpty {
-            throw TLSError(.unexpectedMessage, "empty protected \(innerType) record")
+            throw TLSError(.peerMisbehaved(.emptyRecord), "empty protected \(innerType) record")
         }
         return PlainRecord(contentType: innerType, fragment: inner, wasProtected: true)
     }
@@ -233,7 +233,7 @@ struct RecordLayer: Sendable {
         let explicitLength = protection.framing == .tls12ExplicitNonce ? 8 : 0
         let tagLength = protection.aead.algorithm.tagLength
         guard body.count >= explicitLength + tagLength else {
-            throw TLSError(.badRecordMAC, "protected record too short for its nonce and tag")
+            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "protected record too short for its nonce and tag")
         }
         let sealedStart = body.startIndex + explicitLength
         let nonce = explicitLength > 0 ? protection.iv + body[body.startIndex..<sealedStart] : protection.nonce()
@@ -246,10 +246,10 @@ struct RecordLayer: Sendable {
         try protection.advance()
         readProtection = protection
         guard plaintext.count <= RecordLimits.maxPlaintext else {
-            throw TLSError(.recordOverflow, "decrypted record of \(plaintext.count) bytes exceeds 2^14")
+            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(plaintext.count) bytes exceeds 2^14")
         }
         if type != .applicationData && plaintext.isEmpty {
-            throw TLSError(.unexpectedMessage, "empty protected \(type) record")
+            throw TLSError(.peerMisbehaved(.emptyRecord), "empty protected \(type) record")
         }
         return PlainRecord(contentType: type, fragment: plaintext, wasProtected: true)
     }
@@ -364,11 +364,11 @@ struct HandshakeReassembler: Sendable {
         let type = HandshakeType(rawValue: buffer[0])
         // Longer than its type can be at all: it cannot be parsed, decode_error (RFC 8446 §6).
         if let type, let most = Self.structuralMaximum[type], length > most {
-            throw TLSError(.decodeError, "\(type) of \(length) bytes; it cannot be longer than \(most)")
+            throw TLSError(.malformed, "\(type) of \(length) bytes; it cannot be longer than \(most)")
         }
         // A ClientHello may use everything its fields can hold; other messages stay within the configured limit.
         guard length <= maxMessageSize || type == .clientHello else {
-            throw TLSError(.illegalParameter, "handshake message of \(length) bytes exceeds the limit of \(maxMessageSize)")
+            throw TLSError(.peerMisbehaved(.handshakeMessageTooLarge), "handshake message of \(length) bytes exceeds the limit of \(maxMessageSize)")
         }
         guard buffer.count >= 4 + length else { return nil }
         let raw = Array(buffer[0..<(4 + length)])

@@ -89,11 +89,11 @@ extension Extension {
             let type = ExtensionType(rawValue: try block.readUInt16())
             let body = try block.readVector16()
             guard seen.insert(type.rawValue).inserted else {
-                throw .illegalParameter("duplicate extension \(type)")
+                throw TLSError(.peerMisbehaved(.duplicateExtension), "duplicate extension \(type)")
             }
             let ext = try decode(type: type, body: body, context: context)
             if type == .preSharedKey, context == .clientHello, !block.isEmpty {
-                throw .illegalParameter("pre_shared_key is not the last extension in ClientHello")
+                throw TLSError(.peerMisbehaved(.pskExtensionNotLast), "pre_shared_key is not the last extension in ClientHello")
             }
             result.append(ext)
         }
@@ -167,7 +167,7 @@ extension Extension {
                     let entry = try KeyShareEntry(decoding: &list)
                     // §4.2.8: at most one share per group; servers MAY abort with illegal_parameter.
                     guard groups.insert(entry.group.rawValue).inserted else {
-                        throw .illegalParameter("key_share: two shares for \(entry.group)")
+                        throw TLSError(.peerMisbehaved(.duplicateKeyShare), "key_share: two shares for \(entry.group)")
                     }
                     entries.append(entry)
                 }

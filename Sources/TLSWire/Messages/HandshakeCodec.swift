@@ -180,7 +180,7 @@ extension KeyUpdateRequest {
         let raw = try r.readUInt8()
         try r.expectEmpty("KeyUpdate")
         guard let value = KeyUpdateRequest(rawValue: raw) else {
-            throw .illegalParameter("KeyUpdate: request_update \(raw)")
+            throw TLSError(.peerMisbehaved(.invalidKeyUpdate), "KeyUpdate: request_update \(raw)")
         }
         self = value
     }
@@ -239,7 +239,7 @@ extension HandshakeMessage {
         if version < .tls13 { return try decodeTLS12(type: type, body: body) }
         var r = ByteReader(body)
         guard let known = HandshakeType(rawValue: type) else {
-            throw .unexpectedMessage("unknown handshake type \(type)")
+            throw TLSError(.unexpectedMessage, "unknown handshake type \(type)")
         }
         switch known {
         case .clientHello: return .clientHello(try ClientHello(decoding: &r))
@@ -255,7 +255,7 @@ extension HandshakeMessage {
         case .finished: return .finished(try Finished(decoding: &r))
         case .keyUpdate: return .keyUpdate(try KeyUpdateRequest(decoding: &r))
         case .helloRequest, .serverKeyExchange, .serverHelloDone, .clientKeyExchange, .certificateStatus, .messageHash:
-            throw .unexpectedMessage("handshake type \(known) is not used in TLS 1.3")
+            throw TLSError(.unexpectedMessage, "handshake type \(known) is not used in TLS 1.3")
         }
     }
 

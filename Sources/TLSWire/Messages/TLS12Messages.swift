@@ -32,7 +32,7 @@ package struct ServerECDHParameters: Hashable, Sendable {
     package init(decoding r: inout ByteReader) throws(TLSError) {
         let curveType = try r.readUInt8()
         guard curveType == Self.namedCurveType else {
-            throw .illegalParameter("ServerECDHParams: curve_type \(curveType), only named_curve (3) is supported")
+            throw TLSError(.peerMisbehaved(.unsupportedCurveType), "ServerECDHParams: curve_type \(curveType), only named_curve (3) is supported")
         }
         let group = NamedGroup(rawValue: try r.readUInt16())
         let point = try r.readVector8(minimum: 1)
@@ -214,7 +214,7 @@ extension HandshakeMessage {
     static func decodeTLS12(type: UInt8, body: [UInt8]) throws(TLSError) -> HandshakeMessage {
         var r = ByteReader(body)
         guard let known = HandshakeType(rawValue: type) else {
-            throw .unexpectedMessage("unknown handshake type \(type)")
+            throw TLSError(.unexpectedMessage, "unknown handshake type \(type)")
         }
         switch known {
         case .helloRequest:
@@ -234,7 +234,7 @@ extension HandshakeMessage {
         case .finished: return .finished(try Finished(decoding: &r))
         case .certificateStatus: return .certificateStatus(ocspResponse: try CertificateStatusCodec.decodeOCSPResponse(body))
         case .endOfEarlyData, .encryptedExtensions, .keyUpdate, .messageHash:
-            throw .unexpectedMessage("handshake type \(known) is not used in TLS 1.2")
+            throw TLSError(.unexpectedMessage, "handshake type \(known) is not used in TLS 1.2")
         }
     }
 }

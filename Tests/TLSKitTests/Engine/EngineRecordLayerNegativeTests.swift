@@ -310,7 +310,8 @@ final class EngineRecordLayerNegativeTests: XCTestCase {
         let pair = try await connectedPair()
         var forger = RecordForger(toward: pair.server)
         await pair.deliver(try forger.seal(.alert, Alert(level: .warning, description: .badCertificate).encode()), .clientToServer)
-        XCTAssertEqual(pair.server.failure, TLSError(.badCertificate, pair.server.failure?.reason ?? "", origin: .peer))
+        XCTAssertEqual(pair.server.failure?.cause, .alertReceived(.badCertificate))
+        XCTAssertEqual(pair.server.failure?.origin, .peer)
         XCTAssertFalse(pair.server.hasOutput, "no alert is sent in reply to an alert")
     }
 

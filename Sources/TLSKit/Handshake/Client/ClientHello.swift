@@ -36,10 +36,10 @@ func checkServerExtensions(_ extensions: [Extension], allowed: Set<ExtensionType
     for ext in extensions {
         let type = ext.type
         guard offered.contains(type) else {
-            throw TLSError(.unsupportedExtension, "\(message) carries \(type), which we did not offer")
+            throw TLSError(.peerMisbehaved(.unsolicitedExtension), "\(message) carries \(type), which we did not offer")
         }
         guard allowed.contains(type) else {
-            throw TLSError(recognizedExtensions.contains(type) ? .illegalParameter : .unsupportedExtension,
+            throw TLSError(recognizedExtensions.contains(type) ? .peerMisbehaved(.forbiddenExtension) : .peerMisbehaved(.unsolicitedExtension),
                            "\(type) is not allowed in \(message)")
         }
     }
@@ -205,14 +205,14 @@ extension ClientHelloSent {
     /// truncated ClientHello (after `transcriptPrefix`, the HelloRetryRequest transcript, if any). Returns the bytes.
     private static func offerPSK(_ session: ClientSession, in hello: inout ClientHello, transcriptPrefix: Transcript?,
                                  io: any HandshakePort) throws(TLSError) -> [UInt8] {
-        guard let suite = TLS13SuiteParameters(session.cipherSuite) else { throw TLSError(.internalError, "ticket for a non-TLS 1.3 suite") }
+        guard let suite = TLS13SuiteParameters(session.cipherSuite) else { throw TLSError(.internal, "ticket for a non-TLS 1.3 suite") }
         let schedule = KeySchedule(provider: io.common.cryptoProvider, hash: suite.hash)
         let placeholder = [UInt8](repeating: 0, count: suite.hash.digestLength)
         let identity = PSKIdentity(identity: session.ticket, obfuscatedTicketAge: session.obfuscatedAge(at: io.common.now()))
         hello.extensions.removeAll { $0.type == .preSharedKey }
         hello.extensions.append(.preSharedKeyClient(identities: [identity], binders: [placeholder]))
         addPadding(to: &hello)
-        guard let truncated = try hello.encodedWithoutBinders() else { throw TLSError(.internalError, "cannot truncate the ClientHello") }
+        guard let truncated = try hello.encodedWithoutBinders() else { throw TLSError(.internal, "cannot truncate the ClientHello") }
         var transcript = transcriptPrefix ?? Transcript(provider: io.common.cryptoProvider, hash: suite.hash)
         transcript.append(truncated)
         let binder = resumptionBinder(schedule: schedule, psk: session.secret, transcriptHash: transcript.currentHash)
@@ -252,34 +252,34 @@ extension ClientHelloSent {
     private func retry(after hrr: ServerHello, raw: [UInt8], io: any HandshakePort) throws(TLSError) -> ClientHelloSent {
         let sent = self
         guard sent.helloRetry == nil else {
-            throw TLSError(.unexpectedMessage, "a second HelloRetryRequest")
+            throw TLSError(.peerMisbehaved(.secondHelloRetryRequest), "a second HelloRetryRequest")
         }
         // RFC 8446 §5.1: a message after the HelloRetryRequest in the same flight would straddle the ClientHello we
         // are about to send; detected before anything goes out.
         guard !io.hasBufferedHandshakeData else {
-            throw TLSError(.unexpectedMessage, "handshake data after the HelloRetryRequest")
+            throw TLSError(.peerMisbehaved(.dataAfterHelloRetryRequest), "handshake data after the HelloRetryRequest")
         }
         try checkServerHelloCommon(hrr, sent: sent, what: "HelloRetryRequest")
         // RFC 8446 §4.2: cookie is the one extension a server may send unsolicited, and only in a HelloRetryRequest.
         try checkServerExtensions(hrr.extensions, allowed: helloRetryExtensions, offered: sent.offeredExtensions.union([.cookie]),
                                   message: "HelloRetryRequest")
         guard let suite = TLS13SuiteParameters(hrr.cipherSuite) else {
-            throw TLSError(.illegalParameter, "HelloRetryRequest chose a suite we did not offer")
+            throw TLSError(.peerMisbehaved(.unofferedCipherSuite), "HelloRetryRequest chose a suite we did not offer")
         }
         let selectedGroup = hrr.extensions.keyShareHelloRetryRequest
         let cookie = hrr.extensions.cookie
         guard selectedGroup != nil || cookie != nil else {
-            throw TLSError(.illegalParameter, "HelloRetryRequest that would not change the ClientHello")
+            throw TLSError(.peerMisbehaved(.helloRetryRequestChangesNothing), "HelloRetryRequest that would not change the ClientHello")
         }
         let provider = io.common.cryptoProvider
         var hello = sent.clientHello
         var shares = sent.keyShares
         if let group = selectedGroup {
             guard io.common.supportedGroups.contains(group), provider.supports(group: group) else {
-                throw TLSError(.illegalParameter, "HelloRetryRequest asks for \(group), which we did not offer")
+                throw TLSError(.peerMisbehaved(.unofferedGroup), "HelloRetryRequest asks for \(group), which we did not offer")
             }
             guard !sent.keyShares.contains(where: { $0.group == group }) else {
-                throw TLSError(.illegalParameter, "HelloRetryRequest asks for \(group), for which we already sent a share")
+                throw TLSError(.peerMisbehaved(.helloRetryRequestForExistingShare), "HelloRetryRequest asks for \(group), for which we already sent a share")
             }
             shares = [try provider.generateKeyShare(group, random: &io.random)]
         }
@@ -337,33 +337,33 @@ extension ClientHelloSent {
 func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: String) throws(TLSError) {
     // RFC 8446 §D.5: a Hello with legacy_version 0x0300 or less is protocol_version.
     guard hello.legacyVersion.rawValue > 0x0300 else {
-        throw TLSError(.protocolVersion, "\(what) legacy_version is \(hello.legacyVersion)")
+        throw TLSError(.peerIncompatible(.noCommonVersion), "\(what) legacy_version is \(hello.legacyVersion)")
     }
     guard let version = hello.extensions.supportedVersionServer else {
         // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
         let tail = Array(hello.random.suffix(8))
         if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
-            throw TLSError(.illegalParameter, "downgrade detected: the server signalled TLS 1.3 support but chose an older version")
+            throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server signalled TLS 1.3 support but chose an older version")
         }
-        throw TLSError(.protocolVersion, "the server chose \(hello.legacyVersion); this client requires TLSv1.3")
+        throw TLSError(.peerIncompatible(.noCommonVersion), "the server chose \(hello.legacyVersion); this client requires TLSv1.3")
     }
     guard version == .tls13 else {
-        throw TLSError(.illegalParameter, "\(what) selected \(version) in supported_versions")
+        throw TLSError(.peerMisbehaved(.unofferedVersion), "\(what) selected \(version) in supported_versions")
     }
     guard hello.legacyVersion == .tls12 else {
-        throw TLSError(.illegalParameter, "\(what) legacy_version is \(hello.legacyVersion), not 0x0303")
+        throw TLSError(.peerMisbehaved(.invalidLegacyVersion), "\(what) legacy_version is \(hello.legacyVersion), not 0x0303")
     }
     guard hello.legacySessionIDEcho == sent.clientHello.legacySessionID else {
-        throw TLSError(.illegalParameter, "\(what) does not echo our legacy_session_id")
+        throw TLSError(.peerMisbehaved(.sessionIDNotEchoed), "\(what) does not echo our legacy_session_id")
     }
     guard hello.legacyCompressionMethod == 0 else {
-        throw TLSError(.illegalParameter, "\(what) chose a compression method")
+        throw TLSError(.peerMisbehaved(.invalidCompression), "\(what) chose a compression method")
     }
     guard sent.clientHello.cipherSuites.contains(hello.cipherSuite), TLS13SuiteParameters(hello.cipherSuite) != nil else {
-        throw TLSError(.illegalParameter, "\(what) chose \(hello.cipherSuite), which we did not offer")
+        throw TLSError(.peerMisbehaved(.unofferedCipherSuite), "\(what) chose \(hello.cipherSuite), which we did not offer")
     }
     if let retry = sent.helloRetry, retry.suite.suite != hello.cipherSuite {
-        throw TLSError(.illegalParameter, "ServerHello chose a different suite than the HelloRetryRequest")
+        throw TLSError(.peerMisbehaved(.cipherSuiteChangedAfterRetry), "ServerHello chose a different suite than the HelloRetryRequest")
     }
 }
 

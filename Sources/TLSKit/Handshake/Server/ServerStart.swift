@@ -28,24 +28,24 @@ extension ServerStart {
 
         // RFC 8446 §D.5: a ClientHello with legacy_version 0x0300 or less is protocol_version, whatever it offers.
         guard hello.legacyVersion.rawValue > 0x0300 else {
-            throw TLSError(.protocolVersion, "ClientHello legacy_version is \(hello.legacyVersion)")
+            throw TLSError(.peerIncompatible(.noCommonVersion), "ClientHello legacy_version is \(hello.legacyVersion)")
         }
         // Version negotiation (RFC 8446 §4.2.1; RFC 7507 for the fallback signal).
         let clientVersions = extensions.supportedVersionsClient ?? (hello.legacyVersion >= .tls12 ? [.tls12] : [hello.legacyVersion])
         if start.helloRetry == nil {
             let known = clientVersions.filter { $0 >= .tls10 && $0 <= .tls13 }
             if hello.cipherSuites.contains(.TLS_FALLBACK_SCSV), let clientMax = known.max(), clientMax < common.maximumVersion {
-                throw TLSError(.inappropriateFallback, "the client signals a fallback to \(clientMax), but we support \(common.maximumVersion)")
+                throw TLSError(.peerIncompatible(.inappropriateFallback), "the client signals a fallback to \(clientMax), but we support \(common.maximumVersion)")
             }
             if !(clientVersions.contains(.tls13) && common.maximumVersion >= .tls13) {
                 guard clientVersions.contains(.tls12), common.minimumVersion <= .tls12 else {
-                    throw TLSError(.protocolVersion, "no protocol version in common (the client offers \(clientVersions))")
+                    throw TLSError(.peerIncompatible(.noCommonVersion), "no protocol version in common (the client offers \(clientVersions))")
                 }
                 return .server12(try Server12State.start(hello, raw: raw, configuration: configuration, io: io))
             }
         }
         guard let versions = extensions.supportedVersionsClient, versions.contains(.tls13) else {
-            throw TLSError(.protocolVersion, "the client does not offer TLSv1.3")
+            throw TLSError(.peerIncompatible(.noCommonVersion), "the client does not offer TLSv1.3")
         }
         return try Server13State.start(hello, raw: raw, start: start, io: io)
     }

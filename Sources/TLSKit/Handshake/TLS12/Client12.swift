@@ -88,17 +88,17 @@ extension Client12State {
         // RFC 8446 §4.2.10: a client that offered 0-RTT MUST abort on a TLS 1.2 (or older) ServerHello; our early data
         // went out under a TLS 1.3 key. protocol_version, as BoringSSL sends (SSL_R_WRONG_VERSION_ON_EARLY_DATA).
         if io.earlyDataOffered {
-            throw TLSError(.protocolVersion, "the server chose TLS 1.2 after we offered TLS 1.3 early data")
+            throw TLSError(.peerMisbehaved(.versionDowngradeWithEarlyData), "the server chose TLS 1.2 after we offered TLS 1.3 early data")
         }
         let tail = Array(hello.random.suffix(8))
         if sent.offeredTLS13 && (tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11) {
-            throw TLSError(.illegalParameter, "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
+            throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
         }
         guard let suite = TLS12SuiteParameters(hello.cipherSuite), sent.clientHello.cipherSuites.contains(hello.cipherSuite) else {
-            throw TLSError(.illegalParameter, "ServerHello chose \(hello.cipherSuite), which we did not offer for TLS 1.2")
+            throw TLSError(.peerMisbehaved(.unofferedCipherSuite), "ServerHello chose \(hello.cipherSuite), which we did not offer for TLS 1.2")
         }
         guard hello.legacyCompressionMethod == 0 else {
-            throw TLSError(.illegalParameter, "ServerHello chose a compression method")
+            throw TLSError(.peerMisbehaved(.invalidCompression), "ServerHello chose a compression method")
         }
         try checkServerExtensions(hello.extensions, allowed: sent.offeredExtensions.subtracting(tls13OnlyExtensions),
                                   offered: sent.offeredExtensions, message: "TLS 1.2 ServerHello")
@@ -106,21 +106,21 @@ extension Client12State {
         // the resumption of a session that never existed (BoringSSL: illegal_parameter).
         let offeredTLS12Session = sent.offeredSession?.version == .tls12
         if !offeredTLS12Session && !hello.legacySessionIDEcho.isEmpty && hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
-            throw TLSError(.illegalParameter, "the server echoed our session ID, resuming a session we never offered")
+            throw TLSError(.peerMisbehaved(.unofferedSession), "the server echoed our session ID, resuming a session we never offered")
         }
         if case .renegotiationInfo(let data)? = hello.extensions.first(.renegotiationInfo), !data.isEmpty {
-            throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake")
+            throw TLSError(.peerMisbehaved(.renegotiationInfoNotEmpty), "renegotiation_info must be empty in an initial handshake")
         }
         let ems = hello.extensions.contains(.extendedMasterSecret)
         if !ems && common.requireExtendedMasterSecret {
-            throw TLSError(.handshakeFailure, "the server does not support extended master secret (RFC 7627)")
+            throw TLSError(.peerIncompatible(.extendedMasterSecretRequired), "the server does not support extended master secret (RFC 7627)")
         }
         var applicationProtocol: String?
         if case .alpn(let names)? = hello.extensions.first(.alpn) {
             applicationProtocol = try io.acceptedApplicationProtocol(names)
         }
         if case .ecPointFormats(let formats)? = hello.extensions.first(.ecPointFormats), !formats.contains(0) {
-            throw TLSError(.illegalParameter, "the server does not accept uncompressed points")
+            throw TLSError(.peerIncompatible(.uncompressedPointsRequired), "the server does not accept uncompressed points")
         }
         if let limit = hello.extensions.recordSizeLimit {
             try io.applyPeerRecordSizeLimit(limit, tls13: false)
@@ -137,18 +137,18 @@ extension Client12State {
         handshake.sessionID = hello.legacySessionIDEcho
         handshake.expectTicket = hello.extensions.contains(.sessionTicket)
         if case .statusRequest(let body)? = hello.extensions.first(.statusRequest) {
-            guard body.isEmpty else { throw TLSError(.decodeError, "status_request in ServerHello must be empty") }
+            guard body.isEmpty else { throw TLSError(.malformed, "status_request in ServerHello must be empty") }
             handshake.expectCertificateStatus = true
         }
         // The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
         if let session = sent.offeredSession, session.version == .tls12, !hello.legacySessionIDEcho.isEmpty,
            hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
             guard session.cipherSuite == suite.suite else {
-                throw TLSError(.illegalParameter, "resumed session with a different cipher suite")
+                throw TLSError(.peerMisbehaved(.resumptionCipherSuiteChanged), "resumed session with a different cipher suite")
             }
             // RFC 7627 §5.3: the extended master secret state must not change on resumption.
             guard session.extendedMasterSecret == ems else {
-                throw TLSError(.handshakeFailure, "resumption would change the extended master secret state")
+                throw TLSError(.peerMisbehaved(.extendedMasterSecretChanged), "resumption would change the extended master secret state")
             }
             handshake.resumedSession = session
             handshake.masterSecret = session.secret
@@ -170,10 +170,10 @@ extension Client12State {
         switch (self, message) {
         case (.expectCertificate(var handshake), .certificate12(let certificate)):
             guard !certificate.certificates.isEmpty else {
-                throw TLSError(.decodeError, "the server sent an empty Certificate")
+                throw TLSError(.malformed, "the server sent an empty Certificate")
             }
             guard certificate.certificates.count <= maxPeerChainLength else {
-                throw TLSError(.badCertificate, "peer chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
+                throw TLSError(.invalidCertificate(.budget), "peer chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
             }
             handshake.serverCertificates = certificate.certificates
             handshake.transcript.append(raw)
@@ -199,11 +199,11 @@ extension Client12State {
         case (.expectServerKeyExchange(var handshake), .serverKeyExchange(let exchange)):
             let scheme = exchange.signatureScheme
             guard common.signatureAlgorithms.contains(scheme), isAllowedInTLS12(scheme), handshake.suite.accepts([scheme]) else {
-                throw TLSError(.illegalParameter, "ServerKeyExchange signed with \(scheme), which we did not offer for this suite")
+                throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "ServerKeyExchange signed with \(scheme), which we did not offer for this suite")
             }
             let group = exchange.parameters.group
             guard tls12Groups.contains(group), common.supportedGroups.contains(group) else {
-                throw TLSError(.illegalParameter, "ServerKeyExchange uses \(group), which we did not offer")
+                throw TLSError(.peerMisbehaved(.unofferedGroup), "ServerKeyExchange uses \(group), which we did not offer")
             }
             let signed = try handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
@@ -254,11 +254,11 @@ extension Client12State {
     func changeCipherSpec(io: any HandshakePort) throws(TLSError) -> Client12State {
         guard case .expectChangeCipherSpec(let handshake) = self else {
             // An early ChangeCipherSpec (the CVE-2014-0224 shape).
-            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+            throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
         }
         // RFC 5077 §3.3: a server that acknowledged session_ticket sends a NewSessionTicket before this.
         guard !handshake.expectTicket else {
-            throw TLSError(.unexpectedMessage, "change_cipher_spec without the NewSessionTicket the ServerHello announced")
+            throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "change_cipher_spec without the NewSessionTicket the ServerHello announced")
         }
         try installTLS12Keys(io, handshake, write: false)
         return .expectFinished(handshake)
@@ -269,7 +269,7 @@ extension Client12State {
     /// [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished.
     private static func sendSecondFlight(_ handshake: inout Client12Handshake, io: any HandshakePort) throws(TLSError) {
         guard let parameters = handshake.serverParameters else {
-            throw TLSError(.unexpectedMessage, "ServerHelloDone without ServerKeyExchange")
+            throw TLSError(.peerMisbehaved(.missingServerKeyExchange), "ServerHelloDone without ServerKeyExchange")
         }
         var identity: CertifiedKey?
         var scheme: SignatureScheme?

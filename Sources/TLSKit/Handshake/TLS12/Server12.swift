@@ -67,31 +67,31 @@ extension Server12State {
         io.enterVersion(.tls12)
 
         guard hello.legacyCompressionMethods.contains(0) else {
-            throw TLSError(.illegalParameter, "the ClientHello does not offer the null compression method")
+            throw TLSError(.peerMisbehaved(.invalidCompression), "the ClientHello does not offer the null compression method")
         }
         // RFC 5746: the client signals secure renegotiation with the SCSV or an empty renegotiation_info.
         var secureRenegotiation = hello.cipherSuites.contains(.TLS_EMPTY_RENEGOTIATION_INFO_SCSV)
         if case .renegotiationInfo(let data)? = extensions.first(.renegotiationInfo) {
-            guard data.isEmpty else { throw TLSError(.handshakeFailure, "renegotiation_info must be empty in an initial handshake") }
+            guard data.isEmpty else { throw TLSError(.peerMisbehaved(.renegotiationInfoNotEmpty), "renegotiation_info must be empty in an initial handshake") }
             secureRenegotiation = true
         }
         let ems = extensions.contains(.extendedMasterSecret)
         if !ems && common.requireExtendedMasterSecret {
-            throw TLSError(.handshakeFailure, "the client does not offer extended master secret (RFC 7627)")
+            throw TLSError(.peerIncompatible(.extendedMasterSecretRequired), "the client does not offer extended master secret (RFC 7627)")
         }
         if let formats = extensions.first(.ecPointFormats), case .ecPointFormats(let list) = formats, !list.contains(0) {
-            throw TLSError(.illegalParameter, "the client does not accept uncompressed points")
+            throw TLSError(.peerIncompatible(.uncompressedPointsRequired), "the client does not accept uncompressed points")
         }
         // RFC 8422 §4: without supported_groups, assume the NIST curves.
         let clientGroups = extensions.supportedGroups ?? [.secp256r1, .secp384r1]
         guard let group = common.supportedGroups.first(where: {
             tls12Groups.contains($0) && clientGroups.contains($0) && provider.supports(group: $0)
         }) else {
-            throw TLSError(.handshakeFailure, "no ECDHE group in common")
+            throw TLSError(.peerIncompatible(.noCommonGroup), "no ECDHE group in common")
         }
         // Without signature_algorithms TLS 1.2 defaults to SHA-1, which we refuse.
         guard let clientSchemes = extensions.signatureAlgorithms else {
-            throw TLSError(.handshakeFailure, "the client sent no signature_algorithms (SHA-1 signatures are refused)")
+            throw TLSError(.peerIncompatible(.noCommonSignatureScheme), "the client sent no signature_algorithms (SHA-1 signatures are refused)")
         }
         let serverName = extensions.serverNameValue
         let identity = try config.identity(for: serverName)
@@ -101,10 +101,10 @@ extension Server12State {
             ? ourSuites.filter { hello.cipherSuites.contains($0.suite) }
             : hello.cipherSuites.compactMap { suite in ourSuites.first { $0.suite == suite } }
         guard let suite = candidates.first(where: { $0.accepts(usableSchemes) }) else {
-            throw TLSError(.handshakeFailure, "no TLS 1.2 cipher suite in common for our certificate")
+            throw TLSError(.peerIncompatible(.noCommonCipherSuite), "no TLS 1.2 cipher suite in common for our certificate")
         }
         guard let scheme = usableSchemes.first(where: { suite.accepts([$0]) }) else {
-            throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
+            throw TLSError(.peerIncompatible(.noCommonSignatureScheme), "the client accepts no signature scheme our key can make")
         }
         let applicationProtocol = try io.selectApplicationProtocol(offered: extensions.alpnProtocols)
 
@@ -208,19 +208,19 @@ extension Server12State {
             handshake.transcript.append(raw)
             if certificate.certificates.isEmpty {
                 if case .required = handshake.configuration.clientAuthentication {
-                    throw TLSError(.handshakeFailure, "the client sent no certificate, and one is required")
+                    throw TLSError(.peerIncompatible(.certificateRequiredTLS12), "the client sent no certificate, and one is required")
                 }
                 return .server12(.expectClientKeyExchange(handshake))
             }
             guard certificate.certificates.count <= maxPeerChainLength else {
-                throw TLSError(.badCertificate, "client chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
+                throw TLSError(.invalidCertificate(.budget), "client chain of \(certificate.certificates.count) certificates exceeds \(maxPeerChainLength)")
             }
             handshake.clientCertificates = certificate.certificates
             io.requestVerification(PeerVerificationRequest(
                 chainDER: handshake.clientCertificates, role: .client, serverName: nil, now: common.now()))
             return .server12(.awaitingVerification(handshake))
         case (.expectClientKeyExchange(var handshake), .clientKeyExchange(let exchange)):
-            guard let keyShare = handshake.keyShare else { throw TLSError(.internalError, "no key share") }
+            guard let keyShare = handshake.keyShare else { throw TLSError(.internal, "no key share") }
             let preMasterSecret = try keyShare.sharedSecret(serverShare: exchange.publicKey)
             handshake.transcript.append(raw)
             handshake.masterSecret = handshake.extendedMasterSecret
@@ -232,7 +232,7 @@ extension Server12State {
         case (.expectCertificateVerify(var handshake), .certificateVerify(let verify)):
             let requested = handshake.certificateRequest?.signatureAlgorithms ?? []
             guard requested.contains(verify.algorithm), isAllowedInTLS12(verify.algorithm) else {
-                throw TLSError(.illegalParameter, "the client signed with \(verify.algorithm), which we did not request")
+                throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "the client signed with \(verify.algorithm), which we did not request")
             }
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.clientCertificates[0])
             try common.cryptoProvider.verifyTLS12Signature(
@@ -259,7 +259,7 @@ extension Server12State {
     func changeCipherSpec(io: any HandshakePort) throws(TLSError) -> Server12State {
         guard case .expectChangeCipherSpec(let handshake) = self else {
             // An early ChangeCipherSpec (the CVE-2014-0224 shape).
-            throw TLSError(.unexpectedMessage, "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
+            throw TLSError(.peerMisbehaved(.changeCipherSpecOutOfPlace), "change_cipher_spec at the wrong point of the TLS 1.2 handshake")
         }
         try installTLS12Keys(io, handshake, write: false)
         return .expectFinished(handshake)
@@ -314,7 +314,7 @@ extension Server12State {
         // it: abort with handshake_failure, as BoringSSL (SSL_R_RESUMED_EMS_SESSION_WITHOUT_EMS_EXTENSION) and Go do.
         // Only for a session we would otherwise resume, as Go does.
         if state.extendedMasterSecret && !clientEMS {
-            throw TLSError(.handshakeFailure, "the client resumes a session that used extended master secret without offering it (RFC 7627 §5.3)")
+            throw TLSError(.peerMisbehaved(.extendedMasterSecretChanged), "the client resumes a session that used extended master secret without offering it (RFC 7627 §5.3)")
         }
         // The original session did not use it: a full handshake, as BoringSSL does (it drops the session when the
         // EMS states differ; §5.3 MUST NOT resume). BoringSSL still resumes it when neither side uses the extension;

@@ -72,10 +72,10 @@ extension Client13State {
             return .client13(handshake.resumedSession != nil ? .expectFinished(handshake) : .expectCertificateOrRequest(handshake))
         case (.expectCertificateOrRequest(var handshake), .certificateRequest(let request)):
             guard request.certificateRequestContext.isEmpty else {
-                throw TLSError(.illegalParameter, "CertificateRequest during the handshake must have an empty context")
+                throw TLSError(.peerMisbehaved(.invalidCertificateRequestContext), "CertificateRequest during the handshake must have an empty context")
             }
             guard request.extensions.signatureAlgorithms != nil else {
-                throw TLSError(.missingExtension, "CertificateRequest without signature_algorithms")
+                throw TLSError(.peerMisbehaved(.missingSignatureAlgorithms), "CertificateRequest without signature_algorithms")
             }
             for ext in request.extensions {
                 switch ext.type {
@@ -85,7 +85,7 @@ extension Client13State {
                 default:
                     // Unrecognized extensions are ignored (RFC 8446 §4.3.2); recognized ones out of place are not.
                     if recognizedExtensions.contains(ext.type) {
-                        throw TLSError(.illegalParameter, "\(ext.type) is not allowed in CertificateRequest")
+                        throw TLSError(.peerMisbehaved(.forbiddenExtension), "\(ext.type) is not allowed in CertificateRequest")
                     }
                 }
             }
@@ -95,10 +95,10 @@ extension Client13State {
         case (.expectCertificateOrRequest(var handshake), .certificate(let certificate)),
              (.expectCertificate(var handshake), .certificate(let certificate)):
             guard certificate.certificateRequestContext.isEmpty else {
-                throw TLSError(.illegalParameter, "server Certificate with a non-empty request context")
+                throw TLSError(.peerMisbehaved(.invalidCertificateRequestContext), "server Certificate with a non-empty request context")
             }
             guard !certificate.entries.isEmpty else {
-                throw TLSError(.decodeError, "the server sent an empty Certificate")   // RFC 8446 §4.4.2.4
+                throw TLSError(.malformed, "the server sent an empty Certificate")   // RFC 8446 §4.4.2.4
             }
             let stapled = try Self.checkCertificateEntries(certificate, offered: handshake.offeredExtensions)
             handshake.serverCertificates = certificate.entries.map(\.certificateDER)
@@ -110,7 +110,7 @@ extension Client13State {
             return .client13(.awaitingVerification(handshake))
         case (.expectCertificateVerify(var handshake), .certificateVerify(let verify)):
             guard io.common.signatureAlgorithms.contains(verify.algorithm), isAllowedInTLS13CertificateVerify(verify.algorithm) else {
-                throw TLSError(.illegalParameter, "the server signed with \(verify.algorithm), which we did not offer for TLS 1.3")
+                throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "the server signed with \(verify.algorithm), which we did not offer for TLS 1.3")
             }
             let content = certificateVerifyContent(server: true, transcriptHash: handshake.transcript.currentHash)
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
@@ -135,13 +135,13 @@ extension Client13State {
     /// on the leaf, and only if we offered it, may appear (RFC 8446 §4.4.2: others are unsupported_extension).
     private static func checkCertificateEntries(_ certificate: CertificateMessage, offered: Set<ExtensionType>) throws(TLSError) -> [UInt8]? {
         guard certificate.entries.count <= maxPeerChainLength else {
-            throw TLSError(.badCertificate, "peer chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
+            throw TLSError(.invalidCertificate(.budget), "peer chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
         }
         var stapled: [UInt8]?
         for (index, entry) in certificate.entries.enumerated() {
             for ext in entry.extensions {
                 guard case .statusRequest(let body) = ext, index == 0, offered.contains(.statusRequest) else {
-                    throw TLSError(.unsupportedExtension, "certificate entry \(index) carries \(ext.type), which was not requested")
+                    throw TLSError(.peerMisbehaved(.unsolicitedExtension), "certificate entry \(index) carries \(ext.type), which was not requested")
                 }
                 stapled = try CertificateStatusCodec.decodeOCSPResponse(body)
             }
@@ -155,19 +155,19 @@ extension Client13State {
         try checkServerHelloCommon(hello, sent: sent, what: "ServerHello")
         try checkServerExtensions(hello.extensions, allowed: serverHelloExtensions, offered: sent.offeredExtensions, message: "ServerHello")
         guard let suite = TLS13SuiteParameters(hello.cipherSuite) else {
-            throw TLSError(.illegalParameter, "ServerHello chose a suite we did not offer")
+            throw TLSError(.peerMisbehaved(.unofferedCipherSuite), "ServerHello chose a suite we did not offer")
         }
         let serverShare = hello.extensions.keyShareServer
         var sharedSecret = [UInt8](repeating: 0, count: suite.hash.digestLength)   // psk_ke: no (EC)DHE input
         if let serverShare {
             guard let share = sent.keyShares.first(where: { $0.group == serverShare.group }) else {
-                throw TLSError(.illegalParameter, "ServerHello key_share for \(serverShare.group), which we sent no share for")
+                throw TLSError(.peerMisbehaved(.unofferedGroup), "ServerHello key_share for \(serverShare.group), which we sent no share for")
             }
             sharedSecret = try share.sharedSecret(serverShare: serverShare.keyExchange)
         } else {
             // Only a psk_ke resumption we offered may come without key_share (RFC 8446 §4.2.9).
             guard hello.extensions.preSharedKeySelectedIdentity != nil, io.common.pskKeyExchangeModes.contains(.pskOnly) else {
-                throw TLSError(.missingExtension, "ServerHello without key_share")
+                throw TLSError(.peerMisbehaved(.missingKeyShare), "ServerHello without key_share")
             }
         }
 
@@ -176,7 +176,7 @@ extension Client13State {
         if let selected = hello.extensions.preSharedKeySelectedIdentity {
             guard selected == 0, let session = sent.offeredSession, session.version == .tls13,
                   TLS13SuiteParameters(session.cipherSuite)?.hash == suite.hash else {
-                throw TLSError(.illegalParameter, "the server selected a PSK we did not offer, or one whose hash does not fit its suite")
+                throw TLSError(.peerMisbehaved(.unofferedPSK), "the server selected a PSK we did not offer, or one whose hash does not fit its suite")
             }
             psk = session.secret
         }
@@ -235,7 +235,7 @@ extension Client13State {
                     io.limitIncomingRecords(toInnerPlaintext: Int(ourLimit))
                 }
             case .serverName(let name):
-                guard name == nil else { throw TLSError(.decodeError, "server_name in EncryptedExtensions must be empty") }
+                guard name == nil else { throw TLSError(.malformed, "server_name in EncryptedExtensions must be empty") }
             case .supportedGroups(let serverGroups):
                 // The server's preference, in its order. Only used for later connections, and only a group we offer
                 // anyway (RFC 8446 §4.2.7: never acted upon before the handshake completes; a bad hint costs an HRR).
@@ -248,11 +248,11 @@ extension Client13State {
         if let ticket = io.earlyDataTicket {
             if ee.extensions.contains(.earlyData) {
                 guard handshake.resumedSession != nil else {
-                    throw TLSError(.illegalParameter, "early data accepted without accepting our PSK")
+                    throw TLSError(.peerMisbehaved(.invalidEarlyDataAcceptance), "early data accepted without accepting our PSK")
                 }
                 // RFC 8446 §4.2.10: accepting early data means keeping the ticket's cipher suite and ALPN protocol.
                 guard handshake.suite.suite == ticket.cipherSuite, handshake.applicationProtocol == ticket.applicationProtocol else {
-                    throw TLSError(.illegalParameter, "early data accepted with another cipher suite or ALPN protocol than the ticket's")
+                    throw TLSError(.peerMisbehaved(.invalidEarlyDataAcceptance), "early data accepted with another cipher suite or ALPN protocol than the ticket's")
                 }
                 io.earlyDataWasAccepted()
             } else {

@@ -68,20 +68,20 @@ extension Server13State {
         switch (self, message) {
         case (.expectCertificate(var handshake), .certificate(let certificate)):
             guard certificate.certificateRequestContext == handshake.certificateRequest?.certificateRequestContext else {
-                throw TLSError(.illegalParameter, "client Certificate with the wrong request context")
+                throw TLSError(.peerMisbehaved(.invalidCertificateRequestContext), "client Certificate with the wrong request context")
             }
             handshake.transcript.append(raw)
             if certificate.entries.isEmpty {
                 if case .required = handshake.configuration.clientAuthentication {
-                    throw TLSError(.certificateRequired, "the client sent no certificate, and one is required")
+                    throw TLSError(.peerIncompatible(.certificateRequired), "the client sent no certificate, and one is required")
                 }
                 return .server13(.expectFinished(handshake))
             }
             guard certificate.entries.count <= maxPeerChainLength else {
-                throw TLSError(.badCertificate, "client chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
+                throw TLSError(.invalidCertificate(.budget), "client chain of \(certificate.entries.count) certificates exceeds \(maxPeerChainLength)")
             }
             if let ext = certificate.entries.lazy.flatMap(\.extensions).first {
-                throw TLSError(.unsupportedExtension, "client certificate entry carries \(ext.type), which was not requested")
+                throw TLSError(.peerMisbehaved(.unsolicitedExtension), "client certificate entry carries \(ext.type), which was not requested")
             }
             handshake.clientCertificates = certificate.entries.map(\.certificateDER)
             io.requestVerification(PeerVerificationRequest(
@@ -90,7 +90,7 @@ extension Server13State {
         case (.expectCertificateVerify(var handshake), .certificateVerify(let verify)):
             let requested = handshake.certificateRequest?.extensions.signatureAlgorithms ?? []
             guard requested.contains(verify.algorithm), isAllowedInTLS13CertificateVerify(verify.algorithm) else {
-                throw TLSError(.illegalParameter, "the client signed with \(verify.algorithm), which we did not request")
+                throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "the client signed with \(verify.algorithm), which we did not request")
             }
             let content = certificateVerifyContent(server: false, transcriptHash: handshake.transcript.currentHash)
             let spki = try subjectPublicKeyInfo(ofCertificate: handshake.clientCertificates[0])
@@ -151,30 +151,30 @@ extension Server13State {
             io.stopSkippingEarlyData()
         }
         guard hello.legacyCompressionMethods == [0] else {
-            throw TLSError(.illegalParameter, "TLS 1.3 ClientHello must offer exactly the null compression method")
+            throw TLSError(.peerMisbehaved(.invalidCompression), "TLS 1.3 ClientHello must offer exactly the null compression method")
         }
         guard let clientGroups = extensions.supportedGroups else {
-            throw TLSError(.missingExtension, "ClientHello without supported_groups")
+            throw TLSError(.peerMisbehaved(.missingSupportedGroups), "ClientHello without supported_groups")
         }
         guard let shares = extensions.keyShareClient else {
-            throw TLSError(.missingExtension, "ClientHello without key_share")
+            throw TLSError(.peerMisbehaved(.missingKeyShare), "ClientHello without key_share")
         }
         guard let clientSchemes = extensions.signatureAlgorithms else {
-            throw TLSError(.missingExtension, "ClientHello without signature_algorithms")
+            throw TLSError(.peerMisbehaved(.missingSignatureAlgorithms), "ClientHello without signature_algorithms")
         }
         // RFC 8446 §4.2.9: a client offering pre_shared_key MUST send psk_key_exchange_modes; the server MUST abort.
         if extensions.preSharedKeyClient != nil && extensions.pskKeyExchangeModes == nil {
-            throw TLSError(.missingExtension, "ClientHello offers pre_shared_key without psk_key_exchange_modes")
+            throw TLSError(.peerMisbehaved(.missingPSKKeyExchangeModes), "ClientHello offers pre_shared_key without psk_key_exchange_modes")
         }
         // RFC 8446 §4.2.8: one share per group, each for a group in supported_groups, in the same order.
         var lastIndex = -1
         var seen = Set<NamedGroup>()
         for share in shares {
             guard seen.insert(share.group).inserted else {
-                throw TLSError(.illegalParameter, "two key shares for \(share.group)")
+                throw TLSError(.peerMisbehaved(.duplicateKeyShare), "two key shares for \(share.group)")
             }
             guard let index = clientGroups.firstIndex(of: share.group), index > lastIndex else {
-                throw TLSError(.illegalParameter, "key share for \(share.group) not listed (in order) in supported_groups")
+                throw TLSError(.peerMisbehaved(.keyShareNotInSupportedGroups), "key share for \(share.group) not listed (in order) in supported_groups")
             }
             lastIndex = index
         }
@@ -187,12 +187,12 @@ extension Server13State {
         var suiteChoice = ordered.first.flatMap(TLS13SuiteParameters.init)
         if let retry = start.helloRetry {
             guard hello.cipherSuites.contains(retry.suite.suite) else {
-                throw TLSError(.illegalParameter, "second ClientHello no longer offers the suite of the HelloRetryRequest")
+                throw TLSError(.peerMisbehaved(.cipherSuiteChangedAfterRetry), "second ClientHello no longer offers the suite of the HelloRetryRequest")
             }
             suiteChoice = retry.suite
         }
         guard let suite = suiteChoice else {
-            throw TLSError(.handshakeFailure, "no cipher suite in common")
+            throw TLSError(.peerIncompatible(.noCommonCipherSuite), "no cipher suite in common")
         }
 
         // PSK mode (RFC 8446 §4.2.9): the first of ours the client offers. A psk_ke resumption needs no key share,
@@ -210,15 +210,15 @@ extension Server13State {
         if pskOnlyResumption == nil {
             let mutualGroups = io.common.supportedGroups.filter { clientGroups.contains($0) && provider.supports(group: $0) }
             guard let preferred = mutualGroups.first else {
-                throw TLSError(.handshakeFailure, "no key-exchange group in common")
+                throw TLSError(.peerIncompatible(.noCommonGroup), "no key-exchange group in common")
             }
             let share: KeyShareEntry?
             if let retry = start.helloRetry {
                 guard shares.count == 1, let only = shares.first, only.group == retry.group else {
-                    throw TLSError(.illegalParameter, "second ClientHello must carry exactly one key share, for \(retry.group)")
+                    throw TLSError(.peerMisbehaved(.retryKeyShareMismatch), "second ClientHello must carry exactly one key share, for \(retry.group)")
                 }
                 if let cookie = retry.cookie, extensions.cookie != cookie {
-                    throw TLSError(.illegalParameter, "second ClientHello does not echo our cookie")
+                    throw TLSError(.peerMisbehaved(.cookieMismatch), "second ClientHello does not echo our cookie")
                 }
                 share = only
             } else if config.enforceGroupPreference {
@@ -239,7 +239,7 @@ extension Server13State {
         guard let scheme = identity.privateKey.supportedSchemes.first(where: {
             clientSchemes.contains($0) && isAllowedInTLS13CertificateVerify($0)
         }) else {
-            throw TLSError(.handshakeFailure, "the client accepts no signature scheme our key can make")
+            throw TLSError(.peerIncompatible(.noCommonSignatureScheme), "the client accepts no signature scheme our key can make")
         }
         let applicationProtocol = try io.selectApplicationProtocol(offered: extensions.alpnProtocols)
 
@@ -387,7 +387,7 @@ extension Server13State {
                                               suite: TLS13SuiteParameters, group: NamedGroup,
                                               io: any HandshakePort) throws(TLSError) -> HandshakeState {
         guard start.helloRetry == nil else {
-            throw TLSError(.illegalParameter, "second ClientHello still has no usable key share")
+            throw TLSError(.peerMisbehaved(.retryKeyShareMismatch), "second ClientHello still has no usable key share")
         }
         let provider = io.common.cryptoProvider
         var extensions: [Extension] = [.keyShareHelloRetryRequest(group)]
@@ -436,13 +436,13 @@ extension Server13State {
                   index < offer.binders.count else { continue }
             // The binder covers the ClientHello up to the binders list (and the HelloRetryRequest exchange before it).
             let bindersLength = 2 + offer.binders.reduce(0) { $0 + 1 + $1.count }
-            guard bindersLength <= raw.count else { throw TLSError(.decodeError, "binders longer than the ClientHello") }
+            guard bindersLength <= raw.count else { throw TLSError(.malformed, "binders longer than the ClientHello") }
             var transcript = start.helloRetry?.transcript ?? Transcript(provider: provider, hash: suite.hash)
             transcript.append(Array(raw.dropLast(bindersLength)))
             let expected = resumptionBinder(schedule: KeySchedule(provider: provider, hash: suite.hash), psk: state.secret,
                                             transcriptHash: transcript.currentHash)
             guard constantTimeEquals(expected, offer.binders[index]) else {
-                throw TLSError(.decryptError, "the PSK binder does not verify")
+                throw TLSError(.peerMisbehaved(.binderMismatch), "the PSK binder does not verify")
             }
             return (index, state)
         }
