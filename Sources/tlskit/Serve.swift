@@ -320,6 +320,15 @@ final class ServerApplicationHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    /// Backpressure: a peer that sends without reading what we send back would otherwise have us read on and queue
+    /// our echo (or responses) without bound — scripts/loadtest.py measured 64 MiB taken in from one such reader. While
+    /// the channel is not writable we stop reading, so what waits per connection stays near NIO's write-buffer high
+    /// water mark (64 KiB) plus one read, and the peer's bytes wait in its own socket (TCP flow control).
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Handshake failures are logged by the handshake future; later ones (e.g. unclean shutdown) here. A client
         // that drops the connection without close_notify after a complete response lost nothing (browsers and curl
