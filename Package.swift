@@ -158,11 +158,8 @@ let package = Package(
     ]
 )
 
-// libFuzzer executables, only when scripts/fuzz.sh builds them (with -sanitize=fuzzer,address, in .build-fuzz):
-// the normal build never sees them.
+// The libFuzzer executable (one for every target: TLSKIT_FUZZ_TARGET selects), only when scripts/fuzz.sh builds it
+// (with -sanitize=fuzzer,address, in .build-fuzz): the normal build never sees it.
 if ProcessInfo.processInfo.environment["TLSKIT_FUZZ"] != nil {
-    for name in ["handshake-messages", "server-engine", "client-engine", "certificate-loading"] {
-        package.targets.append(.executableTarget(
-            name: "fuzz-\(name)", dependencies: ["TLSKitFuzzTargets"], path: "Fuzz/Entry/fuzz-\(name)"))
-    }
+    package.targets.append(.executableTarget(name: "tlskit-fuzz", dependencies: ["TLSKitFuzzTargets"], path: "Fuzz/Entry"))
 }

@@ -10,12 +10,7 @@ final class FuzzCorpusReplayTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fuzz")
 
-    static let targets: [String: @Sendable ([UInt8]) -> String?] = [
-        "handshake-messages": HandshakeMessageTarget.run,
-        "server-engine": ServerEngineTarget.run,
-        "client-engine": ClientEngineTarget.run,
-        "certificate-loading": CertificateLoadingTarget.run,
-    ]
+    static let targets = FuzzTargets.all
 
     func files(in directory: URL) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
