@@ -32,10 +32,15 @@ set +e
 swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# The gRPC example, end to end: a mutual-TLS call on 127.0.0.1 (exits non-zero when anything does not match).
+# The example programs (Examples/), each end to end on 127.0.0.1: its --self-test starts its own peer in-process,
+# does one exchange, checks it and exits non-zero when anything does not match. Building them after the tests reuses
+# everything above (about a minute here: the examples themselves, gRPC, swift-nio-http2's HTTP/1 codec).
 examples=(--package-path Examples --scratch-path "$PWD/.build" $no_plan_cache)
 swift build "${examples[@]}"
-"$(swift build "${examples[@]}" --show-bin-path)/grpc-tlskit-example"
+bin=$(swift build "${examples[@]}" --show-bin-path)
+for program in grpc-tlskit-example https-client http-server hummingbird-server engine-loop; do
+    "$bin/$program" --self-test
+done
 summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1)
 executed=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
 failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
