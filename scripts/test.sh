@@ -32,10 +32,15 @@ set +e
 swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# The gRPC example, end to end: a mutual-TLS call on 127.0.0.1 (exits non-zero when anything does not match).
+# The example programs (Examples/), each end to end on 127.0.0.1: its --self-test starts its own peer in-process,
+# does one exchange, checks it and exits non-zero when anything does not match. Their dependencies are the main
+# package's (built above) plus gRPC; the four programs beside the gRPC one add about 10 seconds (compile, link, run).
 examples=(--package-path Examples --scratch-path "$PWD/.build" $no_plan_cache)
 swift build "${examples[@]}"
-"$(swift build "${examples[@]}" --show-bin-path)/grpc-tlskit-example"
+bin=$(swift build "${examples[@]}" --show-bin-path)
+for program in grpc-tlskit-example https-client http-server hummingbird-server engine-loop; do
+    "$bin/$program" --self-test
+done
 # Every fuzz target for 45 s (sanitizers on, separate .build-fuzz; a few minutes of build the first time). A crash
 # fails the run and leaves its input in Fuzz/Crashes. Leak detection is off here only: LeakSanitizer cannot run where
 # ptrace is restricted (some CI containers); the campaigns of scripts/fuzz.sh keep it on.

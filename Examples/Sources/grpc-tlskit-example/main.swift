@@ -1,5 +1,6 @@
 // A gRPC echo over TLSKit with mutual TLS, on 127.0.0.1: the server's handler reads the client's certificate from
 // its context, the client checks the answer. Exits 0 when everything matched, 1 otherwise (used by scripts/test.sh).
+// It is always its own self-test: `--self-test`, which scripts/test.sh passes to every example, changes nothing.
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
