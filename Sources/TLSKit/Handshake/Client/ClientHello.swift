@@ -49,6 +49,13 @@ func checkServerExtensions(_ extensions: [Extension], allowed: Set<ExtensionType
 let downgradeSentinelTLS12: [UInt8] = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01]
 let downgradeSentinelTLS11: [UInt8] = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x00]
 
+/// Whether a ServerHello random ends in a downgrade sentinel: a server that supports TLS 1.3 chose an older version
+/// (RFC 8446 §4.1.3). The one check both the TLS 1.3 client (no supported_versions) and the TLS 1.2 client use.
+func carriesDowngradeSentinel(_ serverRandom: [UInt8]) -> Bool {
+    let tail = serverRandom.suffix(8)
+    return tail.elementsEqual(downgradeSentinelTLS12) || tail.elementsEqual(downgradeSentinelTLS11)
+}
+
 
 /// The client's hello phase (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2): the ClientHello, a HelloRetryRequest and the
 /// second ClientHello, until a ServerHello settles the version.
@@ -341,8 +348,7 @@ func checkServerHelloCommon(_ hello: ServerHello, sent: ClientHelloSent, what: S
     }
     guard let version = hello.extensions.supportedVersionServer else {
         // No supported_versions: the server picked TLS 1.2 or older, which this client does not speak.
-        let tail = Array(hello.random.suffix(8))
-        if tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11 {
+        if carriesDowngradeSentinel(hello.random) {
             throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server signalled TLS 1.3 support but chose an older version")
         }
         throw TLSError(.peerIncompatible(.noCommonVersion), "the server chose \(hello.legacyVersion); this client requires TLSv1.3")

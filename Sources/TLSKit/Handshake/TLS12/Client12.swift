@@ -90,8 +90,7 @@ extension Client12State {
         if io.earlyDataOffered {
             throw TLSError(.peerMisbehaved(.versionDowngradeWithEarlyData), "the server chose TLS 1.2 after we offered TLS 1.3 early data")
         }
-        let tail = Array(hello.random.suffix(8))
-        if sent.offeredTLS13 && (tail == downgradeSentinelTLS12 || tail == downgradeSentinelTLS11) {
+        if sent.offeredTLS13 && carriesDowngradeSentinel(hello.random) {
             throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
         }
         guard let suite = TLS12SuiteParameters(hello.cipherSuite), sent.clientHello.cipherSuites.contains(hello.cipherSuite) else {
