@@ -20,11 +20,37 @@ public enum TLSKitBootstrap {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> (channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, negotiated: NegotiatedParameters) {
         let name = serverName ?? host
+        return try await connect(host: host, port: port, group: group) {
+            TLSKitClientHandler(configuration: configuration, serverName: name, handshakeTimeout: handshakeTimeout)
+        }
+    }
+
+    /// `connect(host:port:configuration:…)` with a shared `TLSKitContext` (validated once, its verifier and
+    /// session cache shared by every connection it makes); the handshake timeout is the context's.
+    public static func connect(
+        host: String,
+        port: Int,
+        context: TLSKitContext,
+        serverName: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> (channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, negotiated: NegotiatedParameters) {
+        let name = serverName ?? host
+        return try await connect(host: host, port: port, group: group) {
+            TLSKitClientHandler(context: context, serverName: name)
+        }
+    }
+
+    private static func connect(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        makeHandler: @escaping @Sendable () -> TLSKitClientHandler
+    ) async throws -> (channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, negotiated: NegotiatedParameters) {
         let (channel, handshake) = try await ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = TLSKitClientHandler(configuration: configuration, serverName: name, handshakeTimeout: handshakeTimeout)
+                    let handler = makeHandler()
                     try channel.pipeline.syncOperations.addHandler(handler)
                     let handshake = handler.handshakeFuture(on: channel.eventLoop)
                     let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
@@ -51,13 +77,34 @@ public enum TLSKitBootstrap {
         handshakeTimeout: TimeAmount = .seconds(10),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+        try await bind(host: host, port: port, group: group) {
+            TLSKitServerHandler(configuration: configuration, handshakeTimeout: handshakeTimeout)
+        }
+    }
+
+    /// `bind(host:port:configuration:…)` with a shared `TLSKitContext` (validated once; its ticket keys, session
+    /// cache and client verifier serve every connection); the handshake timeout is the context's.
+    public static func bind(
+        host: String,
+        port: Int,
+        context: TLSKitContext,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
+        try await bind(host: host, port: port, group: group) { TLSKitServerHandler(context: context) }
+    }
+
+    private static func bind(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        makeHandler: @escaping @Sendable () -> TLSKitServerHandler
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never> {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        TLSKitServerHandler(configuration: configuration, handshakeTimeout: handshakeTimeout))
+                    try channel.pipeline.syncOperations.addHandler(makeHandler())
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                         wrappingChannelSynchronously: channel, configuration: halfClosing)
                 }

@@ -59,6 +59,55 @@ final class LoopbackTests: XCTestCase {
         XCTAssertEqual(serverSaw.value, Array("hello".utf8))
     }
 
+    func testBootstrapWithContextsResumesThroughTheContextsSharedCache() async throws {
+        let identity = try TestIdentity()
+        let serverConfiguration = identity.serverConfiguration()
+        let serverContext = try TLSKitContext(server: serverConfiguration)
+        var clientConfiguration = identity.clientConfiguration()
+        clientConfiguration.sessionCache = ClientSessionCache()
+        let clientContext = try TLSKitContext(client: clientConfiguration)
+        let server = try await TLSKitBootstrap.bind(host: "127.0.0.1", port: 0, context: serverContext)
+        let port = try XCTUnwrap(server.channel.localAddress?.port)
+
+        try await withTimeout(20) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Two connections: each echoes one message and closes.
+                    try await server.executeThenClose { inbound in
+                        var served = 0
+                        for try await child in inbound {
+                            try await child.executeThenClose { input, output in
+                                for try await buffer in input { try await output.write(buffer) }
+                            }
+                            served += 1
+                            if served == 2 { return }
+                        }
+                    }
+                }
+                group.addTask {
+                    var resumed: [Bool] = []
+                    for _ in 0..<2 {
+                        let (channel, negotiated) = try await TLSKitBootstrap.connect(
+                            host: "127.0.0.1", port: port, context: clientContext, serverName: "localhost")
+                        resumed.append(negotiated.resumed)
+                        try await channel.executeThenClose { input, output in
+                            var iterator = input.makeAsyncIterator()
+                            try await output.write(ByteBuffer(string: "ping"))
+                            var received = ""
+                            while received.count < 4, let buffer = try await iterator.next() { received += String(buffer: buffer) }
+                            XCTAssertEqual(received, "ping")
+                            output.finish()
+                            while try await iterator.next() != nil {}
+                        }
+                    }
+                    // The second connection resumed with the ticket the first left in the context's cache.
+                    XCTAssertEqual(resumed, [false, true])
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
     func testBootstrapConnectFailsWhenTheCertificateIsNotTrusted() async throws {
         let identity = try TestIdentity()
         let stranger = try TestIdentity()

@@ -14,7 +14,10 @@ import X509
 public struct CertificateRevocationList: Sendable, Hashable {
     /// Who signed the list; it covers the certificates this name issued.
     public let issuer: DistinguishedName
+    /// When the issuer produced this CRL.
     public let thisUpdate: Date
+    /// When the issuer promises the next CRL (nil: the CRL names none). A CRL past it still counts (its entries stay
+    /// revoked): TLSKit never fetches a newer one.
     public let nextUpdate: Date?
     /// The cRLNumber extension's value (big-endian, as encoded), if present.
     public let crlNumber: [UInt8]?
@@ -32,7 +35,9 @@ public struct CertificateRevocationList: Sendable, Hashable {
     /// CRLs larger than this are refused before decoding.
     public static let maximumSize = 16 << 20
 
+    /// A CRL that is not a well-formed DER (or PEM) CertificateList.
     public struct DecodingError: Error, CustomStringConvertible {
+        /// What did not decode, for a person.
         public var description: String
         init(_ description: String) { self.description = description }
     }
@@ -241,7 +246,9 @@ public struct CertificateRevocationList: Sendable, Hashable {
         return Date(timeIntervalSince1970: Double(secondsSinceEpoch) + fraction)
     }
 
+    /// Two CRLs are equal when their DER encodings are.
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.derEncoded == rhs.derEncoded }
+    /// Hashes the DER encoding (consistent with `==`).
     public func hash(into hasher: inout Hasher) { hasher.combine(derEncoded) }
 }
 
