@@ -43,7 +43,8 @@ protocol HandshakePort: AnyObject {
     func installWriteKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError)
     /// RFC 8449: the peer's record_size_limit caps what we send.
     func applyPeerRecordSizeLimit(_ limit: UInt16, tls13: Bool) throws(TLSError)
-    /// RFC 8449: our record_size_limit was negotiated; the peer's protected records must obey it.
+    /// RFC 8449: our record_size_limit was negotiated; the peer's protected records must obey it (TLS 1.3: the whole
+    /// TLSInnerPlaintext; TLS 1.2: the plaintext).
     func limitIncomingRecords(toInnerPlaintext limit: Int)
 
     // 0-RTT, server (RFC 8446 §4.2.10)

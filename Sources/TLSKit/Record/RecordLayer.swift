@@ -245,8 +245,10 @@ struct RecordLayer: Sendable {
                                  appendingTo: &plaintext)
         try protection.advance()
         readProtection = protection
-        guard plaintext.count <= RecordLimits.maxPlaintext else {
-            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(plaintext.count) bytes exceeds 2^14")
+        // RFC 8449 §4: in TLS 1.2 a negotiated record_size_limit counts the plaintext itself (no type byte).
+        let limit = min(RecordLimits.maxPlaintext, maxIncomingInnerPlaintext)
+        guard plaintext.count <= limit else {
+            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(plaintext.count) bytes exceeds \(limit)")
         }
         if type != .applicationData && plaintext.isEmpty {
             throw TLSError(.peerMisbehaved(.emptyRecord), "empty protected \(type) record")

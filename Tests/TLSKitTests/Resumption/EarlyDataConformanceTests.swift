@@ -176,6 +176,35 @@ final class TLS12RecordSizeLimitTests: XCTestCase {
         XCTAssertEqual(pair.client.takeApplicationData().count, 5_000)
     }
 
+    func testTLS12RecordBeyondOurNegotiatedLimitIsRecordOverflow() async throws {
+        // RFC 8449 §4: a record larger than the limit we announced (and the peer acknowledged) is record_overflow.
+        for limitedSide in [TLSConnection.Role.server, .client] {
+            var client = EngineFixtures.clientConfiguration()
+            var server = EngineFixtures.serverConfiguration()
+            client.common.maximumVersion = .tls12
+            server.common.maximumVersion = .tls12
+            client.common.recordSizeLimit = 1_000
+            server.common.recordSizeLimit = 1_000
+            let pair = try InMemoryPair(client: client, server: server)
+            await pair.run()
+            XCTAssertNil(pair.clientError)
+            // The peer misbehaves: it ignores our limit (its record layer is told to send full-size records).
+            let (sender, receiver) = limitedSide == .server ? (pair.client, pair.server) : (pair.server, pair.client)
+            sender.records.maxOutgoingFragment = RecordLimits.maxPlaintext
+            try sender.send([UInt8](repeating: 7, count: 1_001))
+            XCTAssertThrowsError(try receiver.receive(sender.takeOutput())) { error in
+                XCTAssertEqual((error as? TLSError)?.cause, .peerMisbehaved(.recordOverflow), "\(limitedSide)")
+            }
+            XCTAssertTrue(receiver.takeApplicationData().isEmpty, "\(limitedSide)")
+            // Exactly the limit is fine.
+            let fine = try InMemoryPair(client: client, server: server)
+            await fine.run()
+            try fine.client.send([UInt8](repeating: 7, count: 1_000))
+            try fine.server.receive(fine.client.takeOutput())
+            XCTAssertEqual(fine.server.takeApplicationData().count, 1_000)
+        }
+    }
+
     func testTLS12RecordSizeLimitBelow64IsIllegalParameter() async throws {
         var client = EngineFixtures.clientConfiguration()
         var server = EngineFixtures.serverConfiguration()

@@ -123,6 +123,8 @@ extension Client12State {
         }
         if let limit = hello.extensions.recordSizeLimit {
             try io.applyPeerRecordSizeLimit(limit, tls13: false)
+            // The server answered, so the limit we announced is negotiated: its protected records obey it.
+            if let ourLimit = common.recordSizeLimit { io.limitIncomingRecords(toInnerPlaintext: Int(ourLimit)) }
         }
         io.enterVersion(.tls12)
         let provider = common.cryptoProvider

@@ -130,7 +130,11 @@ extension Server12State {
         if let clientLimit = extensions.recordSizeLimit {
             // RFC 8449: the client's limit caps what we send; ours is announced when configured.
             try io.applyPeerRecordSizeLimit(clientLimit, tls13: false)
-            if let ourLimit = common.recordSizeLimit { serverExtensions.append(.recordSizeLimit(min(ourLimit, 16_384))) }
+            if let ourLimit = common.recordSizeLimit {
+                serverExtensions.append(.recordSizeLimit(min(ourLimit, 16_384)))
+                // Negotiated: the client's protected records (after its ChangeCipherSpec) obey our limit.
+                io.limitIncomingRecords(toInnerPlaintext: Int(min(ourLimit, 16_384)))
+            }
         }
         // OCSP stapling (RFC 6066 §8): acknowledge with an empty status_request, then send CertificateStatus.
         var staple: [UInt8]?
