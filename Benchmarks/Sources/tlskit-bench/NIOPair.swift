@@ -44,9 +44,12 @@ struct NIOContender {
         switch kind {
         case .tlskit:
             let engine = try TLSKitEngineContender(setup, certificates, resumption: resumption)
-            let client = engine.client, server = engine.server
-            makeClient = { TLSKitClientHandler(configuration: client, serverName: "localhost", handshakeTimeout: nil) }
-            makeServer = { TLSKitServerHandler(configuration: server, handshakeTimeout: nil) }
+            // Handlers from contexts built once, as the NIOSSLContexts below: the per-connection cost is the
+            // handler's and the connection's, not re-validating the configuration.
+            let clientContext = try TLSKitContext(client: engine.client, handshakeTimeout: nil)
+            let serverContext = try TLSKitContext(server: engine.server, handshakeTimeout: nil)
+            makeClient = { TLSKitClientHandler(context: clientContext, serverName: "localhost") }
+            makeServer = { TLSKitServerHandler(context: serverContext) }
         case .nioSSL:
             // swift-nio-ssl has no API to keep or offer a client session, so it cannot resume.
             guard resumption == .none else { throw BenchError("swift-nio-ssl exposes no session resumption") }
