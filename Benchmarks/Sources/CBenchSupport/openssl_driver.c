@@ -1,5 +1,7 @@
-// OpenSSL 3 driven in memory: each SSL object reads from one memory BIO and writes to another; the benchmark moves
-// bytes between the two peers itself, like rustls' in-process bench. Written in C because the SSL_CTX_set_* and
+// OpenSSL 3 driven in memory: the two SSL objects of a pair share a BIO pair (BIO_new_bio_pair), so a record is
+// copied once into the pair's buffer by the writer and once out of it by the reader — as TLSKit's loop copies it
+// out of one engine (takeOutput) and into the other (receive). (Two memory BIOs with a copy between them charged
+// OpenSSL one extra copy per record.) Written in C because the SSL_CTX_set_* and
 // SSL_set_tlsext_host_name "functions" are macros that Swift cannot import.
 #include "CBenchSupport.h"
 #include <openssl/err.h>
@@ -11,7 +13,8 @@
 #include <string.h>
 
 struct bench_ossl_ctx { SSL_CTX *ctx; int server; };
-struct bench_ossl_conn { SSL *ssl; BIO *in; BIO *out; SSL_SESSION *session; };
+// bio: this side's half of the pair (owned by ssl); peer_end: the other half until the peer adopts it.
+struct bench_ossl_conn { SSL *ssl; BIO *bio; BIO *peer_end; SSL_SESSION *session; };
 
 static void report(const char *what) {
     fprintf(stderr, "openssl: %s failed\n", what);
@@ -33,15 +36,21 @@ bench_ossl_ctx *bench_ossl_ctx_new(int server, int version, const char *cert_pem
     }
     if (groups && !SSL_CTX_set1_groups_list(ctx, groups)) { report("set1_groups_list"); goto fail; }
     if (!tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-    if (version == 13 && server) SSL_CTX_set_num_tickets(ctx, tickets ? 1 : 0);
+    if (version == 13 && server) SSL_CTX_set_num_tickets(ctx, (size_t)tickets);
     SSL_CTX_set_session_cache_mode(ctx, session_cache ? (server ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_CLIENT)
                                                       : SSL_SESS_CACHE_OFF);
     if (server) {
+        // cert_pem: the leaf, then the intermediates the server sends with it.
         BIO *b = BIO_new_mem_buf(cert_pem, -1);
         X509 *cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
-        BIO_free(b);
-        if (!cert || !SSL_CTX_use_certificate(ctx, cert)) { report("use_certificate"); X509_free(cert); goto fail; }
+        if (!cert || !SSL_CTX_use_certificate(ctx, cert)) { report("use_certificate"); X509_free(cert); BIO_free(b); goto fail; }
         X509_free(cert);
+        X509 *extra;
+        while ((extra = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+            if (!SSL_CTX_add0_chain_cert(ctx, extra)) { report("add0_chain_cert"); X509_free(extra); BIO_free(b); goto fail; }
+        }
+        ERR_clear_error();  // the loop ends on "no start line"
+        BIO_free(b);
         b = BIO_new_mem_buf(key_pem, -1);
         EVP_PKEY *key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
         BIO_free(b);
@@ -72,13 +81,18 @@ void bench_ossl_ctx_free(bench_ossl_ctx *ctx) {
     free(ctx);
 }
 
-bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni) {
+bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni, bench_ossl_conn *peer) {
     SSL *ssl = SSL_new(ctx->ctx);
     if (!ssl) { report("SSL_new"); return NULL; }
-    BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
-    BIO_set_mem_eof_return(in, -1);
-    BIO_set_mem_eof_return(out, -1);
-    SSL_set_bio(ssl, in, out);
+    BIO *bio = NULL, *peer_end = NULL;
+    if (peer) {
+        bio = peer->peer_end;
+        peer->peer_end = NULL;
+    } else if (!BIO_new_bio_pair(&bio, 1 << 18, &peer_end, 1 << 18)) {
+        report("BIO_new_bio_pair"); SSL_free(ssl); return NULL;
+    }
+    if (!bio) { SSL_free(ssl); return NULL; }
+    SSL_set_bio(ssl, bio, bio);  // one reference, used for both directions
     if (ctx->server) {
         SSL_set_accept_state(ssl);
     } else {
@@ -90,8 +104,8 @@ bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni) {
     }
     bench_ossl_conn *conn = calloc(1, sizeof *conn);
     conn->ssl = ssl;
-    conn->in = in;
-    conn->out = out;
+    conn->bio = bio;
+    conn->peer_end = peer_end;
     return conn;
 }
 
@@ -101,7 +115,8 @@ void bench_ossl_conn_free(bench_ossl_conn *conn) {
     // Count the connection as cleanly closed: SSL_free after an unclean end drops its session from the cache and
     // marks it not resumable (ssl_clear_bad_session), which would make every resumed row a full handshake.
     SSL_set_shutdown(conn->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-    SSL_free(conn->ssl);  // frees both BIOs
+    SSL_free(conn->ssl);  // frees this side's BIO
+    if (conn->peer_end) BIO_free(conn->peer_end);
     free(conn);
 }
 
@@ -115,12 +130,8 @@ int bench_ossl_handshake(bench_ossl_conn *conn) {
 }
 
 int bench_ossl_transfer(bench_ossl_conn *from, bench_ossl_conn *to) {
-    char *data = NULL;
-    long n = BIO_get_mem_data(from->out, &data);
-    if (n <= 0) return 0;
-    BIO_write(to->in, data, (int)n);
-    (void)BIO_reset(from->out);
-    return (int)n;
+    (void)from;  // the pair already holds what `from` wrote: no copy here
+    return (int)BIO_ctrl_pending(to->bio);
 }
 
 int bench_ossl_write(bench_ossl_conn *conn, const uint8_t *bytes, int length) {

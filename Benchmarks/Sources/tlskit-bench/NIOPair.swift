@@ -48,14 +48,26 @@ struct NIOContender {
             // handler's and the connection's, not re-validating the configuration.
             let clientContext = try TLSKitContext(client: engine.client, handshakeTimeout: nil)
             let serverContext = try TLSKitContext(server: engine.server, handshakeTimeout: nil)
-            makeClient = { TLSKitClientHandler(context: clientContext, serverName: "localhost") }
+            if resumption == .none, let resolved = clientContext.clientConfiguration {
+                // Full rows: each connection's client keeps the tickets it receives in a cache of its own (see
+                // TLSKitEngineContender.clientConfiguration), with the context's verifier, built once.
+                makeClient = {
+                    var configuration = resolved
+                    configuration.sessionCache = ClientSessionCache(capacity: 1, ticketsPerServer: 2)
+                    return TLSKitClientHandler(configuration: configuration, serverName: "localhost", handshakeTimeout: nil)
+                }
+            } else {
+                makeClient = { TLSKitClientHandler(context: clientContext, serverName: "localhost") }
+            }
             makeServer = { TLSKitServerHandler(context: serverContext) }
         case .nioSSL:
             // swift-nio-ssl has no API to keep or offer a client session, so it cannot resume.
             guard resumption == .none else { throw BenchError("swift-nio-ssl exposes no session resumption") }
+            // BoringSSL's defaults issue two TLS 1.3 tickets (one TLS 1.2 ticket) per handshake, which the other
+            // contenders' full rows match (`Resumption.ticketsPerHandshake`).
             let leaf = certificates.leaf(setup.key)
             var server = TLSConfiguration.makeServerConfiguration(
-                certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(leaf.certificate.utf8), format: .pem))],
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(leaf.certificate.utf8)).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(leaf.key.utf8), format: .pem)))
             var client = TLSConfiguration.makeClientConfiguration()
             client.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(certificates.rootPEM.utf8), format: .pem)])
@@ -209,18 +221,21 @@ struct NIOContender {
         clients.reserveCapacity(connections)
         servers.reserveCapacity(connections)
         try handshake().pair.close()
+        let rssBefore = residentAfterTrim()
         for _ in 0..<connections {
             let (pair, _) = try handshake()
             clients.append(pair.client)
             servers.append(pair.server)
         }
         let both = heapInUse()
+        let rssBoth = residentAfterTrim()
         for channel in clients { NIOContender.discard(channel) }
         clients.removeAll(keepingCapacity: true)
         let serversOnly = heapInUse()
         for channel in servers { NIOContender.discard(channel) }
         servers.removeAll(keepingCapacity: true)
-        return MemoryStats(clientBytes: Double(both - serversOnly) / Double(connections),
+        return MemoryStats(pairResidentBytes: Double(rssBoth - rssBefore) / Double(connections),
+                           clientBytes: Double(both - serversOnly) / Double(connections),
                            serverBytes: Double(serversOnly - heapInUse()) / Double(connections))
     }
 }

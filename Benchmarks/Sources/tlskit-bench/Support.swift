@@ -125,21 +125,43 @@ struct BulkStats {
     }
 }
 
-/// Idle-connection memory: heap bytes per connection, client and server side.
+/// Idle-connection memory: resident-set growth per client+server pair (the headline: memory the process really
+/// holds), and heap bytes per connection, client and server side (mallinfo2, which also counts allocated memory
+/// never touched: BoringSSL's buffers make its heap figure twice its RSS).
 struct MemoryStats {
+    var pairResidentBytes: Double
     var clientBytes: Double
     var serverBytes: Double
 }
 
 let chunkSize = 16 * 1024
 
-/// What the resumed-handshake rows resume (none: full handshakes, no tickets or session cache at all).
-enum Resumption { case none, tls13Ticket, tls12SessionID, tls12Ticket }
+/// What the resumed-handshake rows resume (none: full handshakes, which issue tickets but never resume them).
+enum Resumption {
+    case none, tls13Ticket, tls12SessionID, tls12Ticket
+
+    /// Tickets every contender's server issues per handshake. Full rows: BoringSSL's default (two TLS 1.3 tickets;
+    /// TLS 1.2 has one ticket at most), which swift-nio-ssl cannot change and TLSKit's default matches; every client
+    /// offers and reads them. Resumed rows: one, the one the next handshake resumes; session-ID row: none.
+    var ticketsPerHandshake: Int {
+        switch self {
+        case .none: return 2
+        case .tls13Ticket, .tls12Ticket: return 1
+        case .tls12SessionID: return 0
+        }
+    }
+}
 
 /// Heap in use after giving free memory back; settles the numbers used by the memory rows.
 func heapInUse() -> Int64 {
     bench_heap_trim()
     return bench_heap_in_use()
+}
+
+/// The resident set after giving free heap memory back (malloc_trim also releases free pages inside the heap).
+func residentAfterTrim() -> Int64 {
+    bench_heap_trim()
+    return bench_rss_bytes()
 }
 
 func machineLoad() -> String {

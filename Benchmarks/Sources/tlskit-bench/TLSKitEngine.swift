@@ -13,15 +13,16 @@ struct TLSKitEngineContender {
             chain: try CertificateChain(pem: leaf.certificate), privateKey: try PrivateKeyLoader.load(pem: leaf.key))
         var server = TLSServerConfiguration(certificate: identity)
         var client = TLSClientConfiguration()
-        // Full-handshake rows: no tickets and no session cache, as for the other contenders. Resumed rows: one
+        // Full-handshake rows: tickets issued (`Resumption.ticketsPerHandshake`, as every contender), no server
+        // session cache; each connection's client gets a cache of its own (`clientConfiguration()`), so it offers
+        // TLS 1.2 tickets and keeps what it receives, as the other clients do, but never resumes. Resumed rows: one
         // ticket per handshake (as the OpenSSL contender's server), or the session-ID cache alone.
+        server.ticketsPerHandshake = resumption.ticketsPerHandshake
         switch resumption {
         case .none:
-            server.sessionTicketKeys = nil
             server.sessionIDCache = nil
         case .tls13Ticket, .tls12Ticket:
             server.sessionIDCache = nil
-            server.ticketsPerHandshake = 1
             client.sessionCache = ClientSessionCache()
         case .tls12SessionID:
             server.sessionTicketKeys = nil
@@ -53,13 +54,22 @@ struct TLSKitEngineContender {
         self.server = server
     }
 
+    /// The client's configuration for one connection: full rows give each connection a session cache of its own.
+    func clientConfiguration() -> TLSClientConfiguration {
+        guard resumption == .none else { return client }
+        var configuration = client
+        configuration.sessionCache = ClientSessionCache(capacity: 1, ticketsPerServer: 2)
+        return configuration
+    }
+
     /// One full handshake; CPU time and allocations charged to the side doing the work.
     /// With resumption on, each handshake resumes the session the previous one left in the client's cache (TLS 1.3
     /// tickets are single-use, and every resumed handshake brings a fresh one); `priming` allows the first to be full.
     func handshake(priming: Bool = false) async throws -> (client: TLSConnection, server: TLSConnection, split: Split) {
+        let configuration = clientConfiguration()
         var split = Split()
         var mark = Mark.now()
-        let client = try TLSConnection(client: self.client, serverName: "localhost")
+        let client = try TLSConnection(client: configuration, serverName: "localhost")
         var toServer = client.takeOutput()
         split.charge(0, since: mark)
         mark = Mark.now()
@@ -134,18 +144,19 @@ struct TLSKitEngineContender {
         clients.reserveCapacity(connections)
         servers.reserveCapacity(connections)
         _ = try await handshake()
-        let before = heapInUse()
+        let rssBefore = residentAfterTrim()
         for _ in 0..<connections {
             let (c, s, _) = try await handshake()
             clients.append(c)
             servers.append(s)
         }
         let both = heapInUse()
+        let rssBoth = residentAfterTrim()
         clients.removeAll(keepingCapacity: true)
         let serversOnly = heapInUse()
         servers.removeAll(keepingCapacity: true)
-        _ = before
-        return MemoryStats(clientBytes: Double(both - serversOnly) / Double(connections),
+        return MemoryStats(pairResidentBytes: Double(rssBoth - rssBefore) / Double(connections),
+                           clientBytes: Double(both - serversOnly) / Double(connections),
                            serverBytes: Double(serversOnly - heapInUse()) / Double(connections))
     }
 }

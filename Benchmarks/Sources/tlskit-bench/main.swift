@@ -103,6 +103,14 @@ do {
             ("swift-nio-ssl", { try NIOContender(.nioSSL, setup, certificates).handshakes(n) }),
         ]).map(HandshakeStats.merged)
         let (engine, openssl, tlskitNIO, boring) = (measured[0], measured[1], measured[2], measured[3])
+        let floor = await attempt("crypto floor") { try CryptoFloor.micros(setup, iterations: max(20, settings.handshakes)) }
+        add("floor", "\(name): crypto floor, client + server", "µs CPU", tlskit: floor)
+        func overFloor(_ stats: HandshakeStats?) -> Double? {
+            guard let stats, let floor, floor > 0 else { return nil }
+            return (stats.clientMicros + stats.serverMicros) / floor
+        }
+        add("floor", "\(name): client + server ÷ floor", "× floor", tlskit: overFloor(engine), openssl: overFloor(openssl),
+            tlskitNIO: overFloor(tlskitNIO), boring: overFloor(boring))
         add("handshake", "\(name): client", "µs CPU", tlskit: engine?.clientMicros, openssl: openssl?.clientMicros,
             tlskitNIO: tlskitNIO?.clientMicros, boring: boring?.clientMicros)
         add("handshake", "\(name): server", "µs CPU", tlskit: engine?.serverMicros, openssl: openssl?.serverMicros,
@@ -203,6 +211,8 @@ if wanted("memory") {
     let boring = await attempt("swift-nio-ssl") {
         try NIOContender(.nioSSL, setup, certificates).memory(connections: settings.nioConnections)
     }
+    add("memory", "idle TLS 1.3 client + server pair", "RSS bytes", tlskit: engine?.pairResidentBytes,
+        openssl: openssl?.pairResidentBytes, tlskitNIO: tlskitNIO?.pairResidentBytes, boring: boring?.pairResidentBytes)
     add("memory", "idle TLS 1.3 connection: client", "heap bytes", tlskit: engine?.clientBytes,
         openssl: openssl?.clientBytes, tlskitNIO: tlskitNIO?.clientBytes, boring: boring?.clientBytes)
     add("memory", "idle TLS 1.3 connection: server", "heap bytes", tlskit: engine?.serverBytes,
@@ -247,7 +257,7 @@ let formatter = ISO8601DateFormatter()
 let report = Report(
     date: formatter.string(from: Date()), loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
     cores: ProcessInfo.processInfo.activeProcessorCount, settings: settings,
-    note: "TLSKit = engine (TLSConnection); TLSKit-NIO and BoringSSL-NIO = TLSKitNIO handlers and swift-nio-ssl handlers on EmbeddedChannel; OpenSSL = system libssl with memory BIOs",
+    note: "TLSKit = engine (TLSConnection); TLSKit-NIO and BoringSSL-NIO = TLSKitNIO handlers and swift-nio-ssl handlers on EmbeddedChannel; OpenSSL = system libssl with a BIO pair; crypto floor = swift-crypto primitives of one handshake pair (Floor.swift)",
     rows: rows)
 let encoder = JSONEncoder()
 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -15,23 +15,23 @@ int64_t bench_process_cpu_ns(void);
 /// Resident set size in bytes (from /proc/self/statm).
 int64_t bench_rss_bytes(void);
 
-// ---- OpenSSL 3 through memory BIOs (openssl_driver.c) ----
+// ---- OpenSSL 3 through BIO pairs (openssl_driver.c) ----
 typedef struct bench_ossl_ctx bench_ossl_ctx;
 typedef struct bench_ossl_conn bench_ossl_conn;
 
 /// A context. version: 12 or 13 (min = max = that version). server: cert+key PEM; client: CA PEM (verification on).
-/// ciphers: TLS 1.2 cipher list or TLS 1.3 ciphersuites; groups: e.g. "X25519". tickets: 0 disables session tickets.
+/// ciphers: TLS 1.2 cipher list or TLS 1.3 ciphersuites; groups: e.g. "X25519". tickets: 0 disables session tickets, else the TLS 1.3 tickets per handshake.
 /// Returns NULL on failure (error printed to stderr).
 bench_ossl_ctx *bench_ossl_ctx_new(int server, int version, const char *cert_pem, const char *key_pem,
                                    const char *ca_pem, const char *ciphers, const char *groups, int tickets,
                                    int session_cache);
 void bench_ossl_ctx_free(bench_ossl_ctx *ctx);
-/// A connection with an in and out memory BIO. sni may be NULL (server side).
-bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni);
+/// A connection. peer NULL: a new BIO pair, this side's half; else the peer's other half. sni may be NULL (server).
+bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni, bench_ossl_conn *peer);
 void bench_ossl_conn_free(bench_ossl_conn *conn);
 /// One SSL_do_handshake call: 1 finished, 0 wants more input, -1 failed.
 int bench_ossl_handshake(bench_ossl_conn *conn);
-/// Moves everything `from` has written into `to`'s input. Returns the number of bytes moved.
+/// The bytes `from` has written that `to` can read (the BIO pair moved them already; nothing is copied).
 int bench_ossl_transfer(bench_ossl_conn *from, bench_ossl_conn *to);
 /// SSL_write of the whole buffer; returns bytes written or -1.
 int bench_ossl_write(bench_ossl_conn *conn, const uint8_t *bytes, int length);
