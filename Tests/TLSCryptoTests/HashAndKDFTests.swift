@@ -110,4 +110,38 @@ final class HashAndKDFTests: XCTestCase {
             }
         }
     }
+
+    /// The provider's HMAC (pad states hashed once per key) against swift-crypto's `HMAC` for keys shorter than,
+    /// equal to and longer than each hash's block (64 bytes; 128 for SHA-384/512), and messages of several sizes.
+    func testHMACMatchesSwiftCryptoAroundTheBlockSize() {
+        func reference(_ algorithm: HashAlgorithm, _ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+            let symmetric = SymmetricKey(data: key)
+            switch algorithm {
+            case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: symmetric))
+            case .sha384: return Array(HMAC<SHA384>.authenticationCode(for: data, using: symmetric))
+            case .sha512: return Array(HMAC<SHA512>.authenticationCode(for: data, using: symmetric))
+            }
+        }
+        for algorithm in [HashAlgorithm.sha256, .sha384, .sha512] {
+            for keyLength in [0, 1, 32, 63, 64, 65, 127, 128, 129, 300] {
+                let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+                for dataLength in [0, 1, 55, 64, 200] {
+                    let data = [UInt8](repeating: UInt8(truncatingIfNeeded: dataLength), count: dataLength)
+                    XCTAssertEqual(provider.hmac(algorithm, key: key, data: data), reference(algorithm, key, data),
+                                   "\(algorithm) key \(keyLength) data \(dataLength)")
+                }
+            }
+        }
+    }
+
+    /// RFC 4231 test case 6: a 131-byte key (longer than SHA-256's block, hashed first).
+    func testHMACRFC4231LongKey() {
+        let key = [UInt8](repeating: 0xaa, count: 131)
+        let data = Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)
+        XCTAssertEqual(provider.hmac(.sha256, key: key, data: data),
+                       hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"))
+        XCTAssertEqual(provider.hmac(.sha384, key: key, data: data),
+                       hex("4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952"))
+    }
 }
+
