@@ -43,8 +43,17 @@ struct CertificateProfilePolicy: VerifierPolicy {
         case leaf, intermediate, root
     }
 
+    /// "leaf \"CN=…\"": how a failure names the certificate.
+    struct Label: CustomStringConvertible {
+        let position: Position
+        let certificate: Certificate
+        var description: String { "\(position.rawValue) \(brief(certificate))" }
+    }
+
     static func check(_ certificate: Certificate, _ position: Position) -> PolicyEvaluationResult? {
-        let name = "\(position.rawValue) \(brief(certificate))"
+        // Described only when a rule fails: rendering the subject for every certificate of every handshake showed
+        // in the handshake profile (issue 16).
+        let name = Label(position: position, certificate: certificate)
         // A legacy v1 root has no extensions at all; it is trusted as configured (as BasicConstraintsPolicy does).
         if position == .root && certificate.version == .v1 { return nil }
         if position != .root {
@@ -70,7 +79,7 @@ struct CertificateProfilePolicy: VerifierPolicy {
     /// RFC 5280 §4.1.2.2 and BR §7.1: a positive integer of at most 20 octets. swift-certificates hands the serial
     /// over as unsigned big-endian bytes (a DER sign byte is not kept), so a negative serial cannot be told apart
     /// from the positive number with the same bytes; zero and length are what can be checked.
-    static func serialNumber(_ certificate: Certificate, _ name: String) -> PolicyEvaluationResult? {
+    static func serialNumber(_ certificate: Certificate, _ name: Label) -> PolicyEvaluationResult? {
         let magnitude = certificate.serialNumber.bytes.drop(while: { $0 == 0 })
         if magnitude.isEmpty {
             return VerifierRule.serialNumber.fail("\(name) has serial number zero (RFC 5280 §4.1.2.2: it must be positive)")
@@ -83,7 +92,7 @@ struct CertificateProfilePolicy: VerifierPolicy {
     }
 
     /// BR §6.1.5: an RSA modulus is a multiple of 8 bits (swift-crypto already refuses moduli under 2048 bits).
-    static func publicKey(_ certificate: Certificate, _ name: String) -> PolicyEvaluationResult? {
+    static func publicKey(_ certificate: Certificate, _ name: Label) -> PolicyEvaluationResult? {
         guard let rsa = _RSA.Signing.PublicKey(certificate.publicKey) else { return nil }
         let bits = rsa.keySizeInBits
         guard bits % 8 != 0 else { return nil }
@@ -94,7 +103,7 @@ struct CertificateProfilePolicy: VerifierPolicy {
     /// RFC 5280 §4.2.1.1 / §4.2.1.2 and BR §7.1.2: every certificate below the root names its issuer's key by
     /// keyIdentifier alone (no authorityCertIssuer / authorityCertSerialNumber); every CA carries a
     /// subjectKeyIdentifier; a root needs no authorityKeyIdentifier, but one it has must be its own key identifier.
-    static func keyIdentifiers(_ certificate: Certificate, _ position: Position, _ name: String) -> PolicyEvaluationResult? {
+    static func keyIdentifiers(_ certificate: Certificate, _ position: Position, _ name: Label) -> PolicyEvaluationResult? {
         let authority: AuthorityKeyIdentifier?, subject: SubjectKeyIdentifier?
         do {
             authority = try certificate.extensions.authorityKeyIdentifier
@@ -127,7 +136,7 @@ struct CertificateProfilePolicy: VerifierPolicy {
     /// RFC 5280 §4.2.1.6: with an empty subject the subjectAltName is required and critical, otherwise it is not
     /// critical. In the leaf, BR §7.1.4.2: no dNSName with an underscore, and no wildcard directly under a public
     /// suffix (`*.com`, `*.co.uk`).
-    static func subjectAltName(_ certificate: Certificate, leaf: Bool, _ name: String) -> PolicyEvaluationResult? {
+    static func subjectAltName(_ certificate: Certificate, leaf: Bool, _ name: Label) -> PolicyEvaluationResult? {
         let extensionValue = certificate.extensions[oid: .X509ExtensionID.subjectAlternativeName]
         switch (certificate.subject.isEmpty, extensionValue?.critical) {
         case (true, nil):
