@@ -56,6 +56,8 @@ public final class TLSConnection {
     public private(set) var negotiated: NegotiatedParameters?
     /// Set while the connection waits for the peer's chain to be verified.
     public private(set) var pendingVerification: PeerVerificationRequest?
+    /// The notAfter of the leaf the verifier accepted (it parsed it already), for the session's authentication.
+    var verifiedLeafNotAfter: Date?
 
     /// The error that ended the connection, if one did.
     public var failure: TLSError? { lifecycle.failure }
@@ -442,7 +444,9 @@ public final class TLSConnection {
         guard pendingVerification != nil else { throw TLSError(.invalidUse(.noPendingVerification), "no verification is pending") }
         pendingVerification = nil
         switch result {
-        case .trusted:
+        case .trusted(let validatedChain):
+            // Only the X.509 verifier is known to return the peer's own leaf first; others are parsed again.
+            if verifier is X509CertificateVerifier { verifiedLeafNotAfter = validatedChain.first?.notValidAfter }
             resumeAfterVerification()
         case .rejected(let error):
             fail(error)

@@ -27,13 +27,16 @@ struct SessionAuthentication: Equatable, Sendable {
 
     var isAuthenticated: Bool { !peerCertificates.isEmpty }
 
-    /// The authentication of a chain `verifier` has just accepted (nil for an empty chain). A leaf that X.509 cannot
-    /// parse (a custom verifier, e.g. pinning, may accept one) has no known expiry: the session lifetime bounds it.
-    init?(verifiedChain chain: [[UInt8]], policyDigest: [UInt8], signatureScheme: SignatureScheme?) {
+    /// The authentication of a chain `verifier` has just accepted (nil for an empty chain); `leafNotAfter` from the
+    /// verifier's validated chain. A leaf that X.509 cannot parse (a custom verifier, e.g. pinning, may accept one)
+    /// has no known expiry: the session lifetime bounds it.
+    init?(verifiedChain chain: [[UInt8]], leafNotAfter: Date?, policyDigest: [UInt8], signatureScheme: SignatureScheme?) {
         guard let leafDER = chain.first else { return nil }
         peerCertificates = chain
         verifierDigest = policyDigest
-        peerNotAfter = (try? Certificate(derEncoded: leafDER)).map { milliseconds($0.notValidAfter) } ?? UInt64.max
+        // The verifier's parsed leaf when it returned one (no second parse), else the DER.
+        let notAfter = leafNotAfter ?? (try? Certificate(derEncoded: leafDER))?.notValidAfter
+        peerNotAfter = notAfter.map(milliseconds) ?? UInt64.max
         peerSignatureScheme = signatureScheme
     }
 
@@ -115,7 +118,8 @@ extension TLSConnection {
     /// The peer's authentication once its chain has been accepted by our verifier.
     func verifiedAuthentication(chain: [[UInt8]], signatureScheme: SignatureScheme?) -> SessionAuthentication {
         guard !chain.isEmpty, let policyDigest = verificationPolicyDigest,
-              let authentication = SessionAuthentication(verifiedChain: chain, policyDigest: policyDigest, signatureScheme: signatureScheme)
+              let authentication = SessionAuthentication(
+                verifiedChain: chain, leafNotAfter: verifiedLeafNotAfter, policyDigest: policyDigest, signatureScheme: signatureScheme)
         else { return .anonymous }
         return authentication
     }

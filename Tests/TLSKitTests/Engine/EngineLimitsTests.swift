@@ -450,7 +450,7 @@ final class EngineEncodingOverflowTests: XCTestCase {
             serverName: EngineFixtures.serverName, applicationProtocol: nil, resumption: .tls13(ageAdd: 0, maxEarlyDataSize: 0))
         // As if verified by this configuration's verifier, so the client would offer it.
         session.serverAuthentication = try XCTUnwrap(SessionAuthentication(
-            verifiedChain: EngineFixtures.serverLeaves[.ecdsaP256]!.chainDER,
+            verifiedChain: EngineFixtures.serverLeaves[.ecdsaP256]!.chainDER, leafNotAfter: nil,
             policyDigest: SessionAuthentication.policyDigest(verifier: try config.peerVerification.makeVerifier(), checksServerIdentity: true),
             signatureScheme: .ecdsa_secp256r1_sha256))
         cache.store(session)

@@ -262,7 +262,7 @@ struct Section4 {
             resumption: .tls13(ageAdd: ticket.ticketAgeAdd, maxEarlyDataSize: maxEarlyDataSize))
         let certificate = try XCTUnwrap(s3.serverCertificate)
         session.serverAuthentication = try XCTUnwrap(SessionAuthentication(
-            verifiedChain: [certificate],
+            verifiedChain: [certificate], leafNotAfter: nil,
             policyDigest: SessionAuthentication.policyDigest(verifier: try verification.makeVerifier(), checksServerIdentity: true),
             signatureScheme: s3.serverSignature.algorithm))
         return session
