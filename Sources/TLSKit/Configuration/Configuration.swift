@@ -30,6 +30,17 @@ public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
     case pskWithDHE = 1
 }
 
+/// The opt-in to protocol versions below TLS 1.2, all deprecated (RFC 8996) and broken in ways TLS 1.2 is not (MD5/SHA-1
+/// PRF, CBC padding oracles, BEAST). Named insecure on purpose; SSL 3.0 is not among them (RFC 7568).
+package enum InsecureLegacyVersions: Sendable, Hashable {
+    /// `minimumVersion` may be TLS 1.1 (RFC 4346).
+    case downToTLS11
+    /// `minimumVersion` may be TLS 1.0 (RFC 2246) or TLS 1.1.
+    case downToTLS10
+
+    var lowestVersion: ProtocolVersion { self == .downToTLS10 ? .tls10 : .tls11 }
+}
+
 /// Settings shared by both roles. Values outside the documented ranges are refused when a connection is created
 /// (`TLSConfigurationError`), never trapped on or silently clamped later.
 public struct TLSCommonConfiguration: Sendable {
@@ -59,6 +70,10 @@ public struct TLSCommonConfiguration: Sendable {
     public var minimumVersion: ProtocolVersion = .tls12
     /// The highest version offered or accepted (`.tls13` by default; `.tls12` turns TLS 1.3 off).
     public var maximumVersion: ProtocolVersion = .tls13
+    /// How far below TLS 1.2 `minimumVersion` may go (issue 17); nil, the default, keeps it at TLS 1.2 or above.
+    /// Package-internal until the TLS 1.0/1.1 handshakes are wired: only the PRF and CBC record protection exist, so
+    /// a legacy peer is still refused with protocol_version even when this is set.
+    package var insecureLegacyVersions: InsecureLegacyVersions? = nil
     /// TLS 1.2 only: refuse a peer that does not negotiate the RFC 7627 extended master secret (handshake_failure).
     /// We always offer it (client) and accept it (server). By default a full handshake without it is accepted, as
     /// rustls, BoringSSL, OpenSSL, Go and NSS do, so that older peers can connect; such a connection is never resumed

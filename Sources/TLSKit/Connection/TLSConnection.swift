@@ -144,8 +144,13 @@ public final class TLSConnection {
     }
 
     private static func validate(_ common: TLSCommonConfiguration) throws {
-        guard common.minimumVersion >= .tls12, common.maximumVersion <= .tls13, common.minimumVersion <= common.maximumVersion else {
-            throw TLSConfigurationError("versions must lie within TLSv1.2…TLSv1.3 (got \(common.minimumVersion)…\(common.maximumVersion))")
+        // Below TLS 1.2 only with the insecure opt-in, and never SSL 3.0 (RFC 7568).
+        let lowest = common.insecureLegacyVersions?.lowestVersion ?? .tls12
+        if common.minimumVersion < lowest, common.minimumVersion >= .tls10, common.insecureLegacyVersions == nil {
+            throw TLSConfigurationError("minimumVersion \(common.minimumVersion) is below TLSv1.2: versions below it are insecure and off unless insecureLegacyVersions allows them")
+        }
+        guard common.minimumVersion >= lowest, common.maximumVersion <= .tls13, common.minimumVersion <= common.maximumVersion else {
+            throw TLSConfigurationError("versions must lie within \(lowest)…TLSv1.3 (got \(common.minimumVersion)…\(common.maximumVersion))")
         }
         let tls13Usable = common.maximumVersion >= .tls13 && common.cipherSuites.contains { TLS13SuiteParameters($0) != nil }
         let tls12Usable = common.minimumVersion <= .tls12 && common.cipherSuites.contains { TLS12SuiteParameters($0) != nil }

@@ -4,14 +4,20 @@ struct TLS12PRF: Sendable {
     let hash: HashAlgorithm
 
     func callAsFunction(secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
-        let labelAndSeed = Array(label.utf8) + seed
-        var output: [UInt8] = []
-        output.reserveCapacity(length + hash.digestLength)
         let mac = provider.makeHMAC(hash, key: secret)  // one key for every block
-        var a = labelAndSeed   // A(0)
+        return Self.pHash(seed: Array(label.utf8) + seed, length: length, digestLength: hash.digestLength,
+                          mac: mac.authenticationCode)
+    }
+
+    /// P_hash (RFC 5246 §5, RFC 2246 §5): HMAC(secret, A(i) || seed) for A(0) = seed, A(i) = HMAC(secret, A(i-1)),
+    /// cut to `length`. `mac` is HMAC already keyed with the secret; the TLS 1.0/1.1 PRF uses this with MD5 and SHA-1.
+    static func pHash(seed: [UInt8], length: Int, digestLength: Int, mac: ([UInt8]) -> [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(length + digestLength)
+        var a = seed   // A(0)
         while output.count < length {
-            a = mac.authenticationCode(a)
-            output.append(contentsOf: mac.authenticationCode(a + labelAndSeed))
+            a = mac(a)
+            output.append(contentsOf: mac(a + seed))
         }
         output.removeSubrange(length...)
         return output
