@@ -12,6 +12,13 @@ let package = Package(
         .executable(name: "tlskit-demo", targets: ["tlskit-demo"]),
         .executable(name: "tlskit", targets: ["tlskit"]),
     ],
+    // Off by default: the default build is pure swift-crypto. See LibcryptoAEADProvider (Sources/TLSCrypto).
+    traits: [
+        .trait(
+            name: "SystemLibcryptoAEAD",
+            description: "LibcryptoAEADProvider: record protection on the system libcrypto's EVP AEAD, sealing into and "
+                + "opening into TLSKit's buffers (needs libssl-dev / OpenSSL 3 headers and libcrypto)"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
@@ -27,6 +34,12 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
+        // The system libcrypto (OpenSSL 3), only with the SystemLibcryptoAEAD trait.
+        .systemLibrary(
+            name: "CLibcrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         // Byte-level codec: ByteReader / ByteWriter and every wire structure. No crypto, no state.
         .target(name: "TLSWire"),
         // The crypto seam: CryptoProvider and its swift-crypto default.
@@ -36,6 +49,7 @@ let package = Package(
                 "TLSWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                .target(name: "CLibcrypto", condition: .when(traits: ["SystemLibcryptoAEAD"])),
             ]
         ),
         // The sans-I/O engine: record layer, key schedule, state machines, certificates, configuration.

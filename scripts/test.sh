@@ -10,6 +10,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 { command -v gnutls-cli && command -v gnutls-serv; } >/dev/null 2>&1 || missing+=(gnutls-bin)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)   # grpc-swift-nio-transport (Examples/) links zlib
+# The fuzz build below enables the SystemLibcryptoAEAD trait (LibcryptoAEADProvider links the system libcrypto).
+[ -f /usr/include/openssl/evp.h ] || missing+=(libssl-dev)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing test dependencies: ${missing[*]}"
     sudo_cmd=""
