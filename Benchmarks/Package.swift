@@ -6,7 +6,8 @@ import PackageDescription
 let package = Package(
     name: "TLSKitBenchmarks",
     dependencies: [
-        .package(name: "TLSKit", path: ".."),
+        // With the opt-in trait, so the bulk rows can also run TLSKit on LibcryptoAEADProvider (chosen per row).
+        .package(name: "TLSKit", path: "..", traits: ["SystemLibcryptoAEAD"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),

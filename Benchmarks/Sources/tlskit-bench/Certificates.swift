@@ -42,6 +42,9 @@ struct Setup {
     var group: Group = .x25519
     var key: KeyKind = .ecdsa
     var cipher: Cipher = .aes128gcm
+    /// TLSKit only: record protection on libcrypto's EVP AEAD (`LibcryptoAEADProvider`, trait SystemLibcryptoAEAD)
+    /// instead of swift-crypto.
+    var libcryptoAEAD = false
 
     var opensslCiphers: String {
         if version == 12 { return key == .ecdsa ? "ECDHE-ECDSA-AES128-GCM-SHA256" : "ECDHE-RSA-AES128-GCM-SHA256" }

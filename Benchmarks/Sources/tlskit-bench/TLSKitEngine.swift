@@ -50,6 +50,10 @@ struct TLSKitEngineContender {
         client.common.cipherSuites = [suite]; server.common.cipherSuites = [suite]
         client.keyShareGroups = [group]
         client.grease = false  // neither OpenSSL nor swift-nio-ssl's defaults send GREASE
+        if setup.libcryptoAEAD {
+            client.common.cryptoProvider = LibcryptoAEADProvider()
+            server.common.cryptoProvider = LibcryptoAEADProvider()
+        }
         self.client = client
         self.server = server
     }
