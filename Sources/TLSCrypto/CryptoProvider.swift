@@ -202,24 +202,25 @@ public protocol RandomSource: Sendable {
     mutating func bytes(_ count: Int) -> [UInt8]
 }
 
-/// The operating system's CSPRNG (`SystemRandomNumberGenerator` reads getrandom(2) on Linux).
+/// The operating system's CSPRNG: the Swift runtime's `swift_stdlib_random`, the function behind
+/// `SystemRandomNumberGenerator` (getrandom(2) on Linux, arc4random_buf on Darwin), called once for the whole
+/// buffer. `SystemRandomNumberGenerator.next()` asks it for 8 bytes at a time: one system call per 8 bytes, 3 % of
+/// a handshake's CPU in the profile (issue 16).
 public struct SystemRandomSource: RandomSource {
     public init() {}
     public mutating func bytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        var out = [UInt8](repeating: 0, count: count)
-        var index = 0
-        while index < count {
-            var word = generator.next()
-            for _ in 0..<8 where index < count {
-                out[index] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
-                index += 1
-            }
+        guard count > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { swiftRuntimeRandom(base, count) }
+            initialized = count
         }
-        return out
     }
 }
+
+/// The runtime entry point `SystemRandomNumberGenerator.next()` calls (it is inlinable, so the symbol is part of the
+/// Swift runtime's ABI): fills `count` bytes with cryptographically secure random bytes, or traps.
+@_silgen_name("swift_stdlib_random")
+private func swiftRuntimeRandom(_ buffer: UnsafeMutableRawPointer, _ count: Int)
 
 /// Compares two byte strings in time that depends only on their lengths (MACs, Finished, binders).
 package func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
