@@ -37,7 +37,12 @@ public final class TLSConnection {
     /// The endpoint's common configuration (kept apart: the record and key paths read it often).
     let common: TLSCommonConfiguration
     let verifier: (any CertificateVerifier)?
-    var random: any RandomSource
+    /// The injected randomness. The record layer holds it (CBC records draw their explicit IVs from it), so there is
+    /// one stream for the handshake and the records.
+    var random: any RandomSource {
+        get { records.random }
+        set { records.random = newValue }
+    }
 
     var records = RecordLayer()
     var reassembler: HandshakeReassembler
@@ -93,7 +98,7 @@ public final class TLSConnection {
         endpoint = .client(configuration)
         common = configuration.common
         verifier = try configuration.peerVerification.makeVerifier()
-        random = configuration.common.randomSource
+        records.random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
@@ -114,7 +119,7 @@ public final class TLSConnection {
         case .none: verifier = nil
         case .optional(let verification), .required(let verification): verifier = try verification.makeVerifier()
         }
-        random = configuration.common.randomSource
+        records.random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart(configuration: configuration))
@@ -723,7 +728,7 @@ public final class TLSConnection {
         }
         // Nothing is read after a failure: the read key goes now (swift-crypto zeroes its key storage when the AEAD
         // is freed). The write key stays until deallocation, so no later write can ever go out unprotected.
-        records.readProtection = nil
+        records.readState = nil
         wipeSecrets()
     }
 

@@ -78,7 +78,7 @@ func installTLS12Keys(_ io: any HandshakePort, _ secrets: some TLS12HandshakeSec
     let iv = ours ? block.clientIV : block.serverIV
     let framing: RecordProtection.Framing = suite.aead == .chacha20Poly1305 ? .tls12XorNonce : .tls12ExplicitNonce
     let protection = RecordProtection(aead: try io.common.cryptoProvider.makeAEAD(suite.aead, key: key), iv: iv, framing: framing)
-    io.installProtection(protection, write: write)
+    io.installProtection(.aead(protection), write: write)
 }
 
 /// After a TLS 1.2 handshake: renegotiation is refused (RFC 5746 makes it safe, but we never do it). A HelloRequest
