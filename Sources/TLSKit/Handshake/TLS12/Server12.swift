@@ -19,6 +19,8 @@ enum Server12State {
 /// What the server knows between its ServerHello and the client's Finished.
 struct Server12Handshake {
     let configuration: TLSServerConfiguration
+    var version: ProtocolVersion = .tls12
+    var encryptThenMAC = false
     var clientRandom: [UInt8]
     var serverRandom: [UInt8]
     var suite: TLS12SuiteParameters
@@ -48,6 +50,15 @@ extension Server12State {
         case .expectClientKeyExchange: return type == .clientKeyExchange
         case .expectCertificateVerify: return type == .certificateVerify
         case .expectFinished: return type == .finished
+        }
+    }
+
+    /// The negotiated version (TLS 1.2, or 1.1/1.0 with legacy versions enabled).
+    var version: ProtocolVersion {
+        switch self {
+        case .expectCertificate(let h), .awaitingVerification(let h), .expectClientKeyExchange(let h),
+             .expectCertificateVerify(let h), .expectChangeCipherSpec(let h), .expectFinished(let h):
+            return h.version
         }
     }
 
@@ -96,7 +107,7 @@ extension Server12State {
         let serverName = extensions.serverNameValue
         let identity = try config.identity(for: serverName)
         let usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
-        let ourSuites = common.cipherSuites.compactMap(TLS12SuiteParameters.init)
+        let ourSuites = common.tls12Suites.filter { $0.usable(in: .tls12) }
         let candidates = config.preferServerCipherOrder
             ? ourSuites.filter { hello.cipherSuites.contains($0.suite) }
             : hello.cipherSuites.compactMap { suite in ourSuites.first { $0.suite == suite } }
