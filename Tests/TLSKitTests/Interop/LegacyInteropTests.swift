@@ -1,0 +1,87 @@
+import Foundation
+import TLSWire
+import XCTest
+@testable import TLSKit
+
+/// TLS 1.0 and TLS 1.1 against openssl (issue 17), only with the `insecureLegacyVersions` opt-in:
+/// - TLSKit client → `openssl s_server -tls1 / -tls1_1 -cipher '…@SECLEVEL=0'` with each ECDHE AES-CBC-SHA suite
+///   (ECDSA P-256 or RSA-2048 leaf as the suite requires), application data both ways, clean close;
+/// - the default client (no opt-in) is refused by a TLS 1.1-only s_server (protocol_version).
+final class LegacyInteropTests: XCTestCase {
+    private static let bulk = 20 * 1024
+
+    private struct Suite {
+        let suite: CipherSuite
+        let openSSLName: String
+        let key: InteropPKI.ServerKey
+    }
+
+    private static let suites: [String: Suite] = [
+        "ECDHE-ECDSA-AES128-SHA": Suite(suite: .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, openSSLName: "ECDHE-ECDSA-AES128-SHA", key: .ecdsaP256),
+        "ECDHE-ECDSA-AES256-SHA": Suite(suite: .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, openSSLName: "ECDHE-ECDSA-AES256-SHA", key: .ecdsaP256),
+        "ECDHE-RSA-AES128-SHA": Suite(suite: .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, openSSLName: "ECDHE-RSA-AES128-SHA", key: .rsa2048),
+        "ECDHE-RSA-AES256-SHA": Suite(suite: .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, openSSLName: "ECDHE-RSA-AES256-SHA", key: .rsa2048),
+    ]
+
+    /// A client allowing TLS 1.0 (and so 1.1); everything else default (TLS 1.3 and 1.2 still offered).
+    private static func legacyClientConfiguration() throws -> TLSClientConfiguration {
+        var configuration = try InteropPKI.shared().clientConfiguration()
+        configuration.common.insecureLegacyVersions = .downToTLS10
+        configuration.common.minimumVersion = .tls10
+        return configuration
+    }
+
+    // MARK: - TLSKit client → openssl s_server -tls1 / -tls1_1
+
+    func testTLS10ServerECDHE_ECDSA_AES128_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-ECDSA-AES128-SHA") }
+    func testTLS10ServerECDHE_ECDSA_AES256_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-ECDSA-AES256-SHA") }
+    func testTLS10ServerECDHE_RSA_AES128_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-RSA-AES128-SHA") }
+    func testTLS10ServerECDHE_RSA_AES256_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-RSA-AES256-SHA") }
+    func testTLS11ServerECDHE_ECDSA_AES128_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-ECDSA-AES128-SHA") }
+    func testTLS11ServerECDHE_ECDSA_AES256_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-ECDSA-AES256-SHA") }
+    func testTLS11ServerECDHE_RSA_AES128_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-RSA-AES128-SHA") }
+    func testTLS11ServerECDHE_RSA_AES256_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-RSA-AES256-SHA") }
+
+    /// Extended master secret and secure renegotiation as in TLS 1.2; encrypt-then-MAC negotiated (s_server does it
+    /// by default); 20 KiB each way (TLS 1.0: our writes go out split 1/n−1).
+    private func openSSLServer(_ version: ProtocolVersion, _ id: String) async throws {
+        let suite = try XCTUnwrap(Self.suites[id])
+        let flag = version == .tls10 ? "-tls1" : "-tls1_1"
+        let (server, port) = try OpenSSLProcess.startServer([flag, "-cipher", "\(suite.openSSLName):@SECLEVEL=0"], key: suite.key)
+        defer { server.terminate() }
+        do {
+            let client = try await TLSSocketDriver.connect(try Self.legacyClientConfiguration(), port: port)
+            let negotiated = try XCTUnwrap(client.connection.negotiated)
+            XCTAssertEqual(negotiated.version, version)
+            XCTAssertEqual(negotiated.cipherSuite, suite.suite)
+            XCTAssertTrue(negotiated.extendedMasterSecret)
+            XCTAssertNil(negotiated.serverSignatureScheme)
+            if case .cbc(let protection)? = client.connection.records.writeState {
+                XCTAssertTrue(protection.encryptThenMAC, "s_server answers encrypt_then_mac")
+                XCTAssertEqual(protection.version, version)
+            } else {
+                XCTFail("no CBC write protection installed")
+            }
+            try server.wait(forText: "CIPHER is \(suite.openSSLName)")
+            try server.wait(forText: "Secure Renegotiation IS supported")
+            try await client.exchange(withOpenSSLServer: server, bytes: Self.bulk, seed: 71)
+            try await client.closeCleanly(withOpenSSLServer: server)
+        } catch {
+            throw InteropError("\(id) \(version): \(error)\n\(server.diagnostics)")
+        }
+    }
+
+    /// Without the opt-in our client offers TLS 1.2 and 1.3 only: a TLS 1.1-only s_server refuses the ClientHello
+    /// with protocol_version, which we receive.
+    func testDefaultClientRefusedByTLS11OnlyServer() async throws {
+        let (server, port) = try OpenSSLProcess.startServer(["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"])
+        defer { server.terminate() }
+        do {
+            _ = try await TLSSocketDriver.connect(try InteropPKI.shared().clientConfiguration(), port: port)
+            XCTFail("the default client connected to a TLS 1.1-only server\n\(server.diagnostics)")
+        } catch let error as TLSError {
+            XCTAssertEqual(error.cause, .alertReceived(.protocolVersion), "\(error)")
+            XCTAssertEqual(error.origin, .peer)
+        }
+    }
+}
