@@ -6,7 +6,10 @@ import XCTest
 /// TLS 1.0 and TLS 1.1 against openssl (issue 17), only with the `insecureLegacyVersions` opt-in:
 /// - TLSKit client → `openssl s_server -tls1 / -tls1_1 -cipher '…@SECLEVEL=0'` with each ECDHE AES-CBC-SHA suite
 ///   (ECDSA P-256 or RSA-2048 leaf as the suite requires), application data both ways, clean close;
-/// - the default client (no opt-in) is refused by a TLS 1.1-only s_server (protocol_version).
+/// - the default client (no opt-in) is refused by a TLS 1.1-only s_server (protocol_version);
+/// - `openssl s_client -tls1 / -tls1_1 -cipher '…@SECLEVEL=0'` → TLSKit server with the opt-in, each suite, data both
+///   ways; the default server refuses them (protocol_version);
+/// - MAC-then-encrypt (s_server -no_etm) and the TLS 1.2 SHA-256 CBC suites with the opt-in.
 final class LegacyInteropTests: XCTestCase {
     private static let bulk = 20 * 1024
 
@@ -83,5 +86,112 @@ final class LegacyInteropTests: XCTestCase {
             XCTAssertEqual(error.cause, .alertReceived(.protocolVersion), "\(error)")
             XCTAssertEqual(error.origin, .peer)
         }
+    }
+
+    /// MAC-then-encrypt records (the Lucky Thirteen path) when the server does not do encrypt-then-MAC.
+    func testTLS10WithoutEncryptThenMAC() async throws {
+        let (server, port) = try OpenSSLProcess.startServer(["-tls1", "-no_etm", "-cipher", "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0"])
+        defer { server.terminate() }
+        do {
+            let client = try await TLSSocketDriver.connect(try Self.legacyClientConfiguration(), port: port)
+            XCTAssertEqual(client.connection.negotiated?.version, .tls10)
+            if case .cbc(let protection)? = client.connection.records.readState {
+                XCTAssertFalse(protection.encryptThenMAC)
+            } else {
+                XCTFail("no CBC read protection installed")
+            }
+            try await client.exchange(withOpenSSLServer: server, bytes: Self.bulk, seed: 72)
+            try await client.closeCleanly(withOpenSSLServer: server)
+        } catch {
+            throw InteropError("-no_etm: \(error)\n\(server.diagnostics)")
+        }
+    }
+
+    /// With the opt-in, TLS 1.2 may use the CBC suites too, with the suite's PRF hash (RFC 5289).
+    func testTLS12CBCSHA256AndSHA384Suites() async throws {
+        for (name, suite) in [("ECDHE-RSA-AES128-SHA256", CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256),
+                              ("ECDHE-RSA-AES256-SHA384", .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384)] {
+            let (server, port) = try OpenSSLProcess.startServer(["-tls1_2", "-cipher", name], key: .rsa2048)
+            defer { server.terminate() }
+            var configuration = try Self.legacyClientConfiguration()
+            configuration.common.cipherSuites = [suite]
+            do {
+                let client = try await TLSSocketDriver.connect(configuration, port: port)
+                XCTAssertEqual(client.connection.negotiated?.version, .tls12)
+                XCTAssertEqual(client.connection.negotiated?.cipherSuite, suite)
+                try await client.exchange(withOpenSSLServer: server, bytes: Self.bulk, seed: 73)
+                try await client.closeCleanly(withOpenSSLServer: server)
+            } catch {
+                throw InteropError("\(name): \(error)\n\(server.diagnostics)")
+            }
+        }
+    }
+
+    // MARK: - openssl s_client -tls1 / -tls1_1 → TLSKit server
+
+    func testTLS10ClientECDHE_ECDSA_AES128_SHA() async throws { try await openSSLClient(.tls10, "ECDHE-ECDSA-AES128-SHA") }
+    func testTLS10ClientECDHE_ECDSA_AES256_SHA() async throws { try await openSSLClient(.tls10, "ECDHE-ECDSA-AES256-SHA") }
+    func testTLS10ClientECDHE_RSA_AES128_SHA() async throws { try await openSSLClient(.tls10, "ECDHE-RSA-AES128-SHA") }
+    func testTLS10ClientECDHE_RSA_AES256_SHA() async throws { try await openSSLClient(.tls10, "ECDHE-RSA-AES256-SHA") }
+    func testTLS11ClientECDHE_ECDSA_AES128_SHA() async throws { try await openSSLClient(.tls11, "ECDHE-ECDSA-AES128-SHA") }
+    func testTLS11ClientECDHE_ECDSA_AES256_SHA() async throws { try await openSSLClient(.tls11, "ECDHE-ECDSA-AES256-SHA") }
+    func testTLS11ClientECDHE_RSA_AES128_SHA() async throws { try await openSSLClient(.tls11, "ECDHE-RSA-AES128-SHA") }
+    func testTLS11ClientECDHE_RSA_AES256_SHA() async throws { try await openSSLClient(.tls11, "ECDHE-RSA-AES256-SHA") }
+
+    private static func legacyServerConfiguration(_ key: InteropPKI.ServerKey) throws -> TLSServerConfiguration {
+        var configuration = try InteropPKI.shared().serverConfiguration(key)
+        configuration.common.insecureLegacyVersions = .downToTLS10
+        configuration.common.minimumVersion = .tls10
+        return configuration
+    }
+
+    private func openSSLClient(_ version: ProtocolVersion, _ id: String) async throws {
+        let suite = try XCTUnwrap(Self.suites[id])
+        let flag = version == .tls10 ? "-tls1" : "-tls1_1"
+        let (listener, client) = try OpenSSLProcess.startClient([flag, "-cipher", "\(suite.openSSLName):@SECLEVEL=0"])
+        defer { client.terminate() }
+        do {
+            let server = try await TLSSocketDriver.accept(try Self.legacyServerConfiguration(suite.key), on: listener)
+            try client.wait(forText: "Verify return code: 0 (ok)")
+            let negotiated = try XCTUnwrap(server.connection.negotiated)
+            XCTAssertEqual(negotiated.version, version)
+            XCTAssertEqual(negotiated.cipherSuite, suite.suite)
+            XCTAssertTrue(negotiated.extendedMasterSecret)
+            try client.wait(forText: "Protocol  : \(version == .tls10 ? "TLSv1" : "TLSv1.1")\n")
+            try client.wait(forText: "Cipher    : \(suite.openSSLName)")
+            try client.wait(forText: "Extended master secret: yes")
+            try client.wait(forText: "Secure Renegotiation IS supported")
+            try await server.exchange(withOpenSSLClient: client, bytes: Self.bulk, seed: 81)
+            try await server.closeCleanly(withOpenSSLClient: client)
+        } catch {
+            throw InteropError("\(id) \(version): \(error)\n\(client.diagnostics)")
+        }
+    }
+
+    /// The default server (no opt-in) refuses s_client -tls1 with protocol_version.
+    func testDefaultServerRefusesTLS10Client() async throws {
+        let (listener, client) = try OpenSSLProcess.startClient(["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"])
+        defer { client.terminate() }
+        do {
+            _ = try await TLSSocketDriver.accept(try InteropPKI.shared().serverConfiguration(.ecdsaP256), on: listener)
+            XCTFail("the default server accepted TLS 1.0\n\(client.diagnostics)")
+        } catch let error as TLSError {
+            XCTAssertEqual(error.cause, .peerIncompatible(.noCommonVersion), "\(error)")
+            XCTAssertEqual(error.alert, .protocolVersion)
+        }
+        try client.wait(forText: "alert protocol version", inStderr: true)
+    }
+
+    /// s_client -tls1_1 -fallback_scsv to a legacy-enabled server that could do TLS 1.3: inappropriate_fallback.
+    func testFallbackSCSVFromTLS11ClientIsRefused() async throws {
+        let (listener, client) = try OpenSSLProcess.startClient(["-tls1_1", "-fallback_scsv", "-cipher", "DEFAULT@SECLEVEL=0"])
+        defer { client.terminate() }
+        do {
+            _ = try await TLSSocketDriver.accept(try Self.legacyServerConfiguration(.ecdsaP256), on: listener)
+            XCTFail("a TLS 1.1 fallback was accepted\n\(client.diagnostics)")
+        } catch let error as TLSError {
+            XCTAssertEqual(error.cause, .peerIncompatible(.inappropriateFallback), "\(error)")
+        }
+        try client.wait(forText: "inappropriate fallback", inStderr: true)
     }
 }
