@@ -183,3 +183,15 @@ final class LegacyClientTests: XCTestCase {
         }
     }
 }
+
+extension LegacyClientTests {
+    /// A client offering only TLS 1.1/1.0 writes its records after the ClientHello with the version it offers.
+    func testLegacyOnlyClientRecordsAfterTheClientHelloSayTLS11() async throws {
+        var config = Self.legacyConfiguration()
+        config.common.maximumVersion = .tls11
+        let client = try TLSConnection(client: config, serverName: EngineFixtures.serverName)
+        let hello = WireRecord.parse(client.takeOutput()).records
+        XCTAssertEqual(hello.first?.version, 0x0301)
+        XCTAssertEqual(client.records.outgoingLegacyVersion, .tls11)
+    }
+}

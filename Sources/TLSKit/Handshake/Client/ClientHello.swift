@@ -195,8 +195,9 @@ extension ClientHelloSent {
         io.queueHandshake(raw, type: .clientHello)
         io.flushHandshake()
         // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record (the CCS and second
-        // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
-        io.setRecordVersion(.tls12)
+        // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303 — or, offering only TLS 1.1/1.0, the
+        // version we offer.
+        io.setRecordVersion(legacyVersion)
 
         var sent = ClientHelloSent(
             configuration: config, serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
