@@ -191,4 +191,39 @@ final class LegacyVersionOptInTests: XCTestCase {
         await pair.handshake()
         XCTAssertEqual(pair.client.negotiated?.version, .tls11)
     }
+
+    /// TLS 1.0/1.1 client authentication is not implemented: a server that requires a client certificate does not
+    /// negotiate those versions (protocol_version), and one for which it is optional does not ask.
+    func testLegacyVersionsAndClientCertificates() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.minimumVersion = .tls10
+        server.common.insecureLegacyVersions = .downToTLS10
+        server.clientAuthentication = .required(.trustRoots(EngineFixtures.ca.trustRoots))
+        let required = try TLSConnection(server: server)
+        let error = await feed(required, clientHelloRecord(try legacyClientHello(.tls11)))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonVersion))
+
+        server.clientAuthentication = .optional(.trustRoots(EngineFixtures.ca.trustRoots))
+        var client = EngineFixtures.clientConfiguration()
+        client.common.minimumVersion = .tls10
+        client.common.maximumVersion = .tls11
+        client.common.insecureLegacyVersions = .downToTLS10
+        client.certificate = try EngineFixtures.clientLeaf.certifiedKey
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.handshake()
+        XCTAssertEqual(pair.server.negotiated?.version, .tls11)
+        XCTAssertEqual(pair.server.negotiated?.peerCertificates, [])
+    }
+
+    /// A CBC suite in `cipherSuites` without the opt-in is never chosen by the server either.
+    func testServerIgnoresConfiguredCBCSuitesWithoutTheOptIn() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.cipherSuites.append(.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
+        var hello = try freshClientHello()
+        hello.extensions.removeAll { $0.type == .supportedVersions }
+        hello.cipherSuites = [.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]
+        let connection = try TLSConnection(server: server)
+        let error = await feed(connection, clientHelloRecord(hello))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonCipherSuite))
+    }
 }

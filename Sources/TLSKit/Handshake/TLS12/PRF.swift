@@ -4,7 +4,7 @@
 struct TLS12PRF: Sendable {
     let provider: any CryptoProvider
     let hash: HashAlgorithm
-    var legacy = false
+    let legacy: Bool
 
     init(provider: any CryptoProvider, hash: HashAlgorithm, version: ProtocolVersion = .tls12) {
         self.provider = provider
