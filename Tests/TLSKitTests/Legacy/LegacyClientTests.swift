@@ -195,3 +195,35 @@ extension LegacyClientTests {
         XCTAssertEqual(client.records.outgoingLegacyVersion, .tls11)
     }
 }
+
+extension LegacyClientTests {
+    /// The server's flight with one bit of its ServerKeyExchange signature flipped: the TLS 1.0/1.1 signature check
+    /// (RSA over MD5 ‖ SHA-1, ECDSA over SHA-1) fails with decrypt_error, through the whole engine.
+    func testTamperedLegacyServerKeyExchangeSignatureIsDecryptError() async throws {
+        for (version, keyType) in [(ProtocolVersion.tls10, TestPKI.KeyType.rsa2048), (.tls11, .ecdsaP256)] {
+            var server = EngineFixtures.serverConfiguration(keyType)
+            server.common.minimumVersion = version
+            server.common.maximumVersion = version
+            server.common.insecureLegacyVersions = .downToTLS10
+            let serverConnection = try TLSConnection(server: server)
+            let client = try TLSConnection(client: Self.legacyConfiguration(), serverName: EngineFixtures.serverName)
+            try serverConnection.receive(client.takeOutput())
+            // The first flight is plaintext: join the handshake records, flip the last byte of ServerKeyExchange.
+            var stream = WireRecord.parse(serverConnection.takeOutput()).records.filter { $0.contentType == 22 }.flatMap(\.body)
+            var offset = 0
+            var flipped = false
+            while offset + 4 <= stream.count {
+                let length = Int(stream[offset + 1]) << 16 | Int(stream[offset + 2]) << 8 | Int(stream[offset + 3])
+                if stream[offset] == 12 {
+                    stream[offset + 4 + length - 1] ^= 0x01
+                    flipped = true
+                }
+                offset += 4 + length
+            }
+            XCTAssertTrue(flipped, "no ServerKeyExchange in the flight")
+            let error = await feed(client, WireRecord(.handshake, version: version.rawValue, body: stream).bytes)
+            XCTAssertEqual(error?.cause, .peerMisbehaved(.badSignature), "\(version) \(keyType)")
+            XCTAssertEqual(error?.alert, .decryptError)
+        }
+    }
+}
