@@ -74,6 +74,26 @@ final class LegacyInteropTests: XCTestCase {
         }
     }
 
+    /// Exactly the brief's server: `s_server -tls1 / -tls1_1 -cipher 'DEFAULT@SECLEVEL=0'`, RSA and ECDSA leaves.
+    func testOpenSSLServerWithDefaultCipherString() async throws {
+        for version in [ProtocolVersion.tls10, .tls11] {
+            for key in [InteropPKI.ServerKey.rsa2048, .ecdsaP256] {
+                let (server, port) = try OpenSSLProcess.startServer([version == .tls10 ? "-tls1" : "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], key: key)
+                defer { server.terminate() }
+                do {
+                    let client = try await TLSSocketDriver.connect(try Self.legacyClientConfiguration(), port: port)
+                    XCTAssertEqual(client.connection.negotiated?.version, version)
+                    let expected: CipherSuite = key == .rsa2048 ? .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA : .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+                    XCTAssertEqual(client.connection.negotiated?.cipherSuite, expected)
+                    try await client.exchange(withOpenSSLServer: server, bytes: 4096, seed: 74)
+                    try await client.closeCleanly(withOpenSSLServer: server)
+                } catch {
+                    throw InteropError("DEFAULT@SECLEVEL=0 \(version) \(key): \(error)\n\(server.diagnostics)")
+                }
+            }
+        }
+    }
+
     /// Without the opt-in our client offers TLS 1.2 and 1.3 only: a TLS 1.1-only s_server refuses the ClientHello
     /// with protocol_version, which we receive.
     func testDefaultClientRefusedByTLS11OnlyServer() async throws {
