@@ -92,4 +92,27 @@ final class CBCRecordLayerTests: XCTestCase {
         try sender.write(.changeCipherSpec, [1], to: &wire)
         XCTAssertEqual(wire, [20, 3, 1, 0, 1, 1])
     }
+
+    /// Random bodies of every small length and some large ones, for each IV mode and MAC order: each is refused with
+    /// bad_record_mac (or record_overflow past 2^14 + 2048), never anything else and never a trap.
+    func testGarbageRecordsOnlyEverFailAsBadRecordMAC() throws {
+        var random = SeededRandom(seed: 99)
+        for version in [ProtocolVersion.tls10, .tls11] {
+            for etm in [false, true] {
+                for length in Array(0...200) + [255, 256, 1024, 16_383, 16_384 + 2048, 16_384 + 2049] {
+                    var receiver = RecordLayer()
+                    receiver.readState = try Self.cbc(version, encryptThenMAC: etm)
+                    let body = random.bytes(length)
+                    receiver.receive([23, 3, version == .tls10 ? 1 : 2, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)] + body)
+                    do {
+                        _ = try receiver.nextRecord()
+                        XCTFail("garbage of \(length) bytes opened (\(version), etm \(etm))")
+                    } catch {
+                        let expected: TLSError.Cause = length > 16_384 + 2048 ? .peerMisbehaved(.recordOverflow) : .peerMisbehaved(.recordAuthenticationFailed)
+                        XCTAssertEqual(error.cause, expected, "\(length) bytes, \(version), etm \(etm)")
+                    }
+                }
+            }
+        }
+    }
 }
