@@ -170,6 +170,15 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = CipherSuite(rawValue: 0xC030)
     public static let TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = CipherSuite(rawValue: 0xCCA8)
     public static let TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = CipherSuite(rawValue: 0xCCA9)
+    // ECDHE with AES-CBC + HMAC, for TLS 1.0–1.2 (RFC 4492 §6) and TLS 1.2 only (RFC 5289 §3.1); legacy use only
+    public static let TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA = CipherSuite(rawValue: 0xC009)
+    public static let TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA = CipherSuite(rawValue: 0xC00A)
+    public static let TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA = CipherSuite(rawValue: 0xC013)
+    public static let TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA = CipherSuite(rawValue: 0xC014)
+    public static let TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 = CipherSuite(rawValue: 0xC023)
+    public static let TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 = CipherSuite(rawValue: 0xC024)
+    public static let TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 = CipherSuite(rawValue: 0xC027)
+    public static let TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384 = CipherSuite(rawValue: 0xC028)
     // Signalling values
     public static let TLS_EMPTY_RENEGOTIATION_INFO_SCSV = CipherSuite(rawValue: 0x00FF)
     public static let TLS_FALLBACK_SCSV = CipherSuite(rawValue: 0x5600)
@@ -187,6 +196,14 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: return "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
         case .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
         case .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: return "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: return "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"
+        case .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: return "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
+        case .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: return "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256"
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384: return "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384"
+        case .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: return "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256"
+        case .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384"
         case .TLS_EMPTY_RENEGOTIATION_INFO_SCSV: return "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"
         case .TLS_FALLBACK_SCSV: return "TLS_FALLBACK_SCSV"
         default: return hexName(rawValue)

@@ -29,6 +29,9 @@ final class PublicAPITests: XCTestCase {
                       _ p521: ECDSAP521SigningKey, _ ed: Ed25519SigningKey, _ rsa: RSASigningKey) {}
             var configuration = TLSClientConfiguration()
             configuration.common.cipherSuites = suites
+            configuration.common.insecureLegacyVersions = .downToTLS10
+            configuration.common.minimumVersion = .tls10
+            let legacy: [CipherSuite] = [.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA]
             """
         let errors = try typecheck(source)
         XCTAssertEqual(errors, [], "re-exported types must type-check through import TLSKit")

@@ -91,13 +91,50 @@ final class TLS12MessageTests: XCTestCase {
         }
     }
 
+    /// TLS 1.0/1.1 decode like TLS 1.2 except ServerKeyExchange and CertificateRequest, which have no
+    /// SignatureAndHashAlgorithm fields there (RFC 2246 §7.4.3, §7.4.4; RFC 4492 §5.4).
     func testOlderVersionsDecodeLikeTLS12() throws {
         for version in [ProtocolVersion.tls10, .tls11, .tls12] {
-            for message in allMessages {
-                let (type, body) = split(try message.encode())
+            for original in allMessages {
+                var message = original
+                if version < .tls12 {
+                    switch original {
+                    case .serverKeyExchange(var exchange):
+                        exchange.signatureScheme = nil
+                        message = .serverKeyExchange(exchange)
+                    case .certificateRequest12(var request):
+                        request.signatureAlgorithms = []
+                        message = .certificateRequest12(request)
+                    default: break
+                    }
+                }
+                let (type, body) = split(try legacyAwareEncode(message))
                 XCTAssertEqual(try? HandshakeMessage.decode(type: type, body: body, version: version), message, "\(version)")
             }
         }
+    }
+
+    func testLegacyServerKeyExchangeHasNoScheme() throws {
+        var exchange = serverKeyExchange
+        exchange.signatureScheme = nil
+        let encoded = try HandshakeMessage.serverKeyExchange(exchange).encode()
+        let (type, body) = split(encoded)
+        XCTAssertEqual(try HandshakeMessage.decode(type: type, body: body, version: .tls11), .serverKeyExchange(exchange))
+        // The TLS 1.2 form read as TLS 1.0 leaves bytes over: decode_error.
+        let (type12, body12) = split(try HandshakeMessage.serverKeyExchange(serverKeyExchange).encode())
+        XCTAssertThrowsError(try HandshakeMessage.decode(type: type12, body: body12, version: .tls10)) {
+            XCTAssertEqual(($0 as? TLSError)?.cause, .malformed)
+        }
+    }
+
+    /// The TLS 1.0/1.1 CertificateRequest has no supported_signature_algorithms: an empty list means that form.
+    private func legacyAwareEncode(_ message: HandshakeMessage) throws -> [UInt8] {
+        guard case .certificateRequest12(let request) = message, request.signatureAlgorithms.isEmpty else { return try message.encode() }
+        var w = ByteWriter()
+        w.writeVector8(bytes: request.certificateTypes)
+        w.writeVector16 { list in for dn in request.certificateAuthorities { list.writeVector16(bytes: dn) } }
+        let body = try w.checkedBytes()
+        return [13, UInt8(truncatingIfNeeded: body.count >> 16), UInt8(truncatingIfNeeded: body.count >> 8), UInt8(truncatingIfNeeded: body.count)] + body
     }
 
     // MARK: Known bytes

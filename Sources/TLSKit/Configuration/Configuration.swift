@@ -30,9 +30,20 @@ public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
     case pskWithDHE = 1
 }
 
-/// The opt-in to protocol versions below TLS 1.2, all deprecated (RFC 8996) and broken in ways TLS 1.2 is not (MD5/SHA-1
-/// PRF, CBC padding oracles, BEAST). Named insecure on purpose; SSL 3.0 is not among them (RFC 7568).
-package enum InsecureLegacyVersions: Sendable, Hashable {
+/// The opt-in to TLS 1.1 and TLS 1.0: **insecure**, for reaching old peers that cannot be upgraded, never by default.
+///
+/// RFC 8996 deprecates both versions and forbids negotiating them (MUST NOT) because they are weaker than TLS 1.2 in
+/// ways no configuration repairs: the handshake is authenticated with MD5 and SHA-1 (the PRF, the Finished hash and the
+/// RSA signatures over MD5 ‖ SHA-1; ECDSA over SHA-1), so it rests on hash functions with practical collision
+/// attacks (SLOTH); they have no AEAD suites, only CBC with MAC-then-encrypt, the construction behind padding-oracle
+/// and timing attacks (Lucky Thirteen, POODLE-style); TLS 1.0's chained IVs allow BEAST; and the peer cannot say which
+/// signature algorithms it accepts. TLSKit limits the damage — ECDHE only (no RSA key exchange), AES-CBC only,
+/// encrypt-then-MAC (RFC 7366) offered and honoured, extended master secret (RFC 7627), constant-time CBC record
+/// checks, 1/n−1 record splitting in TLS 1.0, the RFC 8446 downgrade sentinels and TLS_FALLBACK_SCSV — but a
+/// connection at these versions is still not as safe as TLS 1.2. SSL 3.0 is never available (RFC 7568).
+///
+/// Setting it does not lower `minimumVersion`: set both. TLS 1.2 and 1.3 stay preferred whenever the peer has them.
+public enum InsecureLegacyVersions: Sendable, Hashable {
     /// `minimumVersion` may be TLS 1.1 (RFC 4346).
     case downToTLS11
     /// `minimumVersion` may be TLS 1.0 (RFC 2246) or TLS 1.1.
@@ -70,10 +81,12 @@ public struct TLSCommonConfiguration: Sendable {
     public var minimumVersion: ProtocolVersion = .tls12
     /// The highest version offered or accepted (`.tls13` by default; `.tls12` turns TLS 1.3 off).
     public var maximumVersion: ProtocolVersion = .tls13
-    /// How far below TLS 1.2 `minimumVersion` may go (issue 17); nil, the default, keeps it at TLS 1.2 or above.
-    /// Package-internal until the TLS 1.0/1.1 handshakes are wired: only the PRF and CBC record protection exist, so
-    /// a legacy peer is still refused with protocol_version even when this is set.
-    package var insecureLegacyVersions: InsecureLegacyVersions? = nil
+    /// How far below TLS 1.2 `minimumVersion` may go; nil, the default, keeps it at TLS 1.2 or above (RFC 8996).
+    /// **Insecure** (see `InsecureLegacyVersions` for why): with it set and `minimumVersion` at `.tls11` or `.tls10`,
+    /// the client also offers those versions, the ECDHE AES-CBC suites (after the configured ones; the SHA-256/384
+    /// ones for TLS 1.2 only) and encrypt_then_mac, and the server accepts them from a client with nothing better.
+    /// TLS 1.0/1.1 connections are never resumed and do not do client certificates.
+    public var insecureLegacyVersions: InsecureLegacyVersions? = nil
     /// TLS 1.2 only: refuse a peer that does not negotiate the RFC 7627 extended master secret (handshake_failure).
     /// We always offer it (client) and accept it (server). By default a full handshake without it is accepted, as
     /// rustls, BoringSSL, OpenSSL, Go and NSS do, so that older peers can connect; such a connection is never resumed

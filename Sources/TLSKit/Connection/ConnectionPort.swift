@@ -23,7 +23,8 @@ extension TLSConnection: HandshakePort {
     }
 
     func enterVersion(_ version: ProtocolVersion) {
-        records.outgoingLegacyVersion = .tls12   // RFC 8446 §5.1; TLS 1.2 records say 0x0303 too
+        // RFC 8446 §5.1: TLS 1.3 records say 0x0303, as TLS 1.2's do; TLS 1.0/1.1 records say their own version.
+        records.outgoingLegacyVersion = min(version, .tls12)
     }
 
     func limitIncomingRecords(toInnerPlaintext limit: Int) {
@@ -31,7 +32,7 @@ extension TLSConnection: HandshakePort {
     }
 
     func setRecordVersion(_ version: ProtocolVersion) { records.outgoingLegacyVersion = version }
-    func dropWriteProtection() { records.writeProtection = nil }
+    func dropWriteProtection() { records.writeState = nil }
     var hasBufferedHandshakeData: Bool { !reassembler.isEmpty }
 
     func offerEarlyData(ticket: ClientSession, allowance: Int) {
@@ -54,12 +55,12 @@ extension TLSConnection: HandshakePort {
         events.append(.earlyDataAccepted(true))
     }
 
-    func installProtection(_ protection: RecordProtection, write: Bool) {
+    func installProtection(_ protection: RecordCipherState, write: Bool) {
         if write {
             flushHandshake()
-            records.writeProtection = protection
+            records.writeState = protection
         } else {
-            records.readProtection = protection
+            records.readState = protection
         }
     }
 }

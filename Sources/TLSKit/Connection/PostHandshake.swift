@@ -5,7 +5,7 @@ import Foundation
 extension TLSConnection {
     /// Post-handshake messages, the same for both roles except NewSessionTicket (client only).
     func handlePostHandshake(_ message: HandshakeMessage) throws(TLSError) {
-        if negotiatedVersion == .tls12 {
+        if let version = negotiatedVersion, version <= .tls12 {
             try refuseRenegotiation12(message, io: self)
             return
         }

@@ -37,7 +37,12 @@ public final class TLSConnection {
     /// The endpoint's common configuration (kept apart: the record and key paths read it often).
     let common: TLSCommonConfiguration
     let verifier: (any CertificateVerifier)?
-    var random: any RandomSource
+    /// The injected randomness. The record layer holds it (CBC records draw their explicit IVs from it), so there is
+    /// one stream for the handshake and the records.
+    var random: any RandomSource {
+        get { records.random }
+        set { records.random = newValue }
+    }
 
     var records = RecordLayer()
     var reassembler: HandshakeReassembler
@@ -93,7 +98,7 @@ public final class TLSConnection {
         endpoint = .client(configuration)
         common = configuration.common
         verifier = try configuration.peerVerification.makeVerifier()
-        random = configuration.common.randomSource
+        records.random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
@@ -114,7 +119,7 @@ public final class TLSConnection {
         case .none: verifier = nil
         case .optional(let verification), .required(let verification): verifier = try verification.makeVerifier()
         }
-        random = configuration.common.randomSource
+        records.random = configuration.common.randomSource
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart(configuration: configuration))
@@ -153,7 +158,7 @@ public final class TLSConnection {
             throw TLSConfigurationError("versions must lie within \(lowest)…TLSv1.3 (got \(common.minimumVersion)…\(common.maximumVersion))")
         }
         let tls13Usable = common.maximumVersion >= .tls13 && common.cipherSuites.contains { TLS13SuiteParameters($0) != nil }
-        let tls12Usable = common.minimumVersion <= .tls12 && common.cipherSuites.contains { TLS12SuiteParameters($0) != nil }
+        let tls12Usable = common.minimumVersion <= .tls12 && !common.tls12Suites.isEmpty
         guard tls13Usable || tls12Usable else {
             throw TLSConfigurationError("no cipher suite configured for the enabled versions")
         }
@@ -286,7 +291,8 @@ public final class TLSConnection {
     var negotiatedVersion: ProtocolVersion? {
         switch state {
         case .client13, .server13: return .tls13
-        case .client12, .server12: return .tls12
+        case .client12(let state): return state.version
+        case .server12(let state): return state.version
         case .connected, .failed: return traffic?.version
         case .serverExpectClientHello(let start): return start.helloRetry != nil ? .tls13 : nil   // a HelloRetryRequest went out
         case .clientStart, .clientExpectServerHello: return nil
@@ -538,7 +544,7 @@ public final class TLSConnection {
             throw TLSError(.unexpectedMessage, "\(record.contentType) record in the middle of a handshake message")
         }
         switch record.contentType {
-        case .changeCipherSpec where negotiatedVersion == .tls12:
+        case .changeCipherSpec where negotiatedVersion.map({ $0 <= .tls12 }) ?? false:
             try handleChangeCipherSpec12(record.fragment)
         case .changeCipherSpec:
             // RFC 8446 §5: a single 0x01 byte between the first ClientHello and the peer's Finished is dropped.
@@ -616,7 +622,7 @@ public final class TLSConnection {
             guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
                 throw TLSError(.peerMisbehaved(.tooManyWarningAlerts), "too many warning alerts in a row")
             }
-        case _ where negotiatedVersion == .tls12 && alert.level == .warning:
+        case _ where negotiatedVersion.map({ $0 <= .tls12 }) ?? false && alert.level == .warning:
             // TLS 1.2 warnings (no_renegotiation, …) are not fatal; bounded so a peer cannot stream them forever.
             bounds.warningAlertsInARow += 1
             guard bounds.warningAlertsInARow <= Self.maxWarningAlertsInARow else {
@@ -723,7 +729,7 @@ public final class TLSConnection {
         }
         // Nothing is read after a failure: the read key goes now (swift-crypto zeroes its key storage when the AEAD
         // is freed). The write key stays until deallocation, so no later write can ever go out unprotected.
-        records.readProtection = nil
+        records.readState = nil
         wipeSecrets()
     }
 

@@ -25,27 +25,66 @@ struct TLS13SuiteParameters: Sendable {
     }
 }
 
-/// What a TLS 1.2 ECDHE AEAD suite means to the engine (RFC 5289, RFC 7905).
+/// What a TLS 1.2 ECDHE suite means to the engine: the AEAD suites (RFC 5289, RFC 7905), and, only with
+/// `insecureLegacyVersions`, the AES-CBC + HMAC suites of TLS 1.0–1.2 (RFC 4492 §6, RFC 5289 §3.1).
 struct TLS12SuiteParameters: Sendable {
     enum Authentication: Sendable { case ecdsa, rsa }
 
+    /// How the suite's records are protected.
+    enum Protection: Sendable, Hashable {
+        case aead(AEADAlgorithm)
+        case cbc(CBCRecordProtection.Cipher, mac: LegacyMACAlgorithm)
+    }
+
     let suite: CipherSuite
-    let aead: AEADAlgorithm
-    /// The PRF hash (and the transcript hash).
+    let protection: Protection
+    /// The PRF hash (and the transcript hash) in TLS 1.2; TLS 1.0/1.1 use their own PRF and MD5 ‖ SHA-1.
     let hash: HashAlgorithm
     let authentication: Authentication
 
     init?(_ suite: CipherSuite) {
         switch suite {
-        case .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: (aead, hash, authentication) = (.aes128GCM, .sha256, .ecdsa)
-        case .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: (aead, hash, authentication) = (.aes256GCM, .sha384, .ecdsa)
-        case .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: (aead, hash, authentication) = (.chacha20Poly1305, .sha256, .ecdsa)
-        case .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: (aead, hash, authentication) = (.aes128GCM, .sha256, .rsa)
-        case .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: (aead, hash, authentication) = (.aes256GCM, .sha384, .rsa)
-        case .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: (aead, hash, authentication) = (.chacha20Poly1305, .sha256, .rsa)
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: (protection, hash, authentication) = (.aead(.aes128GCM), .sha256, .ecdsa)
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: (protection, hash, authentication) = (.aead(.aes256GCM), .sha384, .ecdsa)
+        case .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: (protection, hash, authentication) = (.aead(.chacha20Poly1305), .sha256, .ecdsa)
+        case .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: (protection, hash, authentication) = (.aead(.aes128GCM), .sha256, .rsa)
+        case .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: (protection, hash, authentication) = (.aead(.aes256GCM), .sha384, .rsa)
+        case .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: (protection, hash, authentication) = (.aead(.chacha20Poly1305), .sha256, .rsa)
+        // CBC (legacy only). The _SHA suites use the TLS 1.2 PRF with SHA-256 when TLS 1.2 is negotiated.
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: (protection, hash, authentication) = (.cbc(.aes128, mac: .sha1), .sha256, .ecdsa)
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: (protection, hash, authentication) = (.cbc(.aes256, mac: .sha1), .sha256, .ecdsa)
+        case .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: (protection, hash, authentication) = (.cbc(.aes128, mac: .sha1), .sha256, .rsa)
+        case .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: (protection, hash, authentication) = (.cbc(.aes256, mac: .sha1), .sha256, .rsa)
+        case .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: (protection, hash, authentication) = (.cbc(.aes128, mac: .sha256), .sha256, .ecdsa)
+        case .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384: (protection, hash, authentication) = (.cbc(.aes256, mac: .sha384), .sha384, .ecdsa)
+        case .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: (protection, hash, authentication) = (.cbc(.aes128, mac: .sha256), .sha256, .rsa)
+        case .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: (protection, hash, authentication) = (.cbc(.aes256, mac: .sha384), .sha384, .rsa)
         default: return nil
         }
         self.suite = suite
+    }
+
+    /// The CBC suites, offered (after the configured ones) only when legacy versions are allowed: the _SHA ones for
+    /// TLS 1.0–1.2, the _SHA256/_SHA384 ones for TLS 1.2 only.
+    static let legacyCBCSuites: [CipherSuite] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+        .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+        .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+    ]
+
+    var isCBC: Bool { if case .cbc = protection { return true } else { return false } }
+
+    /// The AEAD, for the AEAD suites.
+    var aead: AEADAlgorithm? { if case .aead(let aead) = protection { return aead } else { return nil } }
+
+    /// Whether this suite may be used with `version`: AEAD and SHA-256/384 CBC suites need TLS 1.2 (RFC 5246,
+    /// RFC 5289); the SHA-1 CBC suites work from TLS 1.0.
+    func usable(in version: ProtocolVersion) -> Bool {
+        switch protection {
+        case .aead: return version == .tls12
+        case .cbc(_, let mac): return mac == .sha1 ? version >= .tls10 && version <= .tls12 : version == .tls12
+        }
     }
 
     /// AES-GCM uses a 4-byte implicit salt plus an 8-byte explicit nonce (RFC 5288 §3);
@@ -62,5 +101,23 @@ struct TLS12SuiteParameters: Sendable {
                                .rsa_pkcs1_sha256, .rsa_pkcs1_sha384, .rsa_pkcs1_sha512].contains(scheme)
             }
         }
+    }
+}
+
+extension TLSCommonConfiguration {
+    /// TLS 1.0 and/or 1.1 may be negotiated: the opt-in is set and `minimumVersion` is below TLS 1.2.
+    var legacyVersionsEnabled: Bool { insecureLegacyVersions != nil && minimumVersion < .tls12 }
+
+    /// The TLS 1.2-and-older suites this endpoint uses, in preference order: the configured ones (a CBC suite only
+    /// when legacy versions are enabled), then, when they are, the CBC suites not already listed.
+    var tls12Suites: [TLS12SuiteParameters] {
+        let legacy = legacyVersionsEnabled
+        var suites = cipherSuites.compactMap(TLS12SuiteParameters.init).filter { legacy || !$0.isCBC }
+        if legacy {
+            for suite in TLS12SuiteParameters.legacyCBCSuites where !suites.contains(where: { $0.suite == suite }) {
+                if let parameters = TLS12SuiteParameters(suite) { suites.append(parameters) }
+            }
+        }
+        return suites
     }
 }

@@ -36,7 +36,7 @@ protocol HandshakePort: AnyObject {
     /// Handshake bytes are buffered beyond the message being handled (a flight that must not straddle a change).
     var hasBufferedHandshakeData: Bool { get }
     /// Installs `protection` for what we send (`write`) or what we receive.
-    func installProtection(_ protection: RecordProtection, write: Bool)
+    func installProtection(_ protection: RecordCipherState, write: Bool)
     /// TLS 1.3: derives the traffic key and IV from `secret` and installs them for what we receive.
     func installReadKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError)
     /// TLS 1.3: the same for what we send (the pending flight is flushed under the old key first).

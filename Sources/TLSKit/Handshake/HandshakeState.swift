@@ -30,7 +30,7 @@ enum HandshakeState {
         case .clientExpectServerHello: return type == .serverHello
         case .serverExpectClientHello: return type == .clientHello
         case .connected:
-            if version == .tls12 {
+            if let version, version <= .tls12 {
                 // Renegotiation attempts, answered with no_renegotiation.
                 return role == .client ? type == .helloRequest : type == .clientHello
             }
@@ -47,7 +47,7 @@ enum Traffic: Sendable {
     var version: ProtocolVersion {
         switch self {
         case .tls13: return .tls13
-        case .tls12: return .tls12
+        case .tls12(let traffic): return traffic.version
         }
     }
 

@@ -1,3 +1,5 @@
+import TLSCrypto
+
 /// Record limits (RFC 8446 §5.1, §5.2).
 enum RecordLimits {
     static let headerLength = 5
@@ -64,6 +66,21 @@ struct RecordProtection: Sendable {
     }
 }
 
+/// One direction's record protection, whichever kind the negotiated suite uses: the AEAD (TLS 1.3, TLS 1.2 GCM and
+/// ChaCha20) or the legacy AES-CBC + HMAC suites (TLS 1.0–1.2, only with `insecureLegacyVersions`). The record
+/// layer switches on this once per record; nothing outside it needs to know which it is.
+enum RecordCipherState: Sendable {
+    case aead(RecordProtection)
+    case cbc(CBCRecordProtection)
+
+    var sequenceNumber: UInt64 {
+        switch self {
+        case .aead(let protection): return protection.sequenceNumber
+        case .cbc(let protection): return protection.sequenceNumber
+        }
+    }
+}
+
 /// A record as the engine sees it after deprotection: the real content type and the plaintext.
 struct PlainRecord: Sendable {
     var contentType: ContentType
@@ -82,8 +99,20 @@ struct RecordLayer: Sendable {
     /// The TLSInnerPlaintext of the record being sealed; kept so its storage is reused record after record.
     private var sealScratch: [UInt8] = []
 
-    var readProtection: RecordProtection?
-    var writeProtection: RecordProtection?
+    var readState: RecordCipherState?
+    var writeState: RecordCipherState?
+    /// The connection's injected randomness: CBC records with an explicit IV (TLS 1.1+) draw it from here.
+    var random: any RandomSource = SystemRandomSource()
+
+    /// The AEAD protection, when that is what is installed (nil for none and for CBC).
+    var readProtection: RecordProtection? {
+        get { if case .aead(let protection)? = readState { return protection } else { return nil } }
+        set { readState = newValue.map { .aead($0) } }
+    }
+    var writeProtection: RecordProtection? {
+        get { if case .aead(let protection)? = writeState { return protection } else { return nil } }
+        set { writeState = newValue.map { .aead($0) } }
+    }
 
     /// Largest plaintext we put in one record (2^14, or less when the peer sent record_size_limit).
     var maxOutgoingFragment = RecordLimits.maxPlaintext
@@ -137,11 +166,19 @@ struct RecordLayer: Sendable {
         guard versionMajor == 0x03 else {
             throw TLSError(.malformed, "record with legacy version major \(versionMajor) (SSL 2.0 or garbage)")
         }
-        let protected = readProtection.map { $0.framing != .tls13 || type == .applicationData } ?? false
+        let protected: Bool
+        switch readState {
+        case .aead(let protection)?: protected = protection.framing != .tls13 || type == .applicationData
+        case .cbc?: protected = true
+        case nil: protected = false
+        }
         // Rejected early data is protected even when we hold no read key (after a HelloRetryRequest): the
         // protected-record limit applies to what we skip (RFC 8446 §4.2.10, §5.2).
         let skippable = type == .applicationData && rejectedEarlyDataBudget > 0
-        let limit = (protected || skippable) && type != .changeCipherSpec ? RecordLimits.maxCiphertext : RecordLimits.maxPlaintext
+        // CBC records may carry up to 2048 bytes of IV, MAC and padding (RFC 5246 §6.2.3).
+        let protectedLimit: Int
+        if case .cbc? = readState { protectedLimit = CBCRecordProtection.maxCiphertext } else { protectedLimit = RecordLimits.maxCiphertext }
+        let limit = (protected || skippable) && type != .changeCipherSpec ? protectedLimit : RecordLimits.maxPlaintext
         guard length <= limit else {
             throw TLSError(.peerMisbehaved(.recordOverflow), "record of \(length) bytes exceeds the limit of \(limit)")
         }
@@ -157,6 +194,9 @@ struct RecordLayer: Sendable {
             return PlainRecord(contentType: type, fragment: Array(body), wasProtected: false)
         }
 
+        if case .cbc(var cbc)? = readState {
+            return try openCBC(type: type, body: body, protection: &cbc)
+        }
         guard var protection = readProtection else {
             // Only while a budget is open: a zero-length record must not slip through a zero budget (RFC 8446 §5.1).
             if type == .applicationData && rejectedEarlyDataBudget > 0 && body.count <= rejectedEarlyDataBudget {
@@ -256,8 +296,30 @@ struct RecordLayer: Sendable {
         return PlainRecord(contentType: type, fragment: plaintext, wasProtected: true)
     }
 
+    /// Legacy CBC records: the MAC and padding are checked (in constant time) by `CBCRecordProtection`.
+    private mutating func openCBC(type: ContentType, body: ArraySlice<UInt8>, protection: inout CBCRecordProtection) throws(TLSError) -> PlainRecord {
+        let plaintext = try protection.open(type, body: body)
+        readState = .cbc(protection)
+        let limit = min(RecordLimits.maxPlaintext, maxIncomingInnerPlaintext)
+        guard plaintext.count <= limit else {
+            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(plaintext.count) bytes exceeds \(limit)")
+        }
+        if type != .applicationData && plaintext.isEmpty {
+            throw TLSError(.peerMisbehaved(.emptyRecord), "empty protected \(type) record")
+        }
+        return PlainRecord(contentType: type, fragment: plaintext, wasProtected: true)
+    }
+
     /// Appends `payload` as one or more records of `type` to `output`, protecting them when keys are installed.
     mutating func write(_ type: ContentType, _ payload: [UInt8], to output: inout [UInt8]) throws(TLSError) {
+        if type == .applicationData, case .cbc(let cbc)? = writeState {
+            // TLS 1.0: 1/n−1 record splitting against BEAST (see `CBCRecordProtection.fragments`).
+            for fragment in cbc.fragments(of: payload[...], maxFragment: maxOutgoingFragment) {
+                try writeRecord(type, fragment, to: &output)
+            }
+            if payload.isEmpty { try writeRecord(type, payload[...], to: &output) }
+            return
+        }
         if payload.isEmpty {
             try writeRecord(type, payload[...], to: &output)
             return
@@ -271,9 +333,15 @@ struct RecordLayer: Sendable {
     }
 
     /// Records written with the current write key (for the AEAD usage limit, RFC 8446 §5.5).
-    var recordsWrittenWithCurrentKey: UInt64 { writeProtection?.sequenceNumber ?? 0 }
+    var recordsWrittenWithCurrentKey: UInt64 { writeState?.sequenceNumber ?? 0 }
 
     private mutating func writeRecord(_ type: ContentType, _ fragment: ArraySlice<UInt8>, to output: inout [UInt8]) throws(TLSError) {
+        if type != .changeCipherSpec, case .cbc(var cbc)? = writeState {
+            // The header's version is the negotiated one (the protection carries it: the MAC covers it too).
+            try cbc.seal(type, fragment, random: &random, appendingTo: &output)
+            writeState = .cbc(cbc)
+            return
+        }
         guard var protection = writeProtection, type != .changeCipherSpec else {
             output.reserveCapacity(output.count + RecordLimits.headerLength + fragment.count)
             output.append(type.rawValue)

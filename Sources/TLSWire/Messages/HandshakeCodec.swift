@@ -236,7 +236,7 @@ extension HandshakeMessage {
     ///   CertificateVerify, ClientKeyExchange (ECDHE), Finished, CertificateStatus (RFC 6066); TLS-1.3-only and unknown types
     ///   are unexpected_message. HelloRequest/ServerHelloDone with a body are decode_error.
     package static func decode(type: UInt8, body: [UInt8], version: ProtocolVersion) throws(TLSError) -> HandshakeMessage {
-        if version < .tls13 { return try decodeTLS12(type: type, body: body) }
+        if version < .tls13 { return try decodeTLS12(type: type, body: body, version: version) }
         var r = ByteReader(body)
         guard let known = HandshakeType(rawValue: type) else {
             throw TLSError(.unexpectedMessage, "unknown handshake type \(type)")

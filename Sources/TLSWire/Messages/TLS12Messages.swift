@@ -62,21 +62,24 @@ package struct ServerECDHParameters: Hashable, Sendable {
 ///     struct { ServerECDHParams params; digitally-signed struct { ... } signed_params; }
 ///     digitally-signed (RFC 5246 §4.7): SignatureAndHashAlgorithm (u16) + opaque signature<0..2^16-1>
 ///
-/// The signature must be non-empty here (anonymous ECDH is not supported): empty is decode_error.
+/// The signature must be non-empty here (anonymous ECDH is not supported): empty is decode_error. In TLS 1.0/1.1
+/// (RFC 2246 §4.7, RFC 4492 §5.4) `digitally-signed` has no SignatureAndHashAlgorithm: `signatureScheme` is nil.
 package struct ServerKeyExchange: Hashable, Sendable {
     package var parameters: ServerECDHParameters
-    package var signatureScheme: SignatureScheme
+    /// nil: the TLS 1.0/1.1 form (the suite and the key fix the algorithm).
+    package var signatureScheme: SignatureScheme?
     package var signature: [UInt8]
 
-    package init(parameters: ServerECDHParameters, signatureScheme: SignatureScheme, signature: [UInt8]) {
+    package init(parameters: ServerECDHParameters, signatureScheme: SignatureScheme?, signature: [UInt8]) {
         self.parameters = parameters
         self.signatureScheme = signatureScheme
         self.signature = signature
     }
 
-    package init(decoding r: inout ByteReader) throws(TLSError) {
+    /// `legacy`: the TLS 1.0/1.1 form, without the scheme.
+    package init(decoding r: inout ByteReader, legacy: Bool = false) throws(TLSError) {
         let parameters = try ServerECDHParameters(decoding: &r)
-        let scheme = SignatureScheme(rawValue: try r.readUInt16())
+        let scheme = legacy ? nil : SignatureScheme(rawValue: try r.readUInt16())
         let signature = try r.readVector16(minimum: 1)
         try r.expectEmpty("ServerKeyExchange")
         self.init(parameters: parameters, signatureScheme: scheme, signature: signature)
@@ -84,7 +87,7 @@ package struct ServerKeyExchange: Hashable, Sendable {
 
     package func encode(into w: inout ByteWriter) {
         parameters.encode(into: &w)
-        w.writeUInt16(signatureScheme.rawValue)
+        if let signatureScheme { w.writeUInt16(signatureScheme.rawValue) }
         w.writeVector16(bytes: signature)
     }
 }
@@ -159,14 +162,17 @@ package struct CertificateRequest12: Hashable, Sendable {
         self.certificateAuthorities = certificateAuthorities
     }
 
-    package init(decoding r: inout ByteReader) throws(TLSError) {
+    /// `legacy`: the TLS 1.0/1.1 form (RFC 2246 §7.4.4), without supported_signature_algorithms (left empty).
+    package init(decoding r: inout ByteReader, legacy: Bool = false) throws(TLSError) {
         let types = try r.readVector8(minimum: 1)
-        var schemesReader = try r.readVector16Reader(minimum: 2)
-        guard schemesReader.remaining % 2 == 0 else {
-            throw .decode("CertificateRequest: supported_signature_algorithms has odd length")
-        }
         var schemes: [SignatureScheme] = []
-        while !schemesReader.isEmpty { schemes.append(SignatureScheme(rawValue: try schemesReader.readUInt16())) }
+        if !legacy {
+            var schemesReader = try r.readVector16Reader(minimum: 2)
+            guard schemesReader.remaining % 2 == 0 else {
+                throw .decode("CertificateRequest: supported_signature_algorithms has odd length")
+            }
+            while !schemesReader.isEmpty { schemes.append(SignatureScheme(rawValue: try schemesReader.readUInt16())) }
+        }
         var names = try r.readVector16Reader()
         var authorities: [[UInt8]] = []
         while !names.isEmpty { authorities.append(try names.readVector16(minimum: 1)) }
@@ -211,7 +217,9 @@ package struct NewSessionTicket12: Hashable, Sendable {
 extension HandshakeMessage {
     /// TLS 1.2 (and earlier) message bodies. Types that exist only in TLS 1.3 (EndOfEarlyData,
     /// EncryptedExtensions, KeyUpdate), message_hash and unknown types are unexpected_message.
-    static func decodeTLS12(type: UInt8, body: [UInt8]) throws(TLSError) -> HandshakeMessage {
+    /// `version` below TLS 1.2: ServerKeyExchange and CertificateRequest in their TLS 1.0/1.1 forms.
+    static func decodeTLS12(type: UInt8, body: [UInt8], version: ProtocolVersion = .tls12) throws(TLSError) -> HandshakeMessage {
+        let legacy = version < .tls12
         var r = ByteReader(body)
         guard let known = HandshakeType(rawValue: type) else {
             throw TLSError(.unexpectedMessage, "unknown handshake type \(type)")
@@ -224,8 +232,8 @@ extension HandshakeMessage {
         case .serverHello: return .serverHello(try ServerHello(decoding: &r))
         case .newSessionTicket: return .newSessionTicket12(try NewSessionTicket12(decoding: &r))
         case .certificate: return .certificate12(try CertificateMessage12(decoding: &r))
-        case .serverKeyExchange: return .serverKeyExchange(try ServerKeyExchange(decoding: &r))
-        case .certificateRequest: return .certificateRequest12(try CertificateRequest12(decoding: &r))
+        case .serverKeyExchange: return .serverKeyExchange(try ServerKeyExchange(decoding: &r, legacy: legacy))
+        case .certificateRequest: return .certificateRequest12(try CertificateRequest12(decoding: &r, legacy: legacy))
         case .serverHelloDone:
             try r.expectEmpty("ServerHelloDone")
             return .serverHelloDone

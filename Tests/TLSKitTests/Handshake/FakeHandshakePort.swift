@@ -85,7 +85,7 @@ final class FakeHandshakePort: HandshakePort {
     func enterVersion(_ version: ProtocolVersion) { actions.append(.enteredVersion(version)) }
     func setRecordVersion(_ version: ProtocolVersion) { actions.append(.recordVersion(version)) }
     func dropWriteProtection() { actions.append(.droppedWriteProtection) }
-    func installProtection(_ protection: RecordProtection, write: Bool) { actions.append(.installedProtection(write: write)) }
+    func installProtection(_ protection: RecordCipherState, write: Bool) { actions.append(.installedProtection(write: write)) }
     func installReadKey(secret: [UInt8], schedule: KeySchedule, aead: AEADAlgorithm) throws(TLSError) {
         actions.append(.installedReadKey)
         installedReadSecrets.append(secret)

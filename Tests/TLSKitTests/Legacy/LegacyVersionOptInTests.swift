@@ -4,8 +4,8 @@ import XCTest
 
 /// Versions below TLS 1.2 stay off unless asked for (issue 17): the default configuration refuses a TLS 1.0 or 1.1
 /// ClientHello with protocol_version, and `minimumVersion` below TLS 1.2 is a configuration error without the
-/// `insecureLegacyVersions` opt-in. (The legacy handshakes are not wired yet, so even with the opt-in a legacy
-/// peer is refused; the last test pins that until they are.)
+/// `insecureLegacyVersions` opt-in. With the opt-in, TLS 1.0/1.1 handshakes run (the TLS 1.2 states parameterised by
+/// version) and the server honours TLS_FALLBACK_SCSV.
 final class LegacyVersionOptInTests: XCTestCase {
     /// What a TLS 1.0/1.1-only client sends: legacy_version 0x0301/0x0302, no supported_versions, CBC suites
     /// (TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_128_CBC_SHA).
@@ -70,14 +70,160 @@ final class LegacyVersionOptInTests: XCTestCase {
         }
     }
 
-    func testOptInDoesNotYetReachALegacyHandshake() async throws {
-        // Until the TLS 1.0/1.1 handshakes are wired, the opt-in changes nothing on the wire.
+    func testOptInReachesALegacyHandshake() async throws {
+        // With the opt-in, the TLS 1.0 ClientHello the default server refuses is answered with a TLS 1.0 ServerHello
+        // (the TLS 1.2 server parameterised by version) carrying DOWNGRD\x00: this server supports more.
         var config = EngineFixtures.serverConfiguration()
         config.common.minimumVersion = .tls10
         config.common.insecureLegacyVersions = .downToTLS10
         let server = try TLSConnection(server: config)
         let error = await feed(server, clientHelloRecord(try legacyClientHello(.tls10)))
+        XCTAssertNil(error)
+        let records = WireRecord.parse(server.takeOutput()).records
+        let first = try XCTUnwrap(records.first)
+        XCTAssertEqual(first.version, 0x0301, "the record version is the negotiated one")
+        guard case .serverHello(let hello) = try HandshakeMessage.decode(Array(first.body.prefix(4 + (Int(first.body[2]) << 8 | Int(first.body[3])))),
+                                                                         version: .tls10) else {
+            return XCTFail("no ServerHello first")
+        }
+        XCTAssertEqual(hello.legacyVersion, .tls10)
+        XCTAssertEqual(hello.cipherSuite, .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
+        XCTAssertEqual(Array(hello.random.suffix(8)), downgradeSentinelTLS11)
+        XCTAssertEqual(server.negotiatedVersion, .tls10)
+    }
+
+    /// The same opt-in down to TLS 1.1 only still refuses TLS 1.0.
+    func testOptInDownToTLS11RefusesTLS10() async throws {
+        var config = EngineFixtures.serverConfiguration()
+        config.common.minimumVersion = .tls11
+        config.common.insecureLegacyVersions = .downToTLS11
+        let server = try TLSConnection(server: config)
+        let error = await feed(server, clientHelloRecord(try legacyClientHello(.tls10)))
         XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonVersion))
         assertPlaintextAlert(server, .protocolVersion, thrown: error)
+    }
+
+    /// RFC 7507: a TLS 1.1 ClientHello with TLS_FALLBACK_SCSV to a server that could do better.
+    func testFallbackSCSVFromALegacyClientIsInappropriateFallback() async throws {
+        var config = EngineFixtures.serverConfiguration()
+        config.common.minimumVersion = .tls10
+        config.common.insecureLegacyVersions = .downToTLS10
+        var hello = try legacyClientHello(.tls11)
+        hello.cipherSuites.append(.TLS_FALLBACK_SCSV)
+        let server = try TLSConnection(server: config)
+        let error = await feed(server, clientHelloRecord(hello))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.inappropriateFallback))
+        assertPlaintextAlert(server, .inappropriateFallback, thrown: error)
+        // A server whose best version is TLS 1.1 takes it: no fallback happened.
+        config.common.maximumVersion = .tls11
+        let legacyOnly = try TLSConnection(server: config)
+        let accepted = await feed(legacyOnly, clientHelloRecord(hello))
+        XCTAssertNil(accepted)
+        XCTAssertEqual(legacyOnly.negotiatedVersion, .tls11)
+    }
+
+    /// Legacy handshakes end to end, both roles TLSKit: each version with an ECDSA and an RSA leaf, with and
+    /// without encrypt-then-MAC, data both ways.
+    func testLegacyHandshakesBetweenTLSKitClientAndServer() async throws {
+        for version in [ProtocolVersion.tls10, .tls11] {
+            for keyType in [TestPKI.KeyType.ecdsaP256, .rsa2048] {
+                for etm in [true, false] {
+                    var server = EngineFixtures.serverConfiguration(keyType)
+                    server.common.minimumVersion = version
+                    server.common.maximumVersion = version
+                    server.common.insecureLegacyVersions = .downToTLS10
+                    var client = EngineFixtures.clientConfiguration()
+                    client.common.minimumVersion = .tls10
+                    client.common.insecureLegacyVersions = .downToTLS10
+                    if !etm { client.clientHelloCustomizer = { hello, _ in hello.extensions.removeAll { $0.type == .encryptThenMAC } } }
+                    let pair = try InMemoryPair(client: client, server: server)
+                    await pair.handshake()
+                    let tag = "\(version) \(keyType) etm=\(etm)"
+                    XCTAssertEqual(pair.client.negotiated?.version, version, tag)
+                    XCTAssertEqual(pair.server.negotiated?.version, version, tag)
+                    XCTAssertEqual(pair.client.negotiated?.extendedMasterSecret, true, tag)
+                    XCTAssertNil(pair.client.negotiated?.serverSignatureScheme, tag)
+                    let expectedSuite: CipherSuite = keyType == .rsa2048 ? .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA : .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+                    XCTAssertEqual(pair.client.negotiated?.cipherSuite, expectedSuite, tag)
+                    if case .cbc(let protection)? = pair.server.records.writeState {
+                        XCTAssertEqual(protection.encryptThenMAC, etm, tag)
+                    } else {
+                        XCTFail("no CBC protection: \(tag)")
+                    }
+                    try await pair.assertDataFlows(tag)
+                    let big = testPayload(count: 40_000, seed: 5)
+                    let received = try await pair.transfer(big, .serverToClient, chunkSizes: [40_000])
+                    XCTAssertEqual(received, big, tag)
+                }
+            }
+        }
+    }
+
+    /// A legacy server that also speaks TLS 1.2 gives a TLS 1.2 client TLS 1.2, and a client with the opt-in TLS 1.3.
+    func testLegacyServerStillPrefersTheHighestVersion() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.minimumVersion = .tls10
+        server.common.insecureLegacyVersions = .downToTLS10
+        var client = EngineFixtures.clientConfiguration()
+        client.common.minimumVersion = .tls10
+        client.common.insecureLegacyVersions = .downToTLS10
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.handshake()
+        XCTAssertEqual(pair.client.negotiated?.version, .tls13)
+        client.common.maximumVersion = .tls12
+        let pair12 = try InMemoryPair(client: client, server: server)
+        await pair12.handshake()
+        XCTAssertEqual(pair12.client.negotiated?.version, .tls12)
+        XCTAssertEqual(pair12.client.negotiated?.cipherSuite, .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+    }
+
+    /// A legacy client meeting a TLS 1.1-only server that also supports TLS 1.2 — not possible with TLSKit — is
+    /// covered by the sentinel tests in LegacyClientTests; here, a TLS 1.1-capped server: DOWNGRD is absent.
+    func testTLS11OnlyServerSetsNoSentinel() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.minimumVersion = .tls11
+        server.common.maximumVersion = .tls11
+        server.common.insecureLegacyVersions = .downToTLS11
+        var client = EngineFixtures.clientConfiguration()
+        client.common.minimumVersion = .tls11
+        client.common.insecureLegacyVersions = .downToTLS11
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.handshake()
+        XCTAssertEqual(pair.client.negotiated?.version, .tls11)
+    }
+
+    /// TLS 1.0/1.1 client authentication is not implemented: a server that requires a client certificate does not
+    /// negotiate those versions (protocol_version), and one for which it is optional does not ask.
+    func testLegacyVersionsAndClientCertificates() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.minimumVersion = .tls10
+        server.common.insecureLegacyVersions = .downToTLS10
+        server.clientAuthentication = .required(.trustRoots(EngineFixtures.ca.trustRoots))
+        let required = try TLSConnection(server: server)
+        let error = await feed(required, clientHelloRecord(try legacyClientHello(.tls11)))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonVersion))
+
+        server.clientAuthentication = .optional(.trustRoots(EngineFixtures.ca.trustRoots))
+        var client = EngineFixtures.clientConfiguration()
+        client.common.minimumVersion = .tls10
+        client.common.maximumVersion = .tls11
+        client.common.insecureLegacyVersions = .downToTLS10
+        client.certificate = try EngineFixtures.clientLeaf.certifiedKey
+        let pair = try InMemoryPair(client: client, server: server)
+        await pair.handshake()
+        XCTAssertEqual(pair.server.negotiated?.version, .tls11)
+        XCTAssertEqual(pair.server.negotiated?.peerCertificates, [])
+    }
+
+    /// A CBC suite in `cipherSuites` without the opt-in is never chosen by the server either.
+    func testServerIgnoresConfiguredCBCSuitesWithoutTheOptIn() async throws {
+        var server = EngineFixtures.serverConfiguration()
+        server.common.cipherSuites.append(.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA)
+        var hello = try freshClientHello()
+        hello.extensions.removeAll { $0.type == .supportedVersions }
+        hello.cipherSuites = [.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA]
+        let connection = try TLSConnection(server: server)
+        let error = await feed(connection, clientHelloRecord(hello))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonCipherSuite))
     }
 }

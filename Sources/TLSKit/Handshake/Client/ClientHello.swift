@@ -68,7 +68,11 @@ extension ClientHelloSent {
         io.setRecordVersion(.tls10)   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
 
         let offerTLS13 = io.common.maximumVersion >= .tls13
-        let offerTLS12 = io.common.minimumVersion <= .tls12
+        let offerTLS12 = io.common.minimumVersion <= .tls12 && io.common.maximumVersion >= .tls12
+        // TLS 1.1/1.0, only with the insecure opt-in (RFC 8996 deprecates them): CBC suites, encrypt_then_mac.
+        let legacyVersions: [ProtocolVersion] = io.common.legacyVersionsEnabled
+            ? [ProtocolVersion.tls11, .tls10].filter { $0 >= io.common.minimumVersion && $0 <= io.common.maximumVersion } : []
+        let offerLegacy = !legacyVersions.isEmpty
         let clientRandom = io.random.bytes(32)
         let sessionID = config.middleboxCompatibility && offerTLS13 ? io.random.bytes(32) : []
         let greaseSeed = config.grease ? io.random.bytes(5) : []
@@ -90,12 +94,14 @@ extension ClientHelloSent {
             shares.append(try provider.generateKeyShare(group, random: &io.random))
         }
 
-        var suites = io.common.cipherSuites.filter {
-            (offerTLS13 && TLS13SuiteParameters($0) != nil) || (offerTLS12 && TLS12SuiteParameters($0) != nil)
-        }
+        let tls12Suites = io.common.tls12Suites.filter { suite in
+            (offerTLS12 && suite.usable(in: .tls12)) || legacyVersions.contains { suite.usable(in: $0) }
+        }.map(\.suite)
+        var suites = io.common.cipherSuites.filter { (offerTLS13 && TLS13SuiteParameters($0) != nil) || tls12Suites.contains($0) }
+        suites += tls12Suites.filter { !suites.contains($0) }   // the CBC suites the opt-in adds
         var advertisedGroups = groups
         var entries = shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicShare) }
-        var versions: [ProtocolVersion] = offerTLS12 ? [.tls13, .tls12] : [.tls13]
+        var versions: [ProtocolVersion] = (offerTLS12 ? [.tls13, .tls12] : [.tls13]) + legacyVersions
         if config.grease {
             suites.insert(CipherSuite(rawValue: grease(0)), at: 0)
             advertisedGroups.insert(NamedGroup(rawValue: grease(1)), at: 0)
@@ -108,11 +114,13 @@ extension ClientHelloSent {
         if let serverName, !isIPAddressLiteral(serverName) { extensions.append(.serverName(serverName)) }
         if config.requestOCSPStapling { extensions.append(.statusRequest(CertificateStatusCodec.ocspRequestBody)) }
         extensions.append(.supportedGroups(advertisedGroups))
-        if offerTLS12 {
+        if offerTLS12 || offerLegacy {
             // TLS 1.2 protections: uncompressed points only, extended master secret, secure renegotiation signal.
             extensions.append(.ecPointFormats([0]))
             extensions.append(.extendedMasterSecret)
             extensions.append(.renegotiationInfo([]))
+            // RFC 7366: MAC over the ciphertext, for the CBC suites only the legacy opt-in offers.
+            if offerLegacy { extensions.append(.unknown(.encryptThenMAC, [])) }
             if config.sessionCache != nil { extensions.append(.sessionTicket([])) }   // RFC 5077: tickets welcome
         }
         if !io.common.applicationProtocols.isEmpty {
@@ -137,7 +145,10 @@ extension ClientHelloSent {
             extensions.append(.unknown(ExtensionType(rawValue: last), [0]))
         }
 
-        var hello = ClientHello(random: clientRandom, legacySessionID: sessionID, cipherSuites: suites, extensions: extensions)
+        // Without TLS 1.3 the highest version offered goes in legacy_version (RFC 5246 §7.4.1.2).
+        let legacyVersion = offerTLS13 || offerTLS12 ? ProtocolVersion.tls12 : legacyVersions.first ?? .tls12
+        var hello = ClientHello(legacyVersion: legacyVersion, random: clientRandom, legacySessionID: sessionID,
+                                cipherSuites: suites, extensions: extensions)
         config.clientHelloCustomizer?(&hello, false)
         // Resumption: offer the newest cached session, if this ClientHello can still use it: a TLS 1.3 ticket whose
         // suite hash we offer (RFC 8446 §4.6.1), or a TLS 1.2 session ID / ticket for a suite we offer (RFC 5077).
@@ -184,8 +195,9 @@ extension ClientHelloSent {
         io.queueHandshake(raw, type: .clientHello)
         io.flushHandshake()
         // RFC 8446 §5.1: only the initial ClientHello may say 0x0301; every later record (the CCS and second
-        // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303.
-        io.setRecordVersion(.tls12)
+        // ClientHello after a HelloRetryRequest, plaintext alerts) says 0x0303 — or, offering only TLS 1.1/1.0, the
+        // version we offer.
+        io.setRecordVersion(legacyVersion)
 
         var sent = ClientHelloSent(
             configuration: config, serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
@@ -248,8 +260,14 @@ extension ClientHelloSent {
             return .clientExpectServerHello(try retry(after: hello, raw: raw, io: io))
         }
         if hello.extensions.supportedVersionServer == nil && helloRetry == nil
-            && io.common.minimumVersion <= .tls12 && hello.legacyVersion == .tls12 {
+            && io.common.minimumVersion <= .tls12 && io.common.maximumVersion >= .tls12 && hello.legacyVersion == .tls12 {
             return .client12(try Client12State.start(hello, raw: raw, sent: self, io: io))
+        }
+        // TLS 1.1/1.0: the same handshake, parameterised by version, only when the insecure opt-in allows it.
+        let version = hello.legacyVersion
+        if hello.extensions.supportedVersionServer == nil && helloRetry == nil && (version == .tls11 || version == .tls10)
+            && io.common.legacyVersionsEnabled && version >= io.common.minimumVersion && version <= io.common.maximumVersion {
+            return .client12(try Client12State.start(hello, raw: raw, sent: self, version: version, io: io))
         }
         return .client13(try Client13State.start(hello, raw: raw, sent: self, io: io))
     }

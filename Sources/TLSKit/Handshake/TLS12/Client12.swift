@@ -22,6 +22,10 @@ enum Client12State {
 /// What the client knows between the ServerHello and its Finished.
 struct Client12Handshake {
     let configuration: TLSClientConfiguration
+    /// TLS 1.2, or TLS 1.1/1.0 with legacy versions enabled (their PRF, MD5 ‖ SHA-1 transcript, signatures, CBC).
+    var version: ProtocolVersion = .tls12
+    /// RFC 7366: the server echoed encrypt_then_mac for a CBC suite.
+    var encryptThenMAC = false
     var serverName: String?
     var clientRandom: [UInt8]
     var serverRandom: [UInt8]
@@ -73,6 +77,16 @@ extension Client12State {
         }
     }
 
+    /// The negotiated version (TLS 1.2, or 1.1/1.0 with legacy versions enabled).
+    var version: ProtocolVersion {
+        switch self {
+        case .expectCertificate(let h), .expectCertificateStatus(let h), .awaitingVerification(let h),
+             .expectServerKeyExchange(let h), .expectCertificateRequestOrDone(let h), .expectServerHelloDone(let h),
+             .expectChangeCipherSpec(let h), .expectFinished(let h):
+            return h.version
+        }
+    }
+
     /// The state to continue in once the server's chain was verified.
     var afterVerification: Client12State {
         if case .awaitingVerification(let handshake) = self { return .expectServerKeyExchange(handshake) }
@@ -81,9 +95,10 @@ extension Client12State {
 
     // MARK: ServerHello
 
-    /// The server chose TLS 1.2: checks its ServerHello against what we offered and starts the TLS 1.2 handshake
-    /// (or resumes the session we offered).
-    static func start(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent, io: any HandshakePort) throws(TLSError) -> Client12State {
+    /// The server chose TLS 1.2 (or, with legacy versions enabled, TLS 1.1/1.0 as `version`): checks its ServerHello
+    /// against what we offered and starts the handshake (or resumes the TLS 1.2 session we offered).
+    static func start(_ hello: ServerHello, raw: [UInt8], sent: ClientHelloSent, version: ProtocolVersion = .tls12,
+                      io: any HandshakePort) throws(TLSError) -> Client12State {
         let common = io.common
         // RFC 8446 §4.2.10: a client that offered 0-RTT MUST abort on a TLS 1.2 (or older) ServerHello; our early data
         // went out under a TLS 1.3 key. protocol_version, as BoringSSL sends (SSL_R_WRONG_VERSION_ON_EARLY_DATA).
@@ -91,10 +106,20 @@ extension Client12State {
             throw TLSError(.peerMisbehaved(.versionDowngradeWithEarlyData), "the server chose TLS 1.2 after we offered TLS 1.3 early data")
         }
         if sent.offeredTLS13 && carriesDowngradeSentinel(hello.random) {
-            throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server supports TLS 1.3 but chose TLS 1.2")
+            throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server supports TLS 1.3 but chose \(version)")
         }
-        guard let suite = TLS12SuiteParameters(hello.cipherSuite), sent.clientHello.cipherSuites.contains(hello.cipherSuite) else {
-            throw TLSError(.peerMisbehaved(.unofferedCipherSuite), "ServerHello chose \(hello.cipherSuite), which we did not offer for TLS 1.2")
+        // RFC 8446 §4.1.3: a TLS 1.2 client checks for DOWNGRD\x00 when the server chose TLS 1.1 or below.
+        if version < .tls12 && io.common.maximumVersion >= .tls12 && hello.random.suffix(8).elementsEqual(downgradeSentinelTLS11) {
+            throw TLSError(.peerMisbehaved(.downgradeDetected), "downgrade detected: the server supports TLS 1.2 but chose \(version)")
+        }
+        guard let suite = TLS12SuiteParameters(hello.cipherSuite), sent.clientHello.cipherSuites.contains(hello.cipherSuite),
+              suite.usable(in: version) else {
+            throw TLSError(.peerMisbehaved(.unofferedCipherSuite), "ServerHello chose \(hello.cipherSuite), which we did not offer for \(version)")
+        }
+        // RFC 7366 §3: encrypt_then_mac answers only for a CBC suite.
+        let encryptThenMAC = hello.extensions.contains(.encryptThenMAC)
+        if encryptThenMAC && !suite.isCBC {
+            throw TLSError(.peerMisbehaved(.forbiddenExtension), "encrypt_then_mac with the AEAD suite \(suite.suite)")
         }
         guard hello.legacyCompressionMethod == 0 else {
             throw TLSError(.peerMisbehaved(.invalidCompression), "ServerHello chose a compression method")
@@ -103,7 +128,8 @@ extension Client12State {
                                   offered: sent.offeredExtensions, message: "TLS 1.2 ServerHello")
         // A full handshake must not echo the random session ID of our TLS 1.3 compatibility mode: that would claim
         // the resumption of a session that never existed (BoringSSL: illegal_parameter).
-        let offeredTLS12Session = sent.offeredSession?.version == .tls12
+        // (We offer only TLS 1.2 sessions: a legacy ServerHello echoing one resumes nothing we offered.)
+        let offeredTLS12Session = sent.offeredSession?.version == .tls12 && version == .tls12
         if !offeredTLS12Session && !hello.legacySessionIDEcho.isEmpty && hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
             throw TLSError(.peerMisbehaved(.unofferedSession), "the server echoed our session ID, resuming a session we never offered")
         }
@@ -126,15 +152,17 @@ extension Client12State {
             // The server answered, so the limit we announced is negotiated: its protected records obey it.
             if let ourLimit = common.recordSizeLimit { io.limitIncomingRecords(toInnerPlaintext: Int(ourLimit)) }
         }
-        io.enterVersion(.tls12)
+        io.enterVersion(version)
         let provider = common.cryptoProvider
-        var transcript = Transcript(provider: provider, hash: suite.hash, retainMessages: true)
+        var transcript = Transcript(provider: provider, hash: suite.hash, version: version)
         transcript.append(sent.clientHelloRaw)
         transcript.append(raw)
         var handshake = Client12Handshake(
             configuration: sent.configuration, serverName: sent.serverName, clientRandom: sent.clientHello.random, serverRandom: hello.random,
-            suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash), transcript: transcript,
+            suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash, version: version), transcript: transcript,
             extendedMasterSecret: ems, applicationProtocol: applicationProtocol)
+        handshake.version = version
+        handshake.encryptThenMAC = encryptThenMAC
         handshake.sessionID = hello.legacySessionIDEcho
         handshake.expectTicket = hello.extensions.contains(.sessionTicket)
         if case .statusRequest(let body)? = hello.extensions.first(.statusRequest) {
@@ -142,7 +170,7 @@ extension Client12State {
             handshake.expectCertificateStatus = true
         }
         // The server resumes by echoing the session ID we offered (RFC 5246 §7.4.1.3, RFC 5077 §3.4).
-        if let session = sent.offeredSession, session.version == .tls12, !hello.legacySessionIDEcho.isEmpty,
+        if let session = sent.offeredSession, session.version == .tls12, version == .tls12, !hello.legacySessionIDEcho.isEmpty,
            hello.legacySessionIDEcho == sent.clientHello.legacySessionID {
             guard session.cipherSuite == suite.suite else {
                 throw TLSError(.peerMisbehaved(.resumptionCipherSuiteChanged), "resumed session with a different cipher suite")
@@ -198,18 +226,28 @@ extension Client12State {
                 chainDER: handshake.serverCertificates, role: .server, serverName: handshake.serverName, now: common.now()))
             return .client12(.awaitingVerification(handshake))
         case (.expectServerKeyExchange(var handshake), .serverKeyExchange(let exchange)):
+            // TLS 1.2 names the scheme; TLS 1.0/1.1 do not (the decoder reads their form: scheme nil).
             let scheme = exchange.signatureScheme
-            guard common.signatureAlgorithms.contains(scheme), isAllowedInTLS12(scheme), handshake.suite.accepts([scheme]) else {
-                throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "ServerKeyExchange signed with \(scheme), which we did not offer for this suite")
+            if let scheme {
+                guard common.signatureAlgorithms.contains(scheme), isAllowedInTLS12(scheme), handshake.suite.accepts([scheme]) else {
+                    throw TLSError(.peerMisbehaved(.unofferedSignatureScheme), "ServerKeyExchange signed with \(scheme), which we did not offer for this suite")
+                }
             }
             let group = exchange.parameters.group
             guard tls12Groups.contains(group), common.supportedGroups.contains(group) else {
                 throw TLSError(.peerMisbehaved(.unofferedGroup), "ServerKeyExchange uses \(group), which we did not offer")
             }
             let signed = try handshake.clientRandom + handshake.serverRandom + exchange.parameters.encoded
-            let spki = try subjectPublicKeyInfo(ofCertificate: handshake.serverCertificates[0])
-            try common.cryptoProvider.verifyTLS12Signature(
-                scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
+            guard let leaf = handshake.serverCertificates.first else { throw TLSError(.internal, "no server certificate") }
+            let spki = try subjectPublicKeyInfo(ofCertificate: leaf)
+            if let scheme {
+                try common.cryptoProvider.verifyTLS12Signature(
+                    scheme: scheme, subjectPublicKeyInfo: spki, message: signed, signature: exchange.signature)
+            } else {
+                // RFC 2246 §7.4.3, RFC 4492 §5.4: RSA over MD5 ‖ SHA-1, ECDSA over SHA-1.
+                try LegacySignature.verify(spki: spki, authentication: handshake.suite.authentication, message: signed,
+                                           signature: exchange.signature)
+            }
             handshake.serverParameters = exchange.parameters
             handshake.serverSignatureScheme = scheme
             handshake.group = group
@@ -239,7 +277,7 @@ extension Client12State {
             Self.storeSession(handshake, io: io)
             try io.completeHandshake(
                 NegotiatedParameters(
-                    version: .tls12, cipherSuite: handshake.suite.suite, group: handshake.group,
+                    version: handshake.version, cipherSuite: handshake.suite.suite, group: handshake.group,
                     serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
                     applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
                     peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
@@ -275,7 +313,8 @@ extension Client12State {
         var identity: CertifiedKey?
         var scheme: SignatureScheme?
         if let request = handshake.certificateRequest {
-            if let candidate = handshake.configuration.certificate,
+            // TLS 1.0/1.1 client authentication is not supported: we answer with an empty Certificate.
+            if handshake.version == .tls12, let candidate = handshake.configuration.certificate,
                let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
                 identity = candidate
                 scheme = chosen
@@ -304,6 +343,8 @@ extension Client12State {
     /// Keeps the session (ID and/or ticket) for resumption.
     private static func storeSession(_ handshake: Client12Handshake, io: any HandshakePort) {
         guard let cache = handshake.configuration.sessionCache, let serverName = handshake.serverName else { return }
+        // Legacy-version sessions are never kept (nor offered): resumption stays a TLS 1.2 and 1.3 matter.
+        guard handshake.version == .tls12 else { return }
         // A session without the extended master secret is never offered (RFC 7627 §5.3: SHOULD NOT; resuming it is
         // open to the triple-handshake attack, §5.4), so it is not kept.
         guard handshake.extendedMasterSecret else { return }

@@ -1,9 +1,19 @@
 /// The TLS 1.2 pseudo-random function (RFC 5246 §5): P_hash(secret, label || seed) with HMAC.
+/// With `legacy` (TLS 1.0/1.1) it is the TLS 1.0 PRF (`TLS10PRF`, MD5 ⊕ SHA-1) and `hash` is unused by it; every
+/// derivation below (master secret, EMS, key block, Finished) is the same in both, only the PRF differs.
 struct TLS12PRF: Sendable {
     let provider: any CryptoProvider
     let hash: HashAlgorithm
+    let legacy: Bool
+
+    init(provider: any CryptoProvider, hash: HashAlgorithm, version: ProtocolVersion = .tls12) {
+        self.provider = provider
+        self.hash = hash
+        self.legacy = version < .tls12
+    }
 
     func callAsFunction(secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
+        if legacy { return TLS10PRF()(secret: secret, label: label, seed: seed, length: length) }
         let mac = provider.makeHMAC(hash, key: secret)  // one key for every block
         return Self.pHash(seed: Array(label.utf8) + seed, length: length, digestLength: hash.digestLength,
                           mac: mac.authenticationCode)
@@ -31,6 +41,14 @@ struct TLS12PRF: Sendable {
     /// RFC 5246 §8.1, for peers without extended_master_secret (only when the configuration allows them).
     func legacyMasterSecret(preMasterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8]) -> [UInt8] {
         self(secret: preMasterSecret, label: "master secret", seed: clientRandom + serverRandom, length: 48)
+    }
+
+    /// RFC 5246 §6.3 / RFC 2246 §6.3 for the CBC suites: the MAC keys first, IVs only for TLS 1.0 (`ivLength` 0 otherwise).
+    func cbcKeyBlock(masterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8], macKeyLength: Int,
+                     keyLength: Int, ivLength: Int) -> LegacyKeyBlock {
+        let block = self(secret: masterSecret, label: "key expansion", seed: serverRandom + clientRandom,
+                         length: 2 * (macKeyLength + keyLength + ivLength))
+        return LegacyKeyBlock(block, macKeyLength: macKeyLength, keyLength: keyLength, ivLength: ivLength)
     }
 
     /// RFC 5246 §6.3: client_write_key, server_write_key, client_write_IV, server_write_IV (AEAD: no MAC keys).

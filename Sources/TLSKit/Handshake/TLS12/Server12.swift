@@ -19,6 +19,8 @@ enum Server12State {
 /// What the server knows between its ServerHello and the client's Finished.
 struct Server12Handshake {
     let configuration: TLSServerConfiguration
+    var version: ProtocolVersion = .tls12
+    var encryptThenMAC = false
     var clientRandom: [UInt8]
     var serverRandom: [UInt8]
     var suite: TLS12SuiteParameters
@@ -51,6 +53,15 @@ extension Server12State {
         }
     }
 
+    /// The negotiated version (TLS 1.2, or 1.1/1.0 with legacy versions enabled).
+    var version: ProtocolVersion {
+        switch self {
+        case .expectCertificate(let h), .awaitingVerification(let h), .expectClientKeyExchange(let h),
+             .expectCertificateVerify(let h), .expectChangeCipherSpec(let h), .expectFinished(let h):
+            return h.version
+        }
+    }
+
     /// The state to continue in once the client's chain was verified.
     var afterVerification: Server12State {
         if case .awaitingVerification(let handshake) = self { return .expectClientKeyExchange(handshake) }
@@ -59,12 +70,15 @@ extension Server12State {
 
     // MARK: ClientHello
 
-    /// Answers a ClientHello that settled on TLS 1.2 with our first flight (or, resuming, our last).
-    static func start(_ hello: ClientHello, raw: [UInt8], configuration config: TLSServerConfiguration, io: any HandshakePort) throws(TLSError) -> Server12State {
+    /// Answers a ClientHello that settled on TLS 1.2 (or, with legacy versions enabled, TLS 1.1/1.0 as `version`)
+    /// with our first flight (or, resuming a TLS 1.2 session, our last).
+    static func start(_ hello: ClientHello, raw: [UInt8], configuration config: TLSServerConfiguration,
+                      version: ProtocolVersion = .tls12, io: any HandshakePort) throws(TLSError) -> Server12State {
         let common = io.common
         let provider = common.cryptoProvider
         let extensions = hello.extensions
-        io.enterVersion(.tls12)
+        let legacy = version < .tls12
+        io.enterVersion(version)
 
         guard hello.legacyCompressionMethods.contains(0) else {
             throw TLSError(.peerMisbehaved(.invalidCompression), "the ClientHello does not offer the null compression method")
@@ -89,35 +103,48 @@ extension Server12State {
         }) else {
             throw TLSError(.peerIncompatible(.noCommonGroup), "no ECDHE group in common")
         }
-        // Without signature_algorithms TLS 1.2 defaults to SHA-1, which we refuse.
-        guard let clientSchemes = extensions.signatureAlgorithms else {
-            throw TLSError(.peerIncompatible(.noCommonSignatureScheme), "the client sent no signature_algorithms (SHA-1 signatures are refused)")
-        }
         let serverName = extensions.serverNameValue
         let identity = try config.identity(for: serverName)
-        let usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
-        let ourSuites = common.cipherSuites.compactMap(TLS12SuiteParameters.init)
+        // TLS 1.2: the schemes both sides accept. Without signature_algorithms TLS 1.2 defaults to SHA-1, which we
+        // refuse. TLS 1.0/1.1 have no schemes (RFC 2246 §7.4.3): the suite and the key type fix the signature.
+        let usableSchemes: [SignatureScheme]
+        if legacy {
+            usableSchemes = LegacySignature.canSign(identity.privateKey) ? identity.privateKey.supportedSchemes : []
+        } else {
+            guard let clientSchemes = extensions.signatureAlgorithms else {
+                throw TLSError(.peerIncompatible(.noCommonSignatureScheme), "the client sent no signature_algorithms (SHA-1 signatures are refused)")
+            }
+            usableSchemes = identity.privateKey.supportedSchemes.filter { clientSchemes.contains($0) && isAllowedInTLS12($0) }
+        }
+        let ourSuites = common.tls12Suites.filter { $0.usable(in: version) }
         let candidates = config.preferServerCipherOrder
             ? ourSuites.filter { hello.cipherSuites.contains($0.suite) }
             : hello.cipherSuites.compactMap { suite in ourSuites.first { $0.suite == suite } }
         guard let suite = candidates.first(where: { $0.accepts(usableSchemes) }) else {
-            throw TLSError(.peerIncompatible(.noCommonCipherSuite), "no TLS 1.2 cipher suite in common for our certificate")
+            throw TLSError(.peerIncompatible(.noCommonCipherSuite), "no \(version) cipher suite in common for our certificate")
         }
+        // (TLS 1.0/1.1: the key's first scheme only says which key type signs; it is not sent nor reported.)
         guard let scheme = usableSchemes.first(where: { suite.accepts([$0]) }) else {
             throw TLSError(.peerIncompatible(.noCommonSignatureScheme), "the client accepts no signature scheme our key can make")
         }
+        // RFC 7366: encrypt-then-MAC when the client asks and the suite is CBC.
+        let encryptThenMAC = suite.isCBC && extensions.contains(.encryptThenMAC)
         let applicationProtocol = try io.selectApplicationProtocol(offered: extensions.alpnProtocols)
 
         // Resumption (RFC 5077 ticket first, then the session-ID cache), only with the same suite and EMS state.
-        let resumed = try resumableSession(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites, config: config, io: io)
+        // (Legacy versions never resume: their sessions are neither issued nor accepted.)
+        let resumed = legacy ? nil : try resumableSession(hello, serverName: serverName, clientEMS: ems, ourSuites: ourSuites, config: config, io: io)
         let suiteInUse = resumed.flatMap { TLS12SuiteParameters($0.cipherSuite) } ?? suite
         // A session without the extended master secret is never resumed (resumableSession), so none is issued:
         // no ticket, no session ID (an empty ID tells the client there is nothing to resume, RFC 5246 §7.4.1.3).
-        let clientWantsTicket = ems && extensions.contains(.sessionTicket) && config.sessionTicketKeys != nil
+        let clientWantsTicket = !legacy && ems && extensions.contains(.sessionTicket) && config.sessionTicketKeys != nil
 
         // ServerHello; the random carries the downgrade sentinel when we could have done TLS 1.3.
         var serverRandom = io.random.bytes(32)
-        if common.maximumVersion >= .tls13 {
+        if legacy && common.maximumVersion >= .tls12 {
+            // RFC 8446 §4.1.3: TLS 1.1 or below chosen by a server that supports more.
+            serverRandom = Array(serverRandom.prefix(24)) + downgradeSentinelTLS11
+        } else if common.maximumVersion >= .tls13 {
             serverRandom = Array(serverRandom.prefix(24)) + downgradeSentinelTLS12
         }
         var serverExtensions: [Extension] = []
@@ -127,6 +154,7 @@ extension Server12State {
         if serverName != nil && resumed == nil { serverExtensions.append(.serverName(nil)) }
         if let applicationProtocol { serverExtensions.append(.alpn([Array(applicationProtocol.utf8)])) }
         if clientWantsTicket { serverExtensions.append(.sessionTicket([])) }
+        if encryptThenMAC { serverExtensions.append(.unknown(.encryptThenMAC, [])) }
         if let clientLimit = extensions.recordSizeLimit {
             // RFC 8449: the client's limit caps what we send; ours is announced when configured.
             try io.applyPeerRecordSizeLimit(clientLimit, tls13: false)
@@ -144,10 +172,10 @@ extension Server12State {
             serverExtensions.append(.statusRequest([]))
         }
         // Resuming: echo the client's session ID. New session: a fresh ID when we cache sessions.
-        let sessionID = resumed != nil ? hello.legacySessionID : (ems && config.sessionIDCache != nil ? io.random.bytes(32) : [])
-        let serverHello = ServerHello(random: serverRandom, legacySessionIDEcho: sessionID, cipherSuite: suiteInUse.suite,
+        let sessionID = resumed != nil ? hello.legacySessionID : (!legacy && ems && config.sessionIDCache != nil ? io.random.bytes(32) : [])
+        let serverHello = ServerHello(legacyVersion: version, random: serverRandom, legacySessionIDEcho: sessionID, cipherSuite: suiteInUse.suite,
                                       extensions: serverExtensions)
-        var transcript = Transcript(provider: provider, hash: suiteInUse.hash, retainMessages: true)
+        var transcript = Transcript(provider: provider, hash: suiteInUse.hash, version: version)
         transcript.append(raw)
         try io.sendHandshake(.serverHello(serverHello), transcript: &transcript)
         /// The server's handshake state once its flight is written (full or abbreviated).
@@ -155,15 +183,17 @@ extension Server12State {
                            scheme: SignatureScheme?, certificateRequest: CertificateRequest12?) -> Server12Handshake {
             var handshake = Server12Handshake(
                 configuration: config, clientRandom: hello.random, serverRandom: serverRandom, suite: suiteInUse,
-                prf: TLS12PRF(provider: provider, hash: suiteInUse.hash), transcript: transcript, extendedMasterSecret: ems,
-                keyShare: keyShare,
+                prf: TLS12PRF(provider: provider, hash: suiteInUse.hash, version: version), transcript: transcript,
+                extendedMasterSecret: ems, keyShare: keyShare,
                 parameters: NegotiatedParameters(
-                    version: .tls12, cipherSuite: suiteInUse.suite, group: group, serverSignatureScheme: scheme,
+                    version: version, cipherSuite: suiteInUse.suite, group: group, serverSignatureScheme: scheme,
                     clientSignatureScheme: nil, applicationProtocol: applicationProtocol, serverName: serverName,
                     peerCertificates: [], usedHelloRetryRequest: false, resumed: resumed != nil, extendedMasterSecret: ems),
                 certificateRequest: certificateRequest)
             handshake.sessionID = sessionID
             handshake.issueTicket = clientWantsTicket
+            handshake.version = version
+            handshake.encryptThenMAC = encryptThenMAC
             return handshake
         }
         if let resumed {
@@ -181,12 +211,18 @@ extension Server12State {
 
         let share = try provider.generateKeyShare(group, random: &io.random)
         let parameters = ServerECDHParameters(group: group, publicKey: share.publicShare)
-        let signature = try identity.privateKey.sign(scheme: scheme, message: hello.random + serverRandom + parameters.encoded)
-        try io.sendHandshake(.serverKeyExchange(ServerKeyExchange(parameters: parameters, signatureScheme: scheme, signature: signature)),
+        let signed = try hello.random + serverRandom + parameters.encoded
+        // TLS 1.0/1.1 (RFC 2246 §7.4.3, RFC 4492 §5.4): RSA over MD5 ‖ SHA-1, ECDSA over SHA-1, no scheme sent.
+        let signature = legacy ? try LegacySignature.sign(identity.privateKey, message: signed)
+                               : try identity.privateKey.sign(scheme: scheme, message: signed)
+        try io.sendHandshake(.serverKeyExchange(ServerKeyExchange(parameters: parameters, signatureScheme: legacy ? nil : scheme,
+                                                                  signature: signature)),
                              transcript: &transcript)
         var certificateRequest: CertificateRequest12?
         switch config.clientAuthentication {
         case .none: break
+        case .optional where legacy:
+            break   // no TLS 1.0/1.1 client authentication (a required one refused the version in ServerStart)
         case .optional, .required:
             let request = CertificateRequest12(
                 certificateTypes: [64, 1],   // ecdsa_sign, rsa_sign
@@ -197,7 +233,7 @@ extension Server12State {
         }
         try io.sendHandshake(.serverHelloDone, transcript: &transcript)
 
-        let handshake = makeHandshake(transcript: transcript, keyShare: share, group: group, scheme: scheme,
+        let handshake = makeHandshake(transcript: transcript, keyShare: share, group: group, scheme: legacy ? nil : scheme,
                                       certificateRequest: certificateRequest)
         return certificateRequest != nil ? .expectCertificate(handshake) : .expectClientKeyExchange(handshake)
     }

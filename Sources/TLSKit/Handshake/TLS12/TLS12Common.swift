@@ -5,6 +5,8 @@ import Foundation
 
 /// Secrets after a TLS 1.2 handshake.
 struct TLS12Traffic: Sendable {
+    /// TLS 1.2, or TLS 1.1/1.0 (the same handshake with their PRF, MD5 ‖ SHA-1 transcript and CBC records).
+    let version: ProtocolVersion
     let prf: TLS12PRF
     let suite: TLS12SuiteParameters
     var masterSecret: [UInt8]
@@ -31,6 +33,10 @@ let tls12Groups: Set<NamedGroup> = [.x25519, .secp256r1, .secp384r1, .secp521r1]
 /// them — the key block, the ChangeCipherSpec + Finished that end a flight, the peer's Finished, the live connection's
 /// traffic — is written once for both roles.
 protocol TLS12HandshakeSecrets {
+    /// TLS 1.2, or TLS 1.1/1.0 with legacy versions enabled: the PRF, the transcript hash and the records follow it.
+    var version: ProtocolVersion { get }
+    /// RFC 7366 encrypt-then-MAC was negotiated (CBC suites only).
+    var encryptThenMAC: Bool { get }
     var suite: TLS12SuiteParameters { get }
     var prf: TLS12PRF { get }
     var masterSecret: [UInt8] { get }
@@ -45,7 +51,7 @@ extension Server12Handshake: TLS12HandshakeSecrets {}
 extension TLS12HandshakeSecrets {
     /// The connection's state once the handshake is over.
     var traffic: TLS12Traffic {
-        TLS12Traffic(prf: prf, suite: suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom)
+        TLS12Traffic(version: version, prf: prf, suite: suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom)
     }
 
     /// Checks the peer's Finished against the transcript so far (RFC 5246 §7.4.9) and adds it to the transcript.
@@ -67,18 +73,33 @@ extension TLS12HandshakeSecrets {
     }
 }
 
-/// Derives the key block (RFC 5246 §6.3) and installs our write keys (`write`) or the peer's (`!write`).
+/// Derives the key block (RFC 5246 §6.3; RFC 2246 §6.3 and RFC 4346 §6.3 for the CBC suites) and installs our write
+/// keys (`write`) or the peer's (`!write`).
 func installTLS12Keys(_ io: any HandshakePort, _ secrets: some TLS12HandshakeSecrets, write: Bool) throws(TLSError) {
     let suite = secrets.suite
-    let block = secrets.prf.keyBlock(masterSecret: secrets.masterSecret, clientRandom: secrets.clientRandom,
-                                     serverRandom: secrets.serverRandom, keyLength: suite.aead.keyLength,
-                                     ivLength: suite.fixedIVLength)
     let ours = io.role == .client ? write : !write
-    let key = ours ? block.clientKey : block.serverKey
-    let iv = ours ? block.clientIV : block.serverIV
-    let framing: RecordProtection.Framing = suite.aead == .chacha20Poly1305 ? .tls12XorNonce : .tls12ExplicitNonce
-    let protection = RecordProtection(aead: try io.common.cryptoProvider.makeAEAD(suite.aead, key: key), iv: iv, framing: framing)
-    io.installProtection(protection, write: write)
+    switch suite.protection {
+    case .aead(let aead):
+        let block = secrets.prf.keyBlock(masterSecret: secrets.masterSecret, clientRandom: secrets.clientRandom,
+                                         serverRandom: secrets.serverRandom, keyLength: aead.keyLength,
+                                         ivLength: suite.fixedIVLength)
+        let key = ours ? block.clientKey : block.serverKey
+        let iv = ours ? block.clientIV : block.serverIV
+        let framing: RecordProtection.Framing = aead == .chacha20Poly1305 ? .tls12XorNonce : .tls12ExplicitNonce
+        let protection = RecordProtection(aead: try io.common.cryptoProvider.makeAEAD(aead, key: key), iv: iv, framing: framing)
+        io.installProtection(.aead(protection), write: write)
+    case .cbc(let cipher, let mac):
+        // TLS 1.0 takes its first IVs from the key block; TLS 1.1+ send an explicit IV in every record.
+        let ivLength = secrets.version == .tls10 ? CBCRecordProtection.blockLength : 0
+        let block = secrets.prf.cbcKeyBlock(masterSecret: secrets.masterSecret, clientRandom: secrets.clientRandom,
+                                            serverRandom: secrets.serverRandom, macKeyLength: mac.digestLength,
+                                            keyLength: cipher.keyLength, ivLength: ivLength)
+        let protection = try CBCRecordProtection(
+            cipher: cipher, key: ours ? block.clientKey : block.serverKey, macAlgorithm: mac,
+            macKey: ours ? block.clientMACKey : block.serverMACKey, version: secrets.version,
+            encryptThenMAC: secrets.encryptThenMAC, initialIV: ours ? block.clientIV : block.serverIV)
+        io.installProtection(.cbc(protection), write: write)
+    }
 }
 
 /// After a TLS 1.2 handshake: renegotiation is refused (RFC 5746 makes it safe, but we never do it). A HelloRequest

@@ -114,10 +114,19 @@ struct Transcript: Sendable {
     private(set) var context: any HashContext
     /// The messages themselves, kept only where a signature covers them whole (TLS 1.2 CertificateVerify).
     private(set) var messages: [UInt8]?
+    /// TLS 1.0/1.1: the transcript hash is MD5 ‖ SHA-1 of the messages (RFC 2246 §7.4.9; RFC 7627 §3 session_hash),
+    /// computed from the kept messages (only a Finished or the session hash asks for it).
+    private var legacyMD5SHA1 = false
 
     init(provider: any CryptoProvider, hash: HashAlgorithm, retainMessages: Bool = false) {
         context = provider.makeHash(hash)
         messages = retainMessages ? [] : nil
+    }
+
+    /// The transcript of a TLS 1.2 or older handshake: `hash` for TLS 1.2, MD5 ‖ SHA-1 below it. Keeps the messages.
+    init(provider: any CryptoProvider, hash: HashAlgorithm, version: ProtocolVersion) {
+        self.init(provider: provider, hash: hash, retainMessages: true)
+        legacyMD5SHA1 = version < .tls12
     }
 
     mutating func append(_ messageBytes: [UInt8]) {
@@ -125,7 +134,7 @@ struct Transcript: Sendable {
         messages?.append(contentsOf: messageBytes)
     }
 
-    var currentHash: [UInt8] { context.finalize() }
+    var currentHash: [UInt8] { legacyMD5SHA1 ? LegacySignature.md5sha1(messages ?? []) : context.finalize() }
 
     /// After a HelloRetryRequest, ClientHello1 is replaced by message_hash(Hash(ClientHello1)) (RFC 8446 §4.4.1).
     static func restartedForHelloRetry(provider: any CryptoProvider, hash: HashAlgorithm, clientHello1: [UInt8]) -> Transcript {

@@ -1,0 +1,229 @@
+import Crypto
+import _CryptoExtras
+import TLSCrypto
+import TLSWire
+import XCTest
+@testable import TLSKit
+
+/// The TLS 1.0/1.1 client (issue 17) without a network: what it offers with and without the opt-in, the ServerHello
+/// versions it takes, the downgrade sentinels it checks, and the TLS 1.0/1.1 signature forms.
+final class LegacyClientTests: XCTestCase {
+    private static let cbcSuites: Set<UInt16> = [0xC009, 0xC00A, 0xC013, 0xC014, 0xC023, 0xC024, 0xC027, 0xC028]
+
+    private static func legacyConfiguration(_ minimum: ProtocolVersion = .tls10) -> TLSClientConfiguration {
+        var config = EngineFixtures.clientConfiguration()
+        config.common.insecureLegacyVersions = .downToTLS10
+        config.common.minimumVersion = minimum
+        return config
+    }
+
+    /// A ServerHello choosing `version` and TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, with `randomSuffix` ending its random.
+    private static func serverHelloRecord(_ version: ProtocolVersion, randomSuffix: [UInt8] = Array(repeating: 0x55, count: 8)) -> [UInt8] {
+        let hello = ServerHello(legacyVersion: version, random: Array(repeating: 0x11, count: 24) + randomSuffix,
+                                legacySessionIDEcho: [], cipherSuite: .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+                                extensions: [.renegotiationInfo([]), .extendedMasterSecret])
+        return WireRecord(.handshake, version: version.rawValue, body: HandshakeMessage.serverHello(hello).testBytes).bytes
+    }
+
+    /// GREASE values (RFC 8701) left out.
+    private static func withoutGrease(_ versions: [ProtocolVersion]) -> [ProtocolVersion] {
+        versions.filter { $0.rawValue & 0x0F0F != 0x0A0A }
+    }
+
+    // MARK: What is offered
+
+    func testDefaultClientHelloOffersNoLegacyVersionSuiteOrEncryptThenMAC() throws {
+        let hello = try freshClientHello()
+        XCTAssertEqual(hello.legacyVersion, .tls12)
+        XCTAssertTrue(hello.cipherSuites.allSatisfy { !Self.cbcSuites.contains($0.rawValue) })
+        XCTAssertFalse(hello.extensions.contains(.encryptThenMAC))
+        XCTAssertEqual(hello.extensions.supportedVersionsClient.map(Self.withoutGrease), [.tls13, .tls12])
+        XCTAssertFalse(hello.cipherSuites.contains(.TLS_FALLBACK_SCSV))
+    }
+
+    func testCBCSuitesConfiguredWithoutTheOptInAreNotOffered() throws {
+        let hello = try freshClientHello { $0.common.cipherSuites.append(.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA) }
+        XCTAssertFalse(hello.cipherSuites.contains(.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA))
+    }
+
+    func testLegacyClientHelloOffersTLS11AndTLS10WithCBCAndEncryptThenMAC() throws {
+        let hello = try freshClientHello { $0 = Self.legacyConfiguration() }
+        XCTAssertEqual(hello.extensions.supportedVersionsClient.map(Self.withoutGrease), [.tls13, .tls12, .tls11, .tls10])
+        XCTAssertEqual(hello.legacyVersion, .tls12)
+        XCTAssertEqual(Set(hello.cipherSuites.map(\.rawValue)).intersection(Self.cbcSuites), Self.cbcSuites)
+        // The AEAD suites stay first; the CBC suites come after them.
+        let firstCBC = try XCTUnwrap(hello.cipherSuites.firstIndex { Self.cbcSuites.contains($0.rawValue) })
+        XCTAssertTrue(hello.cipherSuites[firstCBC...].allSatisfy { Self.cbcSuites.contains($0.rawValue) })
+        XCTAssertTrue(hello.extensions.contains(.encryptThenMAC))
+        XCTAssertTrue(hello.extensions.contains(.extendedMasterSecret))
+        XCTAssertTrue(hello.extensions.contains(.renegotiationInfo))
+        XCTAssertFalse(hello.cipherSuites.contains(.TLS_FALLBACK_SCSV), "no fallback: never the SCSV")
+    }
+
+    func testLegacyOnlyClientHelloSaysTLS11InLegacyVersion() throws {
+        let hello = try freshClientHello {
+            $0 = Self.legacyConfiguration()
+            $0.common.maximumVersion = .tls11
+        }
+        XCTAssertEqual(hello.legacyVersion, .tls11)
+        XCTAssertNil(hello.extensions.supportedVersionsClient)
+        // Only the suites TLS 1.0/1.1 can use.
+        XCTAssertEqual(Set(hello.cipherSuites.map(\.rawValue).filter { $0 & 0x0F0F != 0x0A0A }), [0xC009, 0xC00A, 0xC013, 0xC014])
+    }
+
+    // MARK: The server's version
+
+    func testLegacyClientTakesATLS11ServerHello() async throws {
+        let client = try TLSConnection(client: Self.legacyConfiguration(), serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let error = await feed(client, Self.serverHelloRecord(.tls11))
+        XCTAssertNil(error)
+        XCTAssertEqual(client.negotiatedVersion, .tls11)
+    }
+
+    func testDefaultClientRefusesATLS11ServerHello() async throws {
+        let client = try TLSConnection(client: EngineFixtures.clientConfiguration(), serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let error = await feed(client, Self.serverHelloRecord(.tls11))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonVersion))
+        assertPlaintextAlert(client, .protocolVersion, thrown: error)
+    }
+
+    func testMinimumTLS11ClientRefusesATLS10ServerHello() async throws {
+        let client = try TLSConnection(client: Self.legacyConfiguration(.tls11), serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let error = await feed(client, Self.serverHelloRecord(.tls10))
+        XCTAssertEqual(error?.cause, .peerIncompatible(.noCommonVersion))
+    }
+
+    /// RFC 8446 §4.1.3: a ServerHello for TLS 1.1 or below whose random ends in DOWNGRD\x00 (or \x01) came from a
+    /// server that supports more: illegal_parameter.
+    func testLegacyClientChecksTheDowngradeSentinels() async throws {
+        for (version, sentinel) in [(ProtocolVersion.tls11, downgradeSentinelTLS11), (.tls10, downgradeSentinelTLS11),
+                                    (.tls11, downgradeSentinelTLS12)] {
+            let client = try TLSConnection(client: Self.legacyConfiguration(), serverName: EngineFixtures.serverName)
+            _ = client.takeOutput()
+            let error = await feed(client, Self.serverHelloRecord(version, randomSuffix: sentinel))
+            XCTAssertEqual(error?.cause, .peerMisbehaved(.downgradeDetected), "\(version)")
+            assertPlaintextAlert(client, .illegalParameter, thrown: error)
+        }
+        // A TLS 1.2-capable client that does not offer TLS 1.3 still checks DOWNGRD\x00.
+        var config = Self.legacyConfiguration()
+        config.common.maximumVersion = .tls12
+        let client = try TLSConnection(client: config, serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let error = await feed(client, Self.serverHelloRecord(.tls11, randomSuffix: downgradeSentinelTLS11))
+        XCTAssertEqual(error?.cause, .peerMisbehaved(.downgradeDetected))
+    }
+
+    func testLegacyServerHelloWithAnAEADSuiteIsRefused() async throws {
+        let client = try TLSConnection(client: Self.legacyConfiguration(), serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let hello = ServerHello(legacyVersion: .tls11, random: Array(repeating: 0x11, count: 32), legacySessionIDEcho: [],
+                                cipherSuite: .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, extensions: [])
+        let error = await feed(client, WireRecord(.handshake, version: 0x0302, body: HandshakeMessage.serverHello(hello).testBytes).bytes)
+        XCTAssertEqual(error?.cause, .peerMisbehaved(.unofferedCipherSuite))
+    }
+
+    func testEncryptThenMACWithAnAEADSuiteIsRefused() async throws {
+        let client = try TLSConnection(client: Self.legacyConfiguration(), serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let hello = ServerHello(random: Array(repeating: 0x11, count: 32), legacySessionIDEcho: [],
+                                cipherSuite: .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                                extensions: [.extendedMasterSecret, .unknown(.encryptThenMAC, [])])
+        let error = await feed(client, WireRecord(.handshake, body: HandshakeMessage.serverHello(hello).testBytes).bytes)
+        XCTAssertEqual(error?.cause, .peerMisbehaved(.forbiddenExtension))
+    }
+
+    // MARK: TLS 1.0/1.1 signatures
+
+    func testRSAMD5SHA1SignatureRoundTripsAndRejectsTampering() throws {
+        let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let signer = RSASigningKey(key)
+        let message = Array("client_random ‖ server_random ‖ params".utf8)
+        let signature = try LegacySignature.sign(signer, message: message)
+        XCTAssertEqual(signature.count, 256)
+        XCTAssertNoThrow(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .rsa, message: message, signature: signature))
+        // It is PKCS#1 v1.5 over the 36 bytes MD5 ‖ SHA-1 with no DigestInfo: s^e mod n gives 00 01 FF… 00 ‖ hashes.
+        let primitives = try key.publicKey.getKeyPrimitives()
+        let recovered = try XCTUnwrap(LegacyRSA.publicOperation(signature: signature, modulus: Array(primitives.modulus),
+                                                                exponent: Array(primitives.publicExponent)))
+        XCTAssertEqual(Array(recovered.suffix(36)), LegacySignature.md5sha1(message))
+        XCTAssertEqual(Array(recovered.prefix(2)), [0x00, 0x01])
+
+        var tampered = signature
+        tampered[100] ^= 1
+        XCTAssertThrowsError(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .rsa, message: message, signature: tampered)) {
+            XCTAssertEqual(($0 as? TLSError)?.cause, .peerMisbehaved(.badSignature))
+        }
+        XCTAssertThrowsError(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .rsa, message: message + [0], signature: signature)) {
+            XCTAssertEqual(($0 as? TLSError)?.cause, .peerMisbehaved(.badSignature))
+        }
+        // A signature of the wrong length, or not below the modulus, never reaches the comparison.
+        XCTAssertThrowsError(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .rsa, message: message, signature: Array(signature.dropFirst())))
+        XCTAssertThrowsError(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .rsa, message: message, signature: [UInt8](repeating: 0xFF, count: 256)))
+        // An RSA suite with an ECDSA key is a mismatch.
+        let ecdsa = ECDSAP256SigningKey(P256.Signing.PrivateKey())
+        XCTAssertThrowsError(try LegacySignature.verify(spki: ecdsa.subjectPublicKeyInfo, authentication: .rsa, message: message, signature: signature)) {
+            XCTAssertEqual(($0 as? TLSError)?.cause, .peerMisbehaved(.signatureKeyMismatch))
+        }
+    }
+
+    func testECDSASHA1SignatureRoundTripsAndRejectsTampering() throws {
+        let private256 = P256.Signing.PrivateKey()
+        let signer = ECDSAP256SigningKey(private256)
+        let message = Array("params".utf8)
+        let signature = try LegacySignature.sign(signer, message: message)
+        XCTAssertNoThrow(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .ecdsa, message: message, signature: signature))
+        // Over SHA-1 (RFC 4492 §5.4), checked with swift-crypto directly.
+        let parsed = try P256.Signing.ECDSASignature(derRepresentation: signature)
+        XCTAssertTrue(private256.publicKey.isValidSignature(parsed, for: Insecure.SHA1.hash(data: message)))
+        XCTAssertThrowsError(try LegacySignature.verify(spki: signer.subjectPublicKeyInfo, authentication: .ecdsa, message: message + [1], signature: signature)) {
+            XCTAssertEqual(($0 as? TLSError)?.cause, .peerMisbehaved(.badSignature))
+        }
+    }
+}
+
+extension LegacyClientTests {
+    /// A client offering only TLS 1.1/1.0 writes its records after the ClientHello with the version it offers.
+    func testLegacyOnlyClientRecordsAfterTheClientHelloSayTLS11() async throws {
+        var config = Self.legacyConfiguration()
+        config.common.maximumVersion = .tls11
+        let client = try TLSConnection(client: config, serverName: EngineFixtures.serverName)
+        let hello = WireRecord.parse(client.takeOutput()).records
+        XCTAssertEqual(hello.first?.version, 0x0301)
+        XCTAssertEqual(client.records.outgoingLegacyVersion, .tls11)
+    }
+}
+
+extension LegacyClientTests {
+    /// The server's flight with one bit of its ServerKeyExchange signature flipped: the TLS 1.0/1.1 signature check
+    /// (RSA over MD5 ‖ SHA-1, ECDSA over SHA-1) fails with decrypt_error, through the whole engine.
+    func testTamperedLegacyServerKeyExchangeSignatureIsDecryptError() async throws {
+        for (version, keyType) in [(ProtocolVersion.tls10, TestPKI.KeyType.rsa2048), (.tls11, .ecdsaP256)] {
+            var server = EngineFixtures.serverConfiguration(keyType)
+            server.common.minimumVersion = version
+            server.common.maximumVersion = version
+            server.common.insecureLegacyVersions = .downToTLS10
+            let serverConnection = try TLSConnection(server: server)
+            let client = try TLSConnection(client: Self.legacyConfiguration(), serverName: EngineFixtures.serverName)
+            try serverConnection.receive(client.takeOutput())
+            // The first flight is plaintext: join the handshake records, flip the last byte of ServerKeyExchange.
+            var stream = WireRecord.parse(serverConnection.takeOutput()).records.filter { $0.contentType == 22 }.flatMap(\.body)
+            var offset = 0
+            var flipped = false
+            while offset + 4 <= stream.count {
+                let length = Int(stream[offset + 1]) << 16 | Int(stream[offset + 2]) << 8 | Int(stream[offset + 3])
+                if stream[offset] == 12 {
+                    stream[offset + 4 + length - 1] ^= 0x01
+                    flipped = true
+                }
+                offset += 4 + length
+            }
+            XCTAssertTrue(flipped, "no ServerKeyExchange in the flight")
+            let error = await feed(client, WireRecord(.handshake, version: version.rawValue, body: stream).bytes)
+            XCTAssertEqual(error?.cause, .peerMisbehaved(.badSignature), "\(version) \(keyType)")
+            XCTAssertEqual(error?.alert, .decryptError)
+        }
+    }
+}
