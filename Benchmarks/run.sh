@@ -12,7 +12,8 @@ if ! dpkg -s libssl-dev >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1 
     $sudo apt-get update -qq && $sudo apt-get install -y -qq libssl-dev openssl pkg-config >/dev/null
 fi
 Benchmarks/make-certs.sh Benchmarks/.certs
-swift build -c release --package-path Benchmarks --product tlskit-bench >&2
+# Without the cached build plan: a file added to TLSKit (a path dependency) is otherwise missed now and then.
+swift build -c release --package-path Benchmarks --product tlskit-bench --disable-build-manifest-caching >&2
 bin="$(swift build -c release --package-path Benchmarks --show-bin-path)/tlskit-bench"
 mkdir -p Benchmarks/results
 echo "load before: $(uptime)" >&2

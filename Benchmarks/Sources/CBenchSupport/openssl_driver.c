@@ -88,7 +88,7 @@ bench_ossl_conn *bench_ossl_conn_new(bench_ossl_ctx *ctx, const char *sni, bench
     if (peer) {
         bio = peer->peer_end;
         peer->peer_end = NULL;
-    } else if (!BIO_new_bio_pair(&bio, 1 << 18, &peer_end, 1 << 18)) {
+    } else if (!BIO_new_bio_pair(&bio, 20 * 1024, &peer_end, 20 * 1024)) {  // a 16 KiB record and its overhead
         report("BIO_new_bio_pair"); SSL_free(ssl); return NULL;
     }
     if (!bio) { SSL_free(ssl); return NULL; }
