@@ -14,6 +14,8 @@ public struct TrustRoots: Sendable, Hashable {
     public let certificates: [Certificate]
     /// SHA-256 over the roots' DER, computed once: what a session's verification policy is bound to.
     let fingerprint: [UInt8]
+    /// `fingerprint` in hex, as the verifier's policy identifier names it (computed once, not per connection).
+    let fingerprintHex: String
     /// The issuer lookup tables the path builder uses, built once here rather than for every verification.
     let index: CertificateIndex
     /// Loaded from the operating system's bundle (`system()`): its anchors are taken as the root program curated them,
@@ -26,6 +28,7 @@ public struct TrustRoots: Sendable, Hashable {
     public init(certificates: [Certificate]) {
         self.certificates = certificates
         self.fingerprint = Self.computeFingerprint(certificates)
+        self.fingerprintHex = hex(fingerprint)
         self.index = CertificateIndex(certificates)
     }
 

@@ -37,6 +37,9 @@ public final class TLSConnection {
     /// The endpoint's common configuration (kept apart: the record and key paths read it often).
     let common: TLSCommonConfiguration
     let verifier: (any CertificateVerifier)?
+    /// The verifier's policy digest, which sessions are bound to: hex and SHA-256 of the policy identifier, computed
+    /// once (the profile of a resumed TLS 1.2 handshake showed it at 5 %).
+    lazy var verificationPolicyDigest: [UInt8]? = computeVerificationPolicyDigest()
     /// The injected randomness. The record layer holds it (CBC records draw their explicit IVs from it), so there is
     /// one stream for the handshake and the records.
     var random: any RandomSource {

@@ -107,8 +107,9 @@ extension TLSConnection {
         return session.serverAuthentication.stillValid(policyDigest: verificationPolicyDigest, now: common.now())
     }
 
-    /// The digest of this connection's verification policy (nil without a verifier).
-    var verificationPolicyDigest: [UInt8]? {
+    /// The digest of this connection's verification policy (nil without a verifier); `verificationPolicyDigest`
+    /// keeps it, computed at the first use (a client computes it for every cached session it looks at).
+    func computeVerificationPolicyDigest() -> [UInt8]? {
         guard let verifier else { return nil }
         var checksServerIdentity = true
         if case .client(let configuration) = endpoint, configuration.insecureSkipServerIdentityCheck { checksServerIdentity = false }
@@ -136,7 +137,7 @@ extension X509CertificateVerifier {
     /// The trust roots (by content), the OCSP failure mode and the CRLs (by content): two verifiers with the same
     /// roots and CRLs accept the same chains.
     public var policyIdentifier: String {
-        let base = "x509:" + hex(trustRoots.fingerprint) + ":ocsp-\(ocspFailureMode)"
+        let base = "x509:" + trustRoots.fingerprintHex + (ocspFailureMode == .hard ? ":ocsp-hard" : ":ocsp-soft")
         guard !crls.isEmpty else { return base }
         return base + ":crls-" + crls.map { hex(Array(SHA256.hash(data: $0.derEncoded))) }.joined(separator: ",")
     }
