@@ -84,6 +84,10 @@ final class LegacyInteropTests: XCTestCase {
             XCTAssertTrue(negotiated.extendedMasterSecret)
             XCTAssertNil(negotiated.serverSignatureScheme)
             if TLS12SuiteParameters(suite.suite)?.keyExchange == .rsa { XCTAssertNil(negotiated.group) }
+            let isCBC = TLS12SuiteParameters(suite.suite)?.isCBC == true
+            XCTAssertEqual(negotiated.encryptThenMAC, isCBC)
+            XCTAssertEqual(negotiated.recordSplitting, isCBC && version == .tls10)
+            XCTAssertEqual(negotiated.isLegacyVersion, version < .tls12)
             if case .cbc(let protection)? = client.connection.records.writeState {
                 XCTAssertTrue(protection.encryptThenMAC, "s_server answers encrypt_then_mac")
                 XCTAssertEqual(protection.version, version)
@@ -203,6 +207,8 @@ final class LegacyInteropTests: XCTestCase {
             XCTAssertEqual(negotiated.version, version)
             XCTAssertEqual(negotiated.cipherSuite, suite.suite)
             XCTAssertTrue(negotiated.extendedMasterSecret)
+            XCTAssertTrue(negotiated.encryptThenMAC)
+            XCTAssertEqual(negotiated.recordSplitting, version == .tls10)
             try client.wait(forText: "Protocol  : \(version == .tls10 ? "TLSv1" : "TLSv1.1")\n")
             try client.wait(forText: "Cipher    : \(suite.openSSLName)")
             try client.wait(forText: "Extended master secret: yes")

@@ -283,14 +283,14 @@ extension Client12State {
                 try handshake.sendChangeCipherSpecAndFinished(io: io)
             }
             Self.storeSession(handshake, io: io)
-            try io.completeHandshake(
-                NegotiatedParameters(
-                    version: handshake.version, cipherSuite: handshake.suite.suite, group: handshake.group,
-                    serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
-                    applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
-                    peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
-                    resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret),
-                traffic: .tls12(handshake.traffic))
+            var parameters = NegotiatedParameters(
+                version: handshake.version, cipherSuite: handshake.suite.suite, group: handshake.group,
+                serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
+                applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
+                peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
+                resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret)
+            handshake.recordLegacyProtections(in: &parameters)
+            try io.completeHandshake(parameters, traffic: .tls12(handshake.traffic))
             return .connected
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
