@@ -39,7 +39,12 @@ public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
 /// and timing attacks (Lucky Thirteen, POODLE-style); TLS 1.0's chained IVs allow BEAST; and the peer cannot say which
 /// signature algorithms it accepts. TLSKit limits the damage — AES-CBC only, encrypt-then-MAC (RFC 7366) offered and honoured, extended master secret (RFC 7627), constant-time CBC record
 /// checks, 1/n−1 record splitting in TLS 1.0, the RFC 8446 downgrade sentinels and TLS_FALLBACK_SCSV — but a
-/// connection at these versions is still not as safe as TLS 1.2. SSL 3.0 is never available (RFC 7568).
+/// connection at these versions is still not as safe as TLS 1.2.
+///
+/// SSL 3.0 is never available, with or without this opt-in: a `minimumVersion` (or `maximumVersion`) of `.ssl3` is a
+/// `TLSConfigurationError`. Its CBC padding is not covered by the MAC and may be anything (POODLE, 2014), it has no
+/// extensions (no EMS, no secure renegotiation), and RFC 7568 forbids negotiating it; no peer we could test against
+/// speaks it either (OpenSSL 3 has no `-ssl3`).
 ///
 /// Key exchange: the server does ECDHE only and never selects a static RSA suite (it would have to decrypt PKCS#1
 /// v1.5 premasters: Bleichenbacher, ROBOT). The client offers, after every ECDHE suite, static RSA key exchange

@@ -61,6 +61,10 @@ final class LegacyVersionOptInTests: XCTestCase {
                 XCTAssertTrue($0 is TLSConfigurationError, "\($0)")
             }
         }
+        // SSL 3.0 is refused with its own explanation (the error has no typed cause: it is a configuration message).
+        XCTAssertThrowsError(try TLSConnection(server: server(.ssl3, .downToTLS10))) {
+            XCTAssertTrue(($0 as? TLSConfigurationError)?.description.contains("RFC 7568") == true, "\($0)")
+        }
         let accepted: [(ProtocolVersion, InsecureLegacyVersions?)] = [
             (.tls12, nil), (.tls12, .downToTLS10), (.tls11, .downToTLS11), (.tls11, .downToTLS10), (.tls10, .downToTLS10),
         ]
