@@ -254,3 +254,39 @@ extension LegacyClientTests {
         XCTAssertEqual(error?.alert, .unexpectedMessage)
     }
 }
+
+extension LegacyClientTests {
+    /// Static RSA needs a certificate whose keyUsage allows keyEncipherment (RFC 5246 §7.4.2). A TLS 1.0 flight from
+    /// a server with a digitalSignature-only RSA leaf, its ECDHE_RSA suite rewritten to TLS_RSA_WITH_AES_128_CBC_SHA
+    /// and its ServerKeyExchange dropped: the client refuses to encrypt the premaster to that key.
+    func testStaticRSARequiresKeyEnciphermentInTheLeaf() async throws {
+        var server = EngineFixtures.serverConfiguration(.rsa2048)
+        server.common.minimumVersion = .tls10
+        server.common.maximumVersion = .tls10
+        server.common.insecureLegacyVersions = .downToTLS10
+        var clientConfiguration = Self.legacyConfiguration()
+        // Offer ECDHE_RSA too, so that the server answers with an RSA certificate at TLS 1.0.
+        clientConfiguration.clientHelloCustomizer = { hello, _ in hello.cipherSuites.append(.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA) }
+        let serverConnection = try TLSConnection(server: server)
+        let client = try TLSConnection(client: clientConfiguration, serverName: EngineFixtures.serverName)
+        try serverConnection.receive(client.takeOutput())
+        let stream = WireRecord.parse(serverConnection.takeOutput()).records.filter { $0.contentType == 22 }.flatMap(\.body)
+        var rewritten: [UInt8] = []
+        var offset = 0
+        while offset + 4 <= stream.count {
+            let length = Int(stream[offset + 1]) << 16 | Int(stream[offset + 2]) << 8 | Int(stream[offset + 3])
+            var message = Array(stream[offset..<offset + 4 + length])
+            offset += 4 + length
+            if message[0] == 12 { continue }   // ServerKeyExchange: none with static RSA
+            if message[0] == 2 {
+                let suiteOffset = 4 + 2 + 32 + 1 + Int(message[4 + 2 + 32])
+                XCTAssertEqual(Array(message[suiteOffset..<suiteOffset + 2]), [0xC0, 0x13])
+                message.replaceSubrange(suiteOffset..<suiteOffset + 2, with: [0x00, 0x2F])
+            }
+            rewritten += message
+        }
+        let error = await feed(client, WireRecord(.handshake, version: 0x0301, body: rewritten).bytes)
+        XCTAssertEqual(error?.cause, .invalidCertificate(.publicKey))
+        XCTAssertEqual(error?.alert, .unsupportedCertificate)
+    }
+}

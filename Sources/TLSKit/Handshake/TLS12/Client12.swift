@@ -1,5 +1,6 @@
 import Foundation
 import _CryptoExtras
+import X509
 
 /// The TLS 1.2 client (RFC 5246 §7.3), from the server's TLS 1.2 ServerHello on:
 ///
@@ -361,6 +362,16 @@ extension Client12State {
     /// PKCS#1 v1.5 encryption of the premaster to the leaf's RSA key (RFC 5246 §7.4.7.1), all in swift-crypto.
     private static func encryptPreMasterSecret(_ preMasterSecret: [UInt8], to chain: [[UInt8]]) throws(TLSError) -> [UInt8] {
         guard let leaf = chain.first else { throw TLSError(.internal, "no server certificate") }
+        // RFC 5246 §7.4.2: a keyUsage, when present, must allow keyEncipherment for static RSA (as BoringSSL checks).
+        let usage: KeyUsage?
+        do {
+            usage = try Certificate(derEncoded: leaf).extensions.keyUsage
+        } catch {
+            throw TLSError(.invalidCertificate(.malformed), "the server's certificate or its keyUsage does not parse")
+        }
+        if let usage, !usage.keyEncipherment {
+            throw TLSError(.invalidCertificate(.publicKey), "the server's certificate does not allow keyEncipherment, which RSA key exchange needs")
+        }
         let spki = try subjectPublicKeyInfo(ofCertificate: leaf)
         guard let key = try? _RSA.Encryption.PublicKey(derRepresentation: spki) else {
             throw TLSError(.peerMisbehaved(.signatureKeyMismatch), "an RSA key-exchange suite with a certificate key that is not RSA (2048 bits or more)")
