@@ -332,7 +332,8 @@ extension Client12State {
             let certificates = identity?.chain.derEncoded ?? []
             try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
         }
-        var preMasterSecret: [UInt8]
+        var preMasterSecret: [UInt8] = []
+        defer { wipe(&preMasterSecret) }   // also when encrypting it or sending fails
         let exchange: ClientKeyExchange
         if let parameters {
             let share = try io.common.cryptoProvider.generateKeyShare(parameters.group, random: &io.random)
@@ -344,7 +345,6 @@ extension Client12State {
             preMasterSecret = [UInt8(version >> 8), UInt8(truncatingIfNeeded: version)] + io.random.bytes(46)
             exchange = ClientKeyExchange(encryptedPreMasterSecret: try encryptPreMasterSecret(preMasterSecret, to: handshake.serverCertificates))
         }
-        defer { wipe(&preMasterSecret) }
         try io.sendHandshake(.clientKeyExchange(exchange), transcript: &handshake.transcript)
         handshake.masterSecret = handshake.extendedMasterSecret
             ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
