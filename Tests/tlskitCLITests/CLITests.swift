@@ -1083,6 +1083,20 @@ extension CLITests {
         XCTAssertTrue(result.stdout.contains("Protocol  : TLSv1\n"), result.stdout)
     }
 
+    /// `connect --legacy --json`: the protections as JSON fields.
+    func testConnectLegacyJSONNamesTheProtections() throws {
+        let (port, ca) = try startOpenSSLTLS10Server()
+        let result = try tlskit(["connect", "127.0.0.1:\(port)", "--cafile", ca, "--servername", "localhost", "--legacy", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains(Self.legacyWarning), result.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertEqual(json["protocol"] as? String, "TLSv1.0")
+        XCTAssertEqual(json["legacyVersion"] as? Bool, true)
+        XCTAssertEqual(json["encryptThenMAC"] as? Bool, true)
+        XCTAssertEqual(json["recordSplitting"] as? Bool, true)
+        XCTAssertEqual(json["extendedMasterSecret"] as? Bool, true)
+    }
+
     /// The same server without --legacy: refused (it answers our TLS 1.2+ hello with protocol_version).
     func testConnectWithoutLegacyToOpenSSLTLS10ServerFails() throws {
         let (port, ca) = try startOpenSSLTLS10Server()
