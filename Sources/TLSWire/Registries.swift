@@ -179,6 +179,13 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384 = CipherSuite(rawValue: 0xC024)
     public static let TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 = CipherSuite(rawValue: 0xC027)
     public static let TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384 = CipherSuite(rawValue: 0xC028)
+    // Static RSA key exchange (RFC 5246 §A.5, RFC 5288): offered by a legacy-enabled client only, never selected by
+    // a TLSKit server (it never decrypts an RSA premaster: Bleichenbacher, ROBOT)
+    public static let TLS_RSA_WITH_AES_128_CBC_SHA = CipherSuite(rawValue: 0x002F)
+    public static let TLS_RSA_WITH_AES_256_CBC_SHA = CipherSuite(rawValue: 0x0035)
+    public static let TLS_RSA_WITH_AES_128_CBC_SHA256 = CipherSuite(rawValue: 0x003C)
+    public static let TLS_RSA_WITH_AES_128_GCM_SHA256 = CipherSuite(rawValue: 0x009C)
+    public static let TLS_RSA_WITH_AES_256_GCM_SHA384 = CipherSuite(rawValue: 0x009D)
     // Signalling values
     public static let TLS_EMPTY_RENEGOTIATION_INFO_SCSV = CipherSuite(rawValue: 0x00FF)
     public static let TLS_FALLBACK_SCSV = CipherSuite(rawValue: 0x5600)
@@ -197,6 +204,11 @@ public struct CipherSuite: RawRepresentable, Hashable, Sendable, CustomStringCon
         case .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
         case .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
         case .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: return "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"
+        case .TLS_RSA_WITH_AES_128_CBC_SHA: return "TLS_RSA_WITH_AES_128_CBC_SHA"
+        case .TLS_RSA_WITH_AES_256_CBC_SHA: return "TLS_RSA_WITH_AES_256_CBC_SHA"
+        case .TLS_RSA_WITH_AES_128_CBC_SHA256: return "TLS_RSA_WITH_AES_128_CBC_SHA256"
+        case .TLS_RSA_WITH_AES_128_GCM_SHA256: return "TLS_RSA_WITH_AES_128_GCM_SHA256"
+        case .TLS_RSA_WITH_AES_256_GCM_SHA384: return "TLS_RSA_WITH_AES_256_GCM_SHA384"
         case .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: return "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA"
         case .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: return "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"
         case .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: return "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"

@@ -240,11 +240,13 @@ public struct TLSError: Error, Hashable, Sendable, CustomStringConvertible {
         case noCertificateForServerName
         /// The client signals a fallback (TLS_FALLBACK_SCSV) although we support a higher version (RFC 7507).
         case inappropriateFallback
+        /// The first record is an SSL 2.0-format CLIENT-HELLO (RFC 5246 Appendix E.2), which we do not accept.
+        case sslv2ClientHello
 
         /// The alert this incompatibility sends.
         public var alert: AlertDescription {
             switch self {
-            case .noCommonVersion: return .protocolVersion
+            case .noCommonVersion, .sslv2ClientHello: return .protocolVersion
             case .noCommonCipherSuite, .noCommonGroup, .noCommonSignatureScheme, .extendedMasterSecretRequired,
                  .certificateRequiredTLS12:
                 return .handshakeFailure

@@ -30,6 +30,13 @@ struct TLSOptions: ParsableArguments {
         valueName: "suites"))
     var ciphers: [String] = []
 
+    @Flag(name: .customLong("legacy"), help: ArgumentHelp(
+        "INSECURE: also allow TLS 1.1 and 1.0 (deprecated, RFC 8996), the AES-CBC suites and, for connect, static RSA key exchange, to reach old peers. Prints a warning."))
+    var legacy = false
+
+    /// What `--legacy` prints on stderr, once, before anything connects or listens.
+    static let legacyWarning = "WARNING: legacy TLS 1.0/1.1 and CBC suites enabled — insecure (RFC 8996); use only to reach old peers"
+
     @Flag(name: .customLong("require-ems"), help: ArgumentHelp(
         "TLS 1.2: refuse peers without the extended master secret (RFC 7627) instead of accepting them without resumption."))
     var requireEMS = false
@@ -64,6 +71,7 @@ struct TLSOptions: ParsableArguments {
     /// `environmentKeyLog`: honour SSLKEYLOGFILE when --keylog is absent.
     func apply(to common: inout TLSCommonConfiguration, environmentKeyLog: Bool = false) throws {
         try applyNames(to: &common)
+        if legacy { printError(Self.legacyWarning) }
         if let path = keyLogPath(environment: environmentKeyLog) {
             let file = try KeyLogFile(path: path, source: keylog == nil ? "SSLKEYLOGFILE" : "--keylog")
             common.keyLog = { line in file.append(line) }
@@ -77,9 +85,14 @@ struct TLSOptions: ParsableArguments {
             throw CLIError("--alpn: protocol names must be 1 to 255 bytes long")
         }
         common.applicationProtocols = protocols
-        if let minVersion { common.minimumVersion = try Self.version(minVersion, option: "--min-version") }
+        if legacy {
+            // Down to TLS 1.0 unless --min-version says otherwise; TLS 1.3 and 1.2 stay preferred.
+            common.insecureLegacyVersions = .downToTLS10
+            common.minimumVersion = .tls10
+        }
+        if let minVersion { common.minimumVersion = try Self.version(minVersion, option: "--min-version", legacy: legacy) }
         if let maxVersion {
-            common.maximumVersion = try Self.version(maxVersion, option: "--max-version")
+            common.maximumVersion = try Self.version(maxVersion, option: "--max-version", legacy: legacy)
             // A lone --max-version below the default minimum lowers the minimum too.
             if minVersion == nil { common.minimumVersion = min(common.minimumVersion, common.maximumVersion) }
         }
@@ -88,7 +101,9 @@ struct TLSOptions: ParsableArguments {
         }
         common.requireExtendedMasterSecret = requireEMS
         if !groups.isEmpty { common.supportedGroups = try Self.split(groups).map(Self.group) }
-        if !ciphers.isEmpty { common.cipherSuites = try Self.split(ciphers, separators: ",:").map(Self.cipherSuite) }
+        if !ciphers.isEmpty {
+            common.cipherSuites = try Self.split(ciphers, separators: ",:").map { name throws(CLIError) in try Self.cipherSuite(name, legacy: legacy) }
+        }
     }
 
     /// Splits repeated and comma-separated values into one trimmed list.
@@ -97,14 +112,19 @@ struct TLSOptions: ParsableArguments {
             .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
-    static func version(_ text: String, option: String) throws(CLIError) -> ProtocolVersion {
+    static func version(_ text: String, option: String, legacy: Bool = false) throws(CLIError) -> ProtocolVersion {
         let unsupported = "is not supported (TLSKit speaks TLS 1.2 and 1.3; use 1.2 or 1.3)"
+        let needsLegacy = "is off (deprecated by RFC 8996); add --legacy to allow it, insecurely"
         switch text.lowercased() {
         case "1.2", "tls1.2", "tlsv1.2", "tls1_2": return .tls12
         case "1.3", "tls1.3", "tlsv1.3", "tls1_3": return .tls13
-        case "1.1", "tls1.1", "tlsv1.1", "tls1_1": throw CLIError("\(option) \(text): TLS 1.1 \(unsupported)")
-        case "1.0", "tls1", "tls1.0", "tlsv1", "tlsv1.0", "tls1_0": throw CLIError("\(option) \(text): TLS 1.0 \(unsupported)")
-        case "ssl3", "sslv3", "ssl3.0", "3.0": throw CLIError("\(option) \(text): SSL 3.0 \(unsupported)")
+        case "1.1", "tls1.1", "tlsv1.1", "tls1_1":
+            if legacy { return .tls11 }
+            throw CLIError("\(option) \(text): TLS 1.1 \(needsLegacy)")
+        case "1.0", "tls1", "tls1.0", "tlsv1", "tlsv1.0", "tls1_0":
+            if legacy { return .tls10 }
+            throw CLIError("\(option) \(text): TLS 1.0 \(needsLegacy)")
+        case "ssl3", "sslv3", "ssl3.0", "3.0": throw CLIError("\(option) \(text): SSL 3.0 \(unsupported) (never: POODLE, RFC 7568)")
         case "ssl2", "sslv2", "2.0": throw CLIError("\(option) \(text): SSL 2.0 \(unsupported)")
         default: throw CLIError("\(option): unknown TLS version '\(text)' (use 1.2 or 1.3)")
         }
@@ -133,8 +153,22 @@ struct TLSOptions: ParsableArguments {
         .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]
 
-    static func cipherSuite(_ name: String) throws -> CipherSuite {
-        guard let suite = suites.first(where: { $0.description == name.uppercased() }) else {
+    /// The suites `--legacy` adds: ECDHE with AES-CBC, and static RSA key exchange (offered by connect only).
+    static let legacySuites: [CipherSuite] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+        .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
+        .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
+        .TLS_RSA_WITH_AES_128_CBC_SHA, .TLS_RSA_WITH_AES_256_CBC_SHA, .TLS_RSA_WITH_AES_128_CBC_SHA256,
+        .TLS_RSA_WITH_AES_128_GCM_SHA256, .TLS_RSA_WITH_AES_256_GCM_SHA384,
+    ]
+
+    static func cipherSuite(_ name: String, legacy: Bool = false) throws(CLIError) -> CipherSuite {
+        let allowed = legacy ? suites + legacySuites : suites
+        guard let suite = allowed.first(where: { $0.description == name.uppercased() }) else {
+            if legacySuites.contains(where: { $0.description == name.uppercased() }) {
+                throw CLIError("--ciphers: \(name) is a legacy suite; add --legacy to allow it, insecurely")
+            }
             let known = suites.map(\.description).joined(separator: ", ")
             throw CLIError("--ciphers: unknown cipher suite '\(name)' (use \(known))")
         }

@@ -85,6 +85,11 @@ struct ConnectSummaryJSON: Encodable {
     var alpn: String?
     var resumed: Bool
     var extendedMasterSecret: Bool
+    /// TLS 1.1 or 1.0 (only with --legacy), and the CBC protections in force: RFC 7366 encrypt-then-MAC, and TLS 1.0's
+    /// 1/n−1 record splitting.
+    var legacyVersion: Bool
+    var encryptThenMAC: Bool
+    var recordSplitting: Bool
     var verified: Bool
     var verification: String
     var peerCertificates: [CertificateJSON]
@@ -104,6 +109,9 @@ struct ConnectSummaryJSON: Encodable {
         alpn = negotiated.applicationProtocol
         resumed = negotiated.resumed
         extendedMasterSecret = negotiated.extendedMasterSecret
+        legacyVersion = negotiated.isLegacyVersion
+        encryptThenMAC = negotiated.encryptThenMAC
+        recordSplitting = negotiated.recordSplitting
         self.verified = verified
         self.verification = verification
         peerCertificates = negotiated.peerCertificates.map(CertificateJSON.init(der:))

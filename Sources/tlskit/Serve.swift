@@ -275,7 +275,12 @@ func connectionLine(_ negotiated: NegotiatedParameters) -> String {
         "sni=\(negotiated.serverName ?? "-")",
         "client-cert=\(leafSubject(negotiated.peerCertificates) ?? "-")",
     ]
-    if negotiated.version == .tls12 { fields.append(negotiated.extendedMasterSecret ? "ems=yes" : "ems=no") }
+    if negotiated.version <= .tls12 { fields.append(negotiated.extendedMasterSecret ? "ems=yes" : "ems=no") }
+    if negotiated.isLegacyVersion || negotiated.cipherSuite.description.contains("_CBC_") {
+        fields.append(negotiated.encryptThenMAC ? "etm=yes" : "etm=no")
+        if negotiated.version == .tls10 { fields.append(negotiated.recordSplitting ? "split=yes" : "split=no") }
+        if negotiated.isLegacyVersion { fields.append("LEGACY") }
+    }
     return fields.joined(separator: " ")
 }
 

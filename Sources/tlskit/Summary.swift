@@ -139,20 +139,22 @@ enum Summary {
     /// The lines `connect` prints once the handshake is done.
     static func lines(_ negotiated: NegotiatedParameters, verdict: String) -> [String] {
         var lines = [
-            "Protocol:          \(negotiated.version)",
+            "Protocol:          \(negotiated.version)"
+                + (negotiated.isLegacyVersion ? " (LEGACY: deprecated by RFC 8996, insecure)" : ""),
             "Cipher suite:      \(negotiated.cipherSuite)",
-            "Key exchange:      \(negotiated.group.map { "\($0)" } ?? "(none: PSK only)")"
+            "Key exchange:      \(negotiated.group.map { "\($0)" } ?? (isStaticRSA(negotiated) ? "RSA (static: no forward secrecy)" : "(none: PSK only)"))"
                 + (negotiated.usedHelloRetryRequest ? " (after HelloRetryRequest)" : ""),
             "Signature scheme:  \(negotiated.serverSignatureScheme.map { "\($0)" } ?? "(none)")",
             "ALPN:              \(negotiated.applicationProtocol ?? "(none)")",
             "Server name:       \(negotiated.serverName ?? "(none)")",
             "Session:           \(negotiated.resumed ? "resumed (PSK from a session ticket)" : "new (full handshake)")",
         ]
-        if negotiated.version == .tls12 {
+        if negotiated.version <= .tls12 {
             lines.append("Master secret:     " + (negotiated.extendedMasterSecret
                 ? "extended (RFC 7627)"
                 : "legacy: no extended master secret (RFC 7627); not resumable, no keying material export"))
         }
+        if let protections = legacyProtections(negotiated) { lines.append("Legacy protections: \(protections)") }
         if let clientScheme = negotiated.clientSignatureScheme {
             lines.append("Client auth:       signed with \(clientScheme)")
         }
@@ -160,6 +162,22 @@ enum Summary {
         lines += chainLines(negotiated.peerCertificates)
         lines.append("Verification:      \(negotiated.resumed ? "resumed session (the certificate was verified when it was established)" : verdict)")
         return lines
+    }
+
+    /// Static RSA key exchange (TLS_RSA_*): what a legacy client may negotiate with an old RSA server.
+    static func isStaticRSA(_ negotiated: NegotiatedParameters) -> Bool {
+        negotiated.cipherSuite.description.hasPrefix("TLS_RSA_")
+    }
+
+    /// For a legacy version or a CBC suite: "encrypt-then-MAC yes, 1/n-1 splitting yes, extended master secret yes".
+    static func legacyProtections(_ negotiated: NegotiatedParameters) -> String? {
+        let cbc = negotiated.cipherSuite.description.contains("_CBC_")
+        guard negotiated.isLegacyVersion || cbc else { return nil }
+        func yesNo(_ value: Bool) -> String { value ? "yes" : "no" }
+        var parts = ["encrypt-then-MAC \(cbc ? yesNo(negotiated.encryptThenMAC) : "n/a (AEAD)")"]
+        if negotiated.version == .tls10 { parts.append("1/n-1 splitting \(yesNo(negotiated.recordSplitting))") }
+        parts.append("extended master secret \(yesNo(negotiated.extendedMasterSecret))")
+        return parts.joined(separator: ", ")
     }
 
     static func chainLines(_ chain: [[UInt8]]) -> [String] {

@@ -54,7 +54,7 @@ final class TLSErrorCauseTests: XCTestCase {
             .noCommonApplicationProtocol: .noApplicationProtocol, .extendedMasterSecretRequired: .handshakeFailure,
             .uncompressedPointsRequired: .illegalParameter, .certificateRequired: .certificateRequired,
             .certificateRequiredTLS12: .handshakeFailure, .noCertificateForServerName: .unrecognizedName,
-            .inappropriateFallback: .inappropriateFallback,
+            .inappropriateFallback: .inappropriateFallback, .sslv2ClientHello: .protocolVersion,
         ]
         XCTAssertEqual(Set(expected.keys), Set(TLSError.PeerIncompatible.allCases), "the table covers every case")
         for (incompatibility, alert) in expected {

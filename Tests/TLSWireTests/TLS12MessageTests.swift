@@ -161,6 +161,9 @@ final class TLS12MessageTests: XCTestCase {
 
         let cke = hex("10 000021 20") + x25519Point
         XCTAssertEqual(decode12(cke), .clientKeyExchange(ClientKeyExchange(publicKey: x25519Point)))
+        // Static RSA (RFC 5246 §7.4.7.1): EncryptedPreMasterSecret with a two-byte length; encoded only.
+        XCTAssertEqual(try HandshakeMessage.clientKeyExchange(ClientKeyExchange(encryptedPreMasterSecret: [0xaa, 0xbb, 0xcc])).encode(),
+                       hex("10 000005 0003 aabbcc"))
 
         // ticket_lifetime_hint 7200, ticket de ad be ef
         XCTAssertEqual(decode12(hex("04 00000a 00001c20 0004 deadbeef")),

@@ -1011,9 +1011,9 @@ final class CLITests: XCTestCase {
     /// Versions TLSKit knows of but does not speak are named as such, not as unknown.
     func testOldVersionsAreNamedAsUnsupported() throws {
         assertUsageError(try tlskit(["connect", "localhost:1", "--max-version", "1.1"]), help: "tlskit connect --help",
-                         containing: ["--max-version 1.1: TLS 1.1 is not supported"])
+                         containing: ["--max-version 1.1: TLS 1.1 is off", "add --legacy"])
         assertUsageError(try tlskit(["serve", "--port", "0", "--min-version", "1.0"]), help: "tlskit serve --help",
-                         containing: ["--min-version 1.0: TLS 1.0 is not supported"])
+                         containing: ["--min-version 1.0: TLS 1.0 is off", "add --legacy"])
         assertUsageError(try tlskit(["connect", "localhost:1", "--min-version", "ssl3"]), help: "tlskit connect --help",
                          containing: ["SSL 3.0 is not supported"])
     }
@@ -1045,5 +1045,80 @@ final class CLITests: XCTestCase {
             let commandHelp = try tlskit([command, "--help"])
             XCTAssertTrue(commandHelp.stdout.contains("Exit status"), "\(command): \(commandHelp.stdout)")
         }
+    }
+}
+
+// MARK: - --legacy (TLS 1.0/1.1, CBC, static RSA key exchange)
+
+extension CLITests {
+    private static let legacyWarning = "WARNING: legacy TLS 1.0/1.1 and CBC suites enabled — insecure (RFC 8996)"
+
+    /// An `openssl s_server -tls1 -www` with the ECDSA test identity.
+    private func startOpenSSLTLS10Server() throws -> (port: Int, ca: String) {
+        let openssl = try requiredTool("openssl")
+        let identity = try makeOpenSSLIdentity()
+        let port = try freePort()
+        let server = try ChildProcess(openssl, [
+            "s_server", "-accept", "\(port)", "-cert", identity.cert, "-key", identity.key, "-www", "-tls1",
+            "-cipher", "DEFAULT@SECLEVEL=0",
+        ])
+        children.append(server)
+        try server.waitForOutput("ACCEPT")
+        return (port, identity.ca)
+    }
+
+    /// `connect --legacy` to a TLS 1.0-only s_server: the warning, then a summary naming TLS 1.0 as legacy and the
+    /// protections negotiated.
+    func testConnectLegacyToOpenSSLTLS10Server() throws {
+        let (port, ca) = try startOpenSSLTLS10Server()
+        let result = try tlskit([
+            "connect", "127.0.0.1:\(port)", "--cafile", ca, "--servername", "localhost", "--legacy",
+        ], input: "GET / HTTP/1.0\r\n\r\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix(Self.legacyWarning), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Protocol:          TLSv1.0 (LEGACY: deprecated by RFC 8996, insecure)"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("Cipher suite:      TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"), result.stderr)
+        XCTAssertTrue(result.stderr.contains(
+            "Legacy protections: encrypt-then-MAC yes, 1/n-1 splitting yes, extended master secret yes"), result.stderr)
+        XCTAssertTrue(result.stdout.contains("Protocol  : TLSv1\n"), result.stdout)
+    }
+
+    /// `connect --legacy --json`: the protections as JSON fields.
+    func testConnectLegacyJSONNamesTheProtections() throws {
+        let (port, ca) = try startOpenSSLTLS10Server()
+        let result = try tlskit(["connect", "127.0.0.1:\(port)", "--cafile", ca, "--servername", "localhost", "--legacy", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains(Self.legacyWarning), result.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertEqual(json["protocol"] as? String, "TLSv1.0")
+        XCTAssertEqual(json["legacyVersion"] as? Bool, true)
+        XCTAssertEqual(json["encryptThenMAC"] as? Bool, true)
+        XCTAssertEqual(json["recordSplitting"] as? Bool, true)
+        XCTAssertEqual(json["extendedMasterSecret"] as? Bool, true)
+    }
+
+    /// The same server without --legacy: refused (it answers our TLS 1.2+ hello with protocol_version).
+    func testConnectWithoutLegacyToOpenSSLTLS10ServerFails() throws {
+        let (port, ca) = try startOpenSSLTLS10Server()
+        let result = try tlskit(["connect", "127.0.0.1:\(port)", "--cafile", ca, "--servername", "localhost"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertFalse(result.stderr.contains("WARNING"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("protocol_version"), result.stderr)
+    }
+
+    /// `serve --legacy` takes `openssl s_client -tls1` and logs the connection as legacy, with its protections.
+    func testServeLegacyAcceptsOpenSSLTLS10Client() throws {
+        let openssl = try requiredTool("openssl")
+        let (port, _) = try startServer(["--mode", "echo", "--legacy"])
+        let server = children[children.count - 1]
+        XCTAssertTrue(server.stderr.text.contains(Self.legacyWarning), server.stderr.text)
+        let client = try ChildProcess(openssl, [
+            "s_client", "-connect", "127.0.0.1:\(port)", "-tls1", "-cipher", "DEFAULT@SECLEVEL=0", "-servername", "localhost",
+        ])
+        children.append(client)
+        try client.waitForOutput("Protocol  : TLSv1\n")
+        try server.waitForOutput("LEGACY")
+        XCTAssertTrue(server.stderr.text.contains("TLSv1.0 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"), server.stderr.text)
+        XCTAssertTrue(server.stderr.text.contains("ems=yes etm=yes split=yes LEGACY"), server.stderr.text)
     }
 }

@@ -37,10 +37,21 @@ public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
 /// RSA signatures over MD5 ‖ SHA-1; ECDSA over SHA-1), so it rests on hash functions with practical collision
 /// attacks (SLOTH); they have no AEAD suites, only CBC with MAC-then-encrypt, the construction behind padding-oracle
 /// and timing attacks (Lucky Thirteen, POODLE-style); TLS 1.0's chained IVs allow BEAST; and the peer cannot say which
-/// signature algorithms it accepts. TLSKit limits the damage — ECDHE only (no RSA key exchange), AES-CBC only,
-/// encrypt-then-MAC (RFC 7366) offered and honoured, extended master secret (RFC 7627), constant-time CBC record
+/// signature algorithms it accepts. TLSKit limits the damage — AES-CBC only, encrypt-then-MAC (RFC 7366) offered and honoured, extended master secret (RFC 7627), constant-time CBC record
 /// checks, 1/n−1 record splitting in TLS 1.0, the RFC 8446 downgrade sentinels and TLS_FALLBACK_SCSV — but a
-/// connection at these versions is still not as safe as TLS 1.2. SSL 3.0 is never available (RFC 7568).
+/// connection at these versions is still not as safe as TLS 1.2.
+///
+/// SSL 3.0 is never available, with or without this opt-in: a `minimumVersion` (or `maximumVersion`) of `.ssl3` is a
+/// `TLSConfigurationError`. Its CBC padding is not covered by the MAC and may be anything (POODLE, 2014), it has no
+/// extensions (no EMS, no secure renegotiation), and RFC 7568 forbids negotiating it; no peer we could test against
+/// speaks it either (OpenSSL 3 has no `-ssl3`).
+///
+/// Key exchange: the server does ECDHE only and never selects a static RSA suite (it would have to decrypt PKCS#1
+/// v1.5 premasters: Bleichenbacher, ROBOT). The client offers, after every ECDHE suite, static RSA key exchange
+/// (TLS_RSA_WITH_AES_128/256_CBC_SHA, and at TLS 1.2 AES_128_CBC_SHA256 and AES_128/256_GCM), which has no forward
+/// secrecy. It does **not** offer ECDHE_RSA at TLS 1.0/1.1: their ServerKeyExchange is an RSA signature over
+/// MD5 ‖ SHA-1 that swift-crypto cannot verify (and TLSKit writes no bignum), so an old server with an RSA
+/// certificate is reached with static RSA key exchange; ECDHE_ECDSA is offered at every version.
 ///
 /// Setting it does not lower `minimumVersion`: set both. TLS 1.2 and 1.3 stay preferred whenever the peer has them.
 public enum InsecureLegacyVersions: Sendable, Hashable {
@@ -84,7 +95,9 @@ public struct TLSCommonConfiguration: Sendable {
     /// How far below TLS 1.2 `minimumVersion` may go; nil, the default, keeps it at TLS 1.2 or above (RFC 8996).
     /// **Insecure** (see `InsecureLegacyVersions` for why): with it set and `minimumVersion` at `.tls11` or `.tls10`,
     /// the client also offers those versions, the ECDHE AES-CBC suites (after the configured ones; the SHA-256/384
-    /// ones for TLS 1.2 only) and encrypt_then_mac, and the server accepts them from a client with nothing better.
+    /// ones for TLS 1.2 only; no ECDHE_RSA SHA-1 suite, which TLS 1.0/1.1 would sign with RSA over MD5 ‖ SHA-1, that
+    /// we cannot verify), then the static RSA key-exchange suites, and encrypt_then_mac; the server accepts those
+    /// versions from a client with nothing better, with ECDHE suites only (never static RSA: Bleichenbacher, ROBOT).
     /// TLS 1.0/1.1 connections are never resumed and do not do client certificates.
     public var insecureLegacyVersions: InsecureLegacyVersions? = nil
     /// TLS 1.2 only: refuse a peer that does not negotiate the RFC 7627 extended master secret (handshake_failure).

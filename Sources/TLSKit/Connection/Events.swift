@@ -66,6 +66,14 @@ public struct NegotiatedParameters: Sendable, Equatable {
     /// by default and the session is not resumed. Always true for TLS 1.3, whose key schedule hashes in the
     /// transcript, the protection the extension adds to TLS 1.2 (RFC 8446 Appendix D asks APIs to say so).
     public var extendedMasterSecret: Bool = true
+    /// CBC suites (only with `insecureLegacyVersions`): RFC 7366 encrypt-then-MAC was negotiated, so records are
+    /// MACed over the ciphertext. False for AEAD suites, which need no such thing.
+    public var encryptThenMAC: Bool = false
+    /// TLS 1.0 with a CBC suite: our application data goes out with 1/n−1 record splitting against BEAST.
+    public var recordSplitting: Bool = false
+
+    /// TLS 1.1 or 1.0, deprecated by RFC 8996 and reached only through `insecureLegacyVersions`.
+    public var isLegacyVersion: Bool { version < .tls12 }
 }
 
 /// The connection's pending events, bounded so that a peer cannot grow it without limit when the application never

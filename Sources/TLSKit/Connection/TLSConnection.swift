@@ -153,6 +153,10 @@ public final class TLSConnection {
 
     private static func validate(_ common: TLSCommonConfiguration) throws {
         // Below TLS 1.2 only with the insecure opt-in, and never SSL 3.0 (RFC 7568).
+        if common.minimumVersion <= .ssl3 || common.maximumVersion <= .ssl3 {
+            throw TLSConfigurationError("SSLv3 (and anything older) is never available, even with insecureLegacyVersions: "
+                + "POODLE breaks its CBC padding and RFC 7568 forbids it; the lowest version is TLSv1.0")
+        }
         let lowest = common.insecureLegacyVersions?.lowestVersion ?? .tls12
         if common.minimumVersion < lowest, common.minimumVersion >= .tls10, common.insecureLegacyVersions == nil {
             throw TLSConfigurationError("minimumVersion \(common.minimumVersion) is below TLSv1.2: versions below it are insecure and off unless insecureLegacyVersions allows them")

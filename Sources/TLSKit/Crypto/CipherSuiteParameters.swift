@@ -25,10 +25,13 @@ struct TLS13SuiteParameters: Sendable {
     }
 }
 
-/// What a TLS 1.2 ECDHE suite means to the engine: the AEAD suites (RFC 5289, RFC 7905), and, only with
-/// `insecureLegacyVersions`, the AES-CBC + HMAC suites of TLS 1.0–1.2 (RFC 4492 §6, RFC 5289 §3.1).
+/// What a TLS 1.2 suite means to the engine: the ECDHE AEAD suites (RFC 5289, RFC 7905), and, only with
+/// `insecureLegacyVersions`, the ECDHE AES-CBC + HMAC suites of TLS 1.0–1.2 (RFC 4492 §6, RFC 5289 §3.1) and, for the
+/// client only, the static RSA key-exchange suites (RFC 5246 §7.4.7.1, RFC 5288).
 struct TLS12SuiteParameters: Sendable {
     enum Authentication: Sendable { case ecdsa, rsa }
+    /// `.rsa`: the client encrypts the premaster to the certificate's key (no ServerKeyExchange, no forward secrecy).
+    enum KeyExchange: Sendable { case ecdhe, rsa }
 
     /// How the suite's records are protected.
     enum Protection: Sendable, Hashable {
@@ -41,6 +44,7 @@ struct TLS12SuiteParameters: Sendable {
     /// The PRF hash (and the transcript hash) in TLS 1.2; TLS 1.0/1.1 use their own PRF and MD5 ‖ SHA-1.
     let hash: HashAlgorithm
     let authentication: Authentication
+    var keyExchange: KeyExchange = .ecdhe
 
     init?(_ suite: CipherSuite) {
         switch suite {
@@ -59,10 +63,30 @@ struct TLS12SuiteParameters: Sendable {
         case .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384: (protection, hash, authentication) = (.cbc(.aes256, mac: .sha384), .sha384, .ecdsa)
         case .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: (protection, hash, authentication) = (.cbc(.aes128, mac: .sha256), .sha256, .rsa)
         case .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: (protection, hash, authentication) = (.cbc(.aes256, mac: .sha384), .sha384, .rsa)
+        // Static RSA key exchange: the client side only (see `legacyRSAKeyExchangeSuites`).
+        case .TLS_RSA_WITH_AES_128_CBC_SHA: (protection, hash, authentication, keyExchange) = (.cbc(.aes128, mac: .sha1), .sha256, .rsa, .rsa)
+        case .TLS_RSA_WITH_AES_256_CBC_SHA: (protection, hash, authentication, keyExchange) = (.cbc(.aes256, mac: .sha1), .sha256, .rsa, .rsa)
+        case .TLS_RSA_WITH_AES_128_CBC_SHA256: (protection, hash, authentication, keyExchange) = (.cbc(.aes128, mac: .sha256), .sha256, .rsa, .rsa)
+        case .TLS_RSA_WITH_AES_128_GCM_SHA256: (protection, hash, authentication, keyExchange) = (.aead(.aes128GCM), .sha256, .rsa, .rsa)
+        case .TLS_RSA_WITH_AES_256_GCM_SHA384: (protection, hash, authentication, keyExchange) = (.aead(.aes256GCM), .sha384, .rsa, .rsa)
         default: return nil
         }
         self.suite = suite
     }
+
+    /// Static RSA key exchange, offered by a legacy-enabled client after every ECDHE suite, to reach old servers with
+    /// an RSA certificate (our TLS 1.0/1.1 client cannot verify an ECDHE_RSA signature, see `needsLegacyRSASignature`).
+    /// A TLSKit server never selects these: it would have to decrypt the PKCS#1 v1.5 premaster, the padding oracle of
+    /// Bleichenbacher (1998) and ROBOT (2017), and it would give up forward secrecy.
+    static let legacyRSAKeyExchangeSuites: [CipherSuite] = [
+        .TLS_RSA_WITH_AES_128_GCM_SHA256, .TLS_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_RSA_WITH_AES_128_CBC_SHA, .TLS_RSA_WITH_AES_256_CBC_SHA, .TLS_RSA_WITH_AES_128_CBC_SHA256,
+    ]
+
+    /// An ECDHE_RSA suite usable at TLS 1.0/1.1, where the ServerKeyExchange is signed RSA over MD5 ‖ SHA-1 without
+    /// DigestInfo. swift-crypto has no public RSA operation nor that PKCS#1 mode, and we write no bignum, so our
+    /// client cannot verify it: a client offering TLS 1.0/1.1 leaves these suites out (the server can still sign).
+    var needsLegacyRSASignature: Bool { keyExchange == .ecdhe && authentication == .rsa && usable(in: .tls10) }
 
     /// The CBC suites, offered (after the configured ones) only when legacy versions are allowed: the _SHA ones for
     /// TLS 1.0–1.2, the _SHA256/_SHA384 ones for TLS 1.2 only.
@@ -108,13 +132,28 @@ extension TLSCommonConfiguration {
     /// TLS 1.0 and/or 1.1 may be negotiated: the opt-in is set and `minimumVersion` is below TLS 1.2.
     var legacyVersionsEnabled: Bool { insecureLegacyVersions != nil && minimumVersion < .tls12 }
 
-    /// The TLS 1.2-and-older suites this endpoint uses, in preference order: the configured ones (a CBC suite only
-    /// when legacy versions are enabled), then, when they are, the CBC suites not already listed.
+    /// The TLS 1.2-and-older ECDHE suites the server uses, in preference order: the configured ones (a CBC suite only
+    /// when legacy versions are enabled), then, when they are, the CBC suites not already listed. Never a static RSA
+    /// key-exchange suite, even configured: the server does not decrypt RSA premasters (Bleichenbacher, ROBOT).
     var tls12Suites: [TLS12SuiteParameters] {
+        tls12Suites(adding: TLS12SuiteParameters.legacyCBCSuites).filter { $0.keyExchange == .ecdhe }
+    }
+
+    /// The suites the client offers for TLS 1.2 and older: as the server's, but with legacy versions enabled the
+    /// ECDHE_RSA suites of TLS 1.0/1.1 give way to static RSA key exchange, after every ECDHE suite.
+    var clientTLS12Suites: [TLS12SuiteParameters] {
+        guard legacyVersionsEnabled else { return tls12Suites }
+        let suites = tls12Suites(adding: TLS12SuiteParameters.legacyCBCSuites + TLS12SuiteParameters.legacyRSAKeyExchangeSuites)
+            .filter { !$0.needsLegacyRSASignature }
+        return suites.filter { $0.keyExchange == .ecdhe } + suites.filter { $0.keyExchange == .rsa }
+    }
+
+    /// The configured suites (legacy ones only when legacy versions are enabled), then `extra` not already listed.
+    private func tls12Suites(adding extra: [CipherSuite]) -> [TLS12SuiteParameters] {
         let legacy = legacyVersionsEnabled
-        var suites = cipherSuites.compactMap(TLS12SuiteParameters.init).filter { legacy || !$0.isCBC }
+        var suites = cipherSuites.compactMap(TLS12SuiteParameters.init).filter { legacy || (!$0.isCBC && $0.keyExchange == .ecdhe) }
         if legacy {
-            for suite in TLS12SuiteParameters.legacyCBCSuites where !suites.contains(where: { $0.suite == suite }) {
+            for suite in extra where !suites.contains(where: { $0.suite == suite }) {
                 if let parameters = TLS12SuiteParameters(suite) { suites.append(parameters) }
             }
         }

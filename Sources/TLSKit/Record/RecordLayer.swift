@@ -131,6 +131,9 @@ struct RecordLayer: Sendable {
     /// Server, TLS 1.3: until the client's first protected record arrives, a plaintext alert is still read.
     var plaintextAlertsAllowed = false
 
+    /// A record header has been accepted: an SSL 2.0-format hello can only be the very first thing read.
+    private var readAnyRecord = false
+
     /// Number of buffered, not yet processed bytes (bounded by the caller feeding at most what it reads).
     var bufferedByteCount: Int { inbound.count - inboundStart }
 
@@ -160,6 +163,12 @@ struct RecordLayer: Sendable {
         let versionMajor = inbound[h + 1]
         let length = Int(inbound[h + 3]) << 8 | Int(inbound[h + 4])
 
+        // RFC 5246 Appendix E.2: a two-byte length with the high bit set, then msg_type 1, is an SSL 2.0 CLIENT-HELLO.
+        // Refused even with legacy versions on: it carries no extensions (no EMS, SNI or renegotiation_info), and no
+        // client that can do TLS 1.0 needs it; protocol_version, in a TLS alert record, rather than unexpected_message.
+        if !readAnyRecord && readState == nil && rawType & 0x80 != 0 && inbound[h + 2] == 0x01 {
+            throw TLSError(.peerIncompatible(.sslv2ClientHello), "an SSL 2.0-format ClientHello (RFC 5246 Appendix E.2)")
+        }
         guard let type = ContentType(rawValue: rawType) else {
             throw TLSError(.unexpectedMessage, "record of unknown content type \(rawType)")
         }
@@ -184,6 +193,7 @@ struct RecordLayer: Sendable {
         }
         guard available >= RecordLimits.headerLength + length else { return nil }
 
+        readAnyRecord = true
         let bodyStart = h + RecordLimits.headerLength
         // A view into the buffer, not a copy: protected bodies go straight to the AEAD.
         let body = inbound[bodyStart..<(bodyStart + length)]

@@ -94,10 +94,22 @@ package struct ServerKeyExchange: Hashable, Sendable {
 
 /// ClientKeyExchange for ECDHE (RFC 8422 §5.7): ClientECDiffieHellmanPublic with an explicit
 /// ECPoint, `opaque point <1..2^8-1>`. An empty point is decode_error.
+///
+/// For static RSA key exchange (RFC 5246 §7.4.7.1, RFC 2246 §7.4.7.1) the client sends instead
+/// `EncryptedPreMasterSecret` as `opaque <0..2^16-1>`. That form is only ever encoded: no TLSKit server takes an
+/// RSA premaster, so decoding always reads the ECDHE form.
 package struct ClientKeyExchange: Hashable, Sendable {
-    package var publicKey: [UInt8]
+    package enum Form: Hashable, Sendable { case ecdhPoint, rsaEncryptedPreMasterSecret }
 
-    package init(publicKey: [UInt8]) { self.publicKey = publicKey }
+    /// The ECDHE point, or the RSA-encrypted premaster (`form`).
+    package var publicKey: [UInt8]
+    package var form: Form
+
+    package init(publicKey: [UInt8]) { (self.publicKey, self.form) = (publicKey, .ecdhPoint) }
+
+    package init(encryptedPreMasterSecret: [UInt8]) {
+        (self.publicKey, self.form) = (encryptedPreMasterSecret, .rsaEncryptedPreMasterSecret)
+    }
 
     package init(decoding r: inout ByteReader) throws(TLSError) {
         let point = try r.readVector8(minimum: 1)
@@ -106,7 +118,10 @@ package struct ClientKeyExchange: Hashable, Sendable {
     }
 
     package func encode(into w: inout ByteWriter) {
-        w.writeVector8(bytes: publicKey)
+        switch form {
+        case .ecdhPoint: w.writeVector8(bytes: publicKey)
+        case .rsaEncryptedPreMasterSecret: w.writeVector16(bytes: publicKey)
+        }
     }
 }
 

@@ -4,8 +4,10 @@ import XCTest
 @testable import TLSKit
 
 /// TLS 1.0 and TLS 1.1 against openssl (issue 17), only with the `insecureLegacyVersions` opt-in:
-/// - TLSKit client → `openssl s_server -tls1 / -tls1_1 -cipher '…@SECLEVEL=0'` with each ECDHE AES-CBC-SHA suite
-///   (ECDSA P-256 or RSA-2048 leaf as the suite requires), application data both ways, clean close;
+/// - TLSKit client → `openssl s_server -tls1 / -tls1_1 -cipher '…@SECLEVEL=0'` with each ECDHE_ECDSA AES-CBC-SHA
+///   suite, and with an RSA-2048 leaf static RSA key exchange (AES128-SHA, AES256-SHA, also at -tls1_2 with the GCM
+///   and SHA-256 ones): our TLS 1.0/1.1 client does not offer ECDHE_RSA (it cannot verify RSA over MD5 ‖ SHA-1);
+///   application data both ways, clean close;
 /// - the default client (no opt-in) is refused by a TLS 1.1-only s_server (protocol_version);
 /// - `openssl s_client -tls1 / -tls1_1 -cipher '…@SECLEVEL=0'` → TLSKit server with the opt-in, each suite, data both
 ///   ways; the default server refuses them (protocol_version);
@@ -24,6 +26,11 @@ final class LegacyInteropTests: XCTestCase {
         "ECDHE-ECDSA-AES256-SHA": Suite(suite: .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, openSSLName: "ECDHE-ECDSA-AES256-SHA", key: .ecdsaP256),
         "ECDHE-RSA-AES128-SHA": Suite(suite: .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, openSSLName: "ECDHE-RSA-AES128-SHA", key: .rsa2048),
         "ECDHE-RSA-AES256-SHA": Suite(suite: .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, openSSLName: "ECDHE-RSA-AES256-SHA", key: .rsa2048),
+        "AES128-SHA": Suite(suite: .TLS_RSA_WITH_AES_128_CBC_SHA, openSSLName: "AES128-SHA", key: .rsa2048),
+        "AES256-SHA": Suite(suite: .TLS_RSA_WITH_AES_256_CBC_SHA, openSSLName: "AES256-SHA", key: .rsa2048),
+        "AES128-SHA256": Suite(suite: .TLS_RSA_WITH_AES_128_CBC_SHA256, openSSLName: "AES128-SHA256", key: .rsa2048),
+        "AES128-GCM-SHA256": Suite(suite: .TLS_RSA_WITH_AES_128_GCM_SHA256, openSSLName: "AES128-GCM-SHA256", key: .rsa2048),
+        "AES256-GCM-SHA384": Suite(suite: .TLS_RSA_WITH_AES_256_GCM_SHA384, openSSLName: "AES256-GCM-SHA384", key: .rsa2048),
     ]
 
     /// A client allowing TLS 1.0 (and so 1.1); everything else default (TLS 1.3 and 1.2 still offered).
@@ -38,18 +45,35 @@ final class LegacyInteropTests: XCTestCase {
 
     func testTLS10ServerECDHE_ECDSA_AES128_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-ECDSA-AES128-SHA") }
     func testTLS10ServerECDHE_ECDSA_AES256_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-ECDSA-AES256-SHA") }
-    func testTLS10ServerECDHE_RSA_AES128_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-RSA-AES128-SHA") }
-    func testTLS10ServerECDHE_RSA_AES256_SHA() async throws { try await openSSLServer(.tls10, "ECDHE-RSA-AES256-SHA") }
+    func testTLS10ServerRSA_AES128_SHA() async throws { try await openSSLServer(.tls10, "AES128-SHA") }
+    func testTLS10ServerRSA_AES256_SHA() async throws { try await openSSLServer(.tls10, "AES256-SHA") }
     func testTLS11ServerECDHE_ECDSA_AES128_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-ECDSA-AES128-SHA") }
     func testTLS11ServerECDHE_ECDSA_AES256_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-ECDSA-AES256-SHA") }
-    func testTLS11ServerECDHE_RSA_AES128_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-RSA-AES128-SHA") }
-    func testTLS11ServerECDHE_RSA_AES256_SHA() async throws { try await openSSLServer(.tls11, "ECDHE-RSA-AES256-SHA") }
+    func testTLS11ServerRSA_AES128_SHA() async throws { try await openSSLServer(.tls11, "AES128-SHA") }
+    func testTLS11ServerRSA_AES256_SHA() async throws { try await openSSLServer(.tls11, "AES256-SHA") }
+    func testTLS12ServerRSA_AES128_SHA() async throws { try await openSSLServer(.tls12, "AES128-SHA") }
+    func testTLS12ServerRSA_AES256_SHA() async throws { try await openSSLServer(.tls12, "AES256-SHA") }
+    func testTLS12ServerRSA_AES128_SHA256() async throws { try await openSSLServer(.tls12, "AES128-SHA256") }
+    func testTLS12ServerRSA_AES128_GCM_SHA256() async throws { try await openSSLServer(.tls12, "AES128-GCM-SHA256") }
+    func testTLS12ServerRSA_AES256_GCM_SHA384() async throws { try await openSSLServer(.tls12, "AES256-GCM-SHA384") }
 
-    /// Extended master secret and secure renegotiation as in TLS 1.2; encrypt-then-MAC negotiated (s_server does it
-    /// by default); 20 KiB each way (TLS 1.0: our writes go out split 1/n−1).
+    /// An ECDHE_RSA-only TLS 1.0 s_server: our client offers no suite it can take (handshake_failure from openssl).
+    func testTLS10ServerWithOnlyECDHE_RSAHasNoCommonSuite() async throws {
+        let (server, port) = try OpenSSLProcess.startServer(["-tls1", "-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0"], key: .rsa2048)
+        defer { server.terminate() }
+        do {
+            _ = try await TLSSocketDriver.connect(try Self.legacyClientConfiguration(), port: port)
+            XCTFail("connected to an ECDHE_RSA-only TLS 1.0 server\n\(server.diagnostics)")
+        } catch let error as TLSError {
+            XCTAssertEqual(error.cause, .alertReceived(.handshakeFailure), "\(error)")
+        }
+    }
+
+    /// Extended master secret and secure renegotiation as in TLS 1.2; encrypt-then-MAC negotiated for CBC (s_server
+    /// does it by default); 20 KiB each way (TLS 1.0: our writes go out split 1/n−1).
     private func openSSLServer(_ version: ProtocolVersion, _ id: String) async throws {
         let suite = try XCTUnwrap(Self.suites[id])
-        let flag = version == .tls10 ? "-tls1" : "-tls1_1"
+        let flag = [ProtocolVersion.tls10: "-tls1", .tls11: "-tls1_1"][version] ?? "-tls1_2"
         let (server, port) = try OpenSSLProcess.startServer([flag, "-cipher", "\(suite.openSSLName):@SECLEVEL=0"], key: suite.key)
         defer { server.terminate() }
         do {
@@ -59,10 +83,15 @@ final class LegacyInteropTests: XCTestCase {
             XCTAssertEqual(negotiated.cipherSuite, suite.suite)
             XCTAssertTrue(negotiated.extendedMasterSecret)
             XCTAssertNil(negotiated.serverSignatureScheme)
+            if TLS12SuiteParameters(suite.suite)?.keyExchange == .rsa { XCTAssertNil(negotiated.group) }
+            let isCBC = TLS12SuiteParameters(suite.suite)?.isCBC == true
+            XCTAssertEqual(negotiated.encryptThenMAC, isCBC)
+            XCTAssertEqual(negotiated.recordSplitting, isCBC && version == .tls10)
+            XCTAssertEqual(negotiated.isLegacyVersion, version < .tls12)
             if case .cbc(let protection)? = client.connection.records.writeState {
                 XCTAssertTrue(protection.encryptThenMAC, "s_server answers encrypt_then_mac")
                 XCTAssertEqual(protection.version, version)
-            } else {
+            } else if TLS12SuiteParameters(suite.suite)?.isCBC == true {
                 XCTFail("no CBC write protection installed")
             }
             try server.wait(forText: "CIPHER is \(suite.openSSLName)")
@@ -83,7 +112,8 @@ final class LegacyInteropTests: XCTestCase {
                 do {
                     let client = try await TLSSocketDriver.connect(try Self.legacyClientConfiguration(), port: port)
                     XCTAssertEqual(client.connection.negotiated?.version, version)
-                    let expected: CipherSuite = key == .rsa2048 ? .TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA : .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+                    // RSA leaf: static RSA key exchange (we offer no TLS 1.0/1.1 ECDHE_RSA suite).
+                    let expected: CipherSuite = key == .rsa2048 ? .TLS_RSA_WITH_AES_128_CBC_SHA : .TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
                     XCTAssertEqual(client.connection.negotiated?.cipherSuite, expected)
                     try await client.exchange(withOpenSSLServer: server, bytes: 4096, seed: 74)
                     try await client.closeCleanly(withOpenSSLServer: server)
@@ -177,6 +207,8 @@ final class LegacyInteropTests: XCTestCase {
             XCTAssertEqual(negotiated.version, version)
             XCTAssertEqual(negotiated.cipherSuite, suite.suite)
             XCTAssertTrue(negotiated.extendedMasterSecret)
+            XCTAssertTrue(negotiated.encryptThenMAC)
+            XCTAssertEqual(negotiated.recordSplitting, version == .tls10)
             try client.wait(forText: "Protocol  : \(version == .tls10 ? "TLSv1" : "TLSv1.1")\n")
             try client.wait(forText: "Cipher    : \(suite.openSSLName)")
             try client.wait(forText: "Extended master secret: yes")

@@ -94,11 +94,11 @@ extension ClientHelloSent {
             shares.append(try provider.generateKeyShare(group, random: &io.random))
         }
 
-        let tls12Suites = io.common.tls12Suites.filter { suite in
+        let tls12Suites = io.common.clientTLS12Suites.filter { suite in
             (offerTLS12 && suite.usable(in: .tls12)) || legacyVersions.contains { suite.usable(in: $0) }
         }.map(\.suite)
         var suites = io.common.cipherSuites.filter { (offerTLS13 && TLS13SuiteParameters($0) != nil) || tls12Suites.contains($0) }
-        suites += tls12Suites.filter { !suites.contains($0) }   // the CBC suites the opt-in adds
+        suites += tls12Suites.filter { !suites.contains($0) }   // the CBC and RSA key-exchange suites the opt-in adds
         var advertisedGroups = groups
         var entries = shares.map { KeyShareEntry(group: $0.group, keyExchange: $0.publicShare) }
         var versions: [ProtocolVersion] = (offerTLS12 ? [.tls13, .tls12] : [.tls13]) + legacyVersions

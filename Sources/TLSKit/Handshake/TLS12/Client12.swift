@@ -1,8 +1,11 @@
 import Foundation
+import _CryptoExtras
+import X509
 
 /// The TLS 1.2 client (RFC 5246 §7.3), from the server's TLS 1.2 ServerHello on:
 ///
 ///     full:        ← Certificate, [CertificateStatus], (verify), ServerKeyExchange, [CertificateRequest], ServerHelloDone
+///                    (static RSA key exchange, legacy opt-in only: no ServerKeyExchange)
 ///                  → [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished
 ///                  ← [NewSessionTicket], ChangeCipherSpec, Finished
 ///     abbreviated: ← [NewSessionTicket], ChangeCipherSpec, Finished      (the server echoed our session)
@@ -24,6 +27,8 @@ struct Client12Handshake {
     let configuration: TLSClientConfiguration
     /// TLS 1.2, or TLS 1.1/1.0 with legacy versions enabled (their PRF, MD5 ‖ SHA-1 transcript, signatures, CBC).
     var version: ProtocolVersion = .tls12
+    /// Our ClientHello's legacy_version: the first two bytes of an RSA premaster (RFC 5246 §7.4.7.1).
+    var clientHelloVersion: ProtocolVersion = .tls12
     /// RFC 7366: the server echoed encrypt_then_mac for a CBC suite.
     var encryptThenMAC = false
     var serverName: String?
@@ -89,7 +94,10 @@ extension Client12State {
 
     /// The state to continue in once the server's chain was verified.
     var afterVerification: Client12State {
-        if case .awaitingVerification(let handshake) = self { return .expectServerKeyExchange(handshake) }
+        if case .awaitingVerification(let handshake) = self {
+            // Static RSA: the certificate's key is the key exchange; a ServerKeyExchange would be unexpected_message.
+            return handshake.suite.keyExchange == .rsa ? .expectCertificateRequestOrDone(handshake) : .expectServerKeyExchange(handshake)
+        }
         return self
     }
 
@@ -162,6 +170,7 @@ extension Client12State {
             suite: suite, prf: TLS12PRF(provider: provider, hash: suite.hash, version: version), transcript: transcript,
             extendedMasterSecret: ems, applicationProtocol: applicationProtocol)
         handshake.version = version
+        handshake.clientHelloVersion = sent.clientHello.legacyVersion
         handshake.encryptThenMAC = encryptThenMAC
         handshake.sessionID = hello.legacySessionIDEcho
         handshake.expectTicket = hello.extensions.contains(.sessionTicket)
@@ -275,14 +284,14 @@ extension Client12State {
                 try handshake.sendChangeCipherSpecAndFinished(io: io)
             }
             Self.storeSession(handshake, io: io)
-            try io.completeHandshake(
-                NegotiatedParameters(
-                    version: handshake.version, cipherSuite: handshake.suite.suite, group: handshake.group,
-                    serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
-                    applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
-                    peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
-                    resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret),
-                traffic: .tls12(handshake.traffic))
+            var parameters = NegotiatedParameters(
+                version: handshake.version, cipherSuite: handshake.suite.suite, group: handshake.group,
+                serverSignatureScheme: handshake.serverSignatureScheme, clientSignatureScheme: handshake.clientSignatureScheme,
+                applicationProtocol: handshake.applicationProtocol, serverName: handshake.serverName,
+                peerCertificates: handshake.serverCertificates, usedHelloRetryRequest: false,
+                resumed: handshake.resumedSession != nil, extendedMasterSecret: handshake.extendedMasterSecret)
+            handshake.recordLegacyProtections(in: &parameters)
+            try io.completeHandshake(parameters, traffic: .tls12(handshake.traffic))
             return .connected
         default:
             throw TLSError(.unexpectedMessage, "unexpected \(message.type) from the server")
@@ -307,7 +316,8 @@ extension Client12State {
 
     /// [Certificate], ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished.
     private static func sendSecondFlight(_ handshake: inout Client12Handshake, io: any HandshakePort) throws(TLSError) {
-        guard let parameters = handshake.serverParameters else {
+        let parameters = handshake.serverParameters
+        if handshake.suite.keyExchange == .ecdhe && parameters == nil {
             throw TLSError(.peerMisbehaved(.missingServerKeyExchange), "ServerHelloDone without ServerKeyExchange")
         }
         var identity: CertifiedKey?
@@ -322,9 +332,20 @@ extension Client12State {
             let certificates = identity?.chain.derEncoded ?? []
             try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
         }
-        let share = try io.common.cryptoProvider.generateKeyShare(parameters.group, random: &io.random)
-        let preMasterSecret = try share.sharedSecret(serverShare: parameters.publicKey)
-        try io.sendHandshake(.clientKeyExchange(ClientKeyExchange(publicKey: share.publicShare)), transcript: &handshake.transcript)
+        var preMasterSecret: [UInt8] = []
+        defer { wipe(&preMasterSecret) }   // also when encrypting it or sending fails
+        let exchange: ClientKeyExchange
+        if let parameters {
+            let share = try io.common.cryptoProvider.generateKeyShare(parameters.group, random: &io.random)
+            preMasterSecret = try share.sharedSecret(serverShare: parameters.publicKey)
+            exchange = ClientKeyExchange(publicKey: share.publicShare)
+        } else {
+            // RFC 5246 §7.4.7.1: client_version (our ClientHello's, not the negotiated one) ‖ 46 random bytes.
+            let version = handshake.clientHelloVersion.rawValue
+            preMasterSecret = [UInt8(version >> 8), UInt8(truncatingIfNeeded: version)] + io.random.bytes(46)
+            exchange = ClientKeyExchange(encryptedPreMasterSecret: try encryptPreMasterSecret(preMasterSecret, to: handshake.serverCertificates))
+        }
+        try io.sendHandshake(.clientKeyExchange(exchange), transcript: &handshake.transcript)
         handshake.masterSecret = handshake.extendedMasterSecret
             ? handshake.prf.extendedMasterSecret(preMasterSecret: preMasterSecret, sessionHash: handshake.transcript.currentHash)
             : handshake.prf.legacyMasterSecret(preMasterSecret: preMasterSecret, clientRandom: handshake.clientRandom,
@@ -336,6 +357,30 @@ extension Client12State {
         }
         io.logKey("CLIENT_RANDOM", clientRandom: handshake.clientRandom, secret: handshake.masterSecret)
         try handshake.sendChangeCipherSpecAndFinished(io: io)
+    }
+
+    /// PKCS#1 v1.5 encryption of the premaster to the leaf's RSA key (RFC 5246 §7.4.7.1), all in swift-crypto.
+    private static func encryptPreMasterSecret(_ preMasterSecret: [UInt8], to chain: [[UInt8]]) throws(TLSError) -> [UInt8] {
+        guard let leaf = chain.first else { throw TLSError(.internal, "no server certificate") }
+        // RFC 5246 §7.4.2: a keyUsage, when present, must allow keyEncipherment for static RSA (as BoringSSL checks).
+        let usage: KeyUsage?
+        do {
+            usage = try Certificate(derEncoded: leaf).extensions.keyUsage
+        } catch {
+            throw TLSError(.invalidCertificate(.malformed), "the server's certificate or its keyUsage does not parse")
+        }
+        if let usage, !usage.keyEncipherment {
+            throw TLSError(.invalidCertificate(.publicKey), "the server's certificate does not allow keyEncipherment, which RSA key exchange needs")
+        }
+        let spki = try subjectPublicKeyInfo(ofCertificate: leaf)
+        guard let key = try? _RSA.Encryption.PublicKey(derRepresentation: spki) else {
+            throw TLSError(.peerMisbehaved(.signatureKeyMismatch), "an RSA key-exchange suite with a certificate key that is not RSA (2048 bits or more)")
+        }
+        do {
+            return Array(try key.encrypt(preMasterSecret, padding: ._WEAK_AND_INSECURE_PKCS_V1_5))
+        } catch {
+            throw TLSError.internalError("RSA premaster encryption failed: \(error)")
+        }
     }
 
     // MARK: Resumption (RFC 5246 §7.3, RFC 5077, RFC 7627 §5.3)

@@ -194,6 +194,9 @@ extension Server12State {
             handshake.issueTicket = clientWantsTicket
             handshake.version = version
             handshake.encryptThenMAC = encryptThenMAC
+            var parameters = handshake.parameters
+            handshake.recordLegacyProtections(in: &parameters)
+            handshake.parameters = parameters
             return handshake
         }
         if let resumed {

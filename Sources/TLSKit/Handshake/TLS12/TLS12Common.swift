@@ -54,6 +54,13 @@ extension TLS12HandshakeSecrets {
         TLS12Traffic(version: version, prf: prf, suite: suite, masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom)
     }
 
+    /// What the connection reports about the legacy protections in force (CBC suites only).
+    func recordLegacyProtections(in parameters: inout NegotiatedParameters) {
+        parameters.encryptThenMAC = suite.isCBC && encryptThenMAC
+        // CBCRecordProtection always splits TLS 1.0 application data 1/n−1 (its implicit IVs).
+        parameters.recordSplitting = suite.isCBC && version == .tls10
+    }
+
     /// Checks the peer's Finished against the transcript so far (RFC 5246 §7.4.9) and adds it to the transcript.
     mutating func checkPeerFinished(_ finished: Finished, raw: [UInt8], io: any HandshakePort) throws(TLSError) {
         let expected = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .server,
