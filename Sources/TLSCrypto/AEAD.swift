@@ -23,9 +23,7 @@ struct SwiftCryptoAEAD: RecordAEAD {
     func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: ArraySlice<UInt8>,
               appendingTo output: inout [UInt8]) throws(TLSError) {
         // AES.GCM.Nonce would accept longer nonces; TLS 1.3 always uses exactly 12 bytes (RFC 8446 §5.3).
-        guard nonce.count == algorithm.nonceLength else {
-            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
-        }
+        try checkSealArguments(nonce: nonce)
         do {
             switch algorithm {
             case .aes128GCM, .aes256GCM:
@@ -45,13 +43,8 @@ struct SwiftCryptoAEAD: RecordAEAD {
 
     func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: ArraySlice<UInt8>,
               appendingTo output: inout [UInt8]) throws(TLSError) {
+        try checkOpenArguments(nonce: nonce, ciphertextAndTag: ciphertextAndTag)
         let tagLength = algorithm.tagLength
-        guard ciphertextAndTag.count >= tagLength else {
-            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "record shorter than the \(tagLength)-byte AEAD tag")
-        }
-        guard nonce.count == algorithm.nonceLength else {
-            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
-        }
         let plaintext: Data
         do {
             switch algorithm {
@@ -79,5 +72,24 @@ struct SwiftCryptoAEAD: RecordAEAD {
         output.reserveCapacity(output.count + ciphertext.count + tag.count)
         output.append(contentsOf: ciphertext)
         output.append(contentsOf: tag)
+    }
+}
+
+extension RecordAEAD {
+    /// The nonce length every implementation checks before sealing (the record layer builds it; a wrong length is
+    /// our bug, not the peer's).
+    func checkSealArguments(nonce: [UInt8]) throws(TLSError) {
+        guard nonce.count == algorithm.nonceLength else {
+            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
+        }
+    }
+
+    /// The checks every implementation makes before opening: a record too short to hold the tag fails as any forged
+    /// record does (bad_record_mac), a wrong nonce length is our bug.
+    func checkOpenArguments(nonce: [UInt8], ciphertextAndTag: ArraySlice<UInt8>) throws(TLSError) {
+        guard ciphertextAndTag.count >= algorithm.tagLength else {
+            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "record shorter than the \(algorithm.tagLength)-byte AEAD tag")
+        }
+        try checkSealArguments(nonce: nonce)
     }
 }

@@ -103,9 +103,7 @@ final class LibcryptoAEAD: RecordAEAD, @unchecked Sendable {
 
     func seal(nonce: [UInt8], additionalData: [UInt8], plaintext: ArraySlice<UInt8>,
               appendingTo output: inout [UInt8]) throws(TLSError) {
-        guard nonce.count == algorithm.nonceLength else {
-            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
-        }
+        try checkSealArguments(nonce: nonce)
         let start = output.count
         let tagLength = algorithm.tagLength
         // Room for ciphertext || tag, written in place below.
@@ -133,13 +131,8 @@ final class LibcryptoAEAD: RecordAEAD, @unchecked Sendable {
 
     func open(nonce: [UInt8], additionalData: [UInt8], ciphertextAndTag: ArraySlice<UInt8>,
               appendingTo output: inout [UInt8]) throws(TLSError) {
+        try checkOpenArguments(nonce: nonce, ciphertextAndTag: ciphertextAndTag)
         let tagLength = algorithm.tagLength
-        guard ciphertextAndTag.count >= tagLength else {
-            throw TLSError(.peerMisbehaved(.recordAuthenticationFailed), "record shorter than the \(tagLength)-byte AEAD tag")
-        }
-        guard nonce.count == algorithm.nonceLength else {
-            throw .internalError("\(algorithm) nonce must be \(algorithm.nonceLength) bytes, got \(nonce.count)")
-        }
         let start = output.count
         let length = ciphertextAndTag.count - tagLength
         output.append(contentsOf: repeatElement(0, count: length))

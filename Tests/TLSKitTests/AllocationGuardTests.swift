@@ -11,12 +11,17 @@ import XCTest
 /// If a change makes TLSKit allocate less, lower the ceiling; if it must allocate more, raise it deliberately.
 final class AllocationGuardTests: XCTestCase {
     /// Measured 2026-11-29 (debug build, Swift 6.3.1, Linux x86_64); each run repeated the same count within ±15.
-    /// Lowered when the verifier diagnostics, record-path and digest work brought the counts to 8,795 and 23.
-    static let handshakeCeiling: Int64 = 13_000  // measured 8,795
+    /// Lowered when the verifier diagnostics, record-path and digest work brought the counts to 8,795 and 23; the
+    /// verification work of issues 11/12 took the handshake to 11,922, issue 16's HMAC, randomness and session work
+    /// (2026-12-07) to 6,050.
+    static let handshakeCeiling: Int64 = 9_100  // measured 6,050
     static let recordCeiling: Int64 = 35  // measured 23
     /// Creating one client connection with `.systemTrustRoots` (issue 11 item 9), measured 2026-12-06: 326,788 when
     /// every connection re-read and re-parsed the 139-certificate system bundle, 229 once it is cached per process.
-    static let systemTrustClientCeiling: Int64 = 345  // measured 229
+    /// Raised on purpose 2026-12-07: the legacy-version suite selection (issue 17) added about 140 allocations in this
+    /// debug build (closure contexts of its filters, per suite); the release benchmark counts the same 552 per client
+    /// handshake as before it, so the optimiser removes them.
+    static let systemTrustClientCeiling: Int64 = 580  // measured 387
 
     struct Fixture {
         let client: TLSClientConfiguration

@@ -295,21 +295,20 @@ struct RecordLayer: Sendable {
                                  appendingTo: &plaintext)
         try protection.advance()
         readProtection = protection
-        // RFC 8449 §4: in TLS 1.2 a negotiated record_size_limit counts the plaintext itself (no type byte).
-        let limit = min(RecordLimits.maxPlaintext, maxIncomingInnerPlaintext)
-        guard plaintext.count <= limit else {
-            throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(plaintext.count) bytes exceeds \(limit)")
-        }
-        if type != .applicationData && plaintext.isEmpty {
-            throw TLSError(.peerMisbehaved(.emptyRecord), "empty protected \(type) record")
-        }
-        return PlainRecord(contentType: type, fragment: plaintext, wasProtected: true)
+        return try checkedTLS12Plaintext(type: type, plaintext)
     }
 
     /// Legacy CBC records: the MAC and padding are checked (in constant time) by `CBCRecordProtection`.
     private mutating func openCBC(type: ContentType, body: ArraySlice<UInt8>, protection: inout CBCRecordProtection) throws(TLSError) -> PlainRecord {
         let plaintext = try protection.open(type, body: body)
         readState = .cbc(protection)
+        return try checkedTLS12Plaintext(type: type, plaintext)
+    }
+
+    /// The checks on a deprotected TLS 1.2-and-older record, AEAD or CBC: its size and that only application data
+    /// may be empty.
+    private func checkedTLS12Plaintext(type: ContentType, _ plaintext: [UInt8]) throws(TLSError) -> PlainRecord {
+        // RFC 8449 §4: in TLS 1.2 a negotiated record_size_limit counts the plaintext itself (no type byte).
         let limit = min(RecordLimits.maxPlaintext, maxIncomingInnerPlaintext)
         guard plaintext.count <= limit else {
             throw TLSError(.peerMisbehaved(.recordOverflow), "decrypted record of \(plaintext.count) bytes exceeds \(limit)")
