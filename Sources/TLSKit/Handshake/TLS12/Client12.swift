@@ -129,6 +129,10 @@ extension Client12State {
         if encryptThenMAC && !suite.isCBC {
             throw TLSError(.peerMisbehaved(.forbiddenExtension), "encrypt_then_mac with the AEAD suite \(suite.suite)")
         }
+        // SSL 3.0 has no extensions: a server that chose it and claims EMS or encrypt-then-MAC contradicts itself.
+        if version == .ssl3 && (encryptThenMAC || hello.extensions.contains(.extendedMasterSecret)) {
+            throw TLSError(.peerMisbehaved(.forbiddenExtension), "SSL 3.0 ServerHello with extended_master_secret or encrypt_then_mac")
+        }
         guard hello.legacyCompressionMethod == 0 else {
             throw TLSError(.peerMisbehaved(.invalidCompression), "ServerHello chose a compression method")
         }
@@ -343,7 +347,8 @@ extension Client12State {
             // RFC 5246 §7.4.7.1: client_version (our ClientHello's, not the negotiated one) ‖ 46 random bytes.
             let version = handshake.clientHelloVersion.rawValue
             preMasterSecret = [UInt8(version >> 8), UInt8(truncatingIfNeeded: version)] + io.random.bytes(46)
-            exchange = ClientKeyExchange(encryptedPreMasterSecret: try encryptPreMasterSecret(preMasterSecret, to: handshake.serverCertificates))
+            exchange = ClientKeyExchange(encryptedPreMasterSecret: try encryptPreMasterSecret(preMasterSecret, to: handshake.serverCertificates),
+                                         ssl3: handshake.version == .ssl3)
         }
         try io.sendHandshake(.clientKeyExchange(exchange), transcript: &handshake.transcript)
         handshake.masterSecret = handshake.extendedMasterSecret
