@@ -60,8 +60,9 @@ public enum InsecureLegacyVersions: Sendable, Hashable {
     case downToTLS10
     /// **Broken, client only**: everything `downToTLS10` allows, and `minimumVersion` may be SSL 3.0 (RFC 6101).
     ///
-    /// RFC 7568 forbids negotiating SSL 3.0 (MUST NOT). Its CBC padding is not covered by the MAC and only its last
-    /// byte can be checked, so an active attacker who can make the client resend a secret (a cookie) decrypts it a
+    /// RFC 7568 forbids negotiating SSL 3.0 (MUST NOT), and RFC 8446 §D.5 forbids sending or accepting a Hello with
+    /// legacy_version 0x0300, which this opt-in does (an SSL 3.0-only ClientHello; an SSL 3.0 ServerHello). Its CBC
+    /// padding is not covered by the MAC and only its last byte can be checked, so an active attacker who can make the client resend a secret (a cookie) decrypts it a
     /// byte at a time, about 256 connections per byte (POODLE, Möller, Duong and Kotowicz, 2014); no implementation
     /// choice repairs that. It also has no extensions: no extended master secret, no encrypt-then-MAC, and secure
     /// renegotiation only through TLS_EMPTY_RENEGOTIATION_INFO_SCSV. TLSKit offers it with static RSA key exchange
