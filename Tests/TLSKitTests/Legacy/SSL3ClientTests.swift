@@ -146,9 +146,26 @@ final class SSL3ClientTests: XCTestCase {
         XCTAssertEqual(error?.alert, .badRecordMAC)
     }
 
-    fileprivate static func serverHello(_ random: [UInt8]) -> [UInt8] {
+    func testSSL3ServerHelloMayAnswerTheSCSVWithRenegotiationInfoButNotEMS() async throws {
+        // RFC 5746 §3.6: a server that sees the SCSV answers with an empty renegotiation_info, in SSL 3.0 too.
+        let client = try TLSConnection(client: Self.ssl3Configuration(), serverName: EngineFixtures.serverName)
+        _ = client.takeOutput()
+        let accepted = await feed(client, WireRecord(.handshake, version: 0x0300,
+                                                     body: Self.serverHello(Self.r(0x90, 32), extensions: [.renegotiationInfo([])])).bytes)
+        XCTAssertNil(accepted)
+        XCTAssertEqual(client.negotiatedVersion, .ssl3)
+
+        // Offering TLS 1.2 too, extended_master_secret was offered, but an SSL 3.0 ServerHello cannot carry it.
+        let mixed = try TLSConnection(client: Self.ssl3Configuration(maximum: .tls12), serverName: EngineFixtures.serverName)
+        _ = mixed.takeOutput()
+        let refused = await feed(mixed, WireRecord(.handshake, version: 0x0300,
+                                                   body: Self.serverHello(Self.r(0x90, 32), extensions: [.extendedMasterSecret])).bytes)
+        XCTAssertEqual(refused?.cause, .peerMisbehaved(.forbiddenExtension))
+    }
+
+    fileprivate static func serverHello(_ random: [UInt8], extensions: [Extension] = []) -> [UInt8] {
         HandshakeMessage.serverHello(ServerHello(legacyVersion: .ssl3, random: random, legacySessionIDEcho: Self.r(0xa0, 32),
-                                                 cipherSuite: .TLS_RSA_WITH_AES_128_CBC_SHA, extensions: [])).testBytes
+                                                 cipherSuite: .TLS_RSA_WITH_AES_128_CBC_SHA, extensions: extensions)).testBytes
     }
 
     /// The scripted SSL 3.0 server, up to and including the client's Finished (checked).

@@ -208,9 +208,11 @@ extension ClientHelloSent {
         // version we offer.
         io.setRecordVersion(legacyVersion)
 
+        // RFC 5746 §3.4: the SCSV stands for an empty renegotiation_info, which the server then answers with one.
+        let scsvOffers: Set<ExtensionType> = hello.cipherSuites.contains(.TLS_EMPTY_RENEGOTIATION_INFO_SCSV) ? [.renegotiationInfo] : []
         var sent = ClientHelloSent(
             configuration: config, serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
-            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session)
+            offeredExtensions: Set(hello.extensions.map(\.type)).union(scsvOffers), offeredTLS13: offerTLS13, offeredSession: session)
         if offerEarlyData, let session, let suite = TLS13SuiteParameters(session.cipherSuite) {
             // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret(PSK), "c e traffic", ClientHello).
             let schedule = KeySchedule(provider: io.common.cryptoProvider, hash: suite.hash)
