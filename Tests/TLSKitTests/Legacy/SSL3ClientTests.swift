@@ -131,6 +131,13 @@ final class SSL3ClientTests: XCTestCase {
         }
     }
 
+    func testCertificateRequestIsAnsweredWithTheNoCertificateWarning() async throws {
+        var server = try await ScriptedSSL3Server.start(Self.ssl3Configuration(), requestCertificate: true)
+        let error = await feed(server.client, server.serverFinishedFlight())
+        XCTAssertNil(error)
+        XCTAssertTrue(server.client.isHandshakeComplete)
+    }
+
     func testBadServerFinishedIsDecryptError() async throws {
         var server = try await ScriptedSSL3Server.start(Self.ssl3Configuration())
         let error = await feed(server.client, server.serverFinishedFlight(corruptVerifyData: true))
@@ -177,7 +184,8 @@ final class SSL3ClientTests: XCTestCase {
         var fromClient: SpecSSL3.Direction
         var toClient: SpecSSL3.Direction
 
-        static func start(_ config: TLSClientConfiguration) async throws -> ScriptedSSL3Server {
+        /// `requestCertificate`: the flight includes an SSL 3.0 CertificateRequest (rsa_sign, no CA names).
+        static func start(_ config: TLSClientConfiguration, requestCertificate: Bool = false) async throws -> ScriptedSSL3Server {
             let client = try TLSConnection(client: config, serverName: EngineFixtures.serverName)
             let helloRecords = WireRecord.parse(client.takeOutput()).records
             let clientHelloRaw = helloRecords.filter { $0.contentType == 22 }.flatMap(\.body)
@@ -185,11 +193,17 @@ final class SSL3ClientTests: XCTestCase {
             let serverRandom = SSL3ClientTests.r(0x90, 32)
             let flight = SSL3ClientTests.serverHello(serverRandom)
                 + HandshakeMessage.certificate12(CertificateMessage12(certificates: try leaf.chainDER)).testBytes
+                + (requestCertificate ? [13, 0, 0, 4, 1, 1, 0, 0] : [])
                 + HandshakeMessage.serverHelloDone.testBytes
             if let error = await feed(client, WireRecord(.handshake, version: 0x0300, body: flight).bytes) { throw error }
 
-            // ClientKeyExchange (bare RSA ciphertext in SSL 3.0), ChangeCipherSpec, Finished.
-            let records = WireRecord.parse(client.takeOutput()).records
+            // [no_certificate warning], ClientKeyExchange (bare RSA ciphertext in SSL 3.0), ChangeCipherSpec, Finished.
+            var records = WireRecord.parse(client.takeOutput()).records
+            if requestCertificate {
+                // RFC 6101 §5.6.6: a warning alert instead of a Certificate message, outside the transcript.
+                XCTAssertEqual(records.first, WireRecord(.alert, version: 0x0300, body: [1, 41]))
+                records.removeFirst()
+            }
             XCTAssertEqual(records.map(\.contentType), [22, 20, 22])
             XCTAssertTrue(records.allSatisfy { $0.version == 0x0300 })
             let keyExchange = records[0].body

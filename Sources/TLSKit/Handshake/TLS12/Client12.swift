@@ -327,14 +327,19 @@ extension Client12State {
         var identity: CertifiedKey?
         var scheme: SignatureScheme?
         if let request = handshake.certificateRequest {
-            // TLS 1.0/1.1 client authentication is not supported: we answer with an empty Certificate.
+            // SSL 3.0 and TLS 1.0/1.1 client authentication is not supported: we answer with an empty Certificate (TLS).
             if handshake.version == .tls12, let candidate = handshake.configuration.certificate,
                let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
                 identity = candidate
                 scheme = chosen
             }
-            let certificates = identity?.chain.derEncoded ?? []
-            try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+            if handshake.version == .ssl3 {
+                // RFC 6101 §5.6.6: SSL 3.0 says "no certificate" with a warning alert, not an empty Certificate.
+                try io.sendCountedWarning(.noCertificateSSL3)
+            } else {
+                let certificates = identity?.chain.derEncoded ?? []
+                try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+            }
         }
         var preMasterSecret: [UInt8] = []
         defer { wipe(&preMasterSecret) }   // also when encrypting it or sending fails
