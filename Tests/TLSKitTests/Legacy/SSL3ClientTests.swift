@@ -99,6 +99,17 @@ final class SSL3ClientTests: XCTestCase {
         }
     }
 
+    func testSSL3ServerHelloWithTheDowngradeSentinelIsRefused() async throws {
+        // RFC 8446 §4.1.3, as for TLS 1.0: offering TLS 1.2 or 1.3, an SSL 3.0 ServerHello ending in DOWNGRD\x00 (or
+        // \x01) came from a server that supports more.
+        for (maximum, sentinel) in [(ProtocolVersion.tls12, downgradeSentinelTLS11), (.tls13, downgradeSentinelTLS12)] {
+            let client = try TLSConnection(client: Self.ssl3Configuration(maximum: maximum), serverName: EngineFixtures.serverName)
+            _ = client.takeOutput()
+            let error = await feed(client, WireRecord(.handshake, version: 0x0300, body: Self.serverHello(Self.r(0x90, 24) + sentinel)).bytes)
+            XCTAssertEqual(error?.cause, .peerMisbehaved(.downgradeDetected), "\(maximum)")
+        }
+    }
+
     // MARK: Whole handshakes with the scripted server
 
     func testHandshakeAndDataWithScriptedSSL3Server() async throws {
