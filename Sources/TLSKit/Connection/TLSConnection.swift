@@ -152,8 +152,8 @@ public final class TLSConnection {
     }
 
     private static func validate(_ common: TLSCommonConfiguration, isClient: Bool) throws {
-        // Below TLS 1.2 only with the insecure opt-in, and never SSL 3.0 (RFC 7568).
-        // SSL 3.0 only for a client with the second opt-in (checked in init(client:)); below it never.
+        // Below TLS 1.2 only with the insecure opt-in; SSL 3.0 (RFC 7568) only for a client with the second,
+        // POODLE-named opt-in; below SSL 3.0 never.
         if common.minimumVersion < .ssl3 || common.maximumVersion < .ssl3
             || (common.minimumVersion == .ssl3 && (!isClient || common.insecureLegacyVersions != .downToSSL30IncludingPOODLEVulnerableSSL3)) {
             throw TLSConfigurationError(isClient

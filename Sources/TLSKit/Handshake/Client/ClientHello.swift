@@ -71,7 +71,8 @@ extension ClientHelloSent {
 
         let offerTLS13 = io.common.maximumVersion >= .tls13
         let offerTLS12 = io.common.minimumVersion <= .tls12 && io.common.maximumVersion >= .tls12
-        // TLS 1.1/1.0, only with the insecure opt-in (RFC 8996 deprecates them): CBC suites, encrypt_then_mac.
+        // TLS 1.1/1.0, only with the insecure opt-in (RFC 8996 deprecates them): CBC suites, encrypt_then_mac;
+        // SSL 3.0 lowest, only with its second opt-in (RFC 7568).
         let legacyVersions: [ProtocolVersion] = io.common.legacyVersionsEnabled
             ? [ProtocolVersion.tls11, .tls10, .ssl3].filter {
                 $0 >= io.common.minimumVersion && $0 <= io.common.maximumVersion && ($0 != .ssl3 || io.common.ssl3Enabled)
