@@ -96,6 +96,8 @@ public struct AlertDescription: RawRepresentable, Hashable, Sendable, CustomStri
     public static let badRecordMAC = AlertDescription(rawValue: 20)
     public static let recordOverflow = AlertDescription(rawValue: 22)
     public static let handshakeFailure = AlertDescription(rawValue: 40)
+    /// SSL 3.0's no_certificate warning (RFC 6101 §5.6.6), reserved since TLS 1.0: only our SSL 3.0 client sends it.
+    package static let noCertificateSSL3 = AlertDescription(rawValue: 41)
     public static let badCertificate = AlertDescription(rawValue: 42)
     public static let unsupportedCertificate = AlertDescription(rawValue: 43)
     public static let certificateRevoked = AlertDescription(rawValue: 44)

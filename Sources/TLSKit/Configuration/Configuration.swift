@@ -41,10 +41,9 @@ public enum PSKKeyExchangeMode: UInt8, Sendable, Hashable {
 /// checks, 1/n−1 record splitting in TLS 1.0, the RFC 8446 downgrade sentinels and TLS_FALLBACK_SCSV — but a
 /// connection at these versions is still not as safe as TLS 1.2.
 ///
-/// SSL 3.0 is never available, with or without this opt-in: a `minimumVersion` (or `maximumVersion`) of `.ssl3` is a
-/// `TLSConfigurationError`. Its CBC padding is not covered by the MAC and may be anything (POODLE, 2014), it has no
-/// extensions (no EMS, no secure renegotiation), and RFC 7568 forbids negotiating it; no peer we could test against
-/// speaks it either (OpenSSL 3 has no `-ssl3`).
+/// SSL 3.0 is available to a client only, and only with the second, separately named opt-in
+/// `downToSSL30IncludingPOODLEVulnerableSSL3` together with `minimumVersion = .ssl3`; otherwise a `minimumVersion`
+/// (or `maximumVersion`) of `.ssl3` is a `TLSConfigurationError`. A server never speaks SSL 3.0.
 ///
 /// Key exchange: the server does ECDHE only and never selects a static RSA suite (it would have to decrypt PKCS#1
 /// v1.5 premasters: Bleichenbacher, ROBOT). The client offers, after every ECDHE suite, static RSA key exchange
@@ -59,8 +58,27 @@ public enum InsecureLegacyVersions: Sendable, Hashable {
     case downToTLS11
     /// `minimumVersion` may be TLS 1.0 (RFC 2246) or TLS 1.1.
     case downToTLS10
+    /// **Broken, client only**: everything `downToTLS10` allows, and `minimumVersion` may be SSL 3.0 (RFC 6101).
+    ///
+    /// RFC 7568 forbids negotiating SSL 3.0 (MUST NOT), and RFC 8446 §D.5 forbids sending or accepting a Hello with
+    /// legacy_version 0x0300, which this opt-in does (an SSL 3.0-only ClientHello; an SSL 3.0 ServerHello). Its CBC
+    /// padding is not covered by the MAC and only its last byte can be checked, so an active attacker who can make the client resend a secret (a cookie) decrypts it a
+    /// byte at a time, about 256 connections per byte (POODLE, Möller, Duong and Kotowicz, 2014); no implementation
+    /// choice repairs that. It also has no extensions: no extended master secret, no encrypt-then-MAC, and secure
+    /// renegotiation only through TLS_EMPTY_RENEGOTIATION_INFO_SCSV. TLSKit offers it with static RSA key exchange
+    /// and AES-CBC with SSL 3.0’s pre-HMAC MAC only (TLS_RSA_WITH_AES_128/256_CBC_SHA), never as a server (a server
+    /// configuration with `minimumVersion = .ssl3` is a `TLSConfigurationError`). Use it only to reach a device that
+    /// cannot be upgraded, over a network path you trust. No local peer could test it (OpenSSL 3 has no `-ssl3`,
+    /// GnuTLS 3.7 refuses `VERS-SSL3.0`): it is tested against a scripted server only.
+    case downToSSL30IncludingPOODLEVulnerableSSL3
 
-    var lowestVersion: ProtocolVersion { self == .downToTLS10 ? .tls10 : .tls11 }
+    var lowestVersion: ProtocolVersion {
+        switch self {
+        case .downToTLS11: return .tls11
+        case .downToTLS10: return .tls10
+        case .downToSSL30IncludingPOODLEVulnerableSSL3: return .ssl3
+        }
+    }
 }
 
 /// Settings shared by both roles. Values outside the documented ranges are refused when a connection is created

@@ -72,7 +72,8 @@ public struct NegotiatedParameters: Sendable, Equatable {
     /// TLS 1.0 with a CBC suite: our application data goes out with 1/n−1 record splitting against BEAST.
     public var recordSplitting: Bool = false
 
-    /// TLS 1.1 or 1.0, deprecated by RFC 8996 and reached only through `insecureLegacyVersions`.
+    /// TLS 1.1 or 1.0, deprecated by RFC 8996 and reached only through `insecureLegacyVersions` — or SSL 3.0
+    /// (RFC 7568), reached only by a client through `.downToSSL30IncludingPOODLEVulnerableSSL3`.
     public var isLegacyVersion: Bool { version < .tls12 }
 }
 

@@ -105,7 +105,7 @@ public final class TLSConnection {
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .clientStart(serverName: serverName)
-        try Self.validate(common)
+        try Self.validate(common, isClient: true)
         try Self.validate(verifier)
         do {
             state = .clientExpectServerHello(try ClientHelloSent.send(serverName: serverName, configuration: configuration, io: self))
@@ -126,7 +126,7 @@ public final class TLSConnection {
         reassembler = HandshakeReassembler(maxMessageSize: configuration.common.maxHandshakeMessageSize)
         records.paddingBlockSize = configuration.common.recordPaddingBlockSize ?? 0
         state = .serverExpectClientHello(ServerStart(configuration: configuration))
-        try Self.validate(common)
+        try Self.validate(common, isClient: false)
         try Self.validate(verifier)
         guard configuration.certificate != nil || configuration.certificateSelector != nil else {
             throw TLSConfigurationError("a server needs a certificate (or a certificate selector)")
@@ -151,13 +151,19 @@ public final class TLSConnection {
                 + "(DNS name or IP address) you connect to, or set insecureSkipServerIdentityCheck to skip that check")
     }
 
-    private static func validate(_ common: TLSCommonConfiguration) throws {
-        // Below TLS 1.2 only with the insecure opt-in, and never SSL 3.0 (RFC 7568).
-        if common.minimumVersion <= .ssl3 || common.maximumVersion <= .ssl3 {
-            throw TLSConfigurationError("SSLv3 (and anything older) is never available, even with insecureLegacyVersions: "
-                + "POODLE breaks its CBC padding and RFC 7568 forbids it; the lowest version is TLSv1.0")
+    private static func validate(_ common: TLSCommonConfiguration, isClient: Bool) throws {
+        // Below TLS 1.2 only with the insecure opt-in; SSL 3.0 (RFC 7568) only for a client with the second,
+        // POODLE-named opt-in; below SSL 3.0 never.
+        if common.minimumVersion < .ssl3 || common.maximumVersion < .ssl3
+            || (common.minimumVersion == .ssl3 && (!isClient || common.insecureLegacyVersions != .downToSSL30IncludingPOODLEVulnerableSSL3)) {
+            throw TLSConfigurationError(isClient
+                ? "SSLv3 is available only with insecureLegacyVersions = .downToSSL30IncludingPOODLEVulnerableSSL3: "
+                    + "POODLE breaks its CBC padding and RFC 7568 forbids it; the lowest version is otherwise TLSv1.0"
+                : "a server never speaks SSLv3 (POODLE, RFC 7568); the lowest version is TLSv1.0")
         }
-        let lowest = common.insecureLegacyVersions?.lowestVersion ?? .tls12
+        // The SSL 3.0 opt-in means downToTLS10 to a server.
+        let lowest = isClient ? common.insecureLegacyVersions?.lowestVersion ?? .tls12
+            : common.insecureLegacyVersions.map { max($0.lowestVersion, .tls10) } ?? .tls12
         if common.minimumVersion < lowest, common.minimumVersion >= .tls10, common.insecureLegacyVersions == nil {
             throw TLSConfigurationError("minimumVersion \(common.minimumVersion) is below TLSv1.2: versions below it are insecure and off unless insecureLegacyVersions allows them")
         }

@@ -103,11 +103,14 @@ struct TLS12SuiteParameters: Sendable {
     var aead: AEADAlgorithm? { if case .aead(let aead) = protection { return aead } else { return nil } }
 
     /// Whether this suite may be used with `version`: AEAD and SHA-256/384 CBC suites need TLS 1.2 (RFC 5246,
-    /// RFC 5289); the SHA-1 CBC suites work from TLS 1.0.
+    /// RFC 5289); the SHA-1 CBC suites work from TLS 1.0, and in SSL 3.0 with static RSA key exchange only (ECDHE
+    /// is not defined for SSL 3.0; the AES suites are RFC 3268's, which SSL 3.0 implementations adopted).
     func usable(in version: ProtocolVersion) -> Bool {
         switch protection {
         case .aead: return version == .tls12
-        case .cbc(_, let mac): return mac == .sha1 ? version >= .tls10 && version <= .tls12 : version == .tls12
+        case .cbc(_, let mac):
+            if version == .ssl3 { return mac == .sha1 && keyExchange == .rsa }
+            return mac == .sha1 ? version >= .tls10 && version <= .tls12 : version == .tls12
         }
     }
 
@@ -131,6 +134,10 @@ struct TLS12SuiteParameters: Sendable {
 extension TLSCommonConfiguration {
     /// TLS 1.0 and/or 1.1 may be negotiated: the opt-in is set and `minimumVersion` is below TLS 1.2.
     var legacyVersionsEnabled: Bool { insecureLegacyVersions != nil && minimumVersion < .tls12 }
+
+    /// SSL 3.0 may be offered and accepted (a client only; validation refuses it for a server): the second opt-in is
+    /// set and `minimumVersion` is `.ssl3`.
+    var ssl3Enabled: Bool { insecureLegacyVersions == .downToSSL30IncludingPOODLEVulnerableSSL3 && minimumVersion <= .ssl3 }
 
     /// The TLS 1.2-and-older ECDHE suites the server uses, in preference order: the configured ones (a CBC suite only
     /// when legacy versions are enabled), then, when they are, the CBC suites not already listed. Never a static RSA

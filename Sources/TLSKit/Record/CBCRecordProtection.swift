@@ -7,6 +7,11 @@ import TLSWire
 /// RFC 5246 §6.2.3.2), MAC-then-encrypt or encrypt-then-MAC (RFC 7366). It sits beside `RecordProtection` (AEAD) and
 /// is used only when legacy versions are asked for (issue 17); the TLS 1.3 and TLS 1.2 AEAD paths never see it.
 ///
+/// SSL 3.0 (RFC 6101 §5.2.3, client only, behind its own opt-in) is the TLS 1.0 layout with SSL 3.0's MAC, which
+/// leaves the version out of the MAC header, and padding of which only the last byte, its length (at most one block
+/// less one), can be checked: the padding bytes are arbitrary and uncovered by the MAC. That is POODLE, and nothing
+/// here can repair it.
+///
 /// Every way a record can fail to open — wrong length, bad padding, bad MAC — throws the same error (bad_record_mac):
 /// a padding oracle must not learn which check failed, from the alert or from the time taken (see `openMACThenEncrypt`).
 struct CBCRecordProtection: Sendable {
@@ -19,7 +24,7 @@ struct CBCRecordProtection: Sendable {
 
     /// How the CBC IV of each record is chosen.
     enum IVMode: Sendable, Hashable {
-        /// TLS 1.0: the first IV comes from the key block, then each record chains from the last ciphertext block of
+        /// SSL 3.0 and TLS 1.0: the first IV comes from the key block, then each record chains from the last ciphertext block of
         /// the previous one (RFC 2246 §6.2.3.2), which is what BEAST exploits (see `fragments(of:maxFragment:)`).
         case implicit
         /// TLS 1.1 and 1.2: a fresh random IV sent in front of every record (RFC 4346 §6.2.3.2).
@@ -40,26 +45,36 @@ struct CBCRecordProtection: Sendable {
     private var chainedIV: [UInt8]
     private(set) var sequenceNumber: UInt64 = 0
 
-    /// `version` is the negotiated TLS 1.0, 1.1 or 1.2 (SSL 3.0's MAC is different and not supported here);
-    /// `initialIV` is the key block's IV, required for TLS 1.0 and ignored otherwise.
+    /// `version` is the negotiated SSL 3.0 (MD5 or SHA-1, no encrypt-then-MAC), TLS 1.0, 1.1 or 1.2;
+    /// `initialIV` is the key block's IV, required for SSL 3.0 and TLS 1.0 and ignored otherwise.
     init(cipher: Cipher, key: [UInt8], macAlgorithm: LegacyMACAlgorithm, macKey: [UInt8], version: ProtocolVersion,
          encryptThenMAC: Bool, initialIV: [UInt8] = []) throws(TLSError) {
-        guard version >= .tls10 && version <= .tls12 else {
-            throw .internalError("CBC record protection for \(version): only TLS 1.0 to 1.2")
+        guard version >= .ssl3 && version <= .tls12 else {
+            throw .internalError("CBC record protection for \(version): only SSL 3.0 to TLS 1.2")
         }
         guard key.count == cipher.keyLength, macKey.count == macAlgorithm.digestLength else {
             throw .internalError("CBC key or MAC key of the wrong length for \(cipher) with \(macAlgorithm)")
         }
-        let ivMode: IVMode = version == .tls10 ? .implicit : .explicit
+        let ivMode: IVMode = version <= .tls10 ? .implicit : .explicit
         if ivMode == .implicit && initialIV.count != Self.blockLength {
-            throw .internalError("TLS 1.0 CBC needs a \(Self.blockLength)-byte IV from the key block")
+            throw .internalError("\(version) CBC needs a \(Self.blockLength)-byte IV from the key block")
+        }
+        let mac: LegacyHMAC
+        if version == .ssl3 {
+            // SSL 3.0 has no extensions, so no encrypt-then-MAC, and its MAC is defined over MD5 and SHA-1 only.
+            guard !encryptThenMAC, let ssl3 = LegacyHMAC.ssl3(macAlgorithm, key: macKey) else {
+                throw .internalError("SSL 3.0 CBC with \(macAlgorithm)\(encryptThenMAC ? " and encrypt-then-MAC" : "")")
+            }
+            mac = ssl3
+        } else {
+            mac = macAlgorithm.keyed(macKey)
         }
         self.cipher = cipher
         self.version = version
         self.ivMode = ivMode
         self.encryptThenMAC = encryptThenMAC
         self.key = SymmetricKey(data: key)
-        self.mac = macAlgorithm.keyed(macKey)
+        self.mac = mac
         self.chainedIV = ivMode == .implicit ? initialIV : []
     }
 
@@ -107,7 +122,7 @@ struct CBCRecordProtection: Sendable {
         output.append(contentsOf: body)
     }
 
-    /// The fragments an application write of `payload` goes out in. TLS 1.0 (implicit IV) uses 1/n−1 record
+    /// The fragments an application write of `payload` goes out in. SSL 3.0 and TLS 1.0 (implicit IV) uses 1/n−1 record
     /// splitting against BEAST: a record of the first byte, then the rest, so each record's IV-dependent first block
     /// holds MAC-randomised bytes the attacker cannot choose. TLS 1.1+ (explicit random IVs) just fragments.
     func fragments(of payload: ArraySlice<UInt8>, maxFragment: Int = RecordLimits.maxPlaintext) -> [ArraySlice<UInt8>] {
@@ -178,9 +193,15 @@ struct CBCRecordProtection: Sendable {
         // Padding: the last byte p, and the p bytes before it all equal to p, with room for the MAC in front.
         let p = Int(decrypted[n - 1])
         var bad = ~CT.greaterOrEqual(n, p + 1 + macLength)
-        for i in 0..<min(256, n) {
-            // i = 0 is padding_length itself; bytes i ≤ p are padding.
-            bad |= CT.greaterOrEqual(p, i) & (p ^ Int(decrypted[n - 1 - i]))
+        if mac.isSSL3 {
+            // SSL 3.0 (RFC 6101 §5.2.3.2): padding_length < block length is all there is to check; the padding bytes
+            // are arbitrary (POODLE). The version is public, so this branch leaks nothing.
+            bad |= CT.greaterOrEqual(p, Self.blockLength)
+        } else {
+            for i in 0..<min(256, n) {
+                // i = 0 is padding_length itself; bytes i ≤ p are padding.
+                bad |= CT.greaterOrEqual(p, i) & (p ^ Int(decrypted[n - 1 - i]))
+            }
         }
         let goodPadding = CT.equal(bad, 0)
         // A bad padding counts as none, so the MAC is still computed (and fails) in the same time.
@@ -189,9 +210,9 @@ struct CBCRecordProtection: Sendable {
         let expected = mac.authenticationCode(macHeader(type, length: contentLength), decrypted[0..<contentLength])
         // The longest content the record can hold (padding taken as none); burn the compressions a shorter one saved.
         let longest = n - macLength
-        let headerLength = 13
-        mac.burnCompressions(mac.algorithm.innerCompressions(messageLength: headerLength + longest)
-                             - mac.algorithm.innerCompressions(messageLength: headerLength + contentLength))
+        let headerLength = macHeaderLength
+        mac.burnCompressions(mac.innerCompressions(messageLength: headerLength + longest)
+                             - mac.innerCompressions(messageLength: headerLength + contentLength))
 
         // The received MAC starts at contentLength, somewhere in the last 256 + macLength bytes: read every candidate.
         var received = [UInt8](repeating: 0, count: macLength)
@@ -229,14 +250,20 @@ struct CBCRecordProtection: Sendable {
 
     // MARK: Pieces
 
-    /// seq_num || type || version || length: the MAC's prefix (RFC 5246 §6.2.3.1; RFC 7366 §3 with the ciphertext length).
+    /// 13 bytes; 11 for SSL 3.0, whose MAC leaves the version out.
+    private var macHeaderLength: Int { version == .ssl3 ? 11 : 13 }
+
+    /// seq_num || type || version || length: the MAC's prefix (RFC 5246 §6.2.3.1; RFC 7366 §3 with the ciphertext
+    /// length); SSL 3.0's is seq_num || type || length (RFC 6101 §5.2.3.1).
     private func macHeader(_ type: ContentType, length: Int) -> [UInt8] {
         var header: [UInt8] = []
         header.reserveCapacity(13)
         for shift in stride(from: 56, through: 0, by: -8) { header.append(UInt8(truncatingIfNeeded: sequenceNumber >> UInt64(shift))) }
         header.append(type.rawValue)
-        header.append(UInt8(version.rawValue >> 8))
-        header.append(UInt8(truncatingIfNeeded: version.rawValue))
+        if version != .ssl3 {
+            header.append(UInt8(version.rawValue >> 8))
+            header.append(UInt8(truncatingIfNeeded: version.rawValue))
+        }
         header.append(UInt8(truncatingIfNeeded: length >> 8))
         header.append(UInt8(truncatingIfNeeded: length))
         return header

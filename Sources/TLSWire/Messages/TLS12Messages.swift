@@ -99,7 +99,9 @@ package struct ServerKeyExchange: Hashable, Sendable {
 /// `EncryptedPreMasterSecret` as `opaque <0..2^16-1>`. That form is only ever encoded: no TLSKit server takes an
 /// RSA premaster, so decoding always reads the ECDHE form.
 package struct ClientKeyExchange: Hashable, Sendable {
-    package enum Form: Hashable, Sendable { case ecdhPoint, rsaEncryptedPreMasterSecret }
+    /// `rsaEncryptedPreMasterSecretSSL3`: SSL 3.0 sends the RSA ciphertext bare, without TLS's 2-byte length
+    /// (RFC 6101 §5.6.7.1; RFC 5246 §7.4.7.1 notes the difference).
+    package enum Form: Hashable, Sendable { case ecdhPoint, rsaEncryptedPreMasterSecret, rsaEncryptedPreMasterSecretSSL3 }
 
     /// The ECDHE point, or the RSA-encrypted premaster (`form`).
     package var publicKey: [UInt8]
@@ -107,8 +109,8 @@ package struct ClientKeyExchange: Hashable, Sendable {
 
     package init(publicKey: [UInt8]) { (self.publicKey, self.form) = (publicKey, .ecdhPoint) }
 
-    package init(encryptedPreMasterSecret: [UInt8]) {
-        (self.publicKey, self.form) = (encryptedPreMasterSecret, .rsaEncryptedPreMasterSecret)
+    package init(encryptedPreMasterSecret: [UInt8], ssl3: Bool = false) {
+        (self.publicKey, self.form) = (encryptedPreMasterSecret, ssl3 ? .rsaEncryptedPreMasterSecretSSL3 : .rsaEncryptedPreMasterSecret)
     }
 
     package init(decoding r: inout ByteReader) throws(TLSError) {
@@ -121,6 +123,7 @@ package struct ClientKeyExchange: Hashable, Sendable {
         switch form {
         case .ecdhPoint: w.writeVector8(bytes: publicKey)
         case .rsaEncryptedPreMasterSecret: w.writeVector16(bytes: publicKey)
+        case .rsaEncryptedPreMasterSecretSSL3: w.writeBytes(publicKey)
         }
     }
 }

@@ -205,11 +205,16 @@ final class CBCRecordProtectionTests: XCTestCase {
         }
     }
 
-    func testSSL3AndTLS13AreRefused() {
-        for version in [ProtocolVersion.ssl3, .tls13] {
-            XCTAssertThrowsError(try Self.protection(version, key: Self.r(0, 16), mac: .sha1, macKey: Self.r(0x20, 20))) { error in
-                XCTAssertEqual((error as? TLSError)?.cause, .internal)
-            }
+    func testTLS13AndSSL3WithoutItsConstraintsAreRefused() {
+        XCTAssertThrowsError(try Self.protection(.tls13, key: Self.r(0, 16), mac: .sha1, macKey: Self.r(0x20, 20))) { error in
+            XCTAssertEqual((error as? TLSError)?.cause, .internal)
+        }
+        // SSL 3.0 has no encrypt-then-MAC and defines its MAC over MD5 and SHA-1 only.
+        XCTAssertThrowsError(try Self.protection(.ssl3, key: Self.r(0, 16), mac: .sha1, macKey: Self.r(0x20, 20), encryptThenMAC: true)) { error in
+            XCTAssertEqual((error as? TLSError)?.cause, .internal)
+        }
+        XCTAssertThrowsError(try Self.protection(.ssl3, key: Self.r(0, 16), mac: .sha256, macKey: Self.r(0x20, 32))) { error in
+            XCTAssertEqual((error as? TLSError)?.cause, .internal)
         }
     }
 
@@ -268,7 +273,7 @@ final class CBCRecordProtectionTests: XCTestCase {
                                    mac: LegacyMACAlgorithm, macKey: [UInt8], encryptThenMAC: Bool = false,
                                    initialIV: [UInt8] = []) throws -> CBCRecordProtection {
         try CBCRecordProtection(cipher: cipher, key: key, macAlgorithm: mac, macKey: macKey, version: version,
-                                encryptThenMAC: encryptThenMAC, initialIV: version == .tls10 && initialIV.isEmpty ? r(0x50, 16) : initialIV)
+                                encryptThenMAC: encryptThenMAC, initialIV: version <= .tls10 && initialIV.isEmpty ? r(0x50, 16) : initialIV)
     }
 
     /// The test's own MAC-then-encrypt (swift-crypto's HMAC-SHA1 and AES-CBC, not `CBCRecordProtection`): AES-128 key
@@ -303,7 +308,7 @@ final class CBCRecordProtectionTests: XCTestCase {
 }
 
 /// Hands out the given byte strings in order (the explicit IVs a test expects); fails the test on any other request.
-private struct FixedBytes: RandomSource {
+struct FixedBytes: RandomSource {
     private var queue: [[UInt8]]
     init(_ queue: [[UInt8]]) { self.queue = queue }
 

@@ -72,6 +72,17 @@ final class LegacyVersionOptInTests: XCTestCase {
             XCTAssertNoThrow(try TLSConnection(server: server(minimum, optIn)), "\(minimum) \(String(describing: optIn))")
             XCTAssertNoThrow(try TLSConnection(client: client(minimum, optIn), serverName: EngineFixtures.serverName))
         }
+        // SSL 3.0: a client with the second, POODLE-named opt-in only; a server never (its opt-in means TLS 1.0 there).
+        XCTAssertNoThrow(try TLSConnection(client: client(.ssl3, .downToSSL30IncludingPOODLEVulnerableSSL3),
+                                           serverName: EngineFixtures.serverName))
+        XCTAssertThrowsError(try TLSConnection(server: server(.ssl3, .downToSSL30IncludingPOODLEVulnerableSSL3))) {
+            XCTAssertTrue(($0 as? TLSConfigurationError)?.description.contains("server never speaks SSLv3") == true, "\($0)")
+        }
+        XCTAssertNoThrow(try TLSConnection(server: server(.tls10, .downToSSL30IncludingPOODLEVulnerableSSL3)))
+        XCTAssertThrowsError(try TLSConnection(client: client(ProtocolVersion(rawValue: 0x0200), .downToSSL30IncludingPOODLEVulnerableSSL3),
+                                               serverName: EngineFixtures.serverName)) {
+            XCTAssertTrue($0 is TLSConfigurationError, "\($0)")
+        }
     }
 
     func testOptInReachesALegacyHandshake() async throws {

@@ -231,14 +231,15 @@ struct TestCA: Sendable {
         ips: [String] = [],
         eku: [ExtendedKeyUsage.Usage]? = [.serverAuth, .clientAuth],
         notBefore: Date = TestPKI.defaultNotBefore,
-        notAfter: Date = TestPKI.defaultNotAfter
+        notAfter: Date = TestPKI.defaultNotAfter,
+        keyEncipherment: Bool = false
     ) throws -> TestLeaf {
         let leafKey = TestPrivateKey(keyType)
         var names: [GeneralName] = dnsNames.map { .dnsName($0) }
         for ip in ips { names.append(.ipAddress(ASN1OctetString(contentBytes: try TestPKI.ipBytes(ip)[...]))) }
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)
-            Critical(KeyUsage(digitalSignature: true))
+            Critical(KeyUsage(digitalSignature: true, keyEncipherment: keyEncipherment))
             if !names.isEmpty { SubjectAlternativeNames(names) }
             if let eku { try ExtendedKeyUsage(eku) }
             SubjectKeyIdentifier(hash: leafKey.certificateKey.publicKey)

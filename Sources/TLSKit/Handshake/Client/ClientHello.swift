@@ -65,13 +65,18 @@ extension ClientHelloSent {
     /// Builds and queues the first ClientHello (with a cached session and 0-RTT when they apply).
     static func send(serverName: String?, configuration config: TLSClientConfiguration, io: any HandshakePort) throws(TLSError) -> ClientHelloSent {
         let provider = io.common.cryptoProvider
-        io.setRecordVersion(.tls10)   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
+        // SSL 3.0 alone: an SSL 3.0 ClientHello (RFC 6101 §5.6.1.2), no extensions, record version 0x0300.
+        let onlySSL3 = io.common.ssl3Enabled && io.common.maximumVersion == .ssl3
+        io.setRecordVersion(onlySSL3 ? .ssl3 : .tls10)   // RFC 8446 §5.1: 0x0301 for the initial ClientHello
 
         let offerTLS13 = io.common.maximumVersion >= .tls13
         let offerTLS12 = io.common.minimumVersion <= .tls12 && io.common.maximumVersion >= .tls12
-        // TLS 1.1/1.0, only with the insecure opt-in (RFC 8996 deprecates them): CBC suites, encrypt_then_mac.
+        // TLS 1.1/1.0, only with the insecure opt-in (RFC 8996 deprecates them): CBC suites, encrypt_then_mac;
+        // SSL 3.0 lowest, only with its second opt-in (RFC 7568).
         let legacyVersions: [ProtocolVersion] = io.common.legacyVersionsEnabled
-            ? [ProtocolVersion.tls11, .tls10].filter { $0 >= io.common.minimumVersion && $0 <= io.common.maximumVersion } : []
+            ? [ProtocolVersion.tls11, .tls10, .ssl3].filter {
+                $0 >= io.common.minimumVersion && $0 <= io.common.maximumVersion && ($0 != .ssl3 || io.common.ssl3Enabled)
+            } : []
         let offerLegacy = !legacyVersions.isEmpty
         let clientRandom = io.random.bytes(32)
         let sessionID = config.middleboxCompatibility && offerTLS13 ? io.random.bytes(32) : []
@@ -145,6 +150,11 @@ extension ClientHelloSent {
             extensions.append(.unknown(ExtensionType(rawValue: last), [0]))
         }
 
+        if onlySSL3 {
+            // RFC 6101 has no extensions; RFC 5746 §3.3: the SCSV signals secure renegotiation instead.
+            extensions = []
+            suites = suites.filter { TLS12SuiteParameters($0)?.usable(in: .ssl3) == true } + [.TLS_EMPTY_RENEGOTIATION_INFO_SCSV]
+        }
         // Without TLS 1.3 the highest version offered goes in legacy_version (RFC 5246 §7.4.1.2).
         let legacyVersion = offerTLS13 || offerTLS12 ? ProtocolVersion.tls12 : legacyVersions.first ?? .tls12
         var hello = ClientHello(legacyVersion: legacyVersion, random: clientRandom, legacySessionID: sessionID,
@@ -199,9 +209,11 @@ extension ClientHelloSent {
         // version we offer.
         io.setRecordVersion(legacyVersion)
 
+        // RFC 5746 §3.4: the SCSV stands for an empty renegotiation_info, which the server then answers with one.
+        let scsvOffers: Set<ExtensionType> = hello.cipherSuites.contains(.TLS_EMPTY_RENEGOTIATION_INFO_SCSV) ? [.renegotiationInfo] : []
         var sent = ClientHelloSent(
             configuration: config, serverName: serverName, clientHello: hello, clientHelloRaw: raw, keyShares: shares,
-            offeredExtensions: Set(hello.extensions.map(\.type)), offeredTLS13: offerTLS13, offeredSession: session)
+            offeredExtensions: Set(hello.extensions.map(\.type)).union(scsvOffers), offeredTLS13: offerTLS13, offeredSession: session)
         if offerEarlyData, let session, let suite = TLS13SuiteParameters(session.cipherSuite) {
             // 0-RTT: client_early_traffic_secret = Derive-Secret(Early Secret(PSK), "c e traffic", ClientHello).
             let schedule = KeySchedule(provider: io.common.cryptoProvider, hash: suite.hash)
@@ -244,7 +256,8 @@ extension ClientHelloSent {
     /// buggy middleboxes that mis-handle that range do not see one.
     private static func addPadding(to hello: inout ClientHello) {
         hello.extensions.removeAll { $0.type == .padding }
-        guard let length = try? HandshakeMessage.clientHello(hello).encode().count,   // (unencodable: fails when sent)
+        // An SSL 3.0 ClientHello has no extensions block to pad.
+        guard !hello.extensions.isEmpty, let length = try? HandshakeMessage.clientHello(hello).encode().count,   // (unencodable: fails when sent)
               length > 0xFF && length < 0x200 else { return }
         var paddingLength = 0x200 - length
         paddingLength = paddingLength >= 5 ? paddingLength - 4 : 1
@@ -265,7 +278,9 @@ extension ClientHelloSent {
         }
         // TLS 1.1/1.0: the same handshake, parameterised by version, only when the insecure opt-in allows it.
         let version = hello.legacyVersion
-        if hello.extensions.supportedVersionServer == nil && helloRetry == nil && (version == .tls11 || version == .tls10)
+        // SSL 3.0 likewise, only under its second opt-in (otherwise it falls to TLS 1.3's check: protocol_version).
+        let legacy = version == .tls11 || version == .tls10 || (version == .ssl3 && io.common.ssl3Enabled)
+        if hello.extensions.supportedVersionServer == nil && helloRetry == nil && legacy
             && io.common.legacyVersionsEnabled && version >= io.common.minimumVersion && version <= io.common.maximumVersion {
             return .client12(try Client12State.start(hello, raw: raw, sent: self, version: version, io: io))
         }

@@ -129,6 +129,10 @@ extension Client12State {
         if encryptThenMAC && !suite.isCBC {
             throw TLSError(.peerMisbehaved(.forbiddenExtension), "encrypt_then_mac with the AEAD suite \(suite.suite)")
         }
+        // SSL 3.0 has no extensions: a server that chose it and claims EMS or encrypt-then-MAC contradicts itself.
+        if version == .ssl3 && (encryptThenMAC || hello.extensions.contains(.extendedMasterSecret)) {
+            throw TLSError(.peerMisbehaved(.forbiddenExtension), "SSL 3.0 ServerHello with extended_master_secret or encrypt_then_mac")
+        }
         guard hello.legacyCompressionMethod == 0 else {
             throw TLSError(.peerMisbehaved(.invalidCompression), "ServerHello chose a compression method")
         }
@@ -323,14 +327,19 @@ extension Client12State {
         var identity: CertifiedKey?
         var scheme: SignatureScheme?
         if let request = handshake.certificateRequest {
-            // TLS 1.0/1.1 client authentication is not supported: we answer with an empty Certificate.
+            // SSL 3.0 and TLS 1.0/1.1 client authentication is not supported: we answer with an empty Certificate (TLS).
             if handshake.version == .tls12, let candidate = handshake.configuration.certificate,
                let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
                 identity = candidate
                 scheme = chosen
             }
-            let certificates = identity?.chain.derEncoded ?? []
-            try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+            if handshake.version == .ssl3 {
+                // RFC 6101 §5.6.6: SSL 3.0 says "no certificate" with a warning alert, not an empty Certificate.
+                try io.sendCountedWarning(.noCertificateSSL3)
+            } else {
+                let certificates = identity?.chain.derEncoded ?? []
+                try io.sendHandshake(.certificate12(CertificateMessage12(certificates: certificates)), transcript: &handshake.transcript)
+            }
         }
         var preMasterSecret: [UInt8] = []
         defer { wipe(&preMasterSecret) }   // also when encrypting it or sending fails
@@ -343,7 +352,8 @@ extension Client12State {
             // RFC 5246 §7.4.7.1: client_version (our ClientHello's, not the negotiated one) ‖ 46 random bytes.
             let version = handshake.clientHelloVersion.rawValue
             preMasterSecret = [UInt8(version >> 8), UInt8(truncatingIfNeeded: version)] + io.random.bytes(46)
-            exchange = ClientKeyExchange(encryptedPreMasterSecret: try encryptPreMasterSecret(preMasterSecret, to: handshake.serverCertificates))
+            exchange = ClientKeyExchange(encryptedPreMasterSecret: try encryptPreMasterSecret(preMasterSecret, to: handshake.serverCertificates),
+                                         ssl3: handshake.version == .ssl3)
         }
         try io.sendHandshake(.clientKeyExchange(exchange), transcript: &handshake.transcript)
         handshake.masterSecret = handshake.extendedMasterSecret

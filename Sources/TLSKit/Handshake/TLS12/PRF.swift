@@ -5,11 +5,14 @@ struct TLS12PRF: Sendable {
     let provider: any CryptoProvider
     let hash: HashAlgorithm
     let legacy: Bool
+    /// SSL 3.0: no PRF at all; the master secret, key block and Finished are `SSL3KeyDerivation`'s (RFC 6101).
+    let ssl3: Bool
 
     init(provider: any CryptoProvider, hash: HashAlgorithm, version: ProtocolVersion = .tls12) {
         self.provider = provider
         self.hash = hash
         self.legacy = version < .tls12
+        self.ssl3 = version == .ssl3
     }
 
     func callAsFunction(secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
@@ -40,12 +43,17 @@ struct TLS12PRF: Sendable {
 
     /// RFC 5246 §8.1, for peers without extended_master_secret (only when the configuration allows them).
     func legacyMasterSecret(preMasterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8]) -> [UInt8] {
-        self(secret: preMasterSecret, label: "master secret", seed: clientRandom + serverRandom, length: 48)
+        if ssl3 { return SSL3KeyDerivation.masterSecret(preMasterSecret: preMasterSecret, clientRandom: clientRandom, serverRandom: serverRandom) }
+        return self(secret: preMasterSecret, label: "master secret", seed: clientRandom + serverRandom, length: 48)
     }
 
     /// RFC 5246 §6.3 / RFC 2246 §6.3 for the CBC suites: the MAC keys first, IVs only for TLS 1.0 (`ivLength` 0 otherwise).
     func cbcKeyBlock(masterSecret: [UInt8], clientRandom: [UInt8], serverRandom: [UInt8], macKeyLength: Int,
                      keyLength: Int, ivLength: Int) -> LegacyKeyBlock {
+        if ssl3 {
+            return SSL3KeyDerivation.keyBlock(masterSecret: masterSecret, clientRandom: clientRandom, serverRandom: serverRandom,
+                                              macKeyLength: macKeyLength, keyLength: keyLength, ivLength: ivLength)
+        }
         let block = self(secret: masterSecret, label: "key expansion", seed: serverRandom + clientRandom,
                          length: 2 * (macKeyLength + keyLength + ivLength))
         return LegacyKeyBlock(block, macKeyLength: macKeyLength, keyLength: keyLength, ivLength: ivLength)
@@ -68,5 +76,12 @@ struct TLS12PRF: Sendable {
     /// RFC 5246 §7.4.9: verify_data = PRF(master_secret, finished_label, Hash(handshake_messages))[0..11].
     func finishedVerifyData(masterSecret: [UInt8], client: Bool, transcriptHash: [UInt8]) -> [UInt8] {
         self(secret: masterSecret, label: client ? "client finished" : "server finished", seed: transcriptHash, length: 12)
+    }
+
+    /// The Finished of `client` (or the server) over `transcript`: the PRF's 12 bytes, or SSL 3.0's 36 (RFC 6101
+    /// §5.6.9), which hash the messages themselves rather than their hash.
+    func finishedVerifyData(masterSecret: [UInt8], client: Bool, transcript: Transcript) -> [UInt8] {
+        if ssl3 { return SSL3KeyDerivation.finished(masterSecret: masterSecret, handshakeMessages: transcript.messages ?? [], client: client) }
+        return finishedVerifyData(masterSecret: masterSecret, client: client, transcriptHash: transcript.currentHash)
     }
 }

@@ -57,14 +57,13 @@ extension TLS12HandshakeSecrets {
     /// What the connection reports about the legacy protections in force (CBC suites only).
     func recordLegacyProtections(in parameters: inout NegotiatedParameters) {
         parameters.encryptThenMAC = suite.isCBC && encryptThenMAC
-        // CBCRecordProtection always splits TLS 1.0 application data 1/n−1 (its implicit IVs).
-        parameters.recordSplitting = suite.isCBC && version == .tls10
+        // CBCRecordProtection always splits SSL 3.0 and TLS 1.0 application data 1/n−1 (their implicit IVs).
+        parameters.recordSplitting = suite.isCBC && version <= .tls10
     }
 
     /// Checks the peer's Finished against the transcript so far (RFC 5246 §7.4.9) and adds it to the transcript.
     mutating func checkPeerFinished(_ finished: Finished, raw: [UInt8], io: any HandshakePort) throws(TLSError) {
-        let expected = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .server,
-                                              transcriptHash: transcript.currentHash)
+        let expected = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .server, transcript: transcript)
         try checkFinished(finished, expected: expected)
         transcript.append(raw)
     }
@@ -73,8 +72,7 @@ extension TLS12HandshakeSecrets {
     mutating func sendChangeCipherSpecAndFinished(io: any HandshakePort) throws(TLSError) {
         io.sendChangeCipherSpec()
         try installTLS12Keys(io, self, write: true)
-        let verifyData = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .client,
-                                                transcriptHash: transcript.currentHash)
+        let verifyData = prf.finishedVerifyData(masterSecret: masterSecret, client: io.role == .client, transcript: transcript)
         try io.sendHandshake(.finished(Finished(verifyData: verifyData)), transcript: &transcript)
         io.flushHandshake()
     }
@@ -96,8 +94,8 @@ func installTLS12Keys(_ io: any HandshakePort, _ secrets: some TLS12HandshakeSec
         let protection = RecordProtection(aead: try io.common.cryptoProvider.makeAEAD(aead, key: key), iv: iv, framing: framing)
         io.installProtection(.aead(protection), write: write)
     case .cbc(let cipher, let mac):
-        // TLS 1.0 takes its first IVs from the key block; TLS 1.1+ send an explicit IV in every record.
-        let ivLength = secrets.version == .tls10 ? CBCRecordProtection.blockLength : 0
+        // SSL 3.0 and TLS 1.0 take their first IVs from the key block; TLS 1.1+ send an explicit IV in every record.
+        let ivLength = secrets.version <= .tls10 ? CBCRecordProtection.blockLength : 0
         let block = secrets.prf.cbcKeyBlock(masterSecret: secrets.masterSecret, clientRandom: secrets.clientRandom,
                                             serverRandom: secrets.serverRandom, macKeyLength: mac.digestLength,
                                             keyLength: cipher.keyLength, ivLength: ivLength)
