@@ -103,12 +103,12 @@ final class TLS12MessageTests: XCTestCase {
                         exchange.signatureScheme = nil
                         message = .serverKeyExchange(exchange)
                     case .certificateRequest12(var request):
-                        request.signatureAlgorithms = []
+                        request.signatureAlgorithms = nil
                         message = .certificateRequest12(request)
                     default: break
                     }
                 }
-                let (type, body) = split(try legacyAwareEncode(message))
+                let (type, body) = split(try message.encode())
                 XCTAssertEqual(try? HandshakeMessage.decode(type: type, body: body, version: version), message, "\(version)")
             }
         }
@@ -127,14 +127,19 @@ final class TLS12MessageTests: XCTestCase {
         }
     }
 
-    /// The TLS 1.0/1.1 CertificateRequest has no supported_signature_algorithms: an empty list means that form.
-    private func legacyAwareEncode(_ message: HandshakeMessage) throws -> [UInt8] {
-        guard case .certificateRequest12(let request) = message, request.signatureAlgorithms.isEmpty else { return try message.encode() }
-        var w = ByteWriter()
-        w.writeVector8(bytes: request.certificateTypes)
-        w.writeVector16 { list in for dn in request.certificateAuthorities { list.writeVector16(bytes: dn) } }
-        let body = try w.checkedBytes()
-        return [13, UInt8(truncatingIfNeeded: body.count >> 16), UInt8(truncatingIfNeeded: body.count >> 8), UInt8(truncatingIfNeeded: body.count)] + body
+    /// The TLS 1.0/1.1 CertificateRequest (no supported_signature_algorithms) encodes back to the same bytes, and
+    /// the TLS 1.2 form read as TLS 1.0 leaves bytes over (found by the handshake-messages fuzz target).
+    func testLegacyCertificateRequestRoundTrips() throws {
+        let legacy = hex("0d 00000b 02 01 40  0006 0004 30023100")
+        let (type, body) = split(legacy)
+        let message = try HandshakeMessage.decode(type: type, body: body, version: .tls10)
+        XCTAssertEqual(message, .certificateRequest12(CertificateRequest12(certificateTypes: [1, 64], signatureAlgorithms: nil,
+                                                                           certificateAuthorities: [[0x30, 0x02, 0x31, 0x00]])))
+        XCTAssertEqual(try message.encode(), legacy)
+        let (type12, body12) = split(hex("0d 000008 01 01  0002 0807  0000"))
+        XCTAssertThrowsError(try HandshakeMessage.decode(type: type12, body: body12, version: .tls11)) {
+            XCTAssertEqual(($0 as? TLSError)?.cause, .malformed)
+        }
     }
 
     // MARK: Known bytes

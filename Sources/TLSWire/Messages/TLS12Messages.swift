@@ -163,33 +163,37 @@ package struct CertificateMessage12: Hashable, Sendable {
 ///     DistinguishedName certificate_authorities<0..2^16-1>;   // opaque DistinguishedName<1..2^16-1>
 ///
 /// Empty certificate_types, empty or odd-length supported_signature_algorithms and empty
-/// DistinguishedNames are decode_error.
+/// DistinguishedNames are decode_error. TLS 1.0/1.1 (RFC 2246 §7.4.4) have no supported_signature_algorithms:
+/// `signatureAlgorithms` is nil for that form, and encoding writes it back without the field.
 package struct CertificateRequest12: Hashable, Sendable {
     /// ClientCertificateType values: rsa_sign(1), ecdsa_sign(64), ….
     package var certificateTypes: [UInt8]
-    package var signatureAlgorithms: [SignatureScheme]
+    /// nil: the TLS 1.0/1.1 form.
+    package var signatureAlgorithms: [SignatureScheme]?
     /// DER-encoded DistinguishedNames; may be empty.
     package var certificateAuthorities: [[UInt8]]
 
     package static let rsaSign: UInt8 = 1
     package static let ecdsaSign: UInt8 = 64
 
-    package init(certificateTypes: [UInt8], signatureAlgorithms: [SignatureScheme], certificateAuthorities: [[UInt8]] = []) {
+    package init(certificateTypes: [UInt8], signatureAlgorithms: [SignatureScheme]?, certificateAuthorities: [[UInt8]] = []) {
         self.certificateTypes = certificateTypes
         self.signatureAlgorithms = signatureAlgorithms
         self.certificateAuthorities = certificateAuthorities
     }
 
-    /// `legacy`: the TLS 1.0/1.1 form (RFC 2246 §7.4.4), without supported_signature_algorithms (left empty).
+    /// `legacy`: the TLS 1.0/1.1 form (RFC 2246 §7.4.4), without supported_signature_algorithms (nil).
     package init(decoding r: inout ByteReader, legacy: Bool = false) throws(TLSError) {
         let types = try r.readVector8(minimum: 1)
-        var schemes: [SignatureScheme] = []
+        var schemes: [SignatureScheme]?
         if !legacy {
             var schemesReader = try r.readVector16Reader(minimum: 2)
             guard schemesReader.remaining % 2 == 0 else {
                 throw .decode("CertificateRequest: supported_signature_algorithms has odd length")
             }
-            while !schemesReader.isEmpty { schemes.append(SignatureScheme(rawValue: try schemesReader.readUInt16())) }
+            var list: [SignatureScheme] = []
+            while !schemesReader.isEmpty { list.append(SignatureScheme(rawValue: try schemesReader.readUInt16())) }
+            schemes = list
         }
         var names = try r.readVector16Reader()
         var authorities: [[UInt8]] = []
@@ -200,7 +204,7 @@ package struct CertificateRequest12: Hashable, Sendable {
 
     package func encode(into w: inout ByteWriter) {
         w.writeVector8(bytes: certificateTypes)
-        w.writeVector16 { for s in signatureAlgorithms { $0.writeUInt16(s.rawValue) } }
+        if let signatureAlgorithms { w.writeVector16 { for s in signatureAlgorithms { $0.writeUInt16(s.rawValue) } } }
         w.writeVector16 { list in for dn in certificateAuthorities { list.writeVector16(bytes: dn) } }
     }
 }

@@ -329,7 +329,7 @@ extension Client12State {
         if let request = handshake.certificateRequest {
             // SSL 3.0 and TLS 1.0/1.1 client authentication is not supported: we answer with an empty Certificate (TLS).
             if handshake.version == .tls12, let candidate = handshake.configuration.certificate,
-               let chosen = candidate.privateKey.supportedSchemes.first(where: { request.signatureAlgorithms.contains($0) && isAllowedInTLS12($0) }) {
+               let chosen = candidate.privateKey.supportedSchemes.first(where: { (request.signatureAlgorithms ?? []).contains($0) && isAllowedInTLS12($0) }) {
                 identity = candidate
                 scheme = chosen
             }
