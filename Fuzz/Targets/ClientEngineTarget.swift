@@ -16,7 +16,7 @@ public enum ClientEngineTarget {
 
     static func replay(_ data: [UInt8]) -> (client: TLSConnection?, finding: String?) {
         guard data.count >= 2 else { return (nil, nil) }
-        let variant = FuzzFixtures.ClientVariant(rawValue: data[0] & 3)
+        let variant = FuzzFixtures.ClientVariant(rawValue: data[0] & FuzzFixtures.ClientVariant.mask)
         let client: TLSConnection
         do {
             client = try TLSConnection(client: FuzzFixtures.clientConfiguration(variant), serverName: FuzzFixtures.serverName)

@@ -38,6 +38,30 @@ public enum FuzzFixtures {
     public static let serverIdentity = identity(seed: 0x5E, name: serverName)
     public static let clientIdentity = identity(seed: 0xC1, name: "client")
 
+    /// A self-signed ECDSA P-256 certificate for `serverName`, for the legacy variants: TLS 1.0/1.1 cannot sign with
+    /// Ed25519 (no signature_algorithms there). ECDSA signatures are randomised, so a recorded client stream replays
+    /// on the legacy server only up to the client's Finished record (see `FuzzSeeds.serverSeedsEndingAtFinished`).
+    static let legacyServerIdentity: CertifiedKey = {
+        do {
+            let key = try P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x1E, count: 32))
+            let subject = try DistinguishedName { CommonName(serverName) }
+            let certificate = try Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(bytes: [2, 0x1E]),
+                publicKey: Certificate.PublicKey(key.publicKey),
+                notValidBefore: Date(timeIntervalSince1970: 1_600_000_000),
+                notValidAfter: Date(timeIntervalSince1970: 2_200_000_000),
+                issuer: subject,
+                subject: subject,
+                signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions { SubjectAlternativeNames([.dnsName(serverName)]) },
+                issuerPrivateKey: Certificate.PrivateKey(key))
+            return try CertifiedKey(chain: CertificateChain(certificates: [certificate]), privateKey: ECDSAP256SigningKey(key))
+        } catch {
+            fatalError("fuzz legacy identity: \(error)")
+        }
+    }()
+
     static let ticketKeys: TicketKeyRing = {
         do {
             let key = try TicketKey(name: [UInt8](repeating: 0x71, count: 16), key: [UInt8](repeating: 0x72, count: 32),
@@ -58,6 +82,14 @@ public enum FuzzFixtures {
         public static let clientAuth = ServerVariant(rawValue: 2)
         /// Insist on P-256 first, so an X25519 key share gets a HelloRetryRequest.
         public static let helloRetry = ServerVariant(rawValue: 4)
+        /// Insecure legacy versions on (TLS 1.0 up), TLS 1.1 at most, an ECDSA certificate: CBC records. With
+        /// `tls12`: TLS 1.2 at most with the CBC suites first and the Ed25519 certificate (deterministic, so a
+        /// recorded CBC handshake replays whole).
+        public static let legacy = ServerVariant(rawValue: 8)
+        /// With `legacy`: TLS 1.0 at most (implicit IVs, 1/n−1 splitting).
+        public static let legacyTLS10 = ServerVariant(rawValue: 16)
+        /// The bits of the first input byte that choose a variant.
+        static let mask: UInt8 = 31
     }
 
     public static func serverConfiguration(_ variant: ServerVariant) -> TLSServerConfiguration {
@@ -72,6 +104,19 @@ public enum FuzzFixtures {
             config.common.supportedGroups = [.secp256r1, .x25519]
             config.enforceGroupPreference = true
         }
+        if variant.contains(.legacy) {
+            config.common.insecureLegacyVersions = .downToTLS10
+            config.common.minimumVersion = .tls10
+            if variant.contains(.legacyTLS10) {
+                config.certificate = legacyServerIdentity
+                config.common.maximumVersion = .tls10
+            } else if variant.contains(.tls12) {
+                config.common.cipherSuites = [.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA]
+            } else {
+                config.certificate = legacyServerIdentity
+                config.common.maximumVersion = .tls11
+            }
+        }
         return config
     }
 
@@ -83,6 +128,11 @@ public enum FuzzFixtures {
         public static let certificate = ClientVariant(rawValue: 1)
         /// Offer TLS 1.2 only.
         public static let tls12 = ClientVariant(rawValue: 2)
+        /// Accept every insecure legacy version down to SSL 3.0 (TLS 1.3 still offered first): CBC records and the
+        /// TLS 1.0/1.1 and SSL 3.0 ServerHello paths.
+        public static let legacy = ClientVariant(rawValue: 4)
+        /// The bits of the first input byte that choose a variant.
+        static let mask: UInt8 = 7
     }
 
     public static func clientConfiguration(_ variant: ClientVariant, cache: ClientSessionCache? = nil) -> TLSClientConfiguration {
@@ -94,6 +144,10 @@ public enum FuzzFixtures {
         config.sessionCache = cache
         if variant.contains(.certificate) { config.certificate = clientIdentity }
         if variant.contains(.tls12) { config.common.maximumVersion = .tls12 }
+        if variant.contains(.legacy) {
+            config.common.insecureLegacyVersions = .downToSSL30IncludingPOODLEVulnerableSSL3
+            config.common.minimumVersion = .ssl3
+        }
         return config
     }
 

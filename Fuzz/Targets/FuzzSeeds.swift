@@ -5,12 +5,15 @@ import TLSWire
 
 /// Seed inputs for every target, recorded from real in-memory handshakes between the deterministic fixtures:
 /// TLS 1.3, TLS 1.2, HelloRetryRequest, client authentication (both versions), ticket resumption (both versions),
-/// each followed by a little application data. `FuzzCorpusReplayTests.testWriteSeeds` writes them to Fuzz/Corpus.
+/// the insecure legacy versions TLS 1.1 and TLS 1.0 with CBC records, each followed by a little application data.
+/// `FuzzCorpusReplayTests.testWriteSeeds` writes them to Fuzz/Corpus.
 public enum FuzzSeeds {
     /// What one handshake put on the wire.
     public struct Transcript {
         public var toServer: [UInt8] = []
         public var toClient: [UInt8] = []
+        /// What the client negotiated.
+        public var negotiated: NegotiatedParameters?
     }
 
     /// Runs client and server against each other until neither has anything to say.
@@ -46,6 +49,7 @@ public enum FuzzSeeds {
         try client.send(Array("GET / HTTP/1.1\r\n\r\n".utf8))
         try server.send(Array("HTTP/1.1 200 OK\r\n\r\n".utf8))
         try pump()
+        transcript.negotiated = client.negotiated
         return transcript
     }
 
@@ -73,6 +77,11 @@ public enum FuzzSeeds {
         return messages
     }
 
+    /// Server seeds that replay up to the client's CBC-protected Finished record and no further: the legacy server
+    /// signs with ECDSA, whose signatures are randomised, and with extended master secret the record keys hash the
+    /// transcript that holds the signature, so the recorded Finished record fails its MAC check on replay.
+    public static let serverSeedsEndingAtFinished: Set<String> = ["legacy-tls11", "legacy-tls10"]
+
     /// Seeds per target directory name, each a (file name, bytes).
     public static func all() throws -> [String: [(String, [UInt8])]] {
         typealias S = FuzzFixtures.ServerVariant
@@ -88,6 +97,9 @@ public enum FuzzSeeds {
             ("client-auth-tls13", [.clientAuth], [.certificate]),
             ("client-auth-tls12", [.clientAuth, .tls12], [.certificate]),
             ("client-auth-declined", [.clientAuth], []),
+            ("legacy-cbc-tls12", [.legacy, .tls12], [.legacy]),
+            ("legacy-tls11", [.legacy], [.legacy]),
+            ("legacy-tls10", [.legacy, .legacyTLS10], [.legacy]),
         ]
         var transcripts: [(String, S, C, Transcript)] = []
         for (name, s, c) in cases {
@@ -104,10 +116,10 @@ public enum FuzzSeeds {
         for (name, s, c, t) in transcripts {
             server.append((name, [s.rawValue, 0] + t.toServer))
             client.append((name, [c.rawValue, 0] + t.toClient))
-            let tls12 = s.contains(.tls12) || c.contains(.tls12)
+            let version: UInt8 = s.contains(.legacy) && !s.contains(.tls12) ? 0xC0 : s.contains(.tls12) || c.contains(.tls12) ? 0x80 : 0
             for (type, body) in plaintextMessages(t.toServer) + plaintextMessages(t.toClient) {
                 guard let index = HandshakeMessageTarget.types.firstIndex(of: type) else { continue }
-                messages.append(("\(name)-type\(type)", [UInt8(index) | (tls12 ? 0x80 : 0)] + body))
+                messages.append(("\(name)-type\(type)", [UInt8(index) | version] + body))
             }
         }
         // A few chunkings: byte by byte, and odd sizes.
@@ -115,6 +127,9 @@ public enum FuzzSeeds {
         server.append(("tls12-chunk7", [S.tls12.rawValue, 7] + transcripts[1].3.toServer))
         client.append(("tls13-chunk1", [0, 1] + transcripts[0].3.toClient))
         client.append(("hrr-chunk13", [0, 13] + transcripts[3].3.toClient))
+        if let legacy = transcripts.first(where: { $0.0 == "legacy-tls10" }) {
+            client.append(("legacy-tls10-chunk5", [legacy.2.rawValue, 5] + legacy.3.toClient))
+        }
         var seen = Set<[UInt8]>()
         messages = messages.filter { seen.insert($0.1).inserted }
 

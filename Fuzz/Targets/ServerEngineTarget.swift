@@ -15,9 +15,14 @@ public enum ServerEngineTarget {
         return finding == nil && server?.isHandshakeComplete == true && server?.failure == nil
     }
 
+    /// The cause of the error that ended the server on `data`, if any (checks the seeds that stop early).
+    public static func failureCause(_ data: [UInt8]) -> TLSError.Cause? {
+        replay(data).server?.failure?.cause
+    }
+
     static func replay(_ data: [UInt8]) -> (server: TLSConnection?, finding: String?) {
         guard data.count >= 2 else { return (nil, nil) }
-        let variant = FuzzFixtures.ServerVariant(rawValue: data[0] & 7)
+        let variant = FuzzFixtures.ServerVariant(rawValue: data[0] & FuzzFixtures.ServerVariant.mask)
         let server: TLSConnection
         do {
             server = try TLSConnection(server: FuzzFixtures.serverConfiguration(variant))
