@@ -13,23 +13,32 @@ public enum FuzzFixtures {
     public static let serverName = "fuzz.test"
     public static let now = Date(timeIntervalSince1970: 1_780_000_000)
 
-    /// A self-signed Ed25519 certificate for `name`, from a key derived from `seed`.
-    static func identity(seed: UInt8, name: String) -> CertifiedKey {
+    /// A self-signed certificate for `name` with a key derived from `seed`: Ed25519 (signs deterministically), or
+    /// ECDSA P-256 with `ecdsa`.
+    static func identity(seed: UInt8, name: String, ecdsa: Bool = false) -> CertifiedKey {
         do {
-            let key = try Curve25519.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: seed, count: 32))
+            let raw = [UInt8](repeating: seed, count: 32)
+            let publicKey: Certificate.PublicKey, issuerKey: Certificate.PrivateKey, signingKey: any SigningKey
+            if ecdsa {
+                let key = try P256.Signing.PrivateKey(rawRepresentation: raw)
+                (publicKey, issuerKey, signingKey) = (Certificate.PublicKey(key.publicKey), Certificate.PrivateKey(key), ECDSAP256SigningKey(key))
+            } else {
+                let key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+                (publicKey, issuerKey, signingKey) = (Certificate.PublicKey(key.publicKey), Certificate.PrivateKey(key), Ed25519SigningKey(key))
+            }
             let subject = try DistinguishedName { CommonName(name) }
             let certificate = try Certificate(
                 version: .v3,
-                serialNumber: Certificate.SerialNumber(bytes: [1, seed]),
-                publicKey: Certificate.PublicKey(key.publicKey),
+                serialNumber: Certificate.SerialNumber(bytes: [ecdsa ? 2 : 1, seed]),
+                publicKey: publicKey,
                 notValidBefore: Date(timeIntervalSince1970: 1_600_000_000),
                 notValidAfter: Date(timeIntervalSince1970: 2_200_000_000),
                 issuer: subject,
                 subject: subject,
-                signatureAlgorithm: .ed25519,
+                signatureAlgorithm: ecdsa ? .ecdsaWithSHA256 : .ed25519,
                 extensions: try Certificate.Extensions { SubjectAlternativeNames([.dnsName(name)]) },
-                issuerPrivateKey: Certificate.PrivateKey(key))
-            return try CertifiedKey(chain: CertificateChain(certificates: [certificate]), privateKey: Ed25519SigningKey(key))
+                issuerPrivateKey: issuerKey)
+            return try CertifiedKey(chain: CertificateChain(certificates: [certificate]), privateKey: signingKey)
         } catch {
             fatalError("fuzz identity: \(error)")
         }
@@ -37,30 +46,10 @@ public enum FuzzFixtures {
 
     public static let serverIdentity = identity(seed: 0x5E, name: serverName)
     public static let clientIdentity = identity(seed: 0xC1, name: "client")
-
-    /// A self-signed ECDSA P-256 certificate for `serverName`, for the legacy variants: TLS 1.0/1.1 cannot sign with
-    /// Ed25519 (no signature_algorithms there). ECDSA signatures are randomised, so a recorded client stream replays
-    /// on the legacy server only up to the client's Finished record (see `FuzzSeeds.serverSeedsEndingAtFinished`).
-    static let legacyServerIdentity: CertifiedKey = {
-        do {
-            let key = try P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 0x1E, count: 32))
-            let subject = try DistinguishedName { CommonName(serverName) }
-            let certificate = try Certificate(
-                version: .v3,
-                serialNumber: Certificate.SerialNumber(bytes: [2, 0x1E]),
-                publicKey: Certificate.PublicKey(key.publicKey),
-                notValidBefore: Date(timeIntervalSince1970: 1_600_000_000),
-                notValidAfter: Date(timeIntervalSince1970: 2_200_000_000),
-                issuer: subject,
-                subject: subject,
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions { SubjectAlternativeNames([.dnsName(serverName)]) },
-                issuerPrivateKey: Certificate.PrivateKey(key))
-            return try CertifiedKey(chain: CertificateChain(certificates: [certificate]), privateKey: ECDSAP256SigningKey(key))
-        } catch {
-            fatalError("fuzz legacy identity: \(error)")
-        }
-    }()
+    /// For the legacy variants: TLS 1.0/1.1 cannot sign with Ed25519 (no signature_algorithms there). ECDSA
+    /// signatures are randomised, so a recorded client stream replays on the legacy server only up to the client's
+    /// Finished record (see `FuzzSeeds.serverSeedsEndingAtFinished`).
+    static let legacyServerIdentity = identity(seed: 0x1E, name: serverName, ecdsa: true)
 
     static let ticketKeys: TicketKeyRing = {
         do {
