@@ -8,6 +8,8 @@ missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 { command -v gnutls-cli && command -v gnutls-serv; } >/dev/null 2>&1 || missing+=(gnutls-bin)
+# JSSEInteropTests run Tests/Peers/JSSEPeer.java with `java` in source-file mode, which needs a JDK (javac's module).
+{ command -v java && command -v javac; } >/dev/null 2>&1 || missing+=(default-jdk-headless)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 [ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)   # grpc-swift-nio-transport (Examples/) links zlib
 # The fuzz build below enables the SystemLibcryptoAEAD trait (LibcryptoAEADProvider links the system libcrypto).
