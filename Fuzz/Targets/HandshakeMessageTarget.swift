@@ -1,8 +1,9 @@
 import TLSWire
 
 /// Target (a): every handshake message decoder. The first byte picks the type (low 4 bits) and the version (top
-/// bit: TLS 1.2; with bit 6 too, TLS 1.0 and its legacy message forms), the rest is the body. Whatever decodes and re-encodes must re-decode to an equal value, and
-/// re-encoding that must give the same bytes (canonical encodings). Returns a finding, or nil.
+/// bit: TLS 1.2; with bit 6 too, TLS 1.0 and its legacy message forms), the rest is the body. Whatever decodes and
+/// re-encodes must re-decode to an equal value, and re-encoding that must give the same bytes (canonical encodings).
+/// Returns a finding, or nil.
 public enum HandshakeMessageTarget {
     static let types: [UInt8] = [0, 1, 2, 4, 5, 8, 11, 12, 13, 14, 15, 16, 20, 22, 24, 254]
 

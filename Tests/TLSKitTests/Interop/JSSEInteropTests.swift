@@ -13,38 +13,21 @@ final class JSSEInteropTests: XCTestCase {
     // MARK: - JSSE client → TLSKit server
 
     func testJavaClientResumesWithTLSKitServerTLS13() async throws {
-        let results = try await serveJavaClient(protocols: "TLSv1.3", connections: 2)
-        XCTAssertEqual(results.map(\.version), [.tls13, .tls13])
-        XCTAssertEqual(results.map(\.resumed), [false, true])
+        assertSecondConnectionResumes(try await serveJavaClient(protocols: "TLSv1.3", connections: 2), .tls13)
     }
 
     func testJavaClientResumesWithTLSKitServerTLS12() async throws {
-        let results = try await serveJavaClient(protocols: "TLSv1.2", connections: 2)
-        XCTAssertEqual(results.map(\.version), [.tls12, .tls12])
-        XCTAssertEqual(results.map(\.resumed), [false, true])
-        XCTAssertEqual(results.map(\.extendedMasterSecret), [true, true])
+        assertSecondConnectionResumes(try await serveJavaClient(protocols: "TLSv1.2", connections: 2), .tls12)
     }
 
     /// ECDHE_RSA at TLS 1.0: JSSE verifies the server's RSA signature over MD5 ‖ SHA-1; CBC without encrypt-then-MAC.
     func testJavaClientToLegacyTLSKitServerTLS10ECDHERSA() async throws {
-        let results = try await serveJavaClient(protocols: "TLSv1", connections: 1, key: .rsa2048, legacy: true)
-        let negotiated = try XCTUnwrap(results.first)
-        XCTAssertEqual(negotiated.version, .tls10)
-        XCTAssertTrue([CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA].contains(negotiated.cipherSuite),
-                      "\(negotiated.cipherSuite)")
-        XCTAssertFalse(negotiated.encryptThenMAC)
-        XCTAssertTrue(negotiated.recordSplitting)
-        XCTAssertTrue(negotiated.extendedMasterSecret)
+        assertLegacyCBC(try await serveJavaClient(protocols: "TLSv1", connections: 1, key: .rsa2048, legacy: true), .tls10,
+                        [.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA])
     }
 
     func testJavaClientToLegacyTLSKitServerTLS11ECDSA() async throws {
-        let results = try await serveJavaClient(protocols: "TLSv1.1", connections: 1, legacy: true)
-        let negotiated = try XCTUnwrap(results.first)
-        XCTAssertEqual(negotiated.version, .tls11)
-        XCTAssertTrue([CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA].contains(negotiated.cipherSuite),
-                      "\(negotiated.cipherSuite)")
-        XCTAssertFalse(negotiated.encryptThenMAC)
-        XCTAssertFalse(negotiated.recordSplitting)
+        assertLegacyCBC(try await serveJavaClient(protocols: "TLSv1.1", connections: 1, legacy: true), .tls11, Self.ecdsaCBCSuites)
     }
 
     /// Without the opt-in, a TLS 1.0-only JSSE client gets protocol_version.
@@ -53,16 +36,38 @@ final class JSSEInteropTests: XCTestCase {
         let listener = try LoopbackListener()
         let client = try JSSEProcess(["client", "\(listener.port)", pki.caPath, "TLSv1", "1"], in: pki.directory)
         defer { client.terminate() }
-        do {
-            _ = try await TLSSocketDriver.accept(try pki.serverConfiguration(.ecdsaP256), on: listener)
-            XCTFail("the default server accepted TLS 1.0\n\(client.diagnostics)")
-        } catch let error as TLSError {
-            XCTAssertEqual(error.cause, .peerIncompatible(.noCommonVersion), "\(error)")
-            XCTAssertEqual(error.alert, .protocolVersion)
-        }
+        try await TLSSocketDriver.expectDefaultServerRefusal(on: listener, of: client)
         XCTAssertTrue(client.waitForExit(), client.diagnostics)
         XCTAssertNotEqual(client.process.terminationStatus, 0, client.diagnostics)
         XCTAssertFalse(client.stdoutText.contains("REPLY"), client.diagnostics)
+    }
+
+    static let ecdsaCBCSuites: [CipherSuite] = [.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA]
+
+    /// Two connections at `version`: a full handshake, then a resumed one; both with the extended master secret
+    /// (JSSE sends it; at TLS 1.3 it is always reported true).
+    private func assertSecondConnectionResumes(
+        _ results: [NegotiatedParameters], _ version: ProtocolVersion, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        XCTAssertEqual(results.map(\.version), [version, version], file: file, line: line)
+        XCTAssertEqual(results.map(\.resumed), [false, true], file: file, line: line)
+        XCTAssertEqual(results.map(\.extendedMasterSecret), [true, true], file: file, line: line)
+    }
+
+    /// One legacy connection at `version` with one of `suites`: MAC-then-encrypt (JSSE has no encrypt-then-MAC),
+    /// 1/n−1 splitting at TLS 1.0 only, the extended master secret.
+    private func assertLegacyCBC(
+        _ results: [NegotiatedParameters], _ version: ProtocolVersion, _ suites: [CipherSuite],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        guard results.count == 1, let negotiated = results.first else {
+            return XCTFail("\(results.count) connections, expected one", file: file, line: line)
+        }
+        XCTAssertEqual(negotiated.version, version, file: file, line: line)
+        XCTAssertTrue(suites.contains(negotiated.cipherSuite), "\(negotiated.cipherSuite)", file: file, line: line)
+        XCTAssertFalse(negotiated.encryptThenMAC, file: file, line: line)
+        XCTAssertEqual(negotiated.recordSplitting, version == .tls10, file: file, line: line)
+        XCTAssertTrue(negotiated.extendedMasterSecret, file: file, line: line)
     }
 
     /// Accepts `connections` connections from the JSSE client: each sends "hello N\n", gets "tlskit:hello N\n" back
@@ -104,27 +109,16 @@ final class JSSEInteropTests: XCTestCase {
     // MARK: - TLSKit client → JSSE server
 
     func testTLSKitClientResumesWithJavaServerTLS13() async throws {
-        let results = try await connectToJavaServer(protocols: "TLSv1.3", connections: 2)
-        XCTAssertEqual(results.map(\.version), [.tls13, .tls13])
-        XCTAssertEqual(results.map(\.resumed), [false, true])
+        assertSecondConnectionResumes(try await connectToJavaServer(protocols: "TLSv1.3", connections: 2), .tls13)
     }
 
     func testTLSKitClientResumesWithJavaServerTLS12() async throws {
-        let results = try await connectToJavaServer(protocols: "TLSv1.2", connections: 2)
-        XCTAssertEqual(results.map(\.version), [.tls12, .tls12])
-        XCTAssertEqual(results.map(\.resumed), [false, true])
-        XCTAssertEqual(results.map(\.extendedMasterSecret), [true, true])
+        assertSecondConnectionResumes(try await connectToJavaServer(protocols: "TLSv1.2", connections: 2), .tls12)
     }
 
     /// TLS 1.0 with ECDHE_ECDSA: 1/n−1 splitting on our side, MAC-then-encrypt (JSSE has no encrypt-then-MAC).
     func testLegacyTLSKitClientToJavaServerTLS10() async throws {
-        let results = try await connectToJavaServer(protocols: "TLSv1", connections: 1, legacy: true)
-        let negotiated = try XCTUnwrap(results.first)
-        XCTAssertEqual(negotiated.version, .tls10)
-        XCTAssertTrue([CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, .TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA].contains(negotiated.cipherSuite),
-                      "\(negotiated.cipherSuite)")
-        XCTAssertFalse(negotiated.encryptThenMAC)
-        XCTAssertTrue(negotiated.recordSplitting)
+        assertLegacyCBC(try await connectToJavaServer(protocols: "TLSv1", connections: 1, legacy: true), .tls10, Self.ecdsaCBCSuites)
     }
 
     /// Connects `connections` times (one session cache) to a JSSE server presenting the ECDSA leaf: each sends

@@ -224,13 +224,7 @@ final class LegacyInteropTests: XCTestCase {
     func testDefaultServerRefusesTLS10Client() async throws {
         let (listener, client) = try OpenSSLProcess.startClient(["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"])
         defer { client.terminate() }
-        do {
-            _ = try await TLSSocketDriver.accept(try InteropPKI.shared().serverConfiguration(.ecdsaP256), on: listener)
-            XCTFail("the default server accepted TLS 1.0\n\(client.diagnostics)")
-        } catch let error as TLSError {
-            XCTAssertEqual(error.cause, .peerIncompatible(.noCommonVersion), "\(error)")
-            XCTAssertEqual(error.alert, .protocolVersion)
-        }
+        try await TLSSocketDriver.expectDefaultServerRefusal(on: listener, of: client)
         try client.wait(forText: "alert protocol version", inStderr: true)
     }
 

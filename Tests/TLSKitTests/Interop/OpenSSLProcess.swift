@@ -331,6 +331,20 @@ extension TLSSocketDriver {
         return driver
     }
 
+    /// Accepts the connection of `client` (which offers only legacy versions) with the default server configuration,
+    /// which must refuse it: protocol_version, cause `.noCommonVersion`.
+    static func expectDefaultServerRefusal(
+        on listener: LoopbackListener, of client: InteropProcess, file: StaticString = #filePath, line: UInt = #line
+    ) async throws {
+        do {
+            _ = try await accept(try InteropPKI.shared().serverConfiguration(.ecdsaP256), on: listener)
+            XCTFail("the default server accepted a legacy-only client\n\(client.diagnostics)", file: file, line: line)
+        } catch let error as TLSError {
+            XCTAssertEqual(error.cause, .peerIncompatible(.noCommonVersion), "\(error)", file: file, line: line)
+            XCTAssertEqual(error.alert, .protocolVersion, file: file, line: line)
+        }
+    }
+
     /// Client side: `bytes` of binary data to s_server (found in its stdout), then `bytes` from its stdin to us.
     func exchange(withOpenSSLServer server: OpenSSLProcess, bytes: Int, seed: UInt64) async throws {
         let toServer = interopPayload(count: bytes, seed: seed)
